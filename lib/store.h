@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* The container store: <state-dir>/containers/NAME/{config,rootfs,owner}.
+ * Every path operation is relative to the containers directory fd and never
+ * follows a symlink out of it. */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "basic/error.h"
+#include "basic/macro.h"
+
+typedef struct Store Store;
+
+/* Opens (creating if needed, mode 0755) <state_dir>/containers. */
+int store_open(const char *state_dir, Store **ret, WarrenError *reterr);
+Store *store_free(Store *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Store *, store_free);
+#define _cleanup_store_ _cleanup_(store_freep)
+
+int store_dirfd(const Store *s);
+/* "<state_dir>/containers" */
+const char *store_path(const Store *s);
+/* Absolute path of a container's directory/config/rootfs; malloc'd. */
+char *store_container_path(const Store *s, const char *name, const char *sub);
+
+/* Sorted names of the containers (valid names only, temporaries skipped). */
+int store_list(const Store *s, char ***ret_names);
+/* 1 if NAME exists, 0 if not, <0 on error. */
+int store_exists(const Store *s, const char *name);
+int store_get_owner(const Store *s, const char *name, uid_t *ret_uid);
+
+/* Called by store_create() with an fd of the new container's (temporary)
+ * directory and the directory's final absolute path. Must create "config"
+ * and "rootfs" in it. */
+typedef int (*StoreBuildFunc)(int container_dirfd, const char *final_path, void *userdata, WarrenError *reterr);
+
+/* Creates NAME atomically: builds in a temporary directory beside the
+ * others (".#new.NAME.XXXXXX", mode 0700), records owner, calls build, then
+ * renames into place with RENAME_NOREPLACE. -EEXIST (naming NAME) if it
+ * exists. On any failure nothing is left behind. */
+int store_create(Store *s, const char *name, uid_t owner, StoreBuildFunc build, void *userdata,
+                 WarrenError *reterr);
+
+/* Removes NAME: renames it to a temporary name first (it vanishes
+ * atomically from listings), then removes the tree with an openat/unlinkat
+ * walk that never follows symlinks and does not cross mount points.
+ * -ENOENT naming NAME if missing. */
+int store_destroy(Store *s, const char *name, WarrenError *reterr);
+
+/* Reads / atomically replaces NAME's config file. */
+int store_read_config(const Store *s, const char *name, char **ret_text);
+int store_write_config(Store *s, const char *name, const char *text, WarrenError *reterr);
+
+/* Removes leftovers of interrupted creates/destroys (".#new.*", ".#del.*"). */
+int store_cleanup_stale(Store *s);
+
+/* Removes dirfd/name recursively without following symlinks or crossing
+ * mounts. 0 if it did not exist. */
+int rm_rf_at(int dirfd, const char *name);
