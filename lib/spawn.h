@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Creating a container's init: clone3() into fresh namespaces (and straight
+ * into its cgroup), set up mounts, /dev, ptys, hostname, environment, limits
+ * and capabilities in the child, then exec lxc.init.cmd. The child reports
+ * any failure over a SOCK_SEQPACKET sync socket (errno + message) and
+ * _exit()s; container_spawn() returns only once init has been exec'd or
+ * with that precise error, and leaves no mount behind in the caller. */
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "basic/error.h"
+
+typedef struct LxcConfig LxcConfig;
+
+/* Called in the parent after clone, while the child waits: write
+ * uid_map/gid_map, move network interfaces into the child's netns, attach
+ * the child to v1 cgroups. A failure kills the child and fails the spawn. */
+typedef int (*SpawnParentHook)(pid_t child, int child_pidfd, void *userdata, WarrenError *reterr);
+
+typedef struct SpawnOptions {
+        const char *name;         /* container name (hostname default) */
+        const LxcConfig *config;  /* effective config (includes expanded) */
+        const char *rootfs;       /* absolute host path of the rootfs directory */
+        int cgroup_fd;            /* v2 cgroup dir for CLONE_INTO_CGROUP, or -1 */
+        const char *console_path; /* host pty slave to bind over /dev/console, or NULL */
+        char *const *tty_paths;   /* host pty slaves for /dev/tty1..N (NULL-terminated), or NULL */
+        bool new_user_ns;         /* CLONE_NEWUSER (config has lxc.idmap) */
+        SpawnParentHook parent_hook; /* may be NULL */
+        void *hook_userdata;
+        int log_fd;               /* if >= 0, the child's stdout/stderr before exec (else /dev/null),
+                                     NOT the console: init gets the console as stdio */
+} SpawnOptions;
+
+/* On success returns 0 with the init's host pid and a pidfd (O_CLOEXEC). */
+int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, WarrenError *reterr);
