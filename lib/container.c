@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "basic/fileio.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "config.h"
+#include "container.h"
+#include "name.h"
+#include "store.h"
+#include "template.h"
+
+static const char *const known_templates[] = { "busybox", "download", "local" };
+
+static int validate_template(const ContainerCreateParams *p, WarrenError *reterr) {
+        bool known = false;
+        for (size_t i = 0; i < ELEMENTSOF(known_templates); i++)
+                if (streq(p->template_name, known_templates[i]))
+                        known = true;
+        if (!known)
+                return warren_error_set(reterr, EINVAL,
+                                        "Unknown template '%s': known templates are busybox, download, local",
+                                        p->template_name);
+        if (!streq(p->template_name, "busybox"))
+                return warren_error_set(reterr, EOPNOTSUPP, "Template '%s' is not supported by this warrend yet",
+                                        p->template_name);
+        if (!strv_length(p->template_args))
+                return 0;
+        return warren_error_set(reterr, EINVAL, "Template 'busybox' takes no arguments, got '%s'",
+                                p->template_args[0]);
+}
+
+int container_config_apply_items(LxcConfig *c, char *const *kv, WarrenError *reterr) {
+        size_t n = strv_length(kv);
+        if (n % 2 != 0)
+                return warren_error_set(reterr, EINVAL, "Config items must come in key, value pairs");
+        for (size_t i = 0; i < n; i += 2) {
+                int r = lxc_config_apply(c, kv[i], kv[i + 1], reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int container_create_validate(const ContainerCreateParams *p, WarrenError *reterr) {
+        int r = container_name_validate(p->name, reterr);
+        if (r < 0)
+                return r;
+        r = validate_template(p, reterr);
+        if (r < 0)
+                return r;
+        _cleanup_lxc_config_ LxcConfig *c = lxc_config_new();
+        if (!c)
+                return -ENOMEM;
+        return container_config_apply_items(c, p->config_items, reterr);
+}
+
+static int load_default_conf(LxcConfig *c, const ContainerCreateParams *p, WarrenError *reterr) {
+        const LxcParseOptions opts = { .include_mode = LXC_INCLUDE_KEEP, .fill_hwaddr = true };
+        const char *dirs[] = { p->config_dir, p->data_dir };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                _cleanup_free_ char *path = NULL;
+                if (!dirs[i])
+                        continue;
+                if (asprintf(&path, "%s/default.conf", dirs[i]) < 0)
+                        return -ENOMEM;
+                if (access(path, F_OK) < 0)
+                        continue;
+                return lxc_config_load(c, path, &opts, reterr);
+        }
+        return 0; /* no default.conf anywhere: start empty, like LXC */
+}
+
+typedef struct BuildContext {
+        const ContainerCreateParams *params;
+        LxcConfig *config;
+} BuildContext;
+
+static int build_busybox(int dirfd, const char *final_path, void *userdata, WarrenError *reterr) {
+        BuildContext *b = userdata;
+        const ContainerCreateParams *p = b->params;
+        _cleanup_free_ char *rootfs = NULL, *rootfs_value = NULL, *text = NULL;
+        int r;
+
+        TemplateBusyboxOptions o = {
+                .name = p->name,
+                .busybox_path = p->busybox_path,
+        };
+        _cleanup_strv_free_ char **items = template_busybox_config(&o);
+        if (!items)
+                return -ENOMEM;
+        r = container_config_apply_items(b->config, items, reterr);
+        if (r < 0)
+                return r;
+        r = container_config_apply_items(b->config, p->config_items, reterr);
+        if (r < 0)
+                return r;
+        if (asprintf(&rootfs, "%s/rootfs", final_path) < 0 || asprintf(&rootfs_value, "dir:%s", rootfs) < 0)
+                return -ENOMEM;
+        r = lxc_config_apply(b->config, "lxc.rootfs.path", rootfs_value, reterr);
+        if (r < 0)
+                return r;
+        r = lxc_config_apply(b->config, "lxc.uts.name", p->name, reterr);
+        if (r < 0)
+                return r;
+        const char *tty = lxc_config_get(b->config, "lxc.tty.max");
+        if (tty)
+                o.tty_max = (unsigned) strtoul(tty, NULL, 10);
+
+        if (mkdirat(dirfd, "rootfs", 0755) < 0)
+                return warren_error_set(reterr, errno, "Failed to create rootfs directory: %m");
+        _cleanup_close_ int rootfs_fd = openat(dirfd, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (rootfs_fd < 0)
+                return warren_error_set(reterr, errno, "Failed to open rootfs directory: %m");
+        r = template_busybox_rootfs(rootfs_fd, &o, reterr);
+        if (r < 0)
+                return r;
+
+        text = lxc_config_format(b->config);
+        if (!text)
+                return -ENOMEM;
+        r = write_file_atomic_at(dirfd, "config", text, strlen(text), 0644);
+        if (r < 0)
+                return warren_error_set(reterr, r, "Failed to write config: %s", strerror(-r));
+        return 0;
+}
+
+int container_create(Store *store, const ContainerCreateParams *p, WarrenError *reterr) {
+        int r = container_create_validate(p, reterr);
+        if (r < 0)
+                return r;
+        _cleanup_lxc_config_ LxcConfig *c = lxc_config_new();
+        if (!c)
+                return -ENOMEM;
+        r = load_default_conf(c, p, reterr);
+        if (r < 0)
+                return r;
+        BuildContext b = { .params = p, .config = c };
+        return store_create(store, p->name, p->owner, build_busybox, &b, reterr);
+}
+
+int container_load_config(const Store *store, const char *name, LxcIncludeMode mode, LxcConfig **ret,
+                          WarrenError *reterr) {
+        _cleanup_free_ char *path = store_container_path(store, name, "config");
+        if (!path)
+                return -ENOMEM;
+        _cleanup_lxc_config_ LxcConfig *c = lxc_config_new();
+        if (!c)
+                return -ENOMEM;
+        const LxcParseOptions opts = { .include_mode = mode };
+        int r = lxc_config_load(c, path, &opts, reterr);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
+int container_set_config(Store *store, const char *name, char *const *kv, WarrenError *reterr) {
+        _cleanup_lxc_config_ LxcConfig *c = NULL, *check = NULL;
+        _cleanup_free_ char *text = NULL, *path = NULL;
+        int r;
+
+        r = container_load_config(store, name, LXC_INCLUDE_KEEP, &c, reterr);
+        if (r < 0)
+                return r;
+        r = container_config_apply_items(c, kv, reterr);
+        if (r < 0)
+                return r;
+        text = lxc_config_format(c);
+        path = store_container_path(store, name, "config");
+        check = lxc_config_new();
+        if (!text || !path || !check)
+                return -ENOMEM;
+        /* The whole result must load as start would load it. */
+        const LxcParseOptions opts = { .include_mode = LXC_INCLUDE_EXPAND };
+        r = lxc_config_parse(check, text, strlen(text), path, &opts, reterr);
+        if (r < 0)
+                return r;
+        return store_write_config(store, name, text, reterr);
+}
+
+char *container_rootfs_from_config(const LxcConfig *c) {
+        const char *v = lxc_config_get(c, "lxc.rootfs.path");
+        if (!v)
+                return NULL;
+        if (strncmp(v, "dir:", 4) == 0)
+                v += 4;
+        return strdup(v);
+}

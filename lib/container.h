@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* Container-level operations on the store: create from a template, read and
+ * change configs. What warrend calls; no D-Bus in here. */
+
+#include <sys/types.h>
+
+#include "basic/error.h"
+#include "config.h"
+
+typedef struct Store Store;
+
+typedef struct ContainerCreateParams {
+        const char *name;
+        const char *template_name;     /* "busybox" (others: their issue) */
+        char *const *template_args;    /* NULL or strv */
+        uid_t owner;
+        const char *config_dir;        /* <config-dir>/default.conf is read first... */
+        const char *data_dir;          /* ...else <data-dir>/default.conf */
+        char *const *config_items;     /* extra key, value pairs applied last */
+        const char *busybox_path;      /* NULL: the built-in default */
+} ContainerCreateParams;
+
+/* Checks everything that can be checked before any disk change: name,
+ * template and its arguments, the extra config items. */
+int container_create_validate(const ContainerCreateParams *p, WarrenError *reterr);
+/* Creates the container atomically (nothing left behind on failure). */
+int container_create(Store *store, const ContainerCreateParams *p, WarrenError *reterr);
+
+/* Loads NAME's config file. KEEP mode gives the file's own items (what
+ * GetConfig shows), EXPAND the effective config (what start uses). */
+int container_load_config(const Store *store, const char *name, LxcIncludeMode mode, LxcConfig **ret,
+                          WarrenError *reterr);
+
+/* Applies alternating key, value pairs in order, as if appended as lines. */
+int container_config_apply_items(LxcConfig *c, char *const *kv, WarrenError *reterr);
+
+/* SetConfig: applies items to NAME's config, validates the whole result
+ * (includes must resolve) and writes it atomically, or changes nothing. */
+int container_set_config(Store *store, const char *name, char *const *kv, WarrenError *reterr);
+
+/* The rootfs directory from lxc.rootfs.path ("dir:" prefix stripped), or
+ * NULL if unset; malloc'd. */
+char *container_rootfs_from_config(const LxcConfig *c);
