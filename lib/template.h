@@ -5,6 +5,9 @@
 
 #include "basic/error.h"
 
+/* Most ttys a busybox rootfs gets a getty on. */
+#define TEMPLATE_BUSYBOX_TTY_MAX 64U
+
 typedef struct TemplateBusyboxOptions {
         const char *name;         /* container name, written to /etc/hostname */
         const char *busybox_path; /* host busybox binary; NULL: WARREN_BUSYBOX_PATH */
