@@ -2,7 +2,7 @@
 #pragma once
 
 /* warrend's view of running containers: it asks each container's monitor
- * (through lib/monitor-client) and keeps nothing that matters itself. */
+ * (lib/monitor-client) and keeps nothing that matters itself. */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,3 +25,17 @@ bool runtime_is_active(Daemon *d, const char *name);
 int runtime_append_namespaces(sd_bus_message *reply, pid_t init_pid);
 int runtime_append_addresses(sd_bus_message *reply, pid_t init_pid, int family);
 
+/* Subscribes to every live monitor (re-adoption after a restart). */
+int runtime_adopt_all(Daemon *d);
+void runtime_free_all(Daemon *d);
+
+/* Container methods acting through the monitor; the name comes from the
+ * object path (Container) or the first argument (Manager shortcuts). */
+int method_container_start(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_container_stop(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_container_reboot(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_container_kill(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_container_freeze(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_container_unfreeze(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_manager_start(sd_bus_message *m, void *userdata, sd_bus_error *error);
+int method_manager_stop(sd_bus_message *m, void *userdata, sd_bus_error *error);

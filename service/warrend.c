@@ -19,6 +19,7 @@
 #include "bus-error.h"
 #include "daemon.h"
 #include "job.h"
+#include "runtime.h"
 #include "store.h"
 
 #define DEFAULT_EXIT_IDLE_SEC 30
@@ -84,6 +85,7 @@ static int sigchld_handler(sd_event_source *s, const struct signalfd_siginfo *si
 }
 
 static void daemon_free(Daemon *d) {
+        runtime_free_all(d);
         job_free_all(d);
         sd_event_source_unref(d->idle_timer);
         sd_bus_flush_close_unref(d->bus);
@@ -309,6 +311,7 @@ int main(int argc, char *argv[]) {
         r = daemon_setup_bus(&d, user_bus);
         if (r < 0)
                 goto finish;
+        (void) runtime_adopt_all(&d);
         daemon_touch(&d);
         log_debug("Ready.");
 
