@@ -1,17 +1,297 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Verbs acting on running containers. */
-#include <stddef.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "basic/macro.h"
+#include "basic/strv.h"
+#include "table.h"
 #include "warrenctl.h"
 
+static uint32_t arg_timeout = 60; /* lxc-stop's default */
+static bool arg_kill = false;
+static int arg_signal = SIGKILL;
+static char **arg_groups = NULL;  /* autostart: NULL = containers without a group */
+static bool arg_all = false;
+static bool arg_stop = false;
+
+static int parse_signal(const char *s, int *ret) {
+        char *end;
+        long n = strtol(s, &end, 10);
+        if (*s && !*end) {
+                if (n <= 0 || n >= _NSIG)
+                        return -EINVAL;
+                *ret = (int) n;
+                return 0;
+        }
+        if (strncasecmp(s, "SIG", 3) == 0)
+                s += 3;
+        for (int i = 1; i < _NSIG; i++) {
+                const char *abbrev = sigabbrev_np(i);
+                if (abbrev && strcasecmp(abbrev, s) == 0) {
+                        *ret = i;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+int parse_runtime_option(int c, const char *arg) {
+        switch (c) {
+        case ARG_TIMEOUT: {
+                char *end;
+                errno = 0;
+                unsigned long v = strtoul(arg, &end, 10);
+                if (errno || *end || !*arg || v > UINT32_MAX - 1) {
+                        fprintf(stderr, "warrenctl: Invalid timeout '%s': expected seconds\n", arg);
+                        return -EINVAL;
+                }
+                arg_timeout = (uint32_t) v;
+                return 0;
+        }
+        case 'k':
+                arg_kill = true;
+                return 0;
+        case 's':
+                if (parse_signal(arg, &arg_signal) < 0) {
+                        fprintf(stderr, "warrenctl: Invalid signal '%s'\n", arg);
+                        return -EINVAL;
+                }
+                return 0;
+        case 'g':
+                strv_free(arg_groups);
+                /* "onboot," means group onboot and containers without a group. */
+                arg_groups = calloc(1, sizeof(char *));
+                for (const char *p = arg;; p++) {
+                        size_t n = strcspn(p, ",");
+                        char *g = strndup(p, n);
+                        if (!g || strv_consume(&arg_groups, g) < 0)
+                                return -ENOMEM;
+                        p += n;
+                        if (!*p)
+                                break;
+                }
+                return 0;
+        case 'a':
+                arg_all = true;
+                return 0;
+        case ARG_STOP:
+                arg_stop = true;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+static int for_each_name(sd_bus *bus, char **args, const char *member, const char *types, ...) {
+        int r = 0;
+        STRV_FOREACH(n, args) {
+                int k;
+                if (streq(member, "Stop"))
+                        k = call_container(bus, *n, member, NULL, "ub", arg_timeout, (int) arg_kill);
+                else if (streq(member, "Kill"))
+                        k = call_container(bus, *n, member, NULL, "i", (int32_t) arg_signal);
+                else
+                        k = call_container(bus, *n, member, NULL, NULL);
+                if (k < 0 && r == 0)
+                        r = k;
+        }
+        return r;
+}
+
+static int verb_start(sd_bus *bus, char **args) {
+        return for_each_name(bus, args, "Start", NULL);
+}
+static int verb_stop(sd_bus *bus, char **args) {
+        return for_each_name(bus, args, "Stop", NULL);
+}
+static int verb_reboot(sd_bus *bus, char **args) {
+        return for_each_name(bus, args, "Reboot", NULL);
+}
+static int verb_kill(sd_bus *bus, char **args) {
+        return for_each_name(bus, args, "Kill", NULL);
+}
+static int verb_freeze(sd_bus *bus, char **args) {
+        return for_each_name(bus, args, "Freeze", NULL);
+}
+static int verb_unfreeze(sd_bus *bus, char **args) {
+        return for_each_name(bus, args, "Unfreeze", NULL);
+}
+
+static int verb_state(sd_bus *bus, char **args) {
+        _cleanup_free_ char *path = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        char *state = NULL;
+        int r = container_path(bus, args[0], &path);
+        if (r < 0)
+                return r;
+        r = sd_bus_get_property_string(bus, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "State", &error, &state);
+        if (r < 0) {
+                r = log_bus_error("State", &error, r);
+                sd_bus_error_free(&error);
+                return r;
+        }
+        printf("%s\n", state);
+        free(state);
+        return 0;
+}
+
+static int verb_checkconfig(sd_bus *bus, char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *feature, *status, *detail;
+        int missing = 0;
+        int r = call_manager(bus, "CheckConfig", &reply, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(sss)");
+        if (r < 0)
+                return r;
+        Table *t = table_new(3, "FEATURE", "STATUS", "DETAIL");
+        if (!t)
+                return -ENOMEM;
+        while ((r = sd_bus_message_read(reply, "(sss)", &feature, &status, &detail)) > 0) {
+                table_add(t, feature);
+                table_add(t, status);
+                table_add(t, detail);
+                if (streq(status, "missing"))
+                        missing++;
+        }
+        table_print(t, true);
+        table_free(t);
+        if (r < 0)
+                return r;
+        if (missing > 0) {
+                fprintf(stderr, "warrenctl: %d required feature%s missing\n", missing, missing == 1 ? "" : "s");
+                return -ENOTSUP;
+        }
+        return 0;
+}
+
+/* --- autostart (lxc-autostart) ------------------------------------------- */
+
+typedef struct AutoEntry {
+        char *name;
+        long order;
+        long delay;
+        char **groups;
+} AutoEntry;
+
+static int read_auto_entry(sd_bus *bus, const char *name, const char *path, AutoEntry *e, bool *ret_auto) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *k, *v;
+        bool autostart = false;
+        int r = sd_bus_call_method(bus, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "GetConfig", NULL, &reply, NULL);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(ss)");
+        if (r < 0)
+                return r;
+        *e = (AutoEntry){ .name = strdup(name) };
+        if (!e->name)
+                return -ENOMEM;
+        while ((r = sd_bus_message_read(reply, "(ss)", &k, &v)) > 0) {
+                if (streq(k, "lxc.start.auto"))
+                        autostart = streq(v, "1");
+                else if (streq(k, "lxc.start.order"))
+                        e->order = strtol(v, NULL, 10);
+                else if (streq(k, "lxc.start.delay"))
+                        e->delay = strtol(v, NULL, 10);
+                else if (streq(k, "lxc.group") && strv_extend(&e->groups, v) < 0)
+                        return -ENOMEM;
+        }
+        *ret_auto = autostart;
+        return r;
+}
+
+static bool auto_selected(const AutoEntry *e) {
+        if (arg_all)
+                return true;
+        if (!arg_groups)
+                return strv_length(e->groups) == 0;
+        STRV_FOREACH(g, arg_groups) {
+                if (isempty(*g) && strv_length(e->groups) == 0)
+                        return true;
+                if (!isempty(*g) && strv_contains(e->groups, *g))
+                        return true;
+        }
+        return false;
+}
+
+static int auto_cmp(const void *a, const void *b) {
+        const AutoEntry *x = a, *y = b;
+        if (x->order != y->order)
+                return x->order < y->order ? -1 : 1; /* lower order starts earlier */
+        return strcmp(x->name, y->name);
+}
+
+static int verb_autostart(sd_bus *bus, char **args) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *name, *state, *path;
+        uint32_t owner;
+        AutoEntry *list = NULL;
+        size_t n = 0;
+        int r = call_manager(bus, "ListContainers", &reply, NULL), ret = 0;
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(reply, 'a', "(ssuo)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "(ssuo)", &name, &state, &owner, &path)) > 0) {
+                AutoEntry e;
+                bool autostart = false;
+                if (read_auto_entry(bus, name, path, &e, &autostart) < 0 || !autostart || !auto_selected(&e)) {
+                        free(e.name);
+                        strv_free(e.groups);
+                        continue;
+                }
+                AutoEntry *nl = realloc(list, (n + 1) * sizeof *list);
+                if (!nl)
+                        return -ENOMEM;
+                list = nl;
+                list[n++] = e;
+        }
+        qsort(list, n, sizeof *list, auto_cmp);
+        for (size_t i = 0; i < n; i++) {
+                /* Stop in the reverse of start order. */
+                AutoEntry *e = &list[arg_stop ? n - 1 - i : i];
+                int k = arg_stop ? call_container(bus, e->name, "Stop", NULL, "ub", arg_timeout, (int) arg_kill)
+                                 : call_container(bus, e->name, "Start", NULL, NULL);
+                if (k < 0 && ret == 0)
+                        ret = k;
+                if (!arg_stop && k >= 0 && e->delay > 0 && i + 1 < n)
+                        sleep((unsigned) e->delay);
+        }
+        for (size_t i = 0; i < n; i++) {
+                free(list[i].name);
+                strv_free(list[i].groups);
+        }
+        free(list);
+        return ret;
+}
+
 const Verb verbs_runtime[] = {
+        { "start", 1, -1, verb_start, false },
+        { "stop", 1, -1, verb_stop, false },
+        { "reboot", 1, -1, verb_reboot, false },
+        { "kill", 1, -1, verb_kill, false },
+        { "freeze", 1, -1, verb_freeze, false },
+        { "unfreeze", 1, -1, verb_unfreeze, false },
+        { "state", 1, 1, verb_state, false },
+        { "checkconfig", 0, 0, verb_checkconfig, false },
+        { "autostart", 0, 0, verb_autostart, false },
         {},
 };
 
 const char *verbs_runtime_help(void) {
-        return "";
-}
-
-int parse_runtime_option(int c, const char *arg) {
-        return -22;
+        return "  start NAME...                         Boot containers\n"
+               "  stop NAME... [--timeout=SEC] [-k]     Halt containers (SIGKILL at the timeout, or at once with -k)\n"
+               "  reboot NAME...                        Reboot containers\n"
+               "  kill NAME... [-s SIGNAL]              Send a signal to init (default SIGKILL)\n"
+               "  freeze NAME... / unfreeze NAME...     Freeze or thaw every process\n"
+               "  state NAME                            Print the state\n"
+               "  checkconfig                           What this kernel supports\n"
+               "  autostart [--stop] [-g GROUPS] [-a]   Start (stop) lxc.start.auto containers\n";
 }

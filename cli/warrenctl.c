@@ -16,6 +16,7 @@
 #include "warrenctl.h"
 
 bool arg_ask_password = true;
+int arg_exit_status = -1;
 bool arg_fancy = false;
 bool arg_json = false;
 const char *arg_template = NULL;
@@ -636,6 +637,12 @@ int main(int argc, char *argv[]) {
                                 return EXIT_FAILURE;
                 }
         }
+        /* -t is the template for create, the timeout for stop (as lxc-stop -t). */
+        if (arg_template && (streq(v->name, "stop") || streq(v->name, "autostart"))) {
+                if (parse_runtime_option(ARG_TIMEOUT, arg_template) < 0)
+                        return EXIT_FAILURE;
+                arg_template = NULL;
+        }
         size_t n = strv_length(args);
         if (n < (size_t) v->min_args || (v->max_args >= 0 && !v->rest_after_first && n > (size_t) v->max_args)) {
                 fprintf(stderr, "warrenctl: Wrong number of arguments for '%s'. See warrenctl --help.\n", v->name);
@@ -648,7 +655,7 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         r = v->run(bus, args);
         strv_free(arg_config);
-        if (r > 0 && r < 256)
-                return r; /* a command's own exit status (attach) */
+        if (r >= 0 && arg_exit_status >= 0)
+                return arg_exit_status; /* a command's own exit status (attach) */
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

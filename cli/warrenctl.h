@@ -23,6 +23,8 @@ typedef struct Verb {
 } Verb;
 
 extern bool arg_ask_password;
+/* Set by a verb whose exit status is its command's (attach). */
+extern int arg_exit_status;
 
 int bus_connect(sd_bus **ret);
 int log_bus_error(const char *what, const sd_bus_error *error, int r);
@@ -46,5 +48,15 @@ int bus_map_all_properties(sd_bus *bus, const char *path, const char *iface, con
 extern const Verb verbs_runtime[];
 const char *verbs_runtime_help(void);
 int parse_runtime_option(int c, const char *arg);
-#define RUNTIME_SHORT_OPTIONS ""
-#define RUNTIME_OPTIONS { "unused-runtime-option", no_argument, NULL, 0x7fff }
+#define RUNTIME_SHORT_OPTIONS "ks:g:a"
+enum {
+        ARG_TIMEOUT = 0x200,
+        ARG_STOP,
+};
+#define RUNTIME_OPTIONS                                          \
+        { "timeout", required_argument, NULL, ARG_TIMEOUT },     \
+        { "kill", no_argument, NULL, 'k' },                       \
+        { "signal", required_argument, NULL, 's' },               \
+        { "groups", required_argument, NULL, 'g' },               \
+        { "all", no_argument, NULL, 'a' },                        \
+        { "stop", no_argument, NULL, ARG_STOP }
