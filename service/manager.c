@@ -7,6 +7,7 @@
 #include "basic/strv.h"
 #include "bus-error.h"
 #include "bus-util.h"
+#include "checkconfig.h"
 #include "config.h"
 #include "container.h"
 #include "daemon.h"
@@ -237,6 +238,32 @@ static int method_validate_config(sd_bus_message *m, void *userdata, sd_bus_erro
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int method_check_config(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_check_report_ CheckReport *report = NULL;
+        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        int r = checkconfig_run(NULL, &report, &err);
+        if (r < 0)
+                return bus_error_from_warren(error, r, &err);
+        r = sd_bus_message_new_method_return(m, &reply);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_open_container(reply, 'a', "(sss)");
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < report->n_items; i++) {
+                const CheckItem *it = &report->items[i];
+                r = sd_bus_message_append(reply, "(sss)", it->feature, check_status_to_string(it->status),
+                                          strempty(it->detail));
+                if (r < 0)
+                        return r;
+        }
+        r = sd_bus_message_close_container(reply);
+        if (r < 0)
+                return r;
+        return sd_bus_send(NULL, reply, NULL);
+}
+
 /* Every method is open to all callers (SD_BUS_VTABLE_UNPRIVILEGED): polkit decides inside. */
 #define UNPRIV SD_BUS_VTABLE_UNPRIVILEGED
 
@@ -252,6 +279,8 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("StopContainer", SD_BUS_ARGS("s", name, "u", timeout_s, "b", kill), SD_BUS_NO_RESULT,
                                 method_manager_stop, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ValidateConfig", SD_BUS_ARGS("s", text), SD_BUS_RESULT("a(ss)", items), method_validate_config, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("CheckConfig", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sss)", features), method_check_config,
+                                UNPRIV),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerNew", SD_BUS_ARGS("s", name, "o", container), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerRemoved", SD_BUS_ARGS("s", name, "o", container), 0),
         SD_BUS_SIGNAL_WITH_ARGS("JobNew", SD_BUS_ARGS("u", id, "o", job), 0),

@@ -13,6 +13,8 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "cgroup.h"
+#include "config.h"
+#include "container.h"
 #include "daemon.h"
 #include "monitor-client.h"
 #include "polkit.h"
@@ -328,11 +330,34 @@ static int runtime_target(Daemon *d, sd_bus_message *m, char **ret_name, uid_t *
         return bus_container_lookup(d, name, ret_name, ret_owner, error);
 }
 
+/* A container owned by anyone but root must run in a user namespace: it
+ * would otherwise be root on the host. */
+static int check_owner_may_run(Daemon *d, const char *name, uid_t owner, sd_bus_error *error) {
+        _cleanup_lxc_config_ LxcConfig *c = NULL;
+        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        if (owner == 0)
+                return 0;
+        int r = container_load_config(d->store, name, LXC_INCLUDE_EXPAND, &c, &err);
+        if (r < 0)
+                return bus_error_from_config(error, r, &err);
+        _cleanup_strv_free_ char **maps = lxc_config_get_all(c, "lxc.idmap");
+        if (strv_length(maps) == 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                         "Container '%s' is owned by uid %u but has no lxc.idmap: a non-root owner's "
+                                         "container must be unprivileged",
+                                         name, (unsigned) owner);
+        return 0;
+}
+
 static int do_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
         _cleanup_free_ char *name = NULL;
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
-        int r = runtime_target(d, m, &name, NULL, error);
+        uid_t owner;
+        int r = runtime_target(d, m, &name, &owner, error);
+        if (r < 0)
+                return r;
+        r = check_owner_may_run(d, name, owner, error);
         if (r < 0)
                 return r;
         if (runtime_is_active(d, name))

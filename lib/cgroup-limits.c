@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* lxc.cgroup2.* / lxc.cgroup.* config items -> cgroup file writes for a
+ * given layout, translating cgroup2 names to v1 where the controller only
+ * exists as a v1 hierarchy. Pure: reads and writes nothing. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroup.h"
+#include "basic/strv.h"
+
+/* Interface files the runtime drives itself; a config must not write them. */
+static const char *const managed_files[] = {
+        "cgroup.procs", "cgroup.threads", "cgroup.kill",       "cgroup.freeze",         "cgroup.type",
+        "tasks",        "release_agent",  "notify_on_release", "cgroup.clone_children",
+};
+
+static int parse_u64(const char *s, uint64_t *ret) {
+        if (!s || !(*s >= '0' && *s <= '9'))
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno != 0 || *end != 0)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+/* A byte count as the kernel's memparse() reads it: digits and an optional
+ * K/M/G/T/P/E suffix (powers of 1024). */
+static int parse_bytes(const char *s, uint64_t *ret) {
+        static const char suffixes[] = "kmgtpe";
+        if (!s || !(*s >= '0' && *s <= '9'))
+                return -EINVAL;
+        char *end;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno != 0)
+                return -ERANGE;
+        if (*end != 0) {
+                const char *p = end[1] == 0 ? strchr(suffixes, end[0] | 0x20) : NULL;
+                if (!p || end[0] == 0)
+                        return -EINVAL;
+                for (ptrdiff_t i = 0; i <= p - suffixes; i++) {
+                        if (v > UINT64_MAX / 1024U)
+                                return -ERANGE;
+                        v *= 1024U;
+                }
+        }
+        *ret = v;
+        return 0;
+}
+
+/* ---- limits: config items -> file writes ---- */
+
+CgroupPlan *cgroup_plan_free(CgroupPlan *p) {
+        if (!p)
+                return NULL;
+        for (size_t i = 0; i < p->n_settings; i++) {
+                CgroupSetting *s = &p->settings[i];
+                free(s->key);
+                free(s->config_value);
+                free(s->mount);
+                free(s->file);
+                free(s->value);
+        }
+        free(p->settings);
+        strv_free(p->ignored);
+        free(p);
+        return NULL;
+}
+
+static int plan_add(CgroupPlan *p, const char *key, const char *cvalue, const char *mount, bool v1,
+                    const char *file, const char *value) {
+        CgroupSetting *n = realloc(p->settings, (p->n_settings + 1) * sizeof(CgroupSetting));
+        if (!n)
+                return -ENOMEM;
+        p->settings = n;
+        CgroupSetting s = {
+                .key = strdup(key),
+                .config_value = strdup(cvalue),
+                .mount = strdup(mount),
+                .v1 = v1,
+                .file = strdup(file),
+                .value = strdup(value),
+        };
+        if (!s.key || !s.config_value || !s.mount || !s.file || !s.value) {
+                free(s.key);
+                free(s.config_value);
+                free(s.mount);
+                free(s.file);
+                free(s.value);
+                return -ENOMEM;
+        }
+        p->settings[p->n_settings++] = s;
+        return 0;
+}
+
+static int plan_ignore(CgroupPlan *p, const char *key, const char *why) {
+        char *m = NULL;
+        if (asprintf(&m, "%s: %s", key, why) < 0)
+                return -ENOMEM;
+        int r = strv_consume(&p->ignored, m);
+        if (r < 0)
+                free(m);
+        return r;
+}
+
+/* A cgroup interface file name: "controller.rest", nothing that walks paths. */
+static int validate_file(const char *key, const char *file, WarrenError *reterr) {
+        static const char allowed[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-";
+        size_t n = strlen(file);
+
+        if (n == 0 || n > 128 || strspn(file, allowed) != n || file[0] == '.' || file[n - 1] == '.' ||
+            strstr(file, "..") || !strchr(file, '.'))
+                return warren_error_set(reterr, EINVAL,
+                                        "Invalid cgroup key '%s': '%s' is not a cgroup file name "
+                                        "(CONTROLLER.FILE of [A-Za-z0-9_.-], no '/' or '..')",
+                                        key, file);
+        for (size_t i = 0; i < ELEMENTSOF(managed_files); i++)
+                if (streq(file, managed_files[i]))
+                        return warren_error_set(reterr, EINVAL,
+                                                "Invalid cgroup key '%s': '%s' is managed by warren", key,
+                                                file);
+        return 0;
+}
+
+static int unavailable(const CgroupLayout *l, const char *key, const char *ctrl, WarrenError *reterr) {
+        if (l->v2_mount)
+                return warren_error_set(reterr, EOPNOTSUPP,
+                                        "%s: controller '%s' is not available (neither in cgroup2 at %s nor "
+                                        "as a v1 hierarchy)",
+                                        key, ctrl, l->v2_mount);
+        return warren_error_set(
+                reterr, EOPNOTSUPP,
+                "%s: controller '%s' is not available (no cgroup2 mount, and not a v1 hierarchy)", key,
+                ctrl);
+}
+
+static int invalid_value(const char *key, const char *value, const char *why, WarrenError *reterr) {
+        return warren_error_set(reterr, EINVAL, "Invalid value '%s' for %s: %s", value, key, why);
+}
+
+/* "max" means unlimited, which v1 spells -1. */
+static const char *v1_limit(const char *v) {
+        return streq(v, "max") ? "-1" : v;
+}
+
+static int translate_cpu_max(CgroupPlan *p, const char *mnt, const char *key, const char *value,
+                             WarrenError *reterr) {
+        _cleanup_strv_free_ char **w = strv_split(value, " \t");
+        uint64_t q, period;
+        if (!w)
+                return -ENOMEM;
+        size_t n = strv_length(w);
+        if (n < 1 || n > 2 || (!streq(w[0], "max") && (parse_u64(w[0], &q) < 0 || q == 0)) ||
+            (n == 2 && (parse_u64(w[1], &period) < 0 || period == 0)))
+                return invalid_value(key, value,
+                                     "must be 'QUOTA [PERIOD]' in microseconds, QUOTA may be 'max'", reterr);
+        /* The period first: the kernel checks the quota against it. */
+        if (n == 2 && plan_add(p, key, value, mnt, true, "cpu.cfs_period_us", w[1]) < 0)
+                return -ENOMEM;
+        if (plan_add(p, key, value, mnt, true, "cpu.cfs_quota_us", v1_limit(w[0])) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static int translate_io_weight(CgroupPlan *p, const char *mnt, const char *key, const char *value,
+                               WarrenError *reterr) {
+        _cleanup_strv_free_ char **w = strv_split(value, " \t");
+        uint64_t weight;
+        char buf[64];
+        if (!w)
+                return -ENOMEM;
+        size_t n = strv_length(w);
+        if (n < 1 || n > 2 || parse_u64(w[n - 1], &weight) < 0 || weight < 1 || weight > 10000)
+                return invalid_value(
+                        key, value,
+                        "must be 'WEIGHT', 'default WEIGHT' or 'MAJ:MIN WEIGHT', WEIGHT 1..10000", reterr);
+        uint64_t v1w = MIN(MAX(weight * 500U / 100U, 10U), 1000U);
+        if (n == 2 && !streq(w[0], "default")) {
+                unsigned maj, min;
+                char tail;
+                if (sscanf(w[0], "%u:%u%c", &maj, &min, &tail) != 2)
+                        return invalid_value(key, value,
+                                             "must be 'WEIGHT', 'default WEIGHT' or 'MAJ:MIN WEIGHT'",
+                                             reterr);
+                snprintf(buf, sizeof(buf), "%u:%u %" PRIu64, maj, min, v1w);
+                return plan_add(p, key, value, mnt, true, "blkio.weight_device", buf);
+        }
+        snprintf(buf, sizeof(buf), "%" PRIu64, v1w);
+        return plan_add(p, key, value, mnt, true, "blkio.weight", buf);
+}
+
+/* memory.swap.max on v1: memsw limits memory + swap together. */
+static int translate_swap(CgroupPlan *p, const char *mnt, const char *key, const char *value,
+                          const char *mem_max, WarrenError *reterr) {
+        uint64_t swap, mem;
+        char buf[32];
+        if (streq(value, "max"))
+                return plan_add(p, key, value, mnt, true, "memory.memsw.limit_in_bytes", "-1");
+        if (parse_bytes(value, &swap) < 0)
+                return invalid_value(key, value, "must be a byte count (K/M/G/T suffixes allowed) or 'max'",
+                                     reterr);
+        if (!mem_max || parse_bytes(mem_max, &mem) < 0)
+                return warren_error_set(reterr, EINVAL,
+                                        "%s = %s: cgroup v1 limits memory and swap together, which needs "
+                                        "lxc.cgroup2.memory.max set to a byte count (it is %s%s%s)",
+                                        key, value, mem_max ? "'" : "", mem_max ? mem_max : "unset",
+                                        mem_max ? "'" : "");
+        if (mem > UINT64_MAX - swap)
+                return invalid_value(key, value, "memory.max + memory.swap.max overflows", reterr);
+        snprintf(buf, sizeof(buf), "%" PRIu64, mem + swap);
+        return plan_add(p, key, value, mnt, true, "memory.memsw.limit_in_bytes", buf);
+}
+
+static const char *kv_last(char *const *kv, const char *key) {
+        const char *v = NULL;
+        for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
+                if (streq(kv[i], key))
+                        v = kv[i + 1];
+        return v;
+}
+
+static int plan_v2_key(const CgroupLayout *l, CgroupPlan *p, const char *key, const char *file,
+                       const char *value, const char **swap_key, const char **swap_value,
+                       WarrenError *reterr) {
+        _cleanup_free_ char *ctrl = strndup(file, strcspn(file, "."));
+        if (!ctrl)
+                return -ENOMEM;
+
+        if (streq(ctrl, "devices")) {
+                const CgroupHierarchy *h = cgroup_layout_v1_find(l, "devices");
+                if (!streq(file, "devices.allow") && !streq(file, "devices.deny"))
+                        return warren_error_set(
+                                reterr, EINVAL,
+                                "Invalid cgroup key '%s': only devices.allow and devices.deny exist", key);
+                if (h)
+                        return plan_add(p, key, value, h->mount, true, file, value);
+                return plan_ignore(p, key,
+                                   "no cgroup v1 devices hierarchy, and cgroup2 device filters (eBPF) are "
+                                   "not supported");
+        }
+        if (l->v2_mount && (streq(ctrl, "cgroup") || cgroup_layout_v2_has(l, ctrl)))
+                return plan_add(p, key, value, l->v2_mount, false, file, value);
+        if (streq(ctrl, "cgroup"))
+                return warren_error_set(reterr, EOPNOTSUPP, "%s: '%s' needs cgroup2, which is not mounted",
+                                        key, file);
+
+        const CgroupHierarchy *h = cgroup_layout_v1_find(l, streq(ctrl, "io") ? "blkio" : ctrl);
+        if (!h)
+                return unavailable(l, key, ctrl, reterr);
+
+        if (streq(file, "memory.max"))
+                return plan_add(p, key, value, h->mount, true, "memory.limit_in_bytes", v1_limit(value));
+        if (streq(file, "memory.high"))
+                return plan_add(p, key, value, h->mount, true, "memory.soft_limit_in_bytes",
+                                v1_limit(value));
+        if (streq(file, "memory.swap.max")) {
+                /* Deferred until every memory.max is planned: v1 wants memsw >= limit. */
+                *swap_key = key;
+                *swap_value = value;
+                return 0;
+        }
+        if (streq(file, "pids.max") || streq(file, "cpuset.cpus") || streq(file, "cpuset.mems"))
+                return plan_add(p, key, value, h->mount, true, file, value);
+        if (streq(file, "cpu.max"))
+                return translate_cpu_max(p, h->mount, key, value, reterr);
+        if (streq(file, "cpu.weight")) {
+                uint64_t w;
+                char buf[32];
+                if (parse_u64(value, &w) < 0 || w < 1 || w > 10000)
+                        return invalid_value(key, value, "must be 1..10000", reterr);
+                snprintf(buf, sizeof(buf), "%" PRIu64, MIN(MAX(w * 1024U / 100U, 2U), 262144U));
+                return plan_add(p, key, value, h->mount, true, "cpu.shares", buf);
+        }
+        if (streq(file, "io.weight"))
+                return translate_io_weight(p, h->mount, key, value, reterr);
+
+        return warren_error_set(reterr, EOPNOTSUPP,
+                                "%s: controller '%s' is only available as a cgroup v1 hierarchy at %s, and "
+                                "'%s' has no cgroup v1 equivalent",
+                                key, ctrl, h->mount, file);
+}
+
+static int plan_v1_key(const CgroupLayout *l, CgroupPlan *p, const char *key, const char *file,
+                       const char *value, WarrenError *reterr) {
+        _cleanup_free_ char *ctrl = strndup(file, strcspn(file, "."));
+        if (!ctrl)
+                return -ENOMEM;
+        const CgroupHierarchy *h = cgroup_layout_v1_find(l, ctrl);
+        if (h)
+                return plan_add(p, key, value, h->mount, true, file, value);
+        if (streq(ctrl, "devices"))
+                return plan_ignore(p, key,
+                                   "no cgroup v1 devices hierarchy, and cgroup2 device filters (eBPF) are "
+                                   "not supported");
+        if (l->v2_mount)
+                return warren_error_set(
+                        reterr, EOPNOTSUPP,
+                        "%s: controller '%s' is not available as a cgroup v1 hierarchy on this host "
+                        "(cgroup2 is at %s: use lxc.cgroup2.* keys)",
+                        key, ctrl, l->v2_mount);
+        return unavailable(l, key, ctrl, reterr);
+}
+
+/* LXC keys under lxc.cgroup. that place the cgroup rather than limit it. */
+static bool is_placement_key(const char *rest) {
+        return streq(rest, "dir") || strncmp(rest, "dir.", 4) == 0 || streq(rest, "relative") ||
+               streq(rest, "pattern") || streq(rest, "use");
+}
+
+int cgroup_plan_limits(const CgroupLayout *l, char *const *kv, CgroupPlan **ret, WarrenError *reterr) {
+        _cleanup_(cgroup_plan_freep) CgroupPlan *p = calloc(1, sizeof(CgroupPlan));
+        const char *swap_key = NULL, *swap_value = NULL;
+        int r;
+
+        if (!p)
+                return -ENOMEM;
+        for (size_t i = 0; kv && kv[i]; i += 2) {
+                const char *key = kv[i], *value = kv[i + 1];
+                if (!value)
+                        return warren_error_set(reterr, EINVAL, "Cgroup key '%s' has no value", key);
+                if (strlen(value) > 4096 || strpbrk(value, "\n\r"))
+                        return invalid_value(key, value, "must be a single line of at most 4096 bytes",
+                                             reterr);
+
+                if (strncmp(key, "lxc.cgroup2.", 12) == 0) {
+                        r = validate_file(key, key + 12, reterr);
+                        if (r < 0)
+                                return r;
+                        r = plan_v2_key(l, p, key, key + 12, value, &swap_key, &swap_value, reterr);
+                } else if (strncmp(key, "lxc.cgroup.", 11) == 0) {
+                        if (is_placement_key(key + 11))
+                                continue;
+                        r = validate_file(key, key + 11, reterr);
+                        if (r < 0)
+                                return r;
+                        r = plan_v1_key(l, p, key, key + 11, value, reterr);
+                } else
+                        return warren_error_set(
+                                reterr, EINVAL,
+                                "Invalid cgroup key '%s': not an lxc.cgroup.* or lxc.cgroup2.* key", key);
+                if (r < 0)
+                        return r;
+        }
+        if (swap_key) {
+                /* Set only after the memory hierarchy was found. */
+                const CgroupHierarchy *h = cgroup_layout_v1_find(l, "memory");
+                r = translate_swap(p, h->mount, swap_key, swap_value, kv_last(kv, "lxc.cgroup2.memory.max"),
+                                   reterr);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(p);
+        return 0;
+}
