@@ -398,7 +398,10 @@ static char *make_inittab(unsigned ttys) {
                      "console::respawn:-/bin/sh\n"
                      "%s"
                      "::ctrlaltdel:/sbin/reboot\n"
-                     "::shutdown:/bin/umount -a -r\n",
+                     /* Only sync: "umount -a -r" would remount the filesystems
+                      * the rootfs shares with the host read-only (a remount
+                      * changes the superblock, not just this mount). */
+                     "::shutdown:/bin/sync\n",
                      strempty(getty)) < 0)
                 return NULL;
         return text;

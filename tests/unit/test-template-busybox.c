@@ -153,7 +153,8 @@ static void check_tree(int r, const TemplateBusyboxOptions *o, unsigned ttys) {
         snprintf(line, sizeof line, "tty%u::", ttys + 1);
         ok(inittab && !strstr(inittab, line), "no getty on tty%u", ttys + 1);
         like(inittab, "\n::ctrlaltdel:/sbin/reboot\n", "inittab ctrlaltdel");
-        like(inittab, "\n::shutdown:/bin/umount -a -r\n", "inittab shutdown");
+        like(inittab, "\n::shutdown:/bin/sync\n", "inittab shutdown only syncs");
+        ok(!strstr(inittab, "umount"), "inittab never remounts shared filesystems");
 
         /* rcS and /etc */
         is(mode_of(r, "etc/init.d/rcS") & 07777, 0755, "rcS is executable");
