@@ -1,0 +1,96 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Start -> RUNNING -> stop cycle of one busybox rootfs, warren beside its
+# peers, interleaved in one run so they share the machine's state:
+#   warren   warrenctl start + warrenctl stop -k (bus round trips, polkit skipped: root)
+#   lxc      lxc-start -d + lxc-wait -s RUNNING + lxc-stop -k (Debian's LXC)
+#   crun     crun run of /bin/true
+#   unshare  unshare -fpmuin --mount-proc chroot ROOTFS /bin/true (the floor)
+# Prints each median and the ratios. A benchmark, not a timed test: it
+# never fails on speed.
+#   tests/bench/start-stop.sh [BUILD_DIR] [ROUNDS]
+set -euo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$src/build}" && pwd)
+rounds=${2:-30}
+if [[ -z ${WARREN_SANDBOX:-} ]]; then
+        exec "$src/tests/integration/sandbox.sh" --build "$build" --quiet -- "$0" "$build" "$rounds"
+fi
+
+for tool in lxc-start lxc-wait lxc-stop crun unshare; do
+        command -v $tool >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh installs the peers)"; exit 1; }
+done
+
+warrenctl create bench -t busybox >/dev/null
+rootfs=/var/lib/warren/containers/bench/rootfs
+
+# LXC on the same rootfs, no network (like warren's default).
+mkdir -p /var/lib/lxc/lxcbench
+cat >/var/lib/lxc/lxcbench/config <<EOC
+lxc.rootfs.path = dir:$rootfs
+lxc.uts.name = lxcbench
+lxc.net.0.type = empty
+lxc.tty.max = 4
+lxc.pty.max = 1024
+lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed
+lxc.signal.halt = SIGUSR2
+lxc.init.cmd = /sbin/init
+EOC
+
+# crun refuses hybrid cgroups unless hugetlb leaves cgroup2; this mount lives
+# in the sandbox's mount namespace and goes with it.
+# warren enables what cgroup2 offers in its subtree; give hugetlb back first.
+for d in /sys/fs/cgroup/unified/warren /sys/fs/cgroup/unified; do
+        [[ -e $d/cgroup.subtree_control ]] && { echo -hugetlb >"$d/cgroup.subtree_control" || true; }
+done
+mkdir -p "$WARREN_SCRATCH/hugetlb"
+mount -t cgroup -o hugetlb cgroup "$WARREN_SCRATCH/hugetlb"
+bundle=$WARREN_SCRATCH/crun-bundle
+mkdir -p "$bundle"
+ln -s "$rootfs" "$bundle/rootfs"
+(cd "$bundle" && crun spec)
+/usr/bin/python3 - "$bundle/config.json" <<'EOP'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["/bin/true"]
+c["root"]["readonly"] = False
+json.dump(c, open(sys.argv[1], "w"))
+EOP
+
+now() { local t=${EPOCHREALTIME/./}; echo $((10#$t)); }
+declare -A samples
+run() { # NAME CMD...: time one cycle in microseconds
+        local name=$1 t0 t1
+        shift
+        t0=$(now)
+        "$@" >/dev/null 2>&1 || { echo "bench: $name failed: $*" >&2; "$@" >&2 || true; exit 1; }
+        t1=$(now)
+        samples[$name]+="$((t1 - t0)) "
+}
+cycle_warren() { warrenctl start bench && warrenctl stop -k bench; }
+cycle_lxc() { lxc-start -n lxcbench -d && lxc-wait -n lxcbench -s RUNNING && lxc-stop -n lxcbench -k; }
+cycle_crun() { (cd "$bundle" && crun run "ct$RANDOM$RANDOM"); }
+cycle_unshare() { unshare -fpmuin --mount-proc chroot "$rootfs" /bin/true; }
+
+# Warm up: activation, page cache.
+for i in 1 2; do cycle_warren; cycle_lxc; cycle_crun; cycle_unshare; done >/dev/null 2>&1
+for ((i = 0; i < rounds; i++)); do
+        run warren cycle_warren
+        run lxc cycle_lxc
+        run crun cycle_crun
+        run unshare cycle_unshare
+done
+
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+declare -A med
+printf '%-10s %12s   (%d rounds, interleaved)\n' "cycle" "median ms" "$rounds"
+for n in warren lxc crun unshare; do
+        med[$n]=$(median "${samples[$n]}")
+        printf '%-10s %12.2f\n' "$n" "$(awk -v m="${med[$n]}" 'BEGIN {print m/1000}')"
+done
+ratio() { awk -v a="${med[$1]}" -v b="${med[$2]}" 'BEGIN {printf "%.2f", a/b}'; }
+echo "warren/lxc     $(ratio warren lxc)   (target <= 0.5)"
+echo "warren/crun    $(ratio warren crun)   (target <= 2)"
+echo "warren/unshare $(ratio warren unshare)"
+warrenctl destroy bench >/dev/null
