@@ -16,6 +16,7 @@
 #include "name.h"
 #include "polkit.h"
 #include "runtime.h"
+#include "shell-dbus.h"
 #include "store.h"
 
 char *container_bus_path(const char *name) {
@@ -294,6 +295,10 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_METHOD_WITH_ARGS("Freeze", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_container_freeze,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unfreeze", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_container_unfreeze,
+                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("OpenConsole", SD_BUS_ARGS("u", tty), SD_BUS_RESULT("h", pty_master, "s", name),
+                                method_open_console, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetConsoleLog", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", log), method_get_console_log,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Destroy", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_destroy,
                                 SD_BUS_VTABLE_UNPRIVILEGED),

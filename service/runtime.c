@@ -25,7 +25,7 @@
 
 /* --- reading state ------------------------------------------------------ */
 
-static int connect_blocking(Daemon *d, const char *name, int *ret_fd) {
+int runtime_connect(Daemon *d, const char *name, int *ret_fd) {
         int fd, r = monitor_connect(d->runtime_dir, name, false, &fd, NULL);
         if (r < 0)
                 return r;
@@ -40,7 +40,7 @@ void runtime_get_info(Daemon *d, const char *name, RuntimeInfo *ret) {
         _cleanup_close_ int fd = -EBADF;
         MonitorMessage msg = { .fd = -EBADF };
         *ret = (RuntimeInfo){ .state = "STOPPED" };
-        if (connect_blocking(d, name, &fd) < 0)
+        if (runtime_connect(d, name, &fd) < 0)
                 return;
         if (monitor_get_state(fd, &msg, NULL) < 0)
                 return;
@@ -311,7 +311,7 @@ static MonitorCall *monitor_call_new(Daemon *d, sd_bus_message *m, const char *n
 
 /* The container a runtime method acts on: Manager shortcuts pass its name
  * first, Container methods have it in their path. */
-static int runtime_target(Daemon *d, sd_bus_message *m, char **ret_name, uid_t *ret_owner, sd_bus_error *error) {
+int runtime_target(Daemon *d, sd_bus_message *m, char **ret_name, uid_t *ret_owner, sd_bus_error *error) {
         char *name;
         if (streq(sd_bus_message_get_interface(m), WARREN_MANAGER_IFACE)) {
                 const char *arg;

@@ -18,6 +18,12 @@ typedef struct RuntimeInfo {
         uint64_t memory_current;
 } RuntimeInfo;
 
+/* A blocking connection to NAME's monitor with short timeouts; -ESRCH if
+ * it is not running. */
+int runtime_connect(Daemon *d, const char *name, int *ret_fd);
+/* The Container's name (from the path) checked to exist, and its owner. */
+int runtime_target(Daemon *d, sd_bus_message *m, char **ret_name, uid_t *ret_owner, sd_bus_error *error);
+
 /* Never fails: a container without a live monitor is STOPPED. */
 void runtime_get_info(Daemon *d, const char *name, RuntimeInfo *ret);
 void runtime_info_done(RuntimeInfo *i);

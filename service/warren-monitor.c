@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* warren-monitor NAME: started by warrend (monitor_spawn()), one per
+ * running container; all the work is monitor_run() in lib/monitor.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "basic/error.h"
+#include "basic/log.h"
+#include "basic/macro.h"
+#include "build-config.h"
+#include "monitor.h"
+
+static void help(void) {
+        printf("warren-monitor --name=NAME [OPTIONS...]\n\n"
+               "Runs one container: sets it up, supervises its init, serves its control socket.\n"
+               "Started by warrend; not meant to be run by hand.\n\n"
+               "  -h --help             Show this help\n"
+               "     --version          Show the version\n"
+               "     --name=NAME        The container\n"
+               "     --state-dir=DIR    Containers (default " WARREN_STATE_DIR ")\n"
+               "     --runtime-dir=DIR  Control sockets and state (default " WARREN_RUNTIME_DIR ")\n"
+               "     --config-dir=DIR   System configuration (default " WARREN_CONFIG_DIR ")\n"
+               "     --sync-fd=FD       SOCK_SEQPACKET socket to report the start result on\n"
+               "     --log-file=PATH    Append diagnostics here (default: discard)\n"
+               "     --foreground       Do not detach (keep stdio, session and fds)\n");
+}
+
+static int parse_fd(const char *s, int *ret) {
+        char *end;
+        errno = 0;
+        long v = strtol(s, &end, 10);
+        if (errno || end == s || *end || v < 0 || v > 1024 * 1024)
+                return -EINVAL;
+        *ret = (int) v;
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_NAME,
+                ARG_STATE_DIR,
+                ARG_RUNTIME_DIR,
+                ARG_CONFIG_DIR,
+                ARG_SYNC_FD,
+                ARG_LOG_FILE,
+                ARG_FOREGROUND,
+        };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "name", required_argument, NULL, ARG_NAME },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
+                { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
+                { "sync-fd", required_argument, NULL, ARG_SYNC_FD },
+                { "log-file", required_argument, NULL, ARG_LOG_FILE },
+                { "foreground", no_argument, NULL, ARG_FOREGROUND },
+                {},
+        };
+        MonitorOptions o = {
+                .state_dir = WARREN_STATE_DIR,
+                .runtime_dir = WARREN_RUNTIME_DIR,
+                .config_dir = WARREN_CONFIG_DIR,
+                .sync_fd = -1,
+                .detach = true,
+        };
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        int c;
+
+        log_set_prefix("warren-monitor");
+        log_parse_environment();
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0) {
+                switch (c) {
+                case 'h':
+                        help();
+                        return EXIT_SUCCESS;
+                case ARG_VERSION:
+                        printf("warren-monitor %s\n", PACKAGE_VERSION);
+                        return EXIT_SUCCESS;
+                case ARG_NAME:
+                        o.name = optarg;
+                        break;
+                case ARG_STATE_DIR:
+                        o.state_dir = optarg;
+                        break;
+                case ARG_RUNTIME_DIR:
+                        o.runtime_dir = optarg;
+                        break;
+                case ARG_CONFIG_DIR:
+                        o.config_dir = optarg;
+                        break;
+                case ARG_SYNC_FD:
+                        if (parse_fd(optarg, &o.sync_fd) < 0) {
+                                log_error("Invalid --sync-fd '%s'.", optarg);
+                                return EXIT_FAILURE;
+                        }
+                        break;
+                case ARG_LOG_FILE:
+                        o.log_path = optarg;
+                        break;
+                case ARG_FOREGROUND:
+                        o.detach = false;
+                        break;
+                default:
+                        return EXIT_FAILURE;
+                }
+        }
+        if (optind < argc) {
+                log_error("Unexpected argument '%s'.", argv[optind]);
+                return EXIT_FAILURE;
+        }
+        if (!o.name) {
+                log_error("--name is required.");
+                return EXIT_FAILURE;
+        }
+        if (o.state_dir[0] != '/' || o.runtime_dir[0] != '/' || o.config_dir[0] != '/') {
+                log_error("--state-dir, --runtime-dir and --config-dir must be absolute paths.");
+                return EXIT_FAILURE;
+        }
+
+        if (monitor_run(&o, &e) < 0) {
+                log_error("%s", warren_error_message(&e));
+                return EXIT_FAILURE;
+        }
+        return EXIT_SUCCESS;
+}
