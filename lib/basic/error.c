@@ -7,7 +7,7 @@
 
 #include "error.h"
 
-static int error_setv(WarrenError *reterr, int err, bool overwrite, const char *fmt, va_list ap) {
+__attribute__((format(printf, 4, 0))) static int error_setv(WarrenError *reterr, int err, bool overwrite, const char *fmt, va_list ap) {
         if (err < 0)
                 err = -err;
         if (err == 0)
@@ -39,7 +39,7 @@ int warren_error_reset(WarrenError *reterr, int err, const char *fmt, ...) {
         return r;
 }
 
-void warren_error_prefix(WarrenError *e, const char *fmt, ...) {
+__attribute__((format(printf, 2, 3))) void warren_error_prefix(WarrenError *e, const char *fmt, ...) {
         if (!e || e->error == 0)
                 return;
         char *p = NULL, *n = NULL;
