@@ -36,3 +36,27 @@ typedef struct SpawnOptions {
 
 /* On success returns 0 with the init's host pid and a pidfd (O_CLOEXEC). */
 int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, WarrenError *reterr);
+
+/* How the child gets there (see also mount.h):
+ *  1. waits for the parent's go (after parent_hook); with a user namespace
+ *     becomes its root (setresuid/setresgid 0);
+ *  2. unshare(CLONE_NEWCGROUP) now rather than in clone3(): the hook has
+ *     attached it to the v1 hierarchies by then, so every hierarchy's
+ *     namespace root is the container's cgroup (CLONE_INTO_CGROUP alone
+ *     only covers cgroup2);
+ *  3. stdio from log_fd//dev/null, every other inherited fd closed;
+ *     "/" made MS_REC|MS_PRIVATE; hostname (lxc.uts.name, else name);
+ *  4. lxc.sysctl.* written through a procfs of its own (fsmount(), never
+ *     attached), so neither the host's nor the container's read-only
+ *     /proc/sys is in the way; namespaced keys land in its namespaces;
+ *  5. mounts and pivot_root (mount_setup_root());
+ *  6. lxc.prlimit.* (setrlimit; "soft[:hard]", "unlimited"), setsid and
+ *     /dev/console as controlling tty and stdio (/dev/null without a
+ *     console), lxc.cap.* (caps_apply()), lxc.init.groups/gid/uid,
+ *     lxc.init.cwd, default signal dispositions and mask;
+ *  7. execvp() of lxc.init.cmd (default /sbin/init), split into words on
+ *     blanks with sh-like quotes ("/bin/sh -c 'a b'" is three words), with
+ *     the environment container=lxc, PATH=<default>, then lxc.environment
+ *     KEY=VALUE items (a bare KEY is skipped: there is nothing to inherit).
+ * Config errors (bad prlimit, mount entry, sysctl name, init.cmd...) are
+ * found before clone3() and returned without a child ever existing. */

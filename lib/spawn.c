@@ -1,0 +1,652 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/pidfd.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "caps.h"
+#include "config.h"
+#include "mount.h"
+#include "spawn.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+#define SYNC_MESSAGE_MAX 4096
+#define HOSTNAME_MAX 64
+
+typedef struct SpawnLimit {
+        const char *key; /* borrowed from the config strv */
+        int resource;
+        struct rlimit limit;
+} SpawnLimit;
+
+typedef struct SpawnSysctl {
+        const char *key, *value; /* borrowed */
+        char *path;              /* "sys/net/ipv4/ip_forward", below a procfs */
+} SpawnSysctl;
+
+/* Everything the child needs, worked out before clone so that config
+ * errors come straight from the caller and the child only acts. */
+typedef struct SpawnPlan {
+        MountPlan *mounts;
+        char **argv;
+        char **env;
+        const char *hostname;
+        const char *cwd;
+        uid_t uid;
+        gid_t gid;
+        bool set_uid, set_gid;
+        gid_t *groups;
+        size_t n_groups;
+        bool set_groups;
+        uint64_t caps_keep;
+        char **prlimit_kv, **sysctl_kv;
+        SpawnLimit *limits;
+        size_t n_limits;
+        SpawnSysctl *sysctls;
+        size_t n_sysctls;
+} SpawnPlan;
+
+static SpawnPlan *spawn_plan_free(SpawnPlan *p) {
+        if (!p)
+                return NULL;
+        mount_plan_free(p->mounts);
+        strv_free(p->argv);
+        strv_free(p->env);
+        free(p->groups);
+        for (size_t i = 0; i < p->n_sysctls; i++)
+                free(p->sysctls[i].path);
+        free(p->sysctls);
+        free(p->limits);
+        strv_free(p->prlimit_kv);
+        strv_free(p->sysctl_kv);
+        free(p);
+        return NULL;
+}
+DEFINE_TRIVIAL_CLEANUP_FUNC(SpawnPlan *, spawn_plan_free);
+
+/* Splits lxc.init.cmd into words on blanks. Single and double quotes and
+ * backslashes group words as in sh (no expansions), so
+ * "/bin/sh -c 'echo hi'" is three words; a plain command is unaffected. */
+static int split_command(const char *cmd, char ***ret, WarrenError *reterr) {
+        _cleanup_strv_free_ char **l = NULL;
+        _cleanup_free_ char *w = malloc(strlen(cmd) + 1);
+        const char *p = cmd;
+
+        if (!w)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        for (;;) {
+                size_t n = 0;
+                bool have = false;
+                char q = 0;
+
+                p += strspn(p, " \t\n");
+                if (!*p)
+                        break;
+                for (; *p; p++) {
+                        if (q == '\'') {
+                                if (*p == '\'')
+                                        q = 0;
+                                else
+                                        w[n++] = *p;
+                        } else if (*p == '\\' && p[1] && (!q || strchr("\"\\$`", p[1]))) {
+                                w[n++] = *++p;
+                        } else if (q == '"') {
+                                if (*p == '"')
+                                        q = 0;
+                                else
+                                        w[n++] = *p;
+                        } else if (*p == '\'' || *p == '"') {
+                                q = *p;
+                                have = true;
+                        } else if (strchr(" \t\n", *p))
+                                break;
+                        else
+                                w[n++] = *p;
+                }
+                if (q)
+                        return warren_error_set(reterr, EINVAL,
+                                                "Invalid lxc.init.cmd '%s': unterminated quote", cmd);
+                if (n > 0 || have) {
+                        w[n] = 0;
+                        if (strv_extend(&l, w) < 0)
+                                return warren_error_set(reterr, ENOMEM, "Out of memory");
+                }
+        }
+        if (!l)
+                return warren_error_set(reterr, EINVAL, "Invalid lxc.init.cmd '%s': no command", cmd);
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+static int parse_id(const char *key, const char *v, unsigned *ret, WarrenError *reterr) {
+        char *end;
+        errno = 0;
+        unsigned long n = strtoul(v, &end, 10);
+        if (errno || end == v || *end || v[0] == '-' || n >= UINT32_MAX)
+                return warren_error_set(reterr, EINVAL, "Invalid %s '%s': not an id", key, v);
+        *ret = (unsigned) n;
+        return 0;
+}
+
+static const struct {
+        const char *name;
+        int resource;
+} rlimit_table[] = {
+        {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
+        {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
+        {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
+        {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
+        {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
+        {"stack", RLIMIT_STACK},
+};
+
+static bool parse_rlim(const char *s, size_t n, rlim_t *ret) {
+        if (n == 9 && strncmp(s, "unlimited", 9) == 0) {
+                *ret = RLIM_INFINITY;
+                return true;
+        }
+        if (n == 0 || n > 20 || strspn(s, "0123456789") < n)
+                return false;
+        char buf[21];
+        memcpy(buf, s, n);
+        buf[n] = 0;
+        errno = 0;
+        unsigned long long v = strtoull(buf, NULL, 10);
+        if (errno || v >= RLIM_INFINITY)
+                return false;
+        *ret = (rlim_t) v;
+        return true;
+}
+
+static int plan_limits(SpawnPlan *p, const LxcConfig *c, WarrenError *reterr) {
+        p->prlimit_kv = lxc_config_get_prefix(c, "lxc.prlimit.");
+        if (!p->prlimit_kv)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        size_t n = strv_length(p->prlimit_kv) / 2;
+        p->limits = calloc(n ? n : 1, sizeof(SpawnLimit));
+        if (!p->limits)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+
+        for (size_t i = 0; i < n; i++) {
+                const char *key = p->prlimit_kv[2 * i], *v = p->prlimit_kv[2 * i + 1];
+                const char *name = key + strlen("lxc.prlimit.");
+                SpawnLimit *l = &p->limits[p->n_limits++];
+                size_t soft_len = strcspn(v, ":");
+                bool found = false;
+
+                l->key = key;
+                for (size_t j = 0; j < ELEMENTSOF(rlimit_table); j++)
+                        if (streq(name, rlimit_table[j].name)) {
+                                l->resource = rlimit_table[j].resource;
+                                found = true;
+                        }
+                if (!found)
+                        return warren_error_set(reterr, EINVAL, "Unknown resource limit '%s'", key);
+                /* "soft[:hard]"; one value sets both, as in LXC. */
+                if (!parse_rlim(v, soft_len, &l->limit.rlim_cur) ||
+                    !parse_rlim(v[soft_len] ? v + soft_len + 1 : v,
+                                v[soft_len] ? strlen(v + soft_len + 1) : soft_len, &l->limit.rlim_max))
+                        return warren_error_set(
+                                reterr, EINVAL,
+                                "Invalid %s value '%s': expected soft[:hard], numbers or 'unlimited'", key,
+                                v);
+                if (l->limit.rlim_cur > l->limit.rlim_max)
+                        return warren_error_set(reterr, EINVAL,
+                                                "Invalid %s value '%s': soft limit above hard limit", key,
+                                                v);
+        }
+        return 0;
+}
+
+static int plan_sysctls(SpawnPlan *p, const LxcConfig *c, WarrenError *reterr) {
+        p->sysctl_kv = lxc_config_get_prefix(c, "lxc.sysctl.");
+        if (!p->sysctl_kv)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        size_t n = strv_length(p->sysctl_kv) / 2;
+        p->sysctls = calloc(n ? n : 1, sizeof(SpawnSysctl));
+        if (!p->sysctls)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+
+        for (size_t i = 0; i < n; i++) {
+                const char *key = p->sysctl_kv[2 * i], *name = key + strlen("lxc.sysctl.");
+                SpawnSysctl *s = &p->sysctls[p->n_sysctls++];
+                char *d;
+
+                s->key = key;
+                s->value = p->sysctl_kv[2 * i + 1];
+                if (asprintf(&s->path, "sys/%s", name) < 0) {
+                        s->path = NULL;
+                        return warren_error_set(reterr, ENOMEM, "Out of memory");
+                }
+                /* Dotted name -> path; every component must be a plain name. */
+                d = s->path + strlen("sys/");
+                for (char *comp = d;; comp++) {
+                        size_t l = strcspn(comp, ".");
+                        if (l == 0 || memchr(comp, '/', l))
+                                return warren_error_set(reterr, EINVAL, "Invalid sysctl name '%s'", key);
+                        comp += l;
+                        if (!*comp)
+                                break;
+                        *comp = '/';
+                }
+        }
+        return 0;
+}
+
+static int plan_env(SpawnPlan *p, const LxcConfig *c, WarrenError *reterr) {
+        _cleanup_strv_free_ char **items = lxc_config_get_all(c, "lxc.environment");
+        if (!items || strv_extend(&p->env, "container=lxc") < 0 ||
+            strv_extend(&p->env, "PATH=" DEFAULT_PATH) < 0)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+
+        STRV_FOREACH (i, items) {
+                const char *eq = strchr(*i, '=');
+                /* LXC passes a bare KEY through from its own environment;
+                 * warren's is a daemon's, so there is nothing to inherit. */
+                if (!eq)
+                        continue;
+                if (eq == *i)
+                        return warren_error_set(reterr, EINVAL, "Invalid lxc.environment '%s': empty name",
+                                                *i);
+                size_t kl = (size_t) (eq - *i) + 1;
+                char **slot = NULL;
+                for (char **e = p->env; *e; e++)
+                        if (strncmp(*e, *i, kl) == 0)
+                                slot = e;
+                char *v = strdup(*i);
+                if (!v)
+                        return warren_error_set(reterr, ENOMEM, "Out of memory");
+                if (slot) {
+                        free(*slot);
+                        *slot = v;
+                } else if (strv_consume(&p->env, v) < 0)
+                        return warren_error_set(reterr, ENOMEM, "Out of memory");
+        }
+        return 0;
+}
+
+static int plan_ids(SpawnPlan *p, const LxcConfig *c, WarrenError *reterr) {
+        const char *v;
+        unsigned id;
+        int r;
+
+        if ((v = lxc_config_get(c, "lxc.init.uid"))) {
+                r = parse_id("lxc.init.uid", v, &id, reterr);
+                if (r < 0)
+                        return r;
+                p->uid = id;
+                p->set_uid = true;
+        }
+        if ((v = lxc_config_get(c, "lxc.init.gid"))) {
+                r = parse_id("lxc.init.gid", v, &id, reterr);
+                if (r < 0)
+                        return r;
+                p->gid = id;
+                p->set_gid = true;
+        }
+        _cleanup_strv_free_ char **groups = lxc_config_get_all(c, "lxc.init.groups");
+        if (!groups)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        STRV_FOREACH (g, groups) {
+                _cleanup_strv_free_ char **l = strv_split(*g, ", \t");
+                if (!l)
+                        return warren_error_set(reterr, ENOMEM, "Out of memory");
+                STRV_FOREACH (x, l) {
+                        r = parse_id("lxc.init.groups", *x, &id, reterr);
+                        if (r < 0)
+                                return r;
+                        gid_t *n = reallocarray(p->groups, p->n_groups + 1, sizeof(gid_t));
+                        if (!n)
+                                return warren_error_set(reterr, ENOMEM, "Out of memory");
+                        p->groups = n;
+                        p->groups[p->n_groups++] = id;
+                }
+                p->set_groups = true;
+        }
+        return 0;
+}
+
+static int spawn_plan_new(const SpawnOptions *o, SpawnPlan **ret, WarrenError *reterr) {
+        _cleanup_(spawn_plan_freep) SpawnPlan *p = calloc(1, sizeof(SpawnPlan));
+        const LxcConfig *c = o->config;
+        const char *v;
+        int r;
+
+        if (!p)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+
+        r = caps_from_config(c, &p->caps_keep, reterr);
+        if (r < 0)
+                return r;
+        r = mount_plan_new(c, p->caps_keep & (UINT64_C(1) << CAP_SYS_ADMIN), &p->mounts, reterr);
+        if (r < 0)
+                return r;
+
+        v = lxc_config_get(c, "lxc.init.cmd");
+        r = split_command(v ? v : "/sbin/init", &p->argv, reterr);
+        if (r < 0)
+                return r;
+
+        p->hostname = lxc_config_get(c, "lxc.uts.name");
+        if (!p->hostname)
+                p->hostname = o->name;
+        if (strlen(p->hostname) > HOSTNAME_MAX)
+                return warren_error_set(reterr, EINVAL, "Invalid hostname '%s': longer than %d characters",
+                                        p->hostname, HOSTNAME_MAX);
+
+        p->cwd = lxc_config_get(c, "lxc.init.cwd");
+        r = plan_ids(p, c, reterr);
+        if (r < 0)
+                return r;
+        r = plan_env(p, c, reterr);
+        if (r < 0)
+                return r;
+        r = plan_limits(p, c, reterr);
+        if (r < 0)
+                return r;
+        r = plan_sysctls(p, c, reterr);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* ---- the child ---- */
+
+/* fd 0 from /dev/null, 1 and 2 to the log (or /dev/null) until the console
+ * takes over; nothing else of the caller's survives but the sync socket. */
+static int child_fds(int *sync_fd, int log_fd, WarrenError *reterr) {
+        int null_fd;
+
+        if (*sync_fd < 3) {
+                int fd = fcntl(*sync_fd, F_DUPFD_CLOEXEC, 3);
+                if (fd < 0)
+                        return warren_error_set(reterr, errno, "Failed to move sync socket: %m");
+                *sync_fd = fd;
+        }
+        null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
+        if (null_fd < 0)
+                return warren_error_set(reterr, errno, "Failed to open /dev/null: %m");
+        if (log_fd < 0)
+                log_fd = null_fd;
+        /* Order matters when log_fd is 0: take 1 and 2 from it first. */
+        if (dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0 || dup2(null_fd, 0) < 0)
+                return warren_error_set(reterr, errno, "Failed to set up stdio: %m");
+        if (*sync_fd > 3 && close_range(3, (unsigned) *sync_fd - 1, 0) < 0)
+                return warren_error_set(reterr, errno, "Failed to close inherited fds: %m");
+        if (close_range((unsigned) *sync_fd + 1, ~0U, 0) < 0)
+                return warren_error_set(reterr, errno, "Failed to close inherited fds: %m");
+        return 0;
+}
+
+static int child_sysctls(const SpawnPlan *p, WarrenError *reterr) {
+        _cleanup_close_ int fs = -EBADF, proc = -EBADF;
+
+        if (p->n_sysctls == 0)
+                return 0;
+        /* A procfs of our own, never attached anywhere: the host's /proc/sys
+         * may be read-only (warren nested in a container), the container's
+         * may not exist or be read-only (proc:mixed). Namespaced sysctls
+         * resolve to the writer's namespaces, i.e. the container's. */
+        fs = fsopen("proc", FSOPEN_CLOEXEC);
+        if (fs < 0 || fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0 ||
+            (proc = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC)) <
+                    0)
+                return warren_error_set(reterr, errno, "Failed to mount a procfs for lxc.sysctl: %m");
+        for (size_t i = 0; i < p->n_sysctls; i++) {
+                const SpawnSysctl *s = &p->sysctls[i];
+                _cleanup_close_ int fd = openat(proc, s->path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+                size_t n = strlen(s->value);
+                if (fd < 0 || write(fd, s->value, n) != (ssize_t) n)
+                        return warren_error_set(reterr, errno, "Failed to set %s to '%s': %m", s->key,
+                                                s->value);
+        }
+        return 0;
+}
+
+static int child_console(const SpawnOptions *o, WarrenError *reterr) {
+        _cleanup_close_ int fd = -EBADF;
+        const char *path = o->console_path ? "/dev/console" : "/dev/null";
+
+        if (setsid() < 0)
+                return warren_error_set(reterr, errno, "Failed to create session: %m");
+        fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return warren_error_set(reterr, errno, "Failed to open %s: %m", path);
+        if (o->console_path && ioctl(fd, TIOCSCTTY, 0) < 0)
+                return warren_error_set(reterr, errno, "Failed to make %s the controlling terminal: %m",
+                                        path);
+        if (dup2(fd, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+                return warren_error_set(reterr, errno, "Failed to connect stdio to %s: %m", path);
+        return 0;
+}
+
+static int child_credentials(const SpawnPlan *p, WarrenError *reterr) {
+        if (p->set_groups && setgroups(p->n_groups, p->groups) < 0)
+                return warren_error_set(reterr, errno, "Failed to set lxc.init.groups: %m");
+        if (p->set_gid && setresgid(p->gid, p->gid, p->gid) < 0)
+                return warren_error_set(reterr, errno, "Failed to switch to lxc.init.gid %u: %m",
+                                        (unsigned) p->gid);
+        if (p->set_uid && setresuid(p->uid, p->uid, p->uid) < 0)
+                return warren_error_set(reterr, errno, "Failed to switch to lxc.init.uid %u: %m",
+                                        (unsigned) p->uid);
+        return 0;
+}
+
+static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, WarrenError *reterr) {
+        mode_t old_umask;
+        sigset_t all;
+        char go;
+        ssize_t n;
+        int r;
+
+        /* Until the parent has run its hook (uid/gid maps, cgroups,
+         * network), nothing here may assume who we are. */
+        do
+                n = recv(*sync_fd, &go, 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n != 1)
+                _exit(EXIT_FAILURE); /* the parent gave up: nobody to tell */
+
+        if (o->new_user_ns) {
+                /* The maps are written now: become the namespace's root. */
+                if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                        return warren_error_set(reterr, errno,
+                                                "Failed to become root in the user namespace: %m");
+        }
+        /* The caller's supplementary groups mean nothing inside; where
+         * setgroups is denied (a user namespace) there are none to drop. */
+        if (setgroups(0, NULL) < 0 && errno != EPERM)
+                return warren_error_set(reterr, errno, "Failed to drop supplementary groups: %m");
+
+        /* Unshared only now rather than in clone3(): the parent hook has put
+         * us into the v1 cgroups, which then become the namespace's root in
+         * every hierarchy (CLONE_INTO_CGROUP only places us in cgroup2). */
+        if (unshare(CLONE_NEWCGROUP) < 0)
+                return warren_error_set(reterr, errno, "Failed to create cgroup namespace: %m");
+
+        r = child_fds(sync_fd, o->log_fd, reterr);
+        if (r < 0)
+                return r;
+
+        /* The caller's "/" may be shared: nothing below may reach the host. */
+        if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+                return warren_error_set(reterr, errno, "Failed to make mounts private: %m");
+
+        if (sethostname(p->hostname, strlen(p->hostname)) < 0)
+                return warren_error_set(reterr, errno, "Failed to set hostname '%s': %m", p->hostname);
+
+        r = child_sysctls(p, reterr);
+        if (r < 0)
+                return r;
+
+        old_umask = umask(0);
+        r = mount_setup_root(p->mounts,
+                             &(MountSetup){
+                                     .rootfs = o->rootfs,
+                                     .console_path = o->console_path,
+                                     .tty_paths = o->tty_paths,
+                                     .new_user_ns = o->new_user_ns,
+                             },
+                             reterr);
+        if (r < 0)
+                return r;
+        umask(old_umask);
+
+        for (size_t i = 0; i < p->n_limits; i++)
+                if (setrlimit(p->limits[i].resource, &p->limits[i].limit) < 0)
+                        return warren_error_set(reterr, errno, "Failed to set %s: %m", p->limits[i].key);
+
+        r = child_console(o, reterr);
+        if (r < 0)
+                return r;
+
+        /* Capabilities go before the uid switch, which needs CAP_SETUID
+         * (and would drop them all anyway for a non-root init). */
+        r = caps_apply(p->caps_keep, reterr);
+        if (r < 0)
+                return r;
+        r = child_credentials(p, reterr);
+        if (r < 0)
+                return r;
+
+        if (p->cwd && chdir(p->cwd) < 0)
+                return warren_error_set(reterr, errno, "Failed to change to lxc.init.cwd '%s': %m", p->cwd);
+
+        /* Ignored signals and the blocked mask survive exec; init must start
+         * with neither (CLONE_CLEAR_SIGHAND only reset the handlers). */
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        (void) signal(sig, SIG_DFL);
+        sigemptyset(&all);
+        (void) sigprocmask(SIG_SETMASK, &all, NULL);
+
+        environ = p->env;
+        execvp(p->argv[0], p->argv);
+        return warren_error_set(reterr, errno, "Failed to exec '%s': %m", p->argv[0]);
+}
+
+_Noreturn static void child_main(const SpawnOptions *o, const SpawnPlan *p, int sync_fd) {
+        WarrenError e = WARREN_ERROR_NULL;
+        struct {
+                int32_t error;
+                char message[SYNC_MESSAGE_MAX];
+        } msg = {};
+
+        (void) child_run(o, p, &sync_fd, &e);
+        msg.error = e.error > 0 ? e.error : EIO;
+        snprintf(msg.message, sizeof msg.message, "%s", warren_error_message(&e));
+        (void) send(sync_fd, &msg, sizeof msg.error + strlen(msg.message), MSG_NOSIGNAL);
+        _exit(EXIT_FAILURE);
+}
+
+/* ---- the parent ---- */
+
+static void kill_and_reap(int pidfd) {
+        siginfo_t si;
+        (void) pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+        while (waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) < 0 && errno == EINTR)
+                ;
+}
+
+int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, WarrenError *reterr) {
+        _cleanup_(spawn_plan_freep) SpawnPlan *plan = NULL;
+        _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF, pidfd = -EBADF;
+        struct {
+                int32_t error;
+                char message[SYNC_MESSAGE_MAX + 1];
+        } msg;
+        int sv[2], r;
+        ssize_t n;
+        pid_t pid;
+
+        if (!o || !o->name || !o->config || !o->rootfs || !ret_pid || !ret_pidfd)
+                return warren_error_set(reterr, EINVAL,
+                                        "Invalid spawn options: name, config and rootfs are required");
+        if (o->rootfs[0] != '/')
+                return warren_error_set(reterr, EINVAL, "Invalid rootfs '%s': not an absolute path",
+                                        o->rootfs);
+
+        r = spawn_plan_new(o, &plan, reterr);
+        if (r < 0)
+                return r;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return warren_error_set(reterr, errno, "Failed to create sync socket: %m");
+        parent_fd = sv[0];
+        child_fd = sv[1];
+
+        struct clone_args args = {
+                .flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+                         CLONE_PIDFD | CLONE_CLEAR_SIGHAND | (o->new_user_ns ? CLONE_NEWUSER : 0) |
+                         (o->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+                .pidfd = (uint64_t) (uintptr_t) &pidfd,
+                .exit_signal = SIGCHLD,
+                .cgroup = o->cgroup_fd >= 0 ? (uint64_t) o->cgroup_fd : 0,
+        };
+        /* Raw clone3 acts like fork() here (no stack given); we have no
+         * threads, so the child may use malloc until it execs. */
+        pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
+        if (pid < 0)
+                return warren_error_set(reterr, errno, "Failed to clone init of container '%s'%s: %m",
+                                        o->name, o->cgroup_fd >= 0 ? " into its cgroup" : "");
+        if (pid == 0) {
+                parent_fd = safe_close(parent_fd);
+                child_main(o, plan, TAKE_FD(child_fd));
+        }
+        child_fd = safe_close(child_fd);
+
+        if (o->parent_hook) {
+                r = o->parent_hook(pid, pidfd, o->hook_userdata, reterr);
+                if (r < 0) {
+                        kill_and_reap(pidfd);
+                        if (!reterr || reterr->error == 0)
+                                return warren_error_set(reterr, r, "Failed to prepare container '%s': %s",
+                                                        o->name, strerror(-r));
+                        return r;
+                }
+        }
+
+        /* A failed send means the child is gone: its report, if any, is
+         * still in the socket. */
+        (void) send(parent_fd, "g", 1, MSG_NOSIGNAL);
+
+        /* EOF: the sync socket was closed by a successful exec (O_CLOEXEC). */
+        do
+                n = recv(parent_fd, &msg, sizeof msg - 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n == 0) {
+                *ret_pid = pid;
+                *ret_pidfd = TAKE_FD(pidfd);
+                return 0;
+        }
+        r = n < 0 ? -errno : 0;
+        kill_and_reap(pidfd);
+        if (n < 0)
+                return warren_error_set(reterr, r, "Failed to read the start result of container '%s': %s",
+                                        o->name, strerror(-r));
+        if ((size_t) n <= sizeof msg.error)
+                return warren_error_set(reterr, EPROTO, "Invalid start report from init of container '%s'",
+                                        o->name);
+        ((char *) &msg)[n] = 0;
+        return warren_error_set(reterr, msg.error > 0 ? msg.error : EIO, "%s", msg.message);
+}
