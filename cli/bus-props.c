@@ -45,11 +45,11 @@ static int read_one(sd_bus_message *m, const struct bus_properties_map *p, void 
         return sd_bus_message_exit_container(m);
 }
 
-int bus_map_all_properties(sd_bus *bus, const char *path, const char *iface, const struct bus_properties_map *map,
-                           void *userdata) {
+int bus_map_all_properties(sd_bus *bus, const char *path, const char *iface,
+                           const struct bus_properties_map *map, void *userdata) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        int r = sd_bus_call_method(bus, WARREN_BUS, path, "org.freedesktop.DBus.Properties", "GetAll", NULL, &reply,
-                                   "s", iface);
+        int r = sd_bus_call_method(bus, WARREN_BUS, path, "org.freedesktop.DBus.Properties", "GetAll", NULL,
+                                   &reply, "s", iface);
         if (r < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "{sv}");

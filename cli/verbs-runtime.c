@@ -15,7 +15,7 @@
 static uint32_t arg_timeout = 60; /* lxc-stop's default */
 static bool arg_kill = false;
 static int arg_signal = SIGKILL;
-static char **arg_groups = NULL;  /* autostart: NULL = containers without a group */
+static char **arg_groups = NULL; /* autostart: NULL = containers without a group */
 static bool arg_all = false;
 static bool arg_stop = false;
 
@@ -128,7 +128,8 @@ static int verb_state(sd_bus *bus, char **args) {
         int r = container_path(bus, args[0], &path);
         if (r < 0)
                 return r;
-        r = sd_bus_get_property_string(bus, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "State", &error, &state);
+        r = sd_bus_get_property_string(bus, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "State", &error,
+                                       &state);
         if (r < 0) {
                 r = log_bus_error("State", &error, r);
                 sd_bus_error_free(&error);
@@ -164,7 +165,8 @@ static int verb_checkconfig(sd_bus *bus, char **args) {
         if (r < 0)
                 return r;
         if (missing > 0) {
-                fprintf(stderr, "warrenctl: %d required feature%s missing\n", missing, missing == 1 ? "" : "s");
+                fprintf(stderr, "warrenctl: %d required feature%s missing\n", missing,
+                        missing == 1 ? "" : "s");
                 return -ENOTSUP;
         }
         return 0;
@@ -183,7 +185,8 @@ static int read_auto_entry(sd_bus *bus, const char *name, const char *path, Auto
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *k, *v;
         bool autostart = false;
-        int r = sd_bus_call_method(bus, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "GetConfig", NULL, &reply, NULL);
+        int r = sd_bus_call_method(bus, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "GetConfig", NULL, &reply,
+                                   NULL);
         if (r < 0)
                 return r;
         r = sd_bus_message_enter_container(reply, 'a', "(ss)");
@@ -242,7 +245,8 @@ static int verb_autostart(sd_bus *bus, char **args) {
         while ((r = sd_bus_message_read(reply, "(ssuo)", &name, &state, &owner, &path)) > 0) {
                 AutoEntry e;
                 bool autostart = false;
-                if (read_auto_entry(bus, name, path, &e, &autostart) < 0 || !autostart || !auto_selected(&e)) {
+                if (read_auto_entry(bus, name, path, &e, &autostart) < 0 || !autostart ||
+                    !auto_selected(&e)) {
                         free(e.name);
                         strv_free(e.groups);
                         continue;
@@ -257,7 +261,8 @@ static int verb_autostart(sd_bus *bus, char **args) {
         for (size_t i = 0; i < n; i++) {
                 /* Stop in the reverse of start order. */
                 AutoEntry *e = &list[arg_stop ? n - 1 - i : i];
-                int k = arg_stop ? call_container(bus, e->name, "Stop", NULL, "ub", arg_timeout, (int) arg_kill)
+                int k = arg_stop ? call_container(bus, e->name, "Stop", NULL, "ub", arg_timeout,
+                                                  (int) arg_kill)
                                  : call_container(bus, e->name, "Start", NULL, NULL);
                 if (k < 0 && ret == 0)
                         ret = k;
@@ -273,21 +278,17 @@ static int verb_autostart(sd_bus *bus, char **args) {
 }
 
 const Verb verbs_runtime[] = {
-        { "start", 1, -1, verb_start, false },
-        { "stop", 1, -1, verb_stop, false },
-        { "reboot", 1, -1, verb_reboot, false },
-        { "kill", 1, -1, verb_kill, false },
-        { "freeze", 1, -1, verb_freeze, false },
-        { "unfreeze", 1, -1, verb_unfreeze, false },
-        { "state", 1, 1, verb_state, false },
-        { "checkconfig", 0, 0, verb_checkconfig, false },
-        { "autostart", 0, 0, verb_autostart, false },
-        {},
+        { "start", 1, -1, verb_start, false },        { "stop", 1, -1, verb_stop, false },
+        { "reboot", 1, -1, verb_reboot, false },      { "kill", 1, -1, verb_kill, false },
+        { "freeze", 1, -1, verb_freeze, false },      { "unfreeze", 1, -1, verb_unfreeze, false },
+        { "state", 1, 1, verb_state, false },         { "checkconfig", 0, 0, verb_checkconfig, false },
+        { "autostart", 0, 0, verb_autostart, false }, {},
 };
 
 const char *verbs_runtime_help(void) {
         return "  start NAME...                         Boot containers\n"
-               "  stop NAME... [--timeout=SEC] [-k]     Halt containers (SIGKILL at the timeout, or at once with -k)\n"
+               "  stop NAME... [--timeout=SEC] [-k]     Halt containers (SIGKILL at the timeout, or at once "
+               "with -k)\n"
                "  reboot NAME...                        Reboot containers\n"
                "  kill NAME... [-s SIGNAL]              Send a signal to init (default SIGKILL)\n"
                "  freeze NAME... / unfreeze NAME...     Freeze or thaw every process\n"

@@ -45,7 +45,8 @@ int log_bus_error(const char *what, const sd_bus_error *error, int r) {
 int call_manager(sd_bus *bus, const char *member, sd_bus_message **ret_reply, const char *types, ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, member);
+        int r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, WARREN_MANAGER_PATH,
+                                               WARREN_MANAGER_IFACE, member);
         if (r < 0)
                 return r;
         if (types) {
@@ -77,8 +78,8 @@ int container_path(sd_bus *bus, const char *name, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int call_container(sd_bus *bus, const char *name, const char *member, sd_bus_message **ret_reply, const char *types,
-                   ...) {
+int call_container(sd_bus *bus, const char *name, const char *member, sd_bus_message **ret_reply,
+                   const char *types, ...) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *path = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
@@ -145,8 +146,8 @@ static int verb_create(sd_bus *bus, char **args) {
                 return -EINVAL;
         }
         /* Subscribe before calling so JobRemoved cannot slip past. */
-        r = sd_bus_match_signal(bus, &slot, WARREN_BUS, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "JobRemoved",
-                                on_job_removed, &w);
+        r = sd_bus_match_signal(bus, &slot, WARREN_BUS, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE,
+                                "JobRemoved", on_job_removed, &w);
         if (r < 0)
                 return log_bus_error("Failed to subscribe to JobRemoved", NULL, r);
         r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE,
@@ -256,7 +257,8 @@ static char *container_groups(sd_bus *bus, const char *path) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_strv_free_ char **groups = NULL;
         const char *k, *v;
-        if (sd_bus_call_method(bus, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "GetConfig", NULL, &reply, NULL) < 0)
+        if (sd_bus_call_method(bus, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "GetConfig", NULL, &reply,
+                               NULL) < 0)
                 return NULL;
         if (sd_bus_message_enter_container(reply, 'a', "(ss)") < 0)
                 return NULL;
@@ -301,14 +303,15 @@ static int verb_list(sd_bus *bus, char **args) {
                         json_print_string(name);
                         printf(", \"state\": ");
                         json_print_string(state);
-                        printf(", \"owner\": %u, \"autostart\": %s, \"groups\": ", owner, p.autostart ? "true" : "false");
+                        printf(", \"owner\": %u, \"autostart\": %s, \"groups\": ", owner,
+                               p.autostart ? "true" : "false");
                         json_print_string(strempty(groups));
                         printf(", \"ipv4\": ");
                         json_print_string(strempty(v4));
                         printf(", \"ipv6\": ");
                         json_print_string(strempty(v6));
-                        printf(", \"unprivileged\": %s, \"pid\": %u, \"path\": ", p.unprivileged ? "true" : "false",
-                               p.init_pid);
+                        printf(", \"unprivileged\": %s, \"pid\": %u, \"path\": ",
+                               p.unprivileged ? "true" : "false", p.init_pid);
                         json_print_string(path);
                         printf("}");
                 } else if (arg_fancy) {
@@ -429,7 +432,8 @@ static int verb_config(sd_bus *bus, char **args) {
                                 continue;
                         }
                         if (strlen(text) != size) {
-                                fprintf(stderr, "warrenctl: %s: contains NUL bytes, not a config file\n", *f);
+                                fprintf(stderr, "warrenctl: %s: contains NUL bytes, not a config file\n",
+                                        *f);
                                 ret = -EBADMSG;
                                 continue;
                         }
@@ -470,7 +474,8 @@ static int verb_config(sd_bus *bus, char **args) {
                 r = container_path(bus, args[1], &path);
                 if (r < 0)
                         return r;
-                r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "SetConfig");
+                r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, path, WARREN_CONTAINER_IFACE,
+                                                   "SetConfig");
                 if (r >= 0)
                         r = append_config_items(m, kv);
                 if (r < 0)
@@ -533,7 +538,12 @@ static const Verb *find_verb(const char *name) {
 }
 
 int main(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_NO_ASK_PASSWORD, ARG_JSON, ARG_CONFIG };
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_NO_ASK_PASSWORD,
+                ARG_JSON,
+                ARG_CONFIG
+        };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -644,8 +654,10 @@ int main(int argc, char *argv[]) {
                 arg_template = NULL;
         }
         size_t n = strv_length(args);
-        if (n < (size_t) v->min_args || (v->max_args >= 0 && !v->rest_after_first && n > (size_t) v->max_args)) {
-                fprintf(stderr, "warrenctl: Wrong number of arguments for '%s'. See warrenctl --help.\n", v->name);
+        if (n < (size_t) v->min_args ||
+            (v->max_args >= 0 && !v->rest_after_first && n > (size_t) v->max_args)) {
+                fprintf(stderr, "warrenctl: Wrong number of arguments for '%s'. See warrenctl --help.\n",
+                        v->name);
                 return EXIT_FAILURE;
         }
         if (!args && !(args = calloc(1, sizeof(char *))))

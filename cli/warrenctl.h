@@ -41,8 +41,8 @@ struct bus_properties_map {
         void *unused;
         size_t offset;
 };
-int bus_map_all_properties(sd_bus *bus, const char *path, const char *iface, const struct bus_properties_map *map,
-                           void *userdata);
+int bus_map_all_properties(sd_bus *bus, const char *path, const char *iface,
+                           const struct bus_properties_map *map, void *userdata);
 
 /* Runtime verbs (start, stop, ...) live in verbs-runtime.c. */
 extern const Verb verbs_runtime[];
@@ -53,10 +53,9 @@ enum {
         ARG_TIMEOUT = 0x200,
         ARG_STOP,
 };
-#define RUNTIME_OPTIONS                                          \
-        { "timeout", required_argument, NULL, ARG_TIMEOUT },     \
-        { "kill", no_argument, NULL, 'k' },                       \
-        { "signal", required_argument, NULL, 's' },               \
-        { "groups", required_argument, NULL, 'g' },               \
-        { "all", no_argument, NULL, 'a' },                        \
-        { "stop", no_argument, NULL, ARG_STOP }
+#define RUNTIME_OPTIONS                                                                                 \
+        { "timeout", required_argument, NULL, ARG_TIMEOUT }, { "kill", no_argument, NULL, 'k' },        \
+                { "signal", required_argument, NULL, 's' }, { "groups", required_argument, NULL, 'g' }, \
+                { "all", no_argument, NULL, 'a' }, {                                                    \
+                "stop", no_argument, NULL, ARG_STOP                                                     \
+        }

@@ -81,11 +81,11 @@ static char **words_of(char *const *values) {
         _cleanup_strv_free_ char **w = calloc(1, sizeof(char *));
         if (!w)
                 return NULL;
-        STRV_FOREACH (v, values) {
+        STRV_FOREACH(v, values) {
                 _cleanup_strv_free_ char **s = strv_split(*v, " \t\n");
                 if (!s)
                         return NULL;
-                STRV_FOREACH (x, s)
+                STRV_FOREACH(x, s)
                         if (strv_extend(&w, *x) < 0)
                                 return NULL;
         }
@@ -94,7 +94,7 @@ static char **words_of(char *const *values) {
 
 static int mask_of(char *const *words, unsigned last_cap, uint64_t *ret, WarrenError *reterr) {
         uint64_t m = 0;
-        STRV_FOREACH (w, words) {
+        STRV_FOREACH(w, words) {
                 unsigned cap;
                 int r = caps_parse_name(*w, last_cap, &cap, reterr);
                 if (r < 0)

@@ -41,8 +41,8 @@ static uint64_t now_usec(void) {
 }
 
 static void sleep_usec(uint64_t usec) {
-        struct timespec ts = {.tv_sec = (time_t) (usec / 1000000U),
-                              .tv_nsec = (long) (usec % 1000000U) * 1000L};
+        struct timespec ts = { .tv_sec = (time_t) (usec / 1000000U),
+                               .tv_nsec = (long) (usec % 1000000U) * 1000L };
         while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
                 ;
 }
@@ -136,7 +136,7 @@ static int layout_add_v1(CgroupLayout *l, const char *target, const char *option
         _cleanup_strv_free_ char **ctrls = NULL;
         if (!opts)
                 return -ENOMEM;
-        STRV_FOREACH (o, opts) {
+        STRV_FOREACH(o, opts) {
                 if (!is_v1_controller(*o))
                         continue;
                 /* The same hierarchy mounted twice (bind mounts): keep the first. */
@@ -154,7 +154,7 @@ static int layout_add_v1(CgroupLayout *l, const char *target, const char *option
         if (!n)
                 return -ENOMEM;
         l->v1 = n;
-        l->v1[l->n_v1++] = (CgroupHierarchy){.mount = TAKE_PTR(mnt), .controllers = TAKE_PTR(ctrls)};
+        l->v1[l->n_v1++] = (CgroupHierarchy){ .mount = TAKE_PTR(mnt), .controllers = TAKE_PTR(ctrls) };
         return 0;
 }
 
@@ -165,7 +165,7 @@ int cgroup_layout_parse(const char *mounts, CgroupLayout **ret, WarrenError *ret
 
         if (!l || !lines)
                 return -ENOMEM;
-        STRV_FOREACH (line, lines) {
+        STRV_FOREACH(line, lines) {
                 _cleanup_strv_free_ char **f = strv_split(*line, " \t");
                 if (!f)
                         return -ENOMEM;
@@ -345,7 +345,7 @@ static void enable_controllers(const char *dir, char **controllers) {
         if (!p || read_trimmed(p, &cur) < 0)
                 return;
         _cleanup_strv_free_ char **enabled = strv_split(cur, " ");
-        STRV_FOREACH (c, controllers) {
+        STRV_FOREACH(c, controllers) {
                 char buf[128];
                 if (strv_contains(enabled, *c))
                         continue;
@@ -358,7 +358,7 @@ static void enable_controllers(const char *dir, char **controllers) {
 
 /* v1 cpuset cgroups start with empty cpus/mems and refuse tasks until set. */
 static int cpuset_inherit(const char *parent, const char *child, WarrenError *reterr) {
-        static const char *const files[] = {"cpuset.cpus", "cpuset.mems"};
+        static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 _cleanup_free_ char *pp = path_join3(parent, files[i], NULL),
                                     *cp = path_join3(child, files[i], NULL);
@@ -587,7 +587,7 @@ static int wait_v2_frozen(const Cgroup *cg, bool want, uint64_t timeout_usec) {
                 if (n >= deadline)
                         return -ETIMEDOUT;
                 /* Also wake up now and then in case a notification was missed. */
-                struct pollfd pfd = {.fd = fd, .events = POLLPRI};
+                struct pollfd pfd = { .fd = fd, .events = POLLPRI };
                 if (poll(&pfd, 1, (int) MIN((deadline - n) / 1000U + 1, 100U)) < 0 && errno != EINTR)
                         return -errno;
         }
@@ -804,8 +804,8 @@ static int chown_list(const char *dir, const char *const *files, size_t n, uid_t
 }
 
 int cgroup_delegate(const Cgroup *cg, uid_t uid, gid_t gid, WarrenError *reterr) {
-        static const char *const v2_files[] = {"cgroup.procs", "cgroup.subtree_control", "cgroup.threads"};
-        static const char *const v1_files[] = {"cgroup.procs", "tasks"};
+        static const char *const v2_files[] = { "cgroup.procs", "cgroup.subtree_control", "cgroup.threads" };
+        static const char *const v1_files[] = { "cgroup.procs", "tasks" };
         int r;
         if (cg->v2_dir && (r = chown_list(cg->v2_dir, v2_files, ELEMENTSOF(v2_files), uid, gid, reterr)) < 0)
                 return r;

@@ -67,7 +67,7 @@ static int kconfig_add(KernelConfig *k, size_t *alloc, const char *name, size_t 
                 k->entries = e;
                 *alloc = na;
         }
-        KconfigEntry e = {strndup(name, name_len), strndup(value, value_len)};
+        KconfigEntry e = { strndup(name, name_len), strndup(value, value_len) };
         if (!e.name || !e.value) {
                 free(e.name);
                 free(e.value);
@@ -347,7 +347,7 @@ _printf_(4, 5) static int add(CheckReport *rep, const char *feature, CheckStatus
                         free(detail);
                 return -ENOMEM;
         }
-        rep->items[rep->n_items++] = (CheckItem){.feature = f, .status = s, .detail = detail};
+        rep->items[rep->n_items++] = (CheckItem){ .feature = f, .status = s, .detail = detail };
         return 0;
 }
 
@@ -368,14 +368,14 @@ static int check_namespaces(CheckReport *rep, const KernelConfig *kc) {
                 const char *feature, *file, *symbol;
                 bool required;
         } ns[] = {
-                {"pid namespace", "pid", "PID_NS", true},
-                {"mount namespace", "mnt", NULL, true},
-                {"uts namespace", "uts", "UTS_NS", true},
-                {"ipc namespace", "ipc", "IPC_NS", true},
-                {"network namespace", "net", "NET_NS", true},
-                {"cgroup namespace", "cgroup", "CGROUPS", true},
-                {"user namespace", "user", "USER_NS", true},
-                {"time namespace", "time", "TIME_NS", false},
+                { "pid namespace", "pid", "PID_NS", true },
+                { "mount namespace", "mnt", NULL, true },
+                { "uts namespace", "uts", "UTS_NS", true },
+                { "ipc namespace", "ipc", "IPC_NS", true },
+                { "network namespace", "net", "NET_NS", true },
+                { "cgroup namespace", "cgroup", "CGROUPS", true },
+                { "user namespace", "user", "USER_NS", true },
+                { "time namespace", "time", "TIME_NS", false },
         };
         for (size_t i = 0; i < ELEMENTSOF(ns); i++) {
                 char path[64], target[128];
@@ -442,7 +442,7 @@ static int check_cgroups(CheckReport *rep) {
         if (!v1)
                 return -ENOMEM;
         for (size_t i = 0; i < l->n_v1; i++)
-                STRV_FOREACH (c, l->v1[i].controllers)
+                STRV_FOREACH(c, l->v1[i].controllers)
                         if (strv_extend(&v1, *c) < 0)
                                 return -ENOMEM;
         _cleanup_free_ char *v1s = strv_join(v1, " ");
@@ -456,9 +456,9 @@ static int check_cgroups(CheckReport *rep) {
         static const struct {
                 const char *feature, *v2, *v1;
         } ctrl[] = {
-                {"memory controller", "memory", "memory"}, {"pids controller", "pids", "pids"},
-                {"cpu controller", "cpu", "cpu"},          {"cpuset controller", "cpuset", "cpuset"},
-                {"io controller", "io", "blkio"},
+                { "memory controller", "memory", "memory" }, { "pids controller", "pids", "pids" },
+                { "cpu controller", "cpu", "cpu" },          { "cpuset controller", "cpuset", "cpuset" },
+                { "io controller", "io", "blkio" },
         };
         for (size_t i = 0; i < ELEMENTSOF(ctrl); i++) {
                 const CgroupHierarchy *h = cgroup_layout_v1_find(l, ctrl[i].v1);
@@ -520,14 +520,14 @@ static int check_network(CheckReport *rep, const KernelConfig *kc) {
                 bool required;
                 const char *symbols[2];
         } net[] = {
-                {"veth", "veth", true, {"VETH"}},
-                {"bridge", "bridge", true, {"BRIDGE"}},
-                {"macvlan", "macvlan", false, {"MACVLAN"}},
-                {"vlan", "8021q", false, {"VLAN_8021Q"}},
-                {"ipvlan", "ipvlan", false, {"IPVLAN"}},
-                {"nf_tables", "nf_tables", true, {"NF_TABLES"}},
-                {"nat", "nf_nat", true, {"NF_NAT", "NFT_NAT"}},
-                {"masquerade", "nft_masq", true, {"NFT_MASQ"}},
+                { "veth", "veth", true, { "VETH" } },
+                { "bridge", "bridge", true, { "BRIDGE" } },
+                { "macvlan", "macvlan", false, { "MACVLAN" } },
+                { "vlan", "8021q", false, { "VLAN_8021Q" } },
+                { "ipvlan", "ipvlan", false, { "IPVLAN" } },
+                { "nf_tables", "nf_tables", true, { "NF_TABLES" } },
+                { "nat", "nf_nat", true, { "NF_NAT", "NFT_NAT" } },
+                { "masquerade", "nft_masq", true, { "NFT_MASQ" } },
         };
         for (size_t i = 0; i < ELEMENTSOF(net); i++) {
                 int r = check_kconfig(rep, kc, net[i].feature, net[i].required, net[i].module,
@@ -568,8 +568,9 @@ static int check_seccomp(CheckReport *rep, const KernelConfig *kc) {
  * the flag, EINVAL if not. It cannot create a process without a valid fd;
  * should it ever, the child leaves at once. */
 static int probe_clone_into_cgroup(void) {
-        struct clone_args_v2 a = {
-                .flags = CLONE_INTO_CGROUP_FLAG, .exit_signal = SIGCHLD, .cgroup = INT_MAX};
+        struct clone_args_v2 a = { .flags = CLONE_INTO_CGROUP_FLAG,
+                                   .exit_signal = SIGCHLD,
+                                   .cgroup = INT_MAX };
         long pid = syscall(SYS_clone3, &a, sizeof(a));
         if (pid == 0)
                 _exit(0);
@@ -613,7 +614,7 @@ static int check_syscalls(CheckReport *rep) {
 }
 
 static int check_helper(CheckReport *rep, const char *name) {
-        static const char *const dirs[] = {"/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin"};
+        static const char *const dirs[] = { "/usr/bin", "/bin", "/usr/sbin", "/sbin", "/usr/local/bin" };
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 char p[128];
                 struct stat st;

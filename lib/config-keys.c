@@ -48,12 +48,18 @@ enum {
         T_BYTE_SIZE,
 };
 
-#define S(n, t) { n, LXC_KIND_SCALAR, t, LXC_GROUP_NONE, false }
-#define L(n, t) { n, LXC_KIND_LIST, t, LXC_GROUP_NONE, false }
-#define SG(n, t, g) { n, LXC_KIND_SCALAR, t, g, false }
-#define LG(n, t, g) { n, LXC_KIND_LIST, t, g, false }
-#define C(n, g) { n, LXC_KIND_CLEAR, T_CLEAR, g, false }
-#define P(n, t, g) { n, LXC_KIND_SCALAR, t, g, true }
+#define S(n, t) \
+        { n, LXC_KIND_SCALAR, t, LXC_GROUP_NONE, false }
+#define L(n, t) \
+        { n, LXC_KIND_LIST, t, LXC_GROUP_NONE, false }
+#define SG(n, t, g) \
+        { n, LXC_KIND_SCALAR, t, g, false }
+#define LG(n, t, g) \
+        { n, LXC_KIND_LIST, t, g, false }
+#define C(n, g) \
+        { n, LXC_KIND_CLEAR, T_CLEAR, g, false }
+#define P(n, t, g) \
+        { n, LXC_KIND_SCALAR, t, g, true }
 
 /* Sorted by strcmp() on name (lxc_keys_table_sorted() checks). From LXC's
  * lxc.container.conf(5) and its confile.c key table. */
@@ -151,12 +157,9 @@ static const LxcKeyInfo key_table[] = {
 /* "lxc.<prefix><suffix>": every full key is a scalar of its own. Checked
  * after the exact table, so lxc.cgroup.dir is not a cgroup-v1 controller. */
 static const LxcKeyInfo prefix_table[] = {
-        P("lxc.cgroup.", T_ANY, LXC_GROUP_CGROUP),
-        P("lxc.cgroup2.", T_ANY, LXC_GROUP_CGROUP2),
-        P("lxc.namespace.share.", T_ANY, LXC_GROUP_NONE),
-        P("lxc.proc.", T_ANY, LXC_GROUP_PROC),
-        P("lxc.prlimit.", T_PRLIMIT, LXC_GROUP_PRLIMIT),
-        P("lxc.sysctl.", T_ANY, LXC_GROUP_SYSCTL),
+        P("lxc.cgroup.", T_ANY, LXC_GROUP_CGROUP),        P("lxc.cgroup2.", T_ANY, LXC_GROUP_CGROUP2),
+        P("lxc.namespace.share.", T_ANY, LXC_GROUP_NONE), P("lxc.proc.", T_ANY, LXC_GROUP_PROC),
+        P("lxc.prlimit.", T_PRLIMIT, LXC_GROUP_PRLIMIT),  P("lxc.sysctl.", T_ANY, LXC_GROUP_SYSCTL),
 };
 
 /* lxc.net.N.<name>, sorted. */
@@ -224,8 +227,8 @@ static const LegacyName legacy_table[] = {
 };
 
 static const char *const prlimit_names[] = {
-        "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue",
-        "nice", "nofile", "nproc", "rss", "rtprio", "rttime", "sigpending", "stack",
+        "as",   "core",   "cpu",   "data", "fsize",  "locks",  "memlock",    "msgqueue",
+        "nice", "nofile", "nproc", "rss",  "rtprio", "rttime", "sigpending", "stack",
 };
 
 static const char *const namespace_names[] = {
@@ -332,7 +335,8 @@ static int resolve_net(const char *key, const char *rest, bool legacy, char **re
         size_t ilen = strcspn(rest, ".");
         uint64_t idx;
         if (!parse_u64(rest, ilen, UINT64_MAX / 16, &idx))
-                return warren_error_set(reterr, EINVAL, "invalid NIC index '%.*s' in key '%s': must be 0..%u",
+                return warren_error_set(reterr, EINVAL,
+                                        "invalid NIC index '%.*s' in key '%s': must be 0..%u",
                                         (int) MIN(ilen, 64), rest, key, LXC_CONFIG_MAX_NET_INDEX);
         if (idx > LXC_CONFIG_MAX_NET_INDEX)
                 return warren_error_set(reterr, EINVAL, "NIC index %.*s in key '%s' is out of range 0..%u",
@@ -349,7 +353,7 @@ static int resolve_net(const char *key, const char *rest, bool legacy, char **re
         if (asprintf(&name, "lxc.net.%u.%s", (unsigned) idx, info->name) < 0)
                 return -ENOMEM;
         *ret_name = name;
-        *ret = (LxcKey) { .info = info, .nic = (int) idx };
+        *ret = (LxcKey){ .info = info, .nic = (int) idx };
         return 1;
 }
 
@@ -358,7 +362,8 @@ static int resolve_prefix(const char *key, const LxcKeyInfo *info, WarrenError *
         if (*suffix == 0 || *suffix == '.' || suffix[strlen(suffix) - 1] == '.')
                 return unknown_key(reterr, key);
         if (info->type == T_PRLIMIT && !IN_LIST(suffix, prlimit_names))
-                return warren_error_set(reterr, EINVAL, "unknown key '%s': no resource limit '%s'", key, suffix);
+                return warren_error_set(reterr, EINVAL, "unknown key '%s': no resource limit '%s'", key,
+                                        suffix);
         if (streq(info->name, "lxc.namespace.share.") && !IN_LIST(suffix, namespace_names))
                 return warren_error_set(reterr, EINVAL, "unknown key '%s': no namespace '%s'", key, suffix);
         return 0;
@@ -377,7 +382,7 @@ int lxc_key_resolve(const char *key, int legacy_nic, char **ret_name, LxcKey *re
         if (l) {
                 if (!l->new) {
                         *ret_name = NULL;
-                        *ret = (LxcKey) { .info = NULL, .nic = -1 };
+                        *ret = (LxcKey){ .info = NULL, .nic = -1 };
                         return 0;
                 }
                 name = l->new;
@@ -390,9 +395,10 @@ int lxc_key_resolve(const char *key, int legacy_nic, char **ret_name, LxcKey *re
                 legacy_net = true;
                 if (lxc_key_is_legacy_net(key, &is_type)) {
                         if (legacy_nic < 0)
-                                return warren_error_set(reterr, EINVAL, "key '%s' comes before any 'lxc.network.type'",
-                                                        key);
-                        if (asprintf(&renamed, "lxc.net.%d.%s", legacy_nic, key + strlen("lxc.network.")) < 0)
+                                return warren_error_set(reterr, EINVAL,
+                                                        "key '%s' comes before any 'lxc.network.type'", key);
+                        if (asprintf(&renamed, "lxc.net.%d.%s", legacy_nic, key + strlen("lxc.network.")) <
+                            0)
                                 return -ENOMEM;
                 } else if (asprintf(&renamed, "lxc.net%s", key + strlen("lxc.network")) < 0)
                         return -ENOMEM;
@@ -417,7 +423,7 @@ int lxc_key_resolve(const char *key, int legacy_nic, char **ret_name, LxcKey *re
         if (!copy)
                 return -ENOMEM;
         *ret_name = copy;
-        *ret = (LxcKey) { .info = info, .nic = -1 };
+        *ret = (LxcKey){ .info = info, .nic = -1 };
         return 1;
 }
 
@@ -441,14 +447,14 @@ static const struct {
         const char *name;
         int num;
 } signal_names[] = {
-        { "HUP", SIGHUP },       { "INT", SIGINT },       { "QUIT", SIGQUIT },   { "ILL", SIGILL },
-        { "TRAP", SIGTRAP },     { "ABRT", SIGABRT },     { "IOT", SIGIOT },     { "BUS", SIGBUS },
-        { "FPE", SIGFPE },       { "KILL", SIGKILL },     { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },
-        { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE },     { "ALRM", SIGALRM },   { "TERM", SIGTERM },
-        { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },     { "CLD", SIGCHLD },    { "CONT", SIGCONT },
-        { "STOP", SIGSTOP },     { "TSTP", SIGTSTP },     { "TTIN", SIGTTIN },   { "TTOU", SIGTTOU },
-        { "URG", SIGURG },       { "XCPU", SIGXCPU },     { "XFSZ", SIGXFSZ },   { "VTALRM", SIGVTALRM },
-        { "PROF", SIGPROF },     { "WINCH", SIGWINCH },   { "IO", SIGIO },       { "POLL", SIGPOLL },
+        { "HUP", SIGHUP },       { "INT", SIGINT },     { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+        { "TRAP", SIGTRAP },     { "ABRT", SIGABRT },   { "IOT", SIGIOT },   { "BUS", SIGBUS },
+        { "FPE", SIGFPE },       { "KILL", SIGKILL },   { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV },
+        { "USR2", SIGUSR2 },     { "PIPE", SIGPIPE },   { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+        { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD },   { "CLD", SIGCHLD },  { "CONT", SIGCONT },
+        { "STOP", SIGSTOP },     { "TSTP", SIGTSTP },   { "TTIN", SIGTTIN }, { "TTOU", SIGTTOU },
+        { "URG", SIGURG },       { "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM },
+        { "PROF", SIGPROF },     { "WINCH", SIGWINCH }, { "IO", SIGIO },     { "POLL", SIGPOLL },
         { "PWR", SIGPWR },       { "SYS", SIGSYS },
 };
 
@@ -507,7 +513,8 @@ static const char *check_words(const char *v, const char *(*check)(const char *w
 
 static const char *check_cap_word(const char *w) {
         for (const char *p = w; *p; p++)
-                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '_'))
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+                      *p == '_'))
                         return "capability names are letters, digits and '_'";
         return NULL;
 }
@@ -518,17 +525,35 @@ static const char *check_ns_word(const char *w) {
 
 static const char *check_mount_auto_word(const char *w) {
         static const char *const tokens[] = {
-                "proc", "proc:mixed", "proc:rw", "sys", "sys:ro", "sys:mixed", "sys:rw",
-                "cgroup", "cgroup:mixed", "cgroup:ro", "cgroup:rw", "cgroup:force",
-                "cgroup:mixed:force", "cgroup:ro:force", "cgroup:rw:force",
-                "cgroup-full", "cgroup-full:mixed", "cgroup-full:ro", "cgroup-full:rw",
-                "cgroup-full:force", "cgroup-full:mixed:force", "cgroup-full:ro:force",
+                "proc",
+                "proc:mixed",
+                "proc:rw",
+                "sys",
+                "sys:ro",
+                "sys:mixed",
+                "sys:rw",
+                "cgroup",
+                "cgroup:mixed",
+                "cgroup:ro",
+                "cgroup:rw",
+                "cgroup:force",
+                "cgroup:mixed:force",
+                "cgroup:ro:force",
+                "cgroup:rw:force",
+                "cgroup-full",
+                "cgroup-full:mixed",
+                "cgroup-full:ro",
+                "cgroup-full:rw",
+                "cgroup-full:force",
+                "cgroup-full:mixed:force",
+                "cgroup-full:ro:force",
                 "cgroup-full:rw:force",
         };
         if (startswith(w, "shmounts:") && w[strlen("shmounts:")] != 0)
                 return NULL;
-        return CHECK_TOKEN(w, tokens, "unknown automount (proc[:mixed|:rw], sys[:ro|:mixed|:rw], "
-                                      "cgroup[-full][:mixed|:ro|:rw][:force], shmounts:PATH)");
+        return CHECK_TOKEN(w, tokens,
+                           "unknown automount (proc[:mixed|:rw], sys[:ro|:mixed|:rw], "
+                           "cgroup[-full][:mixed|:ro|:rw][:force], shmounts:PATH)");
 }
 
 static const char *check_idmap(const char *v) {
@@ -679,7 +704,9 @@ static const char *check_byte_size(const char *v) {
 }
 
 static const char *check_value(const LxcKeyInfo *info, const char *v) {
-        static const char *const net_types[] = { "veth", "macvlan", "ipvlan", "vlan", "phys", "empty", "none" };
+        static const char *const net_types[] = {
+                "veth", "macvlan", "ipvlan", "vlan", "phys", "empty", "none"
+        };
         static const char *const macvlan_modes[] = { "private", "vepa", "bridge", "passthru" };
         static const char *const ipvlan_modes[] = { "l2", "l3", "l3s" };
         static const char *const ipvlan_isolations[] = { "bridge", "private", "vepa" };
@@ -729,8 +756,9 @@ static const char *check_value(const LxcKeyInfo *info, const char *v) {
         case T_VETH_MODE:
                 return CHECK_TOKEN(v, veth_modes, "must be bridge or router");
         case T_IFNAME:
-                return strlen(v) < 16 && !strpbrk(v, " \t/") ? NULL
-                                                               : "must be an interface name (at most 15 characters)";
+                return strlen(v) < 16 && !strpbrk(v, " \t/")
+                               ? NULL
+                               : "must be an interface name (at most 15 characters)";
         case T_VLAN_ID:
                 return check_vlan(v, 0, 4095);
         case T_VETH_VLAN_ID:
@@ -756,6 +784,7 @@ static const char *check_value(const LxcKeyInfo *info, const char *v) {
 int lxc_value_check(const LxcKey *k, const char *key, const char *value, WarrenError *reterr) {
         const char *why = check_value(k->info, value);
         if (why)
-                return warren_error_set(reterr, EINVAL, "invalid value '%.256s' for '%s': %s", value, key, why);
+                return warren_error_set(reterr, EINVAL, "invalid value '%.256s' for '%s': %s", value, key,
+                                        why);
         return 0;
 }

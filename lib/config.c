@@ -49,7 +49,7 @@ static int item_init(Item *it, const char *key, const char *value, const LxcKey 
                 return -ENOMEM;
         memcpy(buf, key, kl + 1);
         memcpy(buf + kl + 1, value, vl + 1);
-        *it = (Item) {
+        *it = (Item){
                 .key = buf,
                 .value = buf + kl + 1,
                 .hash = key_hash(key),
@@ -188,7 +188,8 @@ static int config_set(LxcConfig *c, const char *name, const LxcKey *k, const cha
         if (record) {
                 r = config_reserve(c, 1);
                 if (r == -E2BIG)
-                        return warren_error_set(e, r, "too many items, the limit is %u", LXC_CONFIG_MAX_ITEMS);
+                        return warren_error_set(e, r, "too many items, the limit is %u",
+                                                LXC_CONFIG_MAX_ITEMS);
                 if (r < 0)
                         return r;
                 r = item_init(&it, name, value, k);
@@ -262,7 +263,7 @@ static char *path_normalize(const char *path) {
         size_t o = 0;
         if (abs)
                 out[o++] = '/';
-        size_t base = o; /* the start of the components, never backed over */
+        size_t base = o;    /* the start of the components, never backed over */
         size_t dotdots = 0; /* leading ".." of a relative path */
 
         for (const char *p = path; *p;) {
@@ -354,8 +355,8 @@ static inline void closedirp(DIR **d) {
                 closedir(*d);
 }
 
-static int parse_text(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned depth, const char *text, size_t len,
-                      WarrenError *e);
+static int parse_text(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned depth, const char *text,
+                      size_t len, WarrenError *e);
 
 static int parse_file(LxcConfig *c, ParseCtx *ctx, const Frame *parent, unsigned depth, const char *logical,
                       const char *real, WarrenError *e) {
@@ -366,9 +367,11 @@ static int parse_file(LxcConfig *c, ParseCtx *ctx, const Frame *parent, unsigned
         int r;
 
         if (depth > ctx->max_depth)
-                return warren_error_set(e, ELOOP, "includes nested deeper than %u at '%s'", ctx->max_depth, real);
+                return warren_error_set(e, ELOOP, "includes nested deeper than %u at '%s'", ctx->max_depth,
+                                        real);
         if (++ctx->n_files > MAX_INCLUDE_FILES)
-                return warren_error_set(e, E2BIG, "more than %u included files at '%s'", MAX_INCLUDE_FILES, real);
+                return warren_error_set(e, E2BIG, "more than %u included files at '%s'", MAX_INCLUDE_FILES,
+                                        real);
 
         fd = open(real, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
@@ -379,8 +382,8 @@ static int parse_file(LxcConfig *c, ParseCtx *ctx, const Frame *parent, unsigned
                 return warren_error_set(e, EISDIR, "cannot read '%s': is a directory", real);
         for (const Frame *p = parent; p; p = p->parent)
                 if (p->dev == st.st_dev && p->ino == st.st_ino)
-                        return warren_error_set(e, ELOOP, "include loop: '%s' includes itself (via '%s')", real,
-                                                p->display);
+                        return warren_error_set(e, ELOOP, "include loop: '%s' includes itself (via '%s')",
+                                                real, p->display);
 
         r = read_full_fd(fd, LXC_CONFIG_MAX_SIZE, &buf, &size);
         if (r == -EFBIG)
@@ -389,8 +392,8 @@ static int parse_file(LxcConfig *c, ParseCtx *ctx, const Frame *parent, unsigned
                 return fail_errno(e, -r, "cannot read", real);
         ctx->total_bytes += size;
         if (ctx->total_bytes > MAX_TOTAL_BYTES)
-                return warren_error_set(e, E2BIG, "included files exceed %u bytes in all at '%s'", MAX_TOTAL_BYTES,
-                                        real);
+                return warren_error_set(e, E2BIG, "included files exceed %u bytes in all at '%s'",
+                                        MAX_TOTAL_BYTES, real);
 
         ldir = path_dirname(logical);
         rdir = path_dirname(real);
@@ -431,7 +434,8 @@ static int include_dir(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned dep
                 if (n < 6 || !streq(de->d_name + n - 5, ".conf"))
                         continue;
                 if (++n_names > MAX_INCLUDE_FILES)
-                        return warren_error_set(e, E2BIG, "more than %u files in '%s'", MAX_INCLUDE_FILES, real);
+                        return warren_error_set(e, E2BIG, "more than %u files in '%s'", MAX_INCLUDE_FILES,
+                                                real);
                 r = strv_extend(&names, de->d_name);
                 if (r < 0)
                         return r;
@@ -451,8 +455,8 @@ static int include_dir(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned dep
 }
 
 /* lxc.include in EXPAND mode (expand) or a check of its path (KEEP mode). */
-static int do_include(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned depth, const char *value, bool expand,
-                      WarrenError *e) {
+static int do_include(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned depth, const char *value,
+                      bool expand, WarrenError *e) {
         _cleanup_free_ char *logical = NULL, *real = NULL, *joined = NULL;
         const LxcParseOptions *o = ctx->opts;
         bool abs = value[0] == '/';
@@ -478,7 +482,8 @@ static int do_include(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned dept
                         }
                 }
                 if (!ok)
-                        return warren_error_set(e, EPERM, "include '%s' is outside the allowed directories", value);
+                        return warren_error_set(e, EPERM, "include '%s' is outside the allowed directories",
+                                                value);
         }
         if (!expand)
                 return 0;
@@ -518,8 +523,8 @@ static int error_at(ParseCtx *ctx, WarrenError *e, int r, const Frame *f, unsign
 }
 
 /* One "key = value" line: resolve, check, then apply or include. */
-static int apply_line(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned depth, const char *key, char *value,
-                      WarrenError *e) {
+static int apply_line(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned depth, const char *key,
+                      char *value, WarrenError *e) {
         _cleanup_free_ char *name = NULL;
         LxcKey k;
         bool is_type;
@@ -564,8 +569,8 @@ static void strip_blanks(char **s) {
         *s = p;
 }
 
-static int parse_text(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned depth, const char *text, size_t len,
-                      WarrenError *e) {
+static int parse_text(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned depth, const char *text,
+                      size_t len, WarrenError *e) {
         _cleanup_free_ char *buf = NULL;
         size_t buf_alloc = 0;
         unsigned line = 0;
@@ -579,18 +584,21 @@ static int parse_text(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned dept
                 line++;
                 if (n > LXC_CONFIG_MAX_LINE)
                         return error_at(ctx, e,
-                                        warren_error_set(e, EBADMSG, "line longer than %u bytes", LXC_CONFIG_MAX_LINE),
+                                        warren_error_set(e, EBADMSG, "line longer than %u bytes",
+                                                         LXC_CONFIG_MAX_LINE),
                                         f, line);
                 if (n > 0 && p[n - 1] == '\r')
                         n--;
                 for (size_t i = 0; i < n; i++) {
                         unsigned char ch = (unsigned char) p[i];
                         if (ch == 0)
-                                return error_at(ctx, e, warren_error_set(e, EBADMSG, "NUL byte in config text"), f,
+                                return error_at(ctx, e,
+                                                warren_error_set(e, EBADMSG, "NUL byte in config text"), f,
                                                 line);
                         if ((ch < 0x20 && ch != '\t') || ch == 0x7f)
                                 return error_at(ctx, e,
-                                                warren_error_set(e, EBADMSG, "binary data (byte 0x%02x) in config text",
+                                                warren_error_set(e, EBADMSG,
+                                                                 "binary data (byte 0x%02x) in config text",
                                                                  ch),
                                                 f, line);
                 }
@@ -616,12 +624,14 @@ static int parse_text(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned dept
                 char *key = buf + skip;
                 if (strncmp(key, "lxc.", 4) != 0)
                         return error_at(ctx, e,
-                                        warren_error_set(e, EBADMSG, "invalid line '%.64s': expected 'lxc.KEY = VALUE'",
+                                        warren_error_set(e, EBADMSG,
+                                                         "invalid line '%.64s': expected 'lxc.KEY = VALUE'",
                                                          key),
                                         f, line);
                 char *eq = strchr(key, '=');
                 if (!eq)
-                        return error_at(ctx, e, warren_error_set(e, EBADMSG, "missing '=' in line '%.64s'", key), f,
+                        return error_at(ctx, e,
+                                        warren_error_set(e, EBADMSG, "missing '=' in line '%.64s'", key), f,
                                         line);
                 *eq = 0;
                 char *value = eq + 1;
@@ -654,14 +664,15 @@ static void error_move(WarrenError *reterr, WarrenError *e, int r) {
                 warren_error_set(reterr, e->error, "%s", warren_error_message(e));
 }
 
-static int parse_start(LxcConfig *c, const LxcParseOptions *opts, const char *path, const char *text, size_t len,
-                       const char *filename, WarrenError *reterr) {
+static int parse_start(LxcConfig *c, const LxcParseOptions *opts, const char *path, const char *text,
+                       size_t len, const char *filename, WarrenError *reterr) {
         _cleanup_lxc_config_ LxcConfig *work = lxc_config_copy(c);
         _cleanup_free_ char *dir = NULL;
         _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
         ParseCtx ctx = {
                 .opts = opts,
-                .max_depth = MIN(opts && opts->max_depth ? opts->max_depth : DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH),
+                .max_depth =
+                        MIN(opts && opts->max_depth ? opts->max_depth : DEFAULT_MAX_DEPTH, MAX_MAX_DEPTH),
         };
         int r;
 
@@ -688,11 +699,11 @@ static int parse_start(LxcConfig *c, const LxcParseOptions *opts, const char *pa
         return 0;
 }
 
-int lxc_config_parse(LxcConfig *c, const char *text, size_t len, const char *filename, const LxcParseOptions *opts,
-                     WarrenError *reterr) {
+int lxc_config_parse(LxcConfig *c, const char *text, size_t len, const char *filename,
+                     const LxcParseOptions *opts, WarrenError *reterr) {
         if (len > LXC_CONFIG_MAX_SIZE)
-                return warren_error_set(reterr, EFBIG, "%s: config larger than %u bytes", filename ?: "<string>",
-                                        LXC_CONFIG_MAX_SIZE);
+                return warren_error_set(reterr, EFBIG, "%s: config larger than %u bytes",
+                                        filename ?: "<string>", LXC_CONFIG_MAX_SIZE);
         return parse_start(c, opts, NULL, text, len, filename, reterr);
 }
 
@@ -712,8 +723,8 @@ int lxc_config_apply(LxcConfig *c, const char *key, const char *value, WarrenErr
         if (r <= 0)
                 return r;
         if (!value_chars_ok(value))
-                return warren_error_set(reterr, EINVAL, "invalid value for '%s': control characters are not allowed",
-                                        key);
+                return warren_error_set(reterr, EINVAL,
+                                        "invalid value for '%s': control characters are not allowed", key);
         if (value[0]) {
                 r = lxc_value_check(&k, key, value, reterr);
                 if (r < 0)

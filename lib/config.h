@@ -54,8 +54,8 @@ typedef struct LxcParseOptions {
 } LxcParseOptions;
 
 /* Limits on what a caller can make us allocate. */
-#define LXC_CONFIG_MAX_SIZE (4U * 1024U * 1024U)  /* one file */
-#define LXC_CONFIG_MAX_LINE (64U * 1024U)          /* one line */
+#define LXC_CONFIG_MAX_SIZE (4U * 1024U * 1024U) /* one file */
+#define LXC_CONFIG_MAX_LINE (64U * 1024U)        /* one line */
 #define LXC_CONFIG_MAX_ITEMS 8192U
 #define LXC_CONFIG_MAX_NET_INDEX 255U
 

@@ -23,11 +23,13 @@ static int validate_template(const ContainerCreateParams *p, WarrenError *reterr
                 if (streq(p->template_name, known_templates[i]))
                         known = true;
         if (!known)
-                return warren_error_set(reterr, EINVAL,
-                                        "Unknown template '%s': known templates are busybox, download, local",
-                                        p->template_name);
+                return warren_error_set(
+                        reterr, EINVAL,
+                        "Unknown template '%s': known templates are busybox, download, local",
+                        p->template_name);
         if (!streq(p->template_name, "busybox"))
-                return warren_error_set(reterr, EOPNOTSUPP, "Template '%s' is not supported by this warrend yet",
+                return warren_error_set(reterr, EOPNOTSUPP,
+                                        "Template '%s' is not supported by this warrend yet",
                                         p->template_name);
         if (!strv_length(p->template_args))
                 return 0;
@@ -114,7 +116,8 @@ static int build_busybox(int dirfd, const char *final_path, void *userdata, Warr
 
         if (mkdirat(dirfd, "rootfs", 0755) < 0)
                 return warren_error_set(reterr, errno, "Failed to create rootfs directory: %m");
-        _cleanup_close_ int rootfs_fd = openat(dirfd, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        _cleanup_close_ int rootfs_fd =
+                openat(dirfd, "rootfs", O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (rootfs_fd < 0)
                 return warren_error_set(reterr, errno, "Failed to open rootfs directory: %m");
         r = template_busybox_rootfs(rootfs_fd, &o, reterr);

@@ -13,13 +13,13 @@ typedef struct Store Store;
 
 typedef struct ContainerCreateParams {
         const char *name;
-        const char *template_name;     /* "busybox" (others: their issue) */
-        char *const *template_args;    /* NULL or strv */
+        const char *template_name;  /* "busybox" (others: their issue) */
+        char *const *template_args; /* NULL or strv */
         uid_t owner;
-        const char *config_dir;        /* <config-dir>/default.conf is read first... */
-        const char *data_dir;          /* ...else <data-dir>/default.conf */
-        char *const *config_items;     /* extra key, value pairs applied last */
-        const char *busybox_path;      /* NULL: the built-in default */
+        const char *config_dir;    /* <config-dir>/default.conf is read first... */
+        const char *data_dir;      /* ...else <data-dir>/default.conf */
+        char *const *config_items; /* extra key, value pairs applied last */
+        const char *busybox_path;  /* NULL: the built-in default */
 } ContainerCreateParams;
 
 /* Checks everything that can be checked before any disk change: name,

@@ -44,42 +44,42 @@ static const struct {
         bool clear;
         unsigned long flag;
 } mount_flag_table[] = {
-        {"async", true, MS_SYNCHRONOUS},
-        {"atime", true, MS_NOATIME},
-        {"bind", false, MS_BIND},
-        {"defaults", false, 0},
-        {"dev", true, MS_NODEV},
-        {"diratime", true, MS_NODIRATIME},
-        {"dirsync", false, MS_DIRSYNC},
-        {"exec", true, MS_NOEXEC},
-        {"lazytime", false, MS_LAZYTIME},
-        {"mand", false, MS_MANDLOCK},
-        {"noatime", false, MS_NOATIME},
-        {"nodev", false, MS_NODEV},
-        {"nodiratime", false, MS_NODIRATIME},
-        {"noexec", false, MS_NOEXEC},
-        {"nomand", true, MS_MANDLOCK},
-        {"norelatime", true, MS_RELATIME},
-        {"nostrictatime", true, MS_STRICTATIME},
-        {"nosuid", false, MS_NOSUID},
-        {"rbind", false, MS_BIND | MS_REC},
-        {"relatime", false, MS_RELATIME},
-        {"remount", false, MS_REMOUNT},
-        {"ro", false, MS_RDONLY},
-        {"rw", true, MS_RDONLY},
-        {"strictatime", false, MS_STRICTATIME},
-        {"suid", true, MS_NOSUID},
-        {"sync", false, MS_SYNCHRONOUS},
+        { "async", true, MS_SYNCHRONOUS },
+        { "atime", true, MS_NOATIME },
+        { "bind", false, MS_BIND },
+        { "defaults", false, 0 },
+        { "dev", true, MS_NODEV },
+        { "diratime", true, MS_NODIRATIME },
+        { "dirsync", false, MS_DIRSYNC },
+        { "exec", true, MS_NOEXEC },
+        { "lazytime", false, MS_LAZYTIME },
+        { "mand", false, MS_MANDLOCK },
+        { "noatime", false, MS_NOATIME },
+        { "nodev", false, MS_NODEV },
+        { "nodiratime", false, MS_NODIRATIME },
+        { "noexec", false, MS_NOEXEC },
+        { "nomand", true, MS_MANDLOCK },
+        { "norelatime", true, MS_RELATIME },
+        { "nostrictatime", true, MS_STRICTATIME },
+        { "nosuid", false, MS_NOSUID },
+        { "rbind", false, MS_BIND | MS_REC },
+        { "relatime", false, MS_RELATIME },
+        { "remount", false, MS_REMOUNT },
+        { "ro", false, MS_RDONLY },
+        { "rw", true, MS_RDONLY },
+        { "strictatime", false, MS_STRICTATIME },
+        { "suid", true, MS_NOSUID },
+        { "sync", false, MS_SYNCHRONOUS },
 };
 
 static const struct {
         const char *name;
         unsigned long flag;
 } propagation_table[] = {
-        {"private", MS_PRIVATE},       {"rprivate", MS_PRIVATE | MS_REC},
-        {"shared", MS_SHARED},         {"rshared", MS_SHARED | MS_REC},
-        {"slave", MS_SLAVE},           {"rslave", MS_SLAVE | MS_REC},
-        {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+        { "private", MS_PRIVATE },       { "rprivate", MS_PRIVATE | MS_REC },
+        { "shared", MS_SHARED },         { "rshared", MS_SHARED | MS_REC },
+        { "slave", MS_SLAVE },           { "rslave", MS_SLAVE | MS_REC },
+        { "unbindable", MS_UNBINDABLE }, { "runbindable", MS_UNBINDABLE | MS_REC },
 };
 
 /* fstab escapes: \NNN octal (\040 is a space). */
@@ -213,7 +213,7 @@ int mount_entry_parse(const char *line, MountEntry *ret, WarrenError *reterr) {
                 r = warren_error_set(reterr, ENOMEM, "Out of memory");
                 goto out;
         }
-        STRV_FOREACH (o, opts) {
+        STRV_FOREACH(o, opts) {
                 r = entry_add_option(&e, *o, &e.data, reterr);
                 if (r < 0)
                         goto out;
@@ -236,7 +236,7 @@ int mount_auto_parse(const char *value, bool keeps_sys_admin, MountAuto *m, Warr
         if (!items)
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
 
-        STRV_FOREACH (i, items) {
+        STRV_FOREACH(i, items) {
                 const char *it = *i;
                 if (streq(it, "proc") || streq(it, "proc:mixed"))
                         m->proc = MOUNT_AUTO_MIXED;
@@ -354,7 +354,7 @@ static int plan_add_cgroup_v1(MountPlan *p, const char *dir, const char *opts, W
                 if (streq(p->cgroup_v1[i].name, name))
                         return 0; /* the same hierarchy mounted twice */
 
-        STRV_FOREACH (o, l) {
+        STRV_FOREACH(o, l) {
                 if (cgroup_option_is_generic(*o))
                         continue;
                 if (strncmp(*o, "name=", 5) != 0 && !streq(*o, "none") && !streq(*o, "xattr") &&
@@ -374,7 +374,7 @@ static int plan_add_cgroup_v1(MountPlan *p, const char *dir, const char *opts, W
         if (!n)
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
         p->cgroup_v1 = n;
-        p->cgroup_v1[p->n_cgroup_v1++] = (CgroupV1){TAKE_PTR(name), TAKE_PTR(options)};
+        p->cgroup_v1[p->n_cgroup_v1++] = (CgroupV1){ TAKE_PTR(name), TAKE_PTR(options) };
         return 0;
 }
 
@@ -422,7 +422,7 @@ int mount_plan_new(const LxcConfig *c, bool keeps_sys_admin, MountPlan **ret, Wa
         _cleanup_strv_free_ char **entries = lxc_config_get_all(c, "lxc.mount.entry");
         if (!autos || !entries)
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
-        STRV_FOREACH (a, autos) {
+        STRV_FOREACH(a, autos) {
                 r = mount_auto_parse(*a, keeps_sys_admin, &p->autos, reterr);
                 if (r < 0)
                         return r;
@@ -434,7 +434,7 @@ int mount_plan_new(const LxcConfig *c, bool keeps_sys_admin, MountPlan **ret, Wa
                 if (r < 0)
                         return r;
         }
-        STRV_FOREACH (e, entries) {
+        STRV_FOREACH(e, entries) {
                 r = plan_add_entry(p, *e, reterr);
                 if (r < 0)
                         return r;
@@ -600,8 +600,9 @@ static int bind_at(int from_dfd, const char *from, int to_dfd, const char *to, b
         if (tree < 0)
                 return -errno;
         if (attr_set || attr_clr || propagation) {
-                struct mount_attr a = {
-                        .attr_set = attr_set, .attr_clr = attr_clr, .propagation = propagation};
+                struct mount_attr a = { .attr_set = attr_set,
+                                        .attr_clr = attr_clr,
+                                        .propagation = propagation };
                 if (mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &a, sizeof a) <
                     0)
                         return -errno;
@@ -613,7 +614,7 @@ static int bind_at(int from_dfd, const char *from, int to_dfd, const char *to, b
 }
 
 static int set_readonly(int fd, const char *rel) {
-        struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY};
+        struct mount_attr a = { .attr_set = MOUNT_ATTR_RDONLY };
         return mount_setattr(fd, rel, *rel ? 0 : AT_EMPTY_PATH, &a, sizeof a) < 0 ? -errno : 0;
 }
 
@@ -777,7 +778,7 @@ static int setup_cgroup(int rootfd, const MountPlan *p, WarrenError *reterr) {
                         continue;
                 /* Co-mounted controllers: "cpu" -> "cpu,cpuacct" as on hosts. */
                 _cleanup_strv_free_ char **ctrls = strv_split(h->name, ",");
-                STRV_FOREACH (c, ctrls)
+                STRV_FOREACH(c, ctrls)
                         if (symlinkat(h->name, tmp, *c) < 0 && errno != EEXIST) {
                                 r = -errno;
                                 goto fail;
@@ -808,7 +809,8 @@ static const struct {
         const char *name;
         unsigned major, minor;
 } dev_nodes[] = {
-        {"null", 1, 3}, {"zero", 1, 5}, {"full", 1, 7}, {"random", 1, 8}, {"urandom", 1, 9}, {"tty", 5, 0},
+        { "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
+        { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 },
 };
 
 static int setup_dev_tmpfs(int rootfd, const MountPlan *p, WarrenError *reterr) {
@@ -828,10 +830,10 @@ static int setup_dev_tmpfs(int rootfd, const MountPlan *p, WarrenError *reterr) 
 
 static int fill_dev(int dev, bool new_user_ns, WarrenError *reterr) {
         static const char *const links[][2] = {
-                {"/proc/self/fd", "fd"},
-                {"/proc/self/fd/0", "stdin"},
-                {"/proc/self/fd/1", "stdout"},
-                {"/proc/self/fd/2", "stderr"},
+                { "/proc/self/fd", "fd" },
+                { "/proc/self/fd/0", "stdin" },
+                { "/proc/self/fd/1", "stdout" },
+                { "/proc/self/fd/2", "stderr" },
         };
         const char *what;
         int r;

@@ -55,7 +55,8 @@ int container_name_validate(const char *name, WarrenError *reterr) {
 
         len = strlen(name);
         if (len > CONTAINER_NAME_MAX)
-                return warren_error_set(reterr, EINVAL, "Invalid container name '%s': too long (%zu > %d characters)",
+                return warren_error_set(reterr, EINVAL,
+                                        "Invalid container name '%s': too long (%zu > %d characters)",
                                         escape_shown(name, shown, sizeof shown), len, CONTAINER_NAME_MAX);
 
         /* "." and ".." fail here too: their first character is not alphanumeric. */
@@ -63,7 +64,8 @@ int container_name_validate(const char *name, WarrenError *reterr) {
         for (size_t i = 1; good && i < len; i++)
                 good = char_is_name(name[i]);
         if (!good)
-                return warren_error_set(reterr, EINVAL, "Invalid container name '%s': must match " NAME_PATTERN,
+                return warren_error_set(reterr, EINVAL,
+                                        "Invalid container name '%s': must match " NAME_PATTERN,
                                         escape_shown(name, shown, sizeof shown));
 
         return 0;

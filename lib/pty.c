@@ -59,7 +59,7 @@ int pty_chown_slave(int master, uid_t uid, gid_t gid, WarrenError *reterr) {
 }
 
 int pty_set_window_size(int fd, unsigned short rows, unsigned short cols, WarrenError *reterr) {
-        struct winsize ws = {.ws_row = rows, .ws_col = cols};
+        struct winsize ws = { .ws_row = rows, .ws_col = cols };
 
         if (ioctl(fd, TIOCSWINSZ, &ws) < 0)
                 return warren_error_set(reterr, errno, "Failed to set window size %ux%u: %m", cols, rows);

@@ -150,12 +150,12 @@ static const struct {
         const char *name;
         int resource;
 } rlimit_table[] = {
-        {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},         {"cpu", RLIMIT_CPU},
-        {"data", RLIMIT_DATA},       {"fsize", RLIMIT_FSIZE},       {"locks", RLIMIT_LOCKS},
-        {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE}, {"nice", RLIMIT_NICE},
-        {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},       {"rss", RLIMIT_RSS},
-        {"rtprio", RLIMIT_RTPRIO},   {"rttime", RLIMIT_RTTIME},     {"sigpending", RLIMIT_SIGPENDING},
-        {"stack", RLIMIT_STACK},
+        { "as", RLIMIT_AS },           { "core", RLIMIT_CORE },         { "cpu", RLIMIT_CPU },
+        { "data", RLIMIT_DATA },       { "fsize", RLIMIT_FSIZE },       { "locks", RLIMIT_LOCKS },
+        { "memlock", RLIMIT_MEMLOCK }, { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
+        { "nofile", RLIMIT_NOFILE },   { "nproc", RLIMIT_NPROC },       { "rss", RLIMIT_RSS },
+        { "rtprio", RLIMIT_RTPRIO },   { "rttime", RLIMIT_RTTIME },     { "sigpending", RLIMIT_SIGPENDING },
+        { "stack", RLIMIT_STACK },
 };
 
 static bool parse_rlim(const char *s, size_t n, rlim_t *ret) {
@@ -257,7 +257,7 @@ static int plan_env(SpawnPlan *p, const LxcConfig *c, WarrenError *reterr) {
             strv_extend(&p->env, "PATH=" DEFAULT_PATH) < 0)
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
 
-        STRV_FOREACH (i, items) {
+        STRV_FOREACH(i, items) {
                 const char *eq = strchr(*i, '=');
                 /* LXC passes a bare KEY through from its own environment;
                  * warren's is a daemon's, so there is nothing to inherit. */
@@ -305,11 +305,11 @@ static int plan_ids(SpawnPlan *p, const LxcConfig *c, WarrenError *reterr) {
         _cleanup_strv_free_ char **groups = lxc_config_get_all(c, "lxc.init.groups");
         if (!groups)
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
-        STRV_FOREACH (g, groups) {
+        STRV_FOREACH(g, groups) {
                 _cleanup_strv_free_ char **l = strv_split(*g, ", \t");
                 if (!l)
                         return warren_error_set(reterr, ENOMEM, "Out of memory");
-                STRV_FOREACH (x, l) {
+                STRV_FOREACH(x, l) {
                         r = parse_id("lxc.init.groups", *x, &id, reterr);
                         if (r < 0)
                                 return r;

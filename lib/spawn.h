@@ -21,17 +21,17 @@ typedef struct LxcConfig LxcConfig;
 typedef int (*SpawnParentHook)(pid_t child, int child_pidfd, void *userdata, WarrenError *reterr);
 
 typedef struct SpawnOptions {
-        const char *name;         /* container name (hostname default) */
-        const LxcConfig *config;  /* effective config (includes expanded) */
-        const char *rootfs;       /* absolute host path of the rootfs directory */
-        int cgroup_fd;            /* v2 cgroup dir for CLONE_INTO_CGROUP, or -1 */
-        const char *console_path; /* host pty slave to bind over /dev/console, or NULL */
-        char *const *tty_paths;   /* host pty slaves for /dev/tty1..N (NULL-terminated), or NULL */
-        bool new_user_ns;         /* CLONE_NEWUSER (config has lxc.idmap) */
+        const char *name;            /* container name (hostname default) */
+        const LxcConfig *config;     /* effective config (includes expanded) */
+        const char *rootfs;          /* absolute host path of the rootfs directory */
+        int cgroup_fd;               /* v2 cgroup dir for CLONE_INTO_CGROUP, or -1 */
+        const char *console_path;    /* host pty slave to bind over /dev/console, or NULL */
+        char *const *tty_paths;      /* host pty slaves for /dev/tty1..N (NULL-terminated), or NULL */
+        bool new_user_ns;            /* CLONE_NEWUSER (config has lxc.idmap) */
         SpawnParentHook parent_hook; /* may be NULL */
         void *hook_userdata;
-        int log_fd;               /* if >= 0, the child's stdout/stderr before exec (else /dev/null),
-                                     NOT the console: init gets the console as stdio */
+        int log_fd; /* if >= 0, the child's stdout/stderr before exec (else /dev/null),
+                       NOT the console: init gets the console as stdio */
 } SpawnOptions;
 
 /* On success returns 0 with the init's host pid and a pidfd (O_CLOEXEC). */

@@ -47,7 +47,8 @@ int store_open(const char *state_dir, Store **ret, WarrenError *reterr) {
         int r;
 
         if (isempty(state_dir) || state_dir[0] != '/')
-                return warren_error_set(reterr, EINVAL, "Invalid state directory '%s': must be an absolute path",
+                return warren_error_set(reterr, EINVAL,
+                                        "Invalid state directory '%s': must be an absolute path",
                                         strempty(state_dir));
 
         len = strlen(state_dir);
@@ -61,7 +62,8 @@ int store_open(const char *state_dir, Store **ret, WarrenError *reterr) {
 
         r = mkdir_p(dir, 0755);
         if (r < 0)
-                return warren_error_set(reterr, r, "Failed to create state directory '%s': %s", dir, strerror(-r));
+                return warren_error_set(reterr, r, "Failed to create state directory '%s': %s", dir,
+                                        strerror(-r));
         if (mkdir(path, 0755) < 0 && errno != EEXIST)
                 return warren_error_set(reterr, errno, "Failed to create container store '%s': %m", path);
         fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -259,7 +261,8 @@ static int make_tmp_dir(int dirfd, const char *name, char **ret_name) {
                 }
                 *ret_name = TAKE_PTR(t);
 
-                _cleanup_close_ int fd = openat(dirfd, *ret_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                _cleanup_close_ int fd =
+                        openat(dirfd, *ret_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0)
                         return -errno;
                 if (flock(fd, LOCK_EX | LOCK_NB) < 0)
@@ -291,9 +294,11 @@ static int check_built(int fd, const char *name, WarrenError *reterr) {
         struct stat st;
 
         if (fstatat(fd, CONFIG_FILE, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
-                return warren_error_set(reterr, EPROTO, "Building container '%s' did not create a config file", name);
+                return warren_error_set(reterr, EPROTO,
+                                        "Building container '%s' did not create a config file", name);
         if (fstatat(fd, ROOTFS_DIR, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
-                return warren_error_set(reterr, EPROTO, "Building container '%s' did not create a rootfs directory", name);
+                return warren_error_set(reterr, EPROTO,
+                                        "Building container '%s' did not create a rootfs directory", name);
         return 0;
 }
 
@@ -309,14 +314,16 @@ int store_create(Store *s, const char *name, uid_t owner, StoreBuildFunc build, 
         if (r < 0)
                 return r;
         if (owner == (uid_t) -1)
-                return warren_error_set(reterr, EINVAL, "Invalid owner of container '%s': uid %u", name, owner);
+                return warren_error_set(reterr, EINVAL, "Invalid owner of container '%s': uid %u", name,
+                                        owner);
         if (!build)
                 return warren_error_set(reterr, EINVAL, "No build function for container '%s'", name);
 
         /* Cheap early answer; RENAME_NOREPLACE below is what decides. */
         r = store_exists(s, name);
         if (r < 0)
-                return warren_error_set(reterr, r, "Failed to check for container '%s': %s", name, strerror(-r));
+                return warren_error_set(reterr, r, "Failed to check for container '%s': %s", name,
+                                        strerror(-r));
         if (r > 0)
                 return warren_error_set(reterr, EEXIST, "Container '%s' already exists", name);
 
@@ -326,13 +333,15 @@ int store_create(Store *s, const char *name, uid_t owner, StoreBuildFunc build, 
 
         fd = make_tmp_dir(s->dirfd, name, &tmp.name);
         if (fd < 0)
-                return warren_error_set(reterr, fd, "Failed to create a temporary directory for container '%s' in '%s': %s",
-                                        name, s->path, strerror(-fd));
+                return warren_error_set(
+                        reterr, fd, "Failed to create a temporary directory for container '%s' in '%s': %s",
+                        name, s->path, strerror(-fd));
 
         snprintf(owner_text, sizeof owner_text, "%u\n", (unsigned) owner);
         r = write_file_atomic_at(fd, OWNER_FILE, owner_text, strlen(owner_text), 0644);
         if (r < 0)
-                return warren_error_set(reterr, r, "Failed to record the owner of container '%s': %s", name, strerror(-r));
+                return warren_error_set(reterr, r, "Failed to record the owner of container '%s': %s", name,
+                                        strerror(-r));
 
         r = build(fd, final_path, userdata, reterr);
         if (r < 0)
@@ -385,7 +394,8 @@ static void rm_make_accessible(const RmRf *c, int dirfd, const char *name, const
 }
 
 static bool rm_is_mount(const RmRf *c, const struct statx *sx) {
-        if ((sx->stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (sx->stx_attributes & STATX_ATTR_MOUNT_ROOT))
+        if ((sx->stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+            (sx->stx_attributes & STATX_ATTR_MOUNT_ROOT))
                 return true;
         if (c->have_mnt_id && (sx->stx_mask & STATX_MNT_ID))
                 return sx->stx_mnt_id != c->mnt_id;
@@ -565,7 +575,8 @@ static int rm_rf_full(int dirfd, const char *path, char **ret_bad_path) {
         if (fd < 0)
                 return errno == ENOENT ? 0 : -errno;
         r = rm_statx(fd, "", AT_EMPTY_PATH, &sx);
-        if (r >= 0 && (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) && (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
+        if (r >= 0 && (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+            (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))
                 r = -EBUSY;
         if (r < 0) {
                 safe_close(fd);
@@ -612,7 +623,8 @@ int store_destroy(Store *s, const char *name, WarrenError *reterr) {
         /* Keeps a concurrent store_cleanup_stale() off the tree once renamed. */
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno == EWOULDBLOCK)
-                        return warren_error_set(reterr, EBUSY, "Container '%s' is being created or removed", name);
+                        return warren_error_set(reterr, EBUSY, "Container '%s' is being created or removed",
+                                                name);
                 return warren_error_set(reterr, errno, "Failed to lock container '%s': %m", name);
         }
 
@@ -628,17 +640,19 @@ int store_destroy(Store *s, const char *name, WarrenError *reterr) {
                         continue;
                 if (errno == ENOENT)
                         return warren_error_set(reterr, ENOENT, "Container '%s' does not exist", name);
-                return warren_error_set(reterr, errno, "Failed to rename container '%s' for removal: %m", name);
+                return warren_error_set(reterr, errno, "Failed to rename container '%s' for removal: %m",
+                                        name);
         }
         (void) fsync(s->dirfd);
 
         r = rm_rf_full(s->dirfd, del, &bad);
         if (r == -EBUSY)
-                return warren_error_set(reterr, r, "Failed to remove container '%s': '%s/%s' is a mount point", name,
+                return warren_error_set(reterr, r,
+                                        "Failed to remove container '%s': '%s/%s' is a mount point", name,
                                         s->path, strna(bad));
         if (r < 0)
-                return warren_error_set(reterr, r, "Failed to remove container '%s': '%s/%s': %s", name, s->path,
-                                        strna(bad), strerror(-r));
+                return warren_error_set(reterr, r, "Failed to remove container '%s': '%s/%s': %s", name,
+                                        s->path, strna(bad), strerror(-r));
 
         log_debug("Removed container '%s'", name);
         return 0;
@@ -665,15 +679,17 @@ int store_write_config(Store *s, const char *name, const char *text, WarrenError
                 return r;
         len = strlen(text);
         if (len > CONFIG_MAX_SIZE)
-                return warren_error_set(reterr, EFBIG, "Config of container '%s' is too large (%zu > %u bytes)", name,
-                                        len, CONFIG_MAX_SIZE);
+                return warren_error_set(reterr, EFBIG,
+                                        "Config of container '%s' is too large (%zu > %u bytes)", name, len,
+                                        CONFIG_MAX_SIZE);
         fd = open_container(s, name, reterr);
         if (fd < 0)
                 return fd;
         /* 0644 is fine: the container directory (0700) already keeps others out. */
         r = write_file_atomic_at(fd, CONFIG_FILE, text, len, 0644);
         if (r < 0)
-                return warren_error_set(reterr, r, "Failed to write config of container '%s': %s", name, strerror(-r));
+                return warren_error_set(reterr, r, "Failed to write config of container '%s': %s", name,
+                                        strerror(-r));
         return 0;
 }
 
@@ -706,7 +722,8 @@ int store_cleanup_stale(Store *s) {
         }
 
         STRV_FOREACH(n, stale) {
-                _cleanup_close_ int fd = openat(s->dirfd, *n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                _cleanup_close_ int fd =
+                        openat(s->dirfd, *n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
                         log_debug("Skipping '%s/%s': in use", s->path, *n);
                         continue;

@@ -34,7 +34,8 @@ int store_get_owner(const Store *s, const char *name, uid_t *ret_uid);
 /* Called by store_create() with an fd of the new container's (temporary)
  * directory and the directory's final absolute path. Must create "config"
  * and "rootfs" in it. */
-typedef int (*StoreBuildFunc)(int container_dirfd, const char *final_path, void *userdata, WarrenError *reterr);
+typedef int (*StoreBuildFunc)(int container_dirfd, const char *final_path, void *userdata,
+                              WarrenError *reterr);
 
 /* Creates NAME atomically: builds in a temporary directory beside the
  * others (".#new.NAME.XXXXXX", mode 0700), records owner, calls build, then

@@ -48,7 +48,8 @@ static void builder_done(Builder *b) {
 }
 
 static int fail(Builder *b, int r, const char *what) {
-        return warren_error_set(b->reterr, r, "Failed to create /%s in the rootfs: %s", what, strerror(r < 0 ? -r : r));
+        return warren_error_set(b->reterr, r, "Failed to create /%s in the rootfs: %s", what,
+                                strerror(r < 0 ? -r : r));
 }
 
 /* Chown first: it may clear mode bits that the chmod then sets. */
@@ -171,17 +172,18 @@ static int make_dirs(Builder *b) {
                 const char *path;
                 mode_t mode;
         } dirs[] = {
-                { "bin", 0755 },      { "sbin", 0755 },    { "usr", 0755 },     { "usr/bin", 0755 },
-                { "usr/sbin", 0755 }, { "etc", 0755 },     { "etc/init.d", 0755 }, { "dev", 0755 },
-                { "proc", 0555 },     { "sys", 0555 },     { "tmp", 01777 },    { "root", 0700 },
-                { "home", 0755 },     { "var", 0755 },     { "var/log", 0755 }, { "run", 0755 },
+                { "bin", 0755 },      { "sbin", 0755 }, { "usr", 0755 },        { "usr/bin", 0755 },
+                { "usr/sbin", 0755 }, { "etc", 0755 },  { "etc/init.d", 0755 }, { "dev", 0755 },
+                { "proc", 0555 },     { "sys", 0555 },  { "tmp", 01777 },       { "root", 0700 },
+                { "home", 0755 },     { "var", 0755 },  { "var/log", 0755 },    { "run", 0755 },
                 { "mnt", 0755 },      { "lib", 0755 },
         };
         int fd, r;
 
         /* The container's root directory belongs to the container's root too. */
         if (fchown(b->rootfd, b->uid, b->gid) < 0)
-                return warren_error_set(b->reterr, errno, "Failed to change the owner of the rootfs to %u:%u: %m",
+                return warren_error_set(b->reterr, errno,
+                                        "Failed to change the owner of the rootfs to %u:%u: %m",
                                         (unsigned) b->uid, (unsigned) b->gid);
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
                 r = dir_fd(b, dirs[i].path, dirs[i].mode, &fd);
@@ -227,15 +229,20 @@ static int copy_busybox(Builder *b, int *ret_fd) {
         sfd = open(b->busybox, O_RDONLY | O_CLOEXEC | O_NOCTTY);
         if (sfd < 0) {
                 if (errno == ENOENT)
-                        return warren_error_set(b->reterr, ENOENT, "Busybox binary '%s' not found", b->busybox);
-                return warren_error_set(b->reterr, errno, "Failed to open busybox binary '%s': %m", b->busybox);
+                        return warren_error_set(b->reterr, ENOENT, "Busybox binary '%s' not found",
+                                                b->busybox);
+                return warren_error_set(b->reterr, errno, "Failed to open busybox binary '%s': %m",
+                                        b->busybox);
         }
         if (fstat(sfd, &st) < 0)
-                return warren_error_set(b->reterr, errno, "Failed to stat busybox binary '%s': %m", b->busybox);
+                return warren_error_set(b->reterr, errno, "Failed to stat busybox binary '%s': %m",
+                                        b->busybox);
         if (!S_ISREG(st.st_mode))
-                return warren_error_set(b->reterr, EINVAL, "Busybox binary '%s' is not a regular file", b->busybox);
+                return warren_error_set(b->reterr, EINVAL, "Busybox binary '%s' is not a regular file",
+                                        b->busybox);
         if ((st.st_mode & 0111) == 0)
-                return warren_error_set(b->reterr, EACCES, "Busybox binary '%s' is not executable", b->busybox);
+                return warren_error_set(b->reterr, EACCES, "Busybox binary '%s' is not executable",
+                                        b->busybox);
 
         r = dir_fd(b, "bin", 0755, &bin);
         if (r < 0)
@@ -247,8 +254,9 @@ static int copy_busybox(Builder *b, int *ret_fd) {
         if (r >= 0)
                 r = own_fd(b, dfd, 0755);
         if (r < 0)
-                return warren_error_set(b->reterr, r, "Failed to copy busybox binary '%s' to /bin/busybox: %s",
-                                        b->busybox, strerror(-r));
+                return warren_error_set(b->reterr, r,
+                                        "Failed to copy busybox binary '%s' to /bin/busybox: %s", b->busybox,
+                                        strerror(-r));
         *ret_fd = TAKE_FD(sfd);
         return 0;
 }
@@ -279,7 +287,8 @@ static int list_applets(Builder *b, int exec_fd, char **ret_text) {
 
                 sigemptyset(&all);
                 (void) sigprocmask(SIG_SETMASK, &all, NULL);
-                if (dup2(nullfd, STDIN_FILENO) < 0 || dup2(wfd, STDOUT_FILENO) < 0 || dup2(nullfd, STDERR_FILENO) < 0)
+                if (dup2(nullfd, STDIN_FILENO) < 0 || dup2(wfd, STDOUT_FILENO) < 0 ||
+                    dup2(nullfd, STDERR_FILENO) < 0)
                         _exit(127);
                 /* Whatever else the caller had open must not reach the child. */
                 (void) close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
@@ -293,16 +302,17 @@ static int list_applets(Builder *b, int exec_fd, char **ret_text) {
 
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
-                        return warren_error_set(b->reterr, errno, "Failed to wait for '%s --list-full': %m", b->busybox);
+                        return warren_error_set(b->reterr, errno, "Failed to wait for '%s --list-full': %m",
+                                                b->busybox);
         if (r < 0)
-                return warren_error_set(b->reterr, r, "Failed to read the output of '%s --list-full': %s", b->busybox,
-                                        strerror(-r));
+                return warren_error_set(b->reterr, r, "Failed to read the output of '%s --list-full': %s",
+                                        b->busybox, strerror(-r));
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
                 if (WIFEXITED(status))
-                        return warren_error_set(b->reterr, EPROTO, "'%s --list-full' exited with status %d", b->busybox,
-                                                WEXITSTATUS(status));
-                return warren_error_set(b->reterr, EPROTO, "'%s --list-full' was killed by signal %d", b->busybox,
-                                        WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+                        return warren_error_set(b->reterr, EPROTO, "'%s --list-full' exited with status %d",
+                                                b->busybox, WEXITSTATUS(status));
+                return warren_error_set(b->reterr, EPROTO, "'%s --list-full' was killed by signal %d",
+                                        b->busybox, WIFSIGNALED(status) ? WTERMSIG(status) : 0);
         }
         *ret_text = TAKE_PTR(text);
         return 0;
@@ -342,8 +352,9 @@ static int make_applet_links(Builder *b, char *text) {
                         continue;
                 }
                 if (++n > APPLETS_MAX)
-                        return warren_error_set(b->reterr, E2BIG, "Busybox binary '%s' lists more than %u applets",
-                                                b->busybox, APPLETS_MAX);
+                        return warren_error_set(b->reterr, E2BIG,
+                                                "Busybox binary '%s' lists more than %u applets", b->busybox,
+                                                APPLETS_MAX);
 
                 /* Relative, so it resolves the same inside and outside the container. */
                 size_t t = 0;
@@ -372,8 +383,9 @@ static int make_applet_links(Builder *b, char *text) {
         for (size_t i = 0; i < ELEMENTSOF(needed); i++) {
                 struct stat st;
                 if (fstatat(b->rootfd, needed[i], &st, AT_SYMLINK_NOFOLLOW) < 0)
-                        return warren_error_set(b->reterr, ENOENT, "Busybox binary '%s' does not provide /%s",
-                                                b->busybox, needed[i]);
+                        return warren_error_set(b->reterr, ENOENT,
+                                                "Busybox binary '%s' does not provide /%s", b->busybox,
+                                                needed[i]);
         }
         log_debug("Linked %u busybox applets", n);
         return 0;
@@ -407,35 +419,30 @@ static char *make_inittab(unsigned ttys) {
         return text;
 }
 
-static const char rcs_text[] =
-        "#!/bin/sh\n"
-        "# Boot script of a warren busybox container. The runtime has already\n"
-        "# mounted /proc, /sys, /dev and the cgroups: only the rest happens here.\n"
-        "[ -d /run ] || mkdir -p /run\n"
-        "[ -e /var/run ] || ln -s ../run /var/run\n"
-        "[ -d /var/log ] || mkdir -p /var/log\n"
-        "[ -s /etc/hostname ] && hostname -F /etc/hostname\n"
-        "ip link set lo up 2>/dev/null\n"
-        "exit 0\n";
+static const char rcs_text[] = "#!/bin/sh\n"
+                               "# Boot script of a warren busybox container. The runtime has already\n"
+                               "# mounted /proc, /sys, /dev and the cgroups: only the rest happens here.\n"
+                               "[ -d /run ] || mkdir -p /run\n"
+                               "[ -e /var/run ] || ln -s ../run /var/run\n"
+                               "[ -d /var/log ] || mkdir -p /var/log\n"
+                               "[ -s /etc/hostname ] && hostname -F /etc/hostname\n"
+                               "ip link set lo up 2>/dev/null\n"
+                               "exit 0\n";
 
-static const char passwd_text[] =
-        "root:x:0:0:root:/root:/bin/sh\n"
-        "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
+static const char passwd_text[] = "root:x:0:0:root:/root:/bin/sh\n"
+                                  "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
 
-static const char group_text[] =
-        "root:x:0:\n"
-        "tty:x:5:\n"
-        "nogroup:x:65534:\n";
+static const char group_text[] = "root:x:0:\n"
+                                 "tty:x:5:\n"
+                                 "nogroup:x:65534:\n";
 
 /* Empty root password: a development container reached through the console. */
-static const char shadow_text[] =
-        "root::0:0:99999:7:::\n"
-        "nobody:*:0:0:99999:7:::\n";
+static const char shadow_text[] = "root::0:0:99999:7:::\n"
+                                  "nobody:*:0:0:99999:7:::\n";
 
-static const char profile_text[] =
-        "export PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
-        "export PS1='\\u@\\h:\\w\\$ '\n"
-        "umask 022\n";
+static const char profile_text[] = "export PATH=/usr/sbin:/usr/bin:/sbin:/bin\n"
+                                   "export PS1='\\u@\\h:\\w\\$ '\n"
+                                   "umask 022\n";
 
 static int make_etc(Builder *b, const char *name, unsigned ttys) {
         _cleanup_free_ char *inittab = make_inittab(ttys), *hostname = NULL, *hosts = NULL;
@@ -520,13 +527,19 @@ char **template_busybox_config(const TemplateBusyboxOptions *o) {
 
         snprintf(ttys, sizeof ttys, "%u", o && o->tty_max > 0 ? o->tty_max : TTY_DEFAULT);
         const char *const items[] = {
-                "lxc.tty.max", ttys,
-                "lxc.pty.max", "1024",
-                "lxc.mount.auto", "proc:mixed sys:mixed cgroup:mixed",
+                "lxc.tty.max",
+                ttys,
+                "lxc.pty.max",
+                "1024",
+                "lxc.mount.auto",
+                "proc:mixed sys:mixed cgroup:mixed",
                 /* busybox init powers off on SIGUSR2 and knows nothing of SIGPWR. */
-                "lxc.signal.halt", "SIGUSR2",
-                "lxc.signal.reboot", "SIGTERM",
-                "lxc.init.cmd", "/sbin/init",
+                "lxc.signal.halt",
+                "SIGUSR2",
+                "lxc.signal.reboot",
+                "SIGTERM",
+                "lxc.init.cmd",
+                "/sbin/init",
         };
         for (size_t i = 0; i < ELEMENTSOF(items); i++)
                 if (strv_extend(&l, items[i]) < 0)

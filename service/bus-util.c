@@ -34,7 +34,8 @@ int bus_container_lookup(Daemon *d, char *name, char **ret_name, uid_t *ret_owne
         if (ret_owner) {
                 r = store_get_owner(d->store, n, ret_owner);
                 if (r < 0)
-                        return sd_bus_error_set_errnof(error, r, "Failed to read the owner of container '%s': %m", n);
+                        return sd_bus_error_set_errnof(error, r,
+                                                       "Failed to read the owner of container '%s': %m", n);
         }
         if (ret_name)
                 *ret_name = TAKE_PTR(n);
@@ -64,7 +65,8 @@ int bus_read_config_items(sd_bus_message *m, char ***ret_kv, sd_bus_error *error
                 return r;
         while ((r = sd_bus_message_read(m, "(ss)", &k, &v)) > 0) {
                 if (++n > LXC_CONFIG_MAX_ITEMS)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Too many config items (more than %u)",
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Too many config items (more than %u)",
                                                  LXC_CONFIG_MAX_ITEMS);
                 if (strv_extend(&kv, k) < 0 || strv_extend(&kv, v) < 0)
                         return -ENOMEM;
@@ -98,14 +100,15 @@ static int do_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (!name)
                 return -ENOMEM;
         if (runtime_is_active(d, name))
-                return sd_bus_error_setf(error, WARREN_ERROR_BUSY, "Container '%s' is running; stop it first", name);
+                return sd_bus_error_setf(error, WARREN_ERROR_BUSY,
+                                         "Container '%s' is running; stop it first", name);
         r = store_destroy(d->store, name, &err);
         if (r < 0)
                 return bus_error_from_warren(error, r, &err);
         path = container_bus_path(name);
         if (path)
-                (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "ContainerRemoved",
-                                          "so", name, path);
+                (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE,
+                                          "ContainerRemoved", "so", name, path);
         return sd_bus_reply_method_return(m, NULL);
 }
 
@@ -121,6 +124,7 @@ int bus_destroy_container(Daemon *d, sd_bus_message *m, const char *name, sd_bus
         if (r < 0)
                 return r;
         const PolkitDetails det = { .container = name, .owner = owner };
-        return polkit_authorize(d, m, polkit_pick_action(caller, owner, "org.warren1.manage-own", "org.warren1.manage"),
-                                &det, do_destroy, d, error);
+        return polkit_authorize(
+                d, m, polkit_pick_action(caller, owner, "org.warren1.manage-own", "org.warren1.manage"),
+                &det, do_destroy, d, error);
 }

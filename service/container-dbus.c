@@ -37,8 +37,8 @@ char *container_name_from_path(const char *path) {
         return name;
 }
 
-int container_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
-                          void **found, sd_bus_error *error) {
+int container_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                          sd_bus_error *error) {
         Daemon *d = userdata;
         _cleanup_free_ char *name = container_name_from_path(path);
         if (!name)
@@ -255,8 +255,9 @@ static int method_set_config(sd_bus_message *m, void *userdata, sd_bus_error *er
         if (r < 0)
                 return r;
         const PolkitDetails det = { .container = name, .owner = owner };
-        return polkit_authorize(d, m, polkit_pick_action(caller, owner, "org.warren1.manage-own", "org.warren1.manage"),
-                                &det, do_set_config, d, error);
+        return polkit_authorize(
+                d, m, polkit_pick_action(caller, owner, "org.warren1.manage-own", "org.warren1.manage"),
+                &det, do_set_config, d, error);
 }
 
 static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -274,7 +275,8 @@ const sd_bus_vtable container_vtable[] = {
         SD_BUS_PROPERTY("State", "s", property_get_runtime, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("InitPID", "u", property_get_runtime, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("OwnerUID", "u", property_get_owner, 0, SD_BUS_VTABLE_PROPERTY_CONST),
-        SD_BUS_PROPERTY("Unprivileged", "b", property_get_from_config, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Unprivileged", "b", property_get_from_config, 0,
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("Autostart", "b", property_get_from_config, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("IPv4Addresses", "as", property_get_runtime, 0, 0),
         SD_BUS_PROPERTY("IPv6Addresses", "as", property_get_runtime, 0, 0),
@@ -296,15 +298,16 @@ const sd_bus_vtable container_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Unfreeze", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_container_unfreeze,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("OpenConsole", SD_BUS_ARGS("u", tty), SD_BUS_RESULT("h", pty_master, "s", name),
-                                method_open_console, SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetConsoleLog", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", log), method_get_console_log,
+        SD_BUS_METHOD_WITH_ARGS("OpenConsole", SD_BUS_ARGS("u", tty),
+                                SD_BUS_RESULT("h", pty_master, "s", name), method_open_console,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetConsoleLog", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", log),
+                                method_get_console_log, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("Destroy", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_destroy,
                                 SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("GetConfig", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", items), method_get_config,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_METHOD_WITH_ARGS("SetConfig", SD_BUS_ARGS("a(ss)", items), SD_BUS_NO_RESULT, method_set_config,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("GetConfig", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", items),
+                                method_get_config, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("SetConfig", SD_BUS_ARGS("a(ss)", items), SD_BUS_NO_RESULT,
+                                method_set_config, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

@@ -51,8 +51,8 @@ void daemon_release(Daemon *d);
 extern const sd_bus_vtable manager_vtable[];
 extern const sd_bus_vtable container_vtable[];
 extern const sd_bus_vtable job_vtable[];
-int container_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
-                          void **found, sd_bus_error *error);
+int container_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
+                          sd_bus_error *error);
 int container_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                               sd_bus_error *error);
 int job_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,

@@ -65,8 +65,8 @@ int job_new(Daemon *d, const char *type, const char *target, Job **ret) {
 
         _cleanup_free_ char *path = job_bus_path(j);
         if (path)
-                (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "JobNew", "uo", j->id,
-                                          path);
+                (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "JobNew", "uo",
+                                          j->id, path);
         *ret = j;
         return 0;
 }
@@ -75,8 +75,8 @@ static int job_finish_handler(sd_event_source *s, void *userdata) {
         Job *j = userdata;
         _cleanup_free_ char *path = job_bus_path(j);
         if (path)
-                (void) sd_bus_emit_signal(j->daemon->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "JobRemoved",
-                                          "uos", j->id, path, j->result);
+                (void) sd_bus_emit_signal(j->daemon->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE,
+                                          "JobRemoved", "uos", j->id, path, j->result);
         job_unlink_and_free(j);
         return 0;
 }
@@ -92,8 +92,8 @@ int job_finish(Job *j, const char *result) {
                 j->progress = 1.0;
                 _cleanup_free_ char *path = job_bus_path(j);
                 if (path)
-                        (void) sd_bus_emit_properties_changed(j->daemon->bus, path, WARREN_JOB_IFACE, "Progress",
-                                                              NULL);
+                        (void) sd_bus_emit_properties_changed(j->daemon->bus, path, WARREN_JOB_IFACE,
+                                                              "Progress", NULL);
         }
         int r = sd_event_add_defer(j->daemon->event, &j->finish_source, job_finish_handler, j);
         if (r < 0) {
@@ -154,7 +154,8 @@ static int method_cancel(sd_bus_message *m, void *userdata, sd_bus_error *error)
         Job *j = userdata;
         /* Jobs that finish inside one event-loop turn have nothing to cancel. */
         if (j->finish_source)
-                return sd_bus_error_setf(error, "org.warren1.Error.Busy", "Job %u is already finishing", j->id);
+                return sd_bus_error_setf(error, "org.warren1.Error.Busy", "Job %u is already finishing",
+                                         j->id);
         return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED, "Job %u (%s) cannot be canceled", j->id,
                                  j->type);
 }
@@ -165,8 +166,10 @@ const sd_bus_vtable job_vtable[] = {
         SD_BUS_PROPERTY("Type", "s", NULL, offsetof(Job, type), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Target", "s", NULL, offsetof(Job, target), SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_PROPERTY("Progress", "d", property_get_progress, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("BytesDone", "t", NULL, offsetof(Job, bytes_done), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
-        SD_BUS_PROPERTY("BytesTotal", "t", NULL, offsetof(Job, bytes_total), SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("BytesDone", "t", NULL, offsetof(Job, bytes_done),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("BytesTotal", "t", NULL, offsetof(Job, bytes_total),
+                        SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_METHOD("Cancel", "", "", method_cancel, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_VTABLE_END,
 };

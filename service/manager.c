@@ -158,14 +158,16 @@ static int do_create_container(sd_bus_message *m, void *userdata, sd_bus_error *
         r = container_create(d->store, &p, &err);
         if (r < 0) {
                 if (r == -EEXIST)
-                        return sd_bus_error_set(error, WARREN_ERROR_ALREADY_EXISTS, warren_error_message(&err)), r;
+                        return sd_bus_error_set(error, WARREN_ERROR_ALREADY_EXISTS,
+                                                warren_error_message(&err)),
+                               r;
                 return bus_error_from_config(error, r, &err);
         }
         cpath = container_bus_path(a.name);
         if (!cpath)
                 return -ENOMEM;
-        (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "ContainerNew", "so", a.name,
-                                  cpath);
+        (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "ContainerNew", "so",
+                                  a.name, cpath);
         /* busybox is built offline in one go; the job still exists so every
          * template looks the same to clients: JobNew now, JobRemoved after
          * the reply. */
@@ -201,7 +203,8 @@ static int method_create_container(sd_bus_message *m, void *userdata, sd_bus_err
         if (r < 0)
                 return r;
         if (r > 0)
-                return sd_bus_error_setf(error, WARREN_ERROR_ALREADY_EXISTS, "Container '%s' already exists", a.name);
+                return sd_bus_error_setf(error, WARREN_ERROR_ALREADY_EXISTS, "Container '%s' already exists",
+                                         a.name);
         const PolkitDetails det = { .container = a.name, .owner = caller };
         return polkit_authorize(d, m, "org.warren1.create", &det, do_create_container, d, error);
 }
@@ -269,18 +272,23 @@ static int method_check_config(sd_bus_message *m, void *userdata, sd_bus_error *
 
 const sd_bus_vtable manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD_WITH_ARGS("ListContainers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssuo)", containers), method_list_containers, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("GetContainer", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", container), method_get_container, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("ListContainers", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssuo)", containers),
+                                method_list_containers, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("GetContainer", SD_BUS_ARGS("s", name), SD_BUS_RESULT("o", container),
+                                method_get_container, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("CreateContainer",
-                       SD_BUS_ARGS("s", name, "s", template, "as", template_args, "a{sv}", options),
-                       SD_BUS_RESULT("o", container, "o", job), method_create_container, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("DestroyContainer", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_destroy_container, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("StartContainer", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_manager_start, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("StopContainer", SD_BUS_ARGS("s", name, "u", timeout_s, "b", kill), SD_BUS_NO_RESULT,
-                                method_manager_stop, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("ValidateConfig", SD_BUS_ARGS("s", text), SD_BUS_RESULT("a(ss)", items), method_validate_config, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("CheckConfig", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sss)", features), method_check_config,
-                                UNPRIV),
+                                SD_BUS_ARGS("s", name, "s", template, "as", template_args, "a{sv}", options),
+                                SD_BUS_RESULT("o", container, "o", job), method_create_container, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("DestroyContainer", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+                                method_destroy_container, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("StartContainer", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+                                method_manager_start, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("StopContainer", SD_BUS_ARGS("s", name, "u", timeout_s, "b", kill),
+                                SD_BUS_NO_RESULT, method_manager_stop, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("ValidateConfig", SD_BUS_ARGS("s", text), SD_BUS_RESULT("a(ss)", items),
+                                method_validate_config, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("CheckConfig", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sss)", features),
+                                method_check_config, UNPRIV),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerNew", SD_BUS_ARGS("s", name, "o", container), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerRemoved", SD_BUS_ARGS("s", name, "o", container), 0),
         SD_BUS_SIGNAL_WITH_ARGS("JobNew", SD_BUS_ARGS("u", id, "o", job), 0),

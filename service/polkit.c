@@ -59,8 +59,9 @@ static int polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret
                 goto finish_error;
         }
         if (!authorized) {
-                sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: not authorized for %s%s",
-                                  q->action, challenge ? " (authentication required)" : "");
+                sd_bus_error_setf(&error, SD_BUS_ERROR_ACCESS_DENIED,
+                                  "Access denied: not authorized for %s%s", q->action,
+                                  challenge ? " (authentication required)" : "");
                 goto finish_error;
         }
 
@@ -101,7 +102,8 @@ int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const Pol
 
         const char *sender = sd_bus_message_get_sender(m);
         if (!sender)
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, "Access denied: caller has no bus name");
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                        "Access denied: caller has no bus name");
 
         r = sd_bus_message_new_method_call(d->bus, &call, "org.freedesktop.PolicyKit1",
                                            "/org/freedesktop/PolicyKit1/Authority",
@@ -129,8 +131,8 @@ int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const Pol
         if (r < 0)
                 return r;
         /* Flag 1 = AllowUserInteraction, only if the caller allowed it. */
-        r = sd_bus_message_append(call, "us", (uint32_t) (sd_bus_message_get_allow_interactive_authorization(m) > 0),
-                                  "");
+        r = sd_bus_message_append(
+                call, "us", (uint32_t) (sd_bus_message_get_allow_interactive_authorization(m) > 0), "");
         if (r < 0)
                 return r;
 

@@ -109,8 +109,8 @@ static Watch *watches = NULL;
 static void emit_state_changed(Daemon *d, const char *name) {
         _cleanup_free_ char *path = container_bus_path(name);
         if (path)
-                (void) sd_bus_emit_properties_changed(d->bus, path, WARREN_CONTAINER_IFACE, "State", "InitPID",
-                                                      "Namespaces", "CGroup", NULL);
+                (void) sd_bus_emit_properties_changed(d->bus, path, WARREN_CONTAINER_IFACE, "State",
+                                                      "InitPID", "Namespaces", "CGroup", NULL);
 }
 
 static void watch_free(Watch *w) {
@@ -225,8 +225,8 @@ static void reply_runtime_error(MonitorCall *c, int r, const WarrenError *err) {
         const char *msg = err && err->error ? warren_error_message(err) : strerror(-r);
         switch (-r) {
         case ESRCH:
-                sd_bus_error_setf(&error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running%s%s", c->name,
-                                  err && err->error ? ": " : "", err && err->error ? msg : "");
+                sd_bus_error_setf(&error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running%s%s",
+                                  c->name, err && err->error ? ": " : "", err && err->error ? msg : "");
                 break;
         case EALREADY:
         case EBUSY:
@@ -237,8 +237,10 @@ static void reply_runtime_error(MonitorCall *c, int r, const WarrenError *err) {
                 break;
         case EINVAL:
         case EBADMSG:
-                sd_bus_error_set(&error, c->command == MONITOR_CMD_INVALID ? WARREN_ERROR_INVALID_CONFIG
-                                                                           : SD_BUS_ERROR_INVALID_ARGS, msg);
+                sd_bus_error_set(&error,
+                                 c->command == MONITOR_CMD_INVALID ? WARREN_ERROR_INVALID_CONFIG
+                                                                   : SD_BUS_ERROR_INVALID_ARGS,
+                                 msg);
                 break;
         default:
                 sd_bus_error_setf(&error, SD_BUS_ERROR_FAILED, "%s", msg);
@@ -281,7 +283,8 @@ static int monitor_reply_io(sd_event_source *s, int fd, uint32_t revents, void *
                         monitor_message_done(&msg);
                         continue;
                 } else if (r >= 0 && msg.error != 0)
-                        r = warren_error_set(&err, msg.error, "%s", msg.text[0] ? msg.text : strerror(msg.error));
+                        r = warren_error_set(&err, msg.error, "%s",
+                                             msg.text[0] ? msg.text : strerror(msg.error));
                 monitor_message_done(&msg);
                 if (r < 0)
                         reply_runtime_error(c, r, &err);
@@ -292,7 +295,8 @@ static int monitor_reply_io(sd_event_source *s, int fd, uint32_t revents, void *
         }
 }
 
-static MonitorCall *monitor_call_new(Daemon *d, sd_bus_message *m, const char *name, MonitorCommand command) {
+static MonitorCall *monitor_call_new(Daemon *d, sd_bus_message *m, const char *name,
+                                     MonitorCommand command) {
         MonitorCall *c = calloc(1, sizeof *c);
         if (!c)
                 return NULL;
@@ -322,8 +326,8 @@ int runtime_target(Daemon *d, sd_bus_message *m, char **ret_name, uid_t *ret_own
         } else {
                 name = container_name_from_path(sd_bus_message_get_path(m));
                 if (!name)
-                        return sd_bus_error_setf(error, WARREN_ERROR_NO_SUCH_CONTAINER, "No container at path '%s'",
-                                                 sd_bus_message_get_path(m));
+                        return sd_bus_error_setf(error, WARREN_ERROR_NO_SUCH_CONTAINER,
+                                                 "No container at path '%s'", sd_bus_message_get_path(m));
         }
         if (!name)
                 return -ENOMEM;
@@ -342,10 +346,11 @@ static int check_owner_may_run(Daemon *d, const char *name, uid_t owner, sd_bus_
                 return bus_error_from_config(error, r, &err);
         _cleanup_strv_free_ char **maps = lxc_config_get_all(c, "lxc.idmap");
         if (strv_length(maps) == 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
-                                         "Container '%s' is owned by uid %u but has no lxc.idmap: a non-root owner's "
-                                         "container must be unprivileged",
-                                         name, (unsigned) owner);
+                return sd_bus_error_setf(
+                        error, SD_BUS_ERROR_ACCESS_DENIED,
+                        "Container '%s' is owned by uid %u but has no lxc.idmap: a non-root owner's "
+                        "container must be unprivileged",
+                        name, (unsigned) owner);
         return 0;
 }
 
@@ -361,7 +366,8 @@ static int do_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (r < 0)
                 return r;
         if (runtime_is_active(d, name))
-                return sd_bus_error_setf(error, WARREN_ERROR_ALREADY_RUNNING, "Container '%s' is already running", name);
+                return sd_bus_error_setf(error, WARREN_ERROR_ALREADY_RUNNING,
+                                         "Container '%s' is already running", name);
         MonitorCall *c = monitor_call_new(d, m, name, MONITOR_CMD_INVALID);
         if (!c)
                 return -ENOMEM;
@@ -378,15 +384,15 @@ static int do_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 r = sd_event_add_io(d->event, &c->source, c->fd, EPOLLIN, start_sync_io, c);
         if (r < 0) {
                 monitor_call_free(c);
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to start monitor for '%s': %s", name,
-                                         err.error ? warren_error_message(&err) : strerror(-r));
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to start monitor for '%s': %s",
+                                         name, err.error ? warren_error_message(&err) : strerror(-r));
         }
         return 1;
 }
 
 /* Sends one request to the monitor and replies to m when it answers. */
-static int monitor_request_async(Daemon *d, sd_bus_message *m, const char *name, MonitorCommand command, uint32_t arg,
-                                 uint32_t flags, sd_bus_error *error) {
+static int monitor_request_async(Daemon *d, sd_bus_message *m, const char *name, MonitorCommand command,
+                                 uint32_t arg, uint32_t flags, sd_bus_error *error) {
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
         MonitorCall *c = monitor_call_new(d, m, name, command);
         if (!c)
@@ -394,7 +400,8 @@ static int monitor_request_async(Daemon *d, sd_bus_message *m, const char *name,
         int r = monitor_connect(d->runtime_dir, name, true, &c->fd, &err);
         if (r == -ESRCH) {
                 monitor_call_free(c);
-                return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running", name);
+                return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
+                                         name);
         }
         if (r >= 0)
                 r = monitor_send(c->fd, command, arg, flags, &err);
@@ -402,7 +409,8 @@ static int monitor_request_async(Daemon *d, sd_bus_message *m, const char *name,
                 r = sd_event_add_io(d->event, &c->source, c->fd, EPOLLIN, monitor_reply_io, c);
         if (r < 0) {
                 monitor_call_free(c);
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to reach the monitor of '%s': %s", name,
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                         "Failed to reach the monitor of '%s': %s", name,
                                          err.error ? warren_error_message(&err) : strerror(-r));
         }
         return 1;
@@ -461,8 +469,9 @@ static int runtime_method(sd_bus_message *m, void *userdata, sd_bus_error *error
         if (r < 0)
                 return r;
         const PolkitDetails det = { .container = name, .owner = owner };
-        return polkit_authorize(d, m, polkit_pick_action(caller, owner, "org.warren1.manage-own", "org.warren1.manage"),
-                                &det, cont, d, error);
+        return polkit_authorize(
+                d, m, polkit_pick_action(caller, owner, "org.warren1.manage-own", "org.warren1.manage"),
+                &det, cont, d, error);
 }
 
 int method_container_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {

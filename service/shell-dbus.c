@@ -20,7 +20,8 @@
 
 static int map_monitor_error(sd_bus_error *error, const char *name, int r, const WarrenError *err) {
         if (r == -ESRCH)
-                return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running", name);
+                return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
+                                         name);
         if (r == -EBUSY)
                 return sd_bus_error_set(error, WARREN_ERROR_BUSY, warren_error_message(err)), r;
         if (r == -EINVAL)
@@ -60,14 +61,15 @@ int method_open_console(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         if (r < 0)
                 return r;
         if (tty > TTY_MAX)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid tty %u: at most %u ttys exist", tty,
-                                         TTY_MAX);
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid tty %u: at most %u ttys exist", tty, TTY_MAX);
         r = bus_caller_uid(m, &caller);
         if (r < 0)
                 return r;
         const PolkitDetails det = { .container = name, .owner = owner };
-        return polkit_authorize(d, m, polkit_pick_action(caller, owner, "org.warren1.shell-own", "org.warren1.shell"),
-                                &det, do_open_console, d, error);
+        return polkit_authorize(
+                d, m, polkit_pick_action(caller, owner, "org.warren1.shell-own", "org.warren1.shell"), &det,
+                do_open_console, d, error);
 }
 
 static int do_get_console_log(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -108,7 +108,8 @@ static void help(void) {
                "     --runtime-dir=DIR   Monitor sockets and state (default " WARREN_RUNTIME_DIR ")\n"
                "     --cache-dir=DIR     Image cache (default " WARREN_CACHE_DIR ")\n"
                "     --config-dir=DIR    System configuration (default " WARREN_CONFIG_DIR ")\n"
-               "     --data-dir=DIR      Shipped data: default.conf, shared configs (default " WARREN_DATA_DIR ")\n"
+               "     --data-dir=DIR      Shipped data: default.conf, shared configs "
+               "(default " WARREN_DATA_DIR ")\n"
                "     --monitor-path=PATH warren-monitor binary (default " WARREN_MONITOR_PATH ")\n"
                "     --exit-idle-sec=SEC Exit after SEC idle seconds; 0 never (default %d)\n"
                "     --user              Use the session bus (for development only)\n",
@@ -234,7 +235,8 @@ static int daemon_setup_bus(Daemon *d, bool user_bus) {
         r = sd_bus_add_filter(d->bus, NULL, activity_filter, d);
         if (r < 0)
                 return log_error_errno(r, "Failed to add bus filter: %m");
-        r = sd_bus_add_object_vtable(d->bus, NULL, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, manager_vtable, d);
+        r = sd_bus_add_object_vtable(d->bus, NULL, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, manager_vtable,
+                                     d);
         if (r < 0)
                 return log_error_errno(r, "Failed to add manager vtable: %m");
         r = sd_bus_add_fallback_vtable(d->bus, NULL, WARREN_CONTAINER_PREFIX, WARREN_CONTAINER_IFACE,

@@ -7,7 +7,8 @@
 
 #include "error.h"
 
-__attribute__((format(printf, 4, 0))) static int error_setv(WarrenError *reterr, int err, bool overwrite, const char *fmt, va_list ap) {
+__attribute__((format(printf, 4, 0))) static int error_setv(WarrenError *reterr, int err, bool overwrite,
+                                                            const char *fmt, va_list ap) {
         if (err < 0)
                 err = -err;
         if (err == 0)

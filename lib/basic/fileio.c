@@ -44,8 +44,10 @@ int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size) {
         return 0;
 }
 
-int read_full_file_at(int dirfd, const char *path, size_t max_size, int nofollow, char **ret, size_t *ret_size) {
-        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
+int read_full_file_at(int dirfd, const char *path, size_t max_size, int nofollow, char **ret,
+                      size_t *ret_size) {
+        _cleanup_close_ int fd =
+                openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY | (nofollow ? O_NOFOLLOW : 0));
         if (fd < 0)
                 return -errno;
         struct stat st;
@@ -77,7 +79,8 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t s
         if (asprintf(&tmp, "%.*s.#%s.%08x", slash ? (int) (slash - name + 1) : 0, name,
                      slash ? slash + 1 : name, (unsigned) random()) < 0)
                 return -ENOMEM;
-        _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
+        _cleanup_close_ int fd =
+                openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return -errno;
         int r = write_all(fd, data, size);

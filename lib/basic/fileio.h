@@ -7,7 +7,8 @@
 /* Reads a whole file (at most max_size bytes, else -EFBIG) into a
  * NUL-terminated buffer. dirfd may be AT_FDCWD. Opens with O_NOFOLLOW if
  * nofollow is set. */
-int read_full_file_at(int dirfd, const char *path, size_t max_size, int nofollow, char **ret, size_t *ret_size);
+int read_full_file_at(int dirfd, const char *path, size_t max_size, int nofollow, char **ret,
+                      size_t *ret_size);
 static inline int read_full_file(const char *path, size_t max_size, char **ret, size_t *ret_size) {
         return read_full_file_at(-100 /* AT_FDCWD */, path, max_size, 0, ret, ret_size);
 }

@@ -26,8 +26,8 @@ void log_parse_environment(void) {
                 const char *name;
                 int level;
         } levels[] = {
-                { "debug", LOG_DEBUG }, { "info", LOG_INFO },   { "notice", LOG_NOTICE },
-                { "warning", LOG_WARNING }, { "err", LOG_ERR }, { "error", LOG_ERR },
+                { "debug", LOG_DEBUG },     { "info", LOG_INFO }, { "notice", LOG_NOTICE },
+                { "warning", LOG_WARNING }, { "err", LOG_ERR },   { "error", LOG_ERR },
         };
         const char *e = getenv("WARREN_LOG_LEVEL");
         if (!e)

@@ -20,23 +20,23 @@
 #define STRINGIFY(x) STRINGIFY_(x)
 
 /* Move ownership out of a _cleanup_ variable. */
-#define TAKE_PTR(p)                         \
-        ({                                  \
-                __typeof__(p) _tp_ = (p);   \
-                (p) = NULL;                 \
-                _tp_;                       \
+#define TAKE_PTR(p)                       \
+        ({                                \
+                __typeof__(p) _tp_ = (p); \
+                (p) = NULL;               \
+                _tp_;                     \
         })
-#define TAKE_FD(fd)                     \
-        ({                              \
-                int _tf_ = (fd);        \
-                (fd) = -EBADF;          \
-                _tf_;                   \
+#define TAKE_FD(fd)              \
+        ({                       \
+                int _tf_ = (fd); \
+                (fd) = -EBADF;   \
+                _tf_;            \
         })
 
-#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func)         \
-        static inline void func##p(type *p) {           \
-                if (*p)                                 \
-                        func(*p);                       \
+#define DEFINE_TRIVIAL_CLEANUP_FUNC(type, func) \
+        static inline void func##p(type *p) {   \
+                if (*p)                         \
+                        func(*p);               \
         }
 
 static inline void freep(void *p) {
