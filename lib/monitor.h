@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* warren-monitor: one process per running container (LXC's lxc-start
+ * monitor). It locks <runtime-dir>/containers/NAME, loads the config, makes
+ * the cgroup, the console and tty ptys (keeping the masters), spawns init,
+ * and then serves the control socket (monitor-proto.h) from a single poll
+ * loop: state, stop, reboot, kill, freeze, tty proxies, console log. It
+ * reaps init (and, as a child subreaper, everything orphaned below it),
+ * spawns init again when it rebooted (killed by SIGHUP), and tears
+ * everything down when the container stops, leaving no cgroup, pty,
+ * socket or runtime file behind. */
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "basic/error.h"
+
+typedef struct LxcConfig LxcConfig;
+
+/* A container's cgroup is <hierarchy>/MONITOR_CGROUP_PARENT/NAME in every hierarchy. */
+#define MONITOR_CGROUP_PARENT "warren"
+
+typedef struct MonitorOptions {
+        const char *name;
+        const char *state_dir;   /* container at <state_dir>/containers/NAME/config */
+        const char *runtime_dir; /* control socket etc. under <runtime_dir>/containers/NAME */
+        const char *config_dir;  /* warren's system config dir (currently unused by the monitor) */
+        int sync_fd;             /* SOCK_SEQPACKET to report the start result on, or -1 */
+        bool detach;             /* setsid, chdir /, close every other fd, stdio to /dev/null */
+        const char *log_path;    /* with detach: stderr appended here instead of /dev/null */
+} MonitorOptions;
+
+/* Runs the monitor until the container has stopped and everything is torn
+ * down. The start result goes to o->sync_fd (error 0 once init runs, else
+ * the setup failure's errno and message) and, on failure, also to reterr.
+ * Returns 0 after a normal stop, <0 if the start failed (nothing is left
+ * behind then either). */
+int monitor_run(const MonitorOptions *o, WarrenError *reterr);
+
+/* Parses a signal as LXC does for lxc.signal.*: a number ("30"), a name with
+ * or without "SIG" in any case ("SIGPWR", "pwr"), or "SIGRTMIN+N" /
+ * "SIGRTMAX-N". -EINVAL naming the value otherwise. */
+int monitor_parse_signal(const char *s, int *ret, WarrenError *reterr);
+
+/* The signal that halts init: lxc.signal.halt if set, else SIGRTMIN+3 when
+ * init blocks it (systemd), else SIGPWR. blocked_mask is init's SigBlk from
+ * /proc/PID/status (bit N-1 for signal N). */
+int monitor_halt_signal(const LxcConfig *c, unsigned long long blocked_mask, int *ret, WarrenError *reterr);
