@@ -408,6 +408,11 @@ static int create_in(const char *mount, const char *parent_name, const char *lea
                 r = check_reusable(leaf, reterr);
                 if (r < 0)
                         return r;
+                /* A leftover empty cgroup is made anew rather than reused:
+                 * stale limits go, and on 6.18 a v2 cgroup once emptied with
+                 * cgroup.kill SIGKILLs every later CLONE_INTO_CGROUP child. */
+                if (rmdir(leaf) >= 0 && mkdir(leaf, 0755) >= 0)
+                        *created = true;
                 break;
         }
         if (cpuset && (r = cpuset_inherit(pdir, leaf, reterr)) < 0)

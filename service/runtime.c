@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 
 #include "basic/log.h"
 #include "basic/strv.h"
@@ -249,6 +250,10 @@ static void reply_runtime_error(MonitorCall *c, int r, const WarrenError *err) {
         sd_bus_error_free(&error);
 }
 
+static int reap_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        return 0; /* sd-event reaped it; nothing else to do */
+}
+
 static int start_sync_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         MonitorCall *c = userdata;
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
@@ -380,6 +385,9 @@ static int do_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         };
         pid_t pid;
         r = monitor_spawn(&o, &pid, &c->fd, &err);
+        /* The monitor detaches but stays our child until we exit: reap it. */
+        if (r >= 0)
+                (void) sd_event_add_child(d->event, NULL, pid, WEXITED, reap_child, NULL);
         if (r >= 0)
                 r = sd_event_add_io(d->event, &c->source, c->fd, EPOLLIN, start_sync_io, c);
         if (r < 0) {

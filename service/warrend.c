@@ -76,14 +76,6 @@ static int activity_filter(sd_bus_message *m, void *userdata, sd_bus_error *erro
         return 0;
 }
 
-static int sigchld_handler(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
-        /* Monitors we forked are detached but still our children until we
-         * exit; reap them so no zombies linger. */
-        while (waitpid(-1, NULL, WNOHANG) > 0)
-                ;
-        return 0;
-}
-
 static void daemon_free(Daemon *d) {
         runtime_free_all(d);
         job_free_all(d);
@@ -308,7 +300,8 @@ int main(int argc, char *argv[]) {
                 goto finish;
         (void) sd_event_add_signal(d.event, NULL, SIGTERM, NULL, NULL);
         (void) sd_event_add_signal(d.event, NULL, SIGINT, NULL, NULL);
-        (void) sd_event_add_signal(d.event, NULL, SIGCHLD, sigchld_handler, &d);
+        /* SIGCHLD stays blocked: every child (monitors, attached processes)
+         * is reaped by its own sd-event child source. */
 
         r = daemon_setup_bus(&d, user_bus);
         if (r < 0)
