@@ -13,6 +13,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "table.h"
+#include "verbs-shell.h"
 #include "warrenctl.h"
 
 bool arg_ask_password = true;
@@ -505,7 +506,7 @@ static void help(void) {
                "  config get NAME KEY                   Print the values of one key\n"
                "  config set NAME KEY=VALUE...          Change a container's config\n"
                "  config validate FILE...               Check LXC config files\n"
-               "%s"
+               "%s%s"
                "\nOptions:\n"
                "  -h --help             Show this help\n"
                "     --version          Show the version\n"
@@ -514,7 +515,7 @@ static void help(void) {
                "  -f --fancy            More columns in list\n"
                "     --json             JSON output for list\n"
                "     --no-ask-password  Do not ask for a password (no interactive polkit)\n",
-               verbs_runtime_help());
+               verbs_runtime_help(), verbs_shell_help());
 }
 
 static const Verb verbs[] = {
@@ -534,77 +535,87 @@ static const Verb *find_verb(const char *name) {
         for (const Verb *v = verbs_runtime; v->name; v++)
                 if (streq(v->name, name))
                         return v;
+        for (const Verb *v = verbs_shell; v->name; v++)
+                if (streq(v->name, name))
+                        return v;
         return NULL;
 }
 
+enum {
+        ARG_VERSION = 0x100,
+        ARG_NO_ASK_PASSWORD,
+        ARG_JSON,
+        ARG_CONFIG,
+};
+
+#define SHORT_OPTIONS "+ht:f" RUNTIME_SHORT_OPTIONS SHELL_SHORT_OPTIONS
+
+static const struct option options[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "version", no_argument, NULL, ARG_VERSION },
+        { "template", required_argument, NULL, 't' },
+        { "config", required_argument, NULL, ARG_CONFIG },
+        { "fancy", no_argument, NULL, 'f' },
+        { "json", no_argument, NULL, ARG_JSON },
+        { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
+        RUNTIME_OPTIONS,
+        SHELL_OPTIONS,
+        {},
+};
+
+/* One option; 1 means "done, exit successfully" (--help), <0 failure. */
+static int handle_option(int c, const char *arg) {
+        switch (c) {
+        case 'h':
+                help();
+                return 1;
+        case ARG_VERSION:
+                printf("warrenctl %s\n", WARRENCTL_VERSION);
+                return 1;
+        case 't':
+                arg_template = arg;
+                return 0;
+        case ARG_CONFIG:
+                return parse_key_value(arg, &arg_config);
+        case 'f':
+                arg_fancy = true;
+                return 0;
+        case ARG_JSON:
+                arg_json = true;
+                return 0;
+        case ARG_NO_ASK_PASSWORD:
+                arg_ask_password = false;
+                return 0;
+        case '?':
+                return -EINVAL;
+        case 'e':
+                return parse_shell_option(c, arg);
+        default:
+                return c >= SHELL_ARG_PTY ? parse_shell_option(c, arg) : parse_runtime_option(c, arg);
+        }
+}
+
 int main(int argc, char *argv[]) {
-        enum {
-                ARG_VERSION = 0x100,
-                ARG_NO_ASK_PASSWORD,
-                ARG_JSON,
-                ARG_CONFIG
-        };
-        static const struct option options[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "version", no_argument, NULL, ARG_VERSION },
-                { "template", required_argument, NULL, 't' },
-                { "config", required_argument, NULL, ARG_CONFIG },
-                { "fancy", no_argument, NULL, 'f' },
-                { "json", no_argument, NULL, ARG_JSON },
-                { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
-                RUNTIME_OPTIONS,
-                {},
-        };
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_strv_free_ char **args = NULL;
         int c, r;
 
         arg_ask_password = isatty(STDIN_FILENO);
-        /* "+" stops at the first non-option so "-- template args" and
-         * command arguments stay in order. */
-        while ((c = getopt_long(argc, argv, "+ht:f" RUNTIME_SHORT_OPTIONS, options, NULL)) >= 0) {
-                switch (c) {
-                case 'h':
-                        help();
-                        return EXIT_SUCCESS;
-                case ARG_VERSION:
-                        printf("warrenctl %s\n", WARRENCTL_VERSION);
-                        return EXIT_SUCCESS;
-                case 't':
-                        arg_template = optarg;
-                        break;
-                case ARG_CONFIG:
-                        if (parse_key_value(optarg, &arg_config) < 0)
-                                return EXIT_FAILURE;
-                        break;
-                case 'f':
-                        arg_fancy = true;
-                        break;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
-                        break;
-                case '?':
-                        return EXIT_FAILURE;
-                default:
-                        if (parse_runtime_option(c, optarg) < 0)
-                                return EXIT_FAILURE;
-                }
-        }
+        /* "+" stops at the first non-option so that the verb, its arguments
+         * and everything after "--" keep their order. */
+        while ((c = getopt_long(argc, argv, SHORT_OPTIONS, options, NULL)) >= 0)
+                if ((r = handle_option(c, optarg)) != 0)
+                        return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
         if (optind >= argc) {
                 help();
                 return EXIT_FAILURE;
         }
-        const char *verb_name = argv[optind];
-        const Verb *v = find_verb(verb_name);
+        const Verb *v = find_verb(argv[optind]);
         if (!v) {
-                fprintf(stderr, "warrenctl: Unknown command '%s'. See warrenctl --help.\n", verb_name);
+                fprintf(stderr, "warrenctl: Unknown command '%s'. See warrenctl --help.\n", argv[optind]);
                 return EXIT_FAILURE;
         }
-        /* Options may also follow the verb: parse them, keeping positional
-         * arguments (and everything after "--") in order. */
-        _cleanup_strv_free_ char **args = NULL;
+        /* Options may also follow the verb. */
         optind++;
         while (optind < argc) {
                 if (streq(argv[optind], "--")) {
@@ -613,43 +624,28 @@ int main(int argc, char *argv[]) {
                                         return EXIT_FAILURE;
                         break;
                 }
-                c = getopt_long(argc, argv, "+ht:f" RUNTIME_SHORT_OPTIONS, options, NULL);
+                c = getopt_long(argc, argv, SHORT_OPTIONS, options, NULL);
                 if (c < 0) {
                         if (strv_extend(&args, argv[optind]) < 0)
                                 return EXIT_FAILURE;
                         optind++;
                         continue;
                 }
-                switch (c) {
-                case 't':
-                        arg_template = optarg;
-                        break;
-                case ARG_CONFIG:
-                        if (parse_key_value(optarg, &arg_config) < 0)
-                                return EXIT_FAILURE;
-                        break;
-                case 'f':
-                        arg_fancy = true;
-                        break;
-                case ARG_JSON:
-                        arg_json = true;
-                        break;
-                case ARG_NO_ASK_PASSWORD:
-                        arg_ask_password = false;
-                        break;
-                case 'h':
-                        help();
-                        return EXIT_SUCCESS;
-                case '?':
-                        return EXIT_FAILURE;
-                default:
-                        if (parse_runtime_option(c, optarg) < 0)
-                                return EXIT_FAILURE;
-                }
+                if ((r = handle_option(c, optarg)) != 0)
+                        return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
         }
-        /* -t is the template for create, the timeout for stop (as lxc-stop -t). */
-        if (arg_template && (streq(v->name, "stop") || streq(v->name, "autostart"))) {
-                if (parse_runtime_option(ARG_TIMEOUT, arg_template) < 0)
+        /* -t is the template for create, the timeout for stop (as lxc-stop
+         * -t), the tty for console (as lxc-console -t). */
+        if (arg_template && !streq(v->name, "create")) {
+                if (streq(v->name, "stop") || streq(v->name, "autostart"))
+                        r = parse_runtime_option(ARG_TIMEOUT, arg_template);
+                else if (streq(v->name, "console"))
+                        r = parse_shell_option(SHELL_ARG_TTY, arg_template);
+                else {
+                        fprintf(stderr, "warrenctl: -t means nothing for '%s'\n", v->name);
+                        r = -EINVAL;
+                }
+                if (r < 0)
                         return EXIT_FAILURE;
                 arg_template = NULL;
         }

@@ -14,6 +14,7 @@
 #include "job.h"
 #include "polkit.h"
 #include "runtime.h"
+#include "shell-dbus.h"
 #include "store.h"
 
 static int method_list_containers(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -285,6 +286,8 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_manager_start, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("StopContainer", SD_BUS_ARGS("s", name, "u", timeout_s, "b", kill),
                                 SD_BUS_NO_RESULT, method_manager_stop, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("AttachContainer", SD_BUS_ARGS("s", name, "as", argv, "a{sv}", options),
+                                SD_BUS_RESULT("h", pty_master_or_none, "u", pid), method_attach, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ValidateConfig", SD_BUS_ARGS("s", text), SD_BUS_RESULT("a(ss)", items),
                                 method_validate_config, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("CheckConfig", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sss)", features),

@@ -20,6 +20,7 @@
 #include "daemon.h"
 #include "job.h"
 #include "runtime.h"
+#include "shell-dbus.h"
 #include "store.h"
 
 #define DEFAULT_EXIT_IDLE_SEC 30
@@ -77,6 +78,7 @@ static int activity_filter(sd_bus_message *m, void *userdata, sd_bus_error *erro
 }
 
 static void daemon_free(Daemon *d) {
+        attach_free_all();
         runtime_free_all(d);
         job_free_all(d);
         sd_event_source_unref(d->idle_timer);

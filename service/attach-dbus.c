@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Container.Attach, WaitAttached, AttachExited and the Manager shortcut.
+ * The attached process is warrend's own child (lib/attach.c), watched with
+ * a pidfd child source; its status is kept until someone waits for it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include "attach.h"
+#include "basic/log.h"
+#include "basic/strv.h"
+#include "bus-error.h"
+#include "bus-util.h"
+#include "config.h"
+#include "container.h"
+#include "daemon.h"
+#include "monitor-client.h"
+#include "polkit.h"
+#include "runtime.h"
+#include "shell-dbus.h"
+
+/* Statuses nobody waited for are dropped after this, and at most this many kept. */
+#define ATTACH_EXITED_KEEP_USEC (300ULL * 1000000ULL)
+#define ATTACH_MAX_PROCESSES 1024U
+
+typedef struct Waiter {
+        sd_bus_message *request;
+        struct Waiter *next;
+} Waiter;
+
+typedef struct Attached {
+        Daemon *daemon;
+        char *name;
+        pid_t pid;
+        uid_t caller;
+        int pidfd;
+        sd_event_source *child;
+        sd_event_source *expire;
+        bool exited;
+        int status;
+        Waiter *waiters;
+        struct Attached *next;
+} Attached;
+
+static Attached *attached = NULL;
+static unsigned n_attached = 0;
+
+static void attached_free(Attached *a) {
+        for (Attached **p = &attached; *p; p = &(*p)->next)
+                if (*p == a) {
+                        *p = a->next;
+                        break;
+                }
+        while (a->waiters) {
+                Waiter *w = a->waiters;
+                a->waiters = w->next;
+                sd_bus_message_unref(w->request);
+                free(w);
+        }
+        if (!a->exited)
+                daemon_release(a->daemon);
+        sd_event_source_disable_unref(a->child);
+        sd_event_source_disable_unref(a->expire);
+        safe_close(a->pidfd);
+        free(a->name);
+        free(a);
+        n_attached--;
+}
+
+static Attached *attached_find(pid_t pid) {
+        for (Attached *a = attached; a; a = a->next)
+                if (a->pid == pid)
+                        return a;
+        return NULL;
+}
+
+static int on_expire(sd_event_source *s, uint64_t usec, void *userdata) {
+        attached_free(userdata);
+        return 0;
+}
+
+static int on_attached_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        Attached *a = userdata;
+        Daemon *d = a->daemon;
+        a->exited = true;
+        a->status = attach_status_from_siginfo(si);
+        daemon_release(d);
+        _cleanup_free_ char *path = container_bus_path(a->name);
+        if (path)
+                (void) sd_bus_emit_signal(d->bus, path, WARREN_CONTAINER_IFACE, "AttachExited", "ui",
+                                          (uint32_t) a->pid, (int32_t) a->status);
+        while (a->waiters) {
+                Waiter *w = a->waiters;
+                a->waiters = w->next;
+                (void) sd_bus_reply_method_return(w->request, "i", (int32_t) a->status);
+                sd_bus_message_unref(w->request);
+                free(w);
+        }
+        uint64_t now;
+        if (sd_event_now(d->event, CLOCK_MONOTONIC, &now) < 0 ||
+            sd_event_add_time(d->event, &a->expire, CLOCK_MONOTONIC, now + ATTACH_EXITED_KEEP_USEC, 0,
+                              on_expire, a) < 0)
+                attached_free(a);
+        return 0;
+}
+
+typedef struct AttachArgs {
+        char **argv;
+        char **env;
+        const char *cwd;
+        uint32_t uid, gid;
+        int pty; /* -1: not given */
+        int clear_env;
+        int stdin_fd, stdout_fd, stderr_fd;
+} AttachArgs;
+
+static void attach_args_done(AttachArgs *a) {
+        strv_free(a->argv);
+        strv_free(a->env);
+}
+
+static int read_fd_option(sd_bus_message *m, int *ret, const char *key, sd_bus_error *error) {
+        int fd, r = sd_bus_message_read(m, "v", "h", &fd);
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Option '%s' must be a file descriptor (h)", key);
+        *ret = fd; /* borrowed from the message */
+        return 0;
+}
+
+/* Reads argv and options; validates everything that needs no container. */
+static int read_attach_args(sd_bus_message *m, AttachArgs *a, sd_bus_error *error) {
+        *a = (AttachArgs){ .uid = ATTACH_ID_UNSET,
+                           .gid = ATTACH_ID_UNSET,
+                           .pty = -1,
+                           .stdin_fd = -1,
+                           .stdout_fd = -1,
+                           .stderr_fd = -1 };
+        int r = sd_bus_message_read_strv(m, &a->argv);
+        if (r < 0)
+                return r;
+        if (strv_length(a->argv) > ATTACH_ARGV_MAX)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Too many arguments (more than %u)", ATTACH_ARGV_MAX);
+        if (a->argv && a->argv[0] && !a->argv[0][0])
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Invalid command: argv[0] is empty");
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *key;
+                r = sd_bus_message_read(m, "s", &key);
+                if (r < 0)
+                        return r;
+                if (streq(key, "env")) {
+                        strv_free(a->env);
+                        a->env = NULL;
+                        r = sd_bus_message_enter_container(m, 'v', "as");
+                        if (r >= 0)
+                                r = sd_bus_message_read_strv(m, &a->env);
+                        if (r >= 0)
+                                r = sd_bus_message_exit_container(m);
+                        if (r < 0)
+                                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                        "Option 'env' must be as");
+                        STRV_FOREACH(e, a->env)
+                                if (!strchr(*e, '=') || **e == '=')
+                                        return sd_bus_error_setf(
+                                                error, SD_BUS_ERROR_INVALID_ARGS,
+                                                "Invalid environment item '%s': expected KEY=VALUE", *e);
+                } else if (streq(key, "cwd")) {
+                        r = sd_bus_message_read(m, "v", "s", &a->cwd);
+                        if (r < 0 || a->cwd[0] != '/')
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option 'cwd' must be an absolute path (s)");
+                } else if (streq(key, "uid") || streq(key, "gid")) {
+                        r = sd_bus_message_read(m, "v", "u", streq(key, "uid") ? &a->uid : &a->gid);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option '%s' must be u", key);
+                } else if (streq(key, "pty") || streq(key, "clear-env")) {
+                        int b;
+                        r = sd_bus_message_read(m, "v", "b", &b);
+                        if (r < 0)
+                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                         "Option '%s' must be b", key);
+                        if (streq(key, "pty"))
+                                a->pty = b;
+                        else
+                                a->clear_env = b;
+                } else if (streq(key, "stdin"))
+                        r = read_fd_option(m, &a->stdin_fd, key, error);
+                else if (streq(key, "stdout"))
+                        r = read_fd_option(m, &a->stdout_fd, key, error);
+                else if (streq(key, "stderr"))
+                        r = read_fd_option(m, &a->stderr_fd, key, error);
+                else
+                        return sd_bus_error_setf(
+                                error, SD_BUS_ERROR_INVALID_ARGS,
+                                "Unknown option '%s' (known: env, cwd, uid, gid, pty, stdin, stdout, "
+                                "stderr, clear-env)",
+                                key);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
+static int attach_target(Daemon *d, sd_bus_message *m, char **ret_name, uid_t *ret_owner,
+                         sd_bus_error *error) {
+        /* Manager.AttachContainer passes the name first; runtime_target reads it. */
+        return runtime_target(d, m, ret_name, ret_owner, error);
+}
+
+static int do_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        _cleanup_(attach_args_done) AttachArgs a = {};
+        _cleanup_free_ char *name = NULL;
+        _cleanup_close_ int mfd = -EBADF, pidfd = -EBADF, none = -EBADF;
+        _cleanup_lxc_config_ LxcConfig *config = NULL;
+        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        MonitorMessage state = { .fd = -EBADF };
+        AttachProcess p = { .pidfd = -EBADF, .pty_master = -EBADF };
+        uid_t caller;
+        int r = attach_target(d, m, &name, NULL, error);
+        if (r < 0)
+                return r;
+        r = read_attach_args(m, &a, error);
+        if (r < 0)
+                return r;
+        r = bus_caller_uid(m, &caller);
+        if (r < 0)
+                return r;
+        if (n_attached >= ATTACH_MAX_PROCESSES)
+                return sd_bus_error_setf(error, WARREN_ERROR_QUOTA_EXCEEDED,
+                                         "Too many attached processes (limit %u)", ATTACH_MAX_PROCESSES);
+        r = runtime_connect(d, name, &mfd);
+        if (r >= 0)
+                r = monitor_get_state(mfd, &state, &err);
+        if (r >= 0)
+                r = monitor_get_pidfd(mfd, &pidfd, &err);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
+                                         name);
+        if (r < 0)
+                return bus_error_from_warren(error, r, &err);
+        r = container_load_config(d->store, name, LXC_INCLUDE_EXPAND, &config, &err);
+        if (r < 0)
+                return bus_error_from_config(error, r, &err);
+
+        AttachOptions o;
+        attach_options_init(&o);
+        o.init_pidfd = pidfd;
+        o.config = config;
+        o.cgroup = state.text;
+        o.argv = a.argv;
+        o.env = a.env;
+        o.cwd = a.cwd;
+        o.uid = a.uid;
+        o.gid = a.gid;
+        o.clear_env = a.clear_env > 0;
+        o.pty = a.pty > 0;
+        o.stdin_fd = a.stdin_fd;
+        o.stdout_fd = a.stdout_fd;
+        o.stderr_fd = a.stderr_fd;
+        r = attach_spawn(&o, &p, &err);
+        monitor_message_done(&state);
+        if (r == -ESRCH)
+                return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
+                                         name);
+        if (r == -EINVAL || r == -EBADF)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, warren_error_message(&err)), r;
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to attach to '%s': %s", name,
+                                         warren_error_message(&err));
+
+        Attached *at = calloc(1, sizeof *at);
+        if (!at) {
+                attach_process_done(&p);
+                return -ENOMEM;
+        }
+        *at = (Attached){
+                .daemon = d, .name = TAKE_PTR(name), .pid = p.pid, .caller = caller, .pidfd = p.pidfd
+        };
+        p.pidfd = -EBADF;
+        at->next = attached;
+        attached = at;
+        n_attached++;
+        daemon_hold(d);
+        r = sd_event_add_child_pidfd(d->event, &at->child, at->pidfd, WEXITED, on_attached_exit, at);
+        if (r < 0) {
+                /* Cannot watch it: wait for it here rather than leak a zombie. */
+                int status;
+                (void) attach_wait(at->pidfd, &status, NULL);
+                attached_free(at);
+                attach_process_done(&p);
+                return sd_bus_error_set_errnof(error, r, "Failed to watch the attached process: %m");
+        }
+        /* Without a pty there is no master to return: a /dev/null fd
+         * stands in for "none", since D-Bus has no null fd. */
+        int master = p.pty_master;
+        if (master < 0) {
+                none = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (none < 0)
+                        return -errno;
+                master = none;
+        }
+        r = sd_bus_reply_method_return(m, "hu", master, (uint32_t) at->pid);
+        attach_process_done(&p);
+        return r;
+}
+
+static int attach_method(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        _cleanup_(attach_args_done) AttachArgs a = {};
+        _cleanup_free_ char *name = NULL, *cmdline = NULL;
+        uid_t owner, caller;
+        int r = attach_target(d, m, &name, &owner, error);
+        if (r < 0)
+                return r;
+        r = read_attach_args(m, &a, error);
+        if (r < 0)
+                return r;
+        if (!runtime_is_active(d, name))
+                return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
+                                         name);
+        r = bus_caller_uid(m, &caller);
+        if (r < 0)
+                return r;
+        cmdline = a.argv && a.argv[0] ? strv_join(a.argv, " ") : strdup("");
+        if (!cmdline)
+                return -ENOMEM;
+        const PolkitDetails det = {
+                .container = name, .owner = owner, .extra_key = "command_line", .extra_value = cmdline
+        };
+        return polkit_authorize(
+                d, m, polkit_pick_action(caller, owner, "org.warren1.shell-own", "org.warren1.shell"), &det,
+                do_attach, d, error);
+}
+
+int method_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return attach_method(m, userdata, error);
+}
+
+int method_wait_attached(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        _cleanup_free_ char *name = NULL;
+        uint32_t pid;
+        uid_t caller;
+        int r = runtime_target(d, m, &name, NULL, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(m, "u", &pid);
+        if (r < 0)
+                return r;
+        r = bus_caller_uid(m, &caller);
+        if (r < 0)
+                return r;
+        Attached *a = attached_find((pid_t) pid);
+        /* Only the process's own attacher (or root) learns its status. */
+        if (!a || !streq(a->name, name) || (caller != 0 && caller != a->caller))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "No process %u attached to container '%s' by this caller", pid,
+                                         name);
+        if (a->exited) {
+                r = sd_bus_reply_method_return(m, "i", (int32_t) a->status);
+                attached_free(a);
+                return r;
+        }
+        Waiter *w = calloc(1, sizeof *w);
+        if (!w)
+                return -ENOMEM;
+        w->request = sd_bus_message_ref(m);
+        w->next = a->waiters;
+        a->waiters = w;
+        return 1;
+}
+
+void attach_free_all(void) {
+        while (attached)
+                attached_free(attached);
+}
