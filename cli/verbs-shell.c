@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <systemd/sd-bus.h>
@@ -220,6 +221,13 @@ static int build_attach_call(sd_bus *bus, const char *path, char **cmd, bool pty
                 if (strv_extend(&env, *e) < 0)
                         return -ENOMEM;
 
+        /* No command: the container's root shell, bash where it exists.
+         * The bus method itself wants an explicit argv. */
+        static char *root_shell[] = { (char *) "/bin/sh", (char *) "-c",
+                                      (char *) "[ -x /bin/bash ] && exec /bin/bash -l; exec /bin/sh -l",
+                                      NULL };
+        if (strv_length(cmd) == 0)
+                cmd = root_shell;
         r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "Attach");
         if (r >= 0)
                 r = sd_bus_message_append_strv(m, cmd);
@@ -227,6 +235,12 @@ static int build_attach_call(sd_bus *bus, const char *path, char **cmd, bool pty
                 r = sd_bus_message_open_container(m, 'a', "{sv}");
         if (r >= 0)
                 r = sd_bus_message_append(m, "{sv}", "pty", "b", (int) pty);
+        /* Size the pty before the command runs, not after: a quick command
+         * would otherwise see 0x0. */
+        struct winsize ws = {};
+        if (r >= 0 && pty && ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) >= 0 && ws.ws_row > 0 && ws.ws_col > 0)
+                r = sd_bus_message_append(m, "{sv}{sv}", "rows", "u", (uint32_t) ws.ws_row, "cols", "u",
+                                          (uint32_t) ws.ws_col);
         for (int i = 0; r >= 0 && i < 3; i++)
                 if (pass[i])
                         r = sd_bus_message_append(m, "{sv}", stdio_names[i], "h", i);

@@ -407,7 +407,8 @@ static char *make_inittab(unsigned ttys) {
         if (asprintf(&text,
                      "# busybox init configuration, written by warren\n"
                      "::sysinit:/etc/init.d/rcS\n"
-                     "console::respawn:-/bin/sh\n"
+                     /* cttyhack makes the console the shell's controlling tty (job control, ^C). */
+                     "console::respawn:/bin/cttyhack /bin/sh -l\n"
                      "%s"
                      "::ctrlaltdel:/sbin/reboot\n"
                      /* Only sync: "umount -a -r" would remount the filesystems

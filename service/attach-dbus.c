@@ -114,6 +114,7 @@ typedef struct AttachArgs {
         const char *cwd;
         uint32_t uid, gid;
         int pty; /* -1: not given */
+        uint32_t rows, cols;
         int clear_env;
         int stdin_fd, stdout_fd, stderr_fd;
 } AttachArgs;
@@ -146,7 +147,11 @@ static int read_attach_args(sd_bus_message *m, AttachArgs *a, sd_bus_error *erro
         if (strv_length(a->argv) > ATTACH_ARGV_MAX)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Too many arguments (more than %u)", ATTACH_ARGV_MAX);
-        if (a->argv && a->argv[0] && !a->argv[0][0])
+        if (strv_length(a->argv) == 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Invalid command: argv is empty (name the program to run, e.g. "
+                                        "[\"/bin/sh\"])");
+        if (!a->argv[0][0])
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
                                         "Invalid command: argv[0] is empty");
         r = sd_bus_message_enter_container(m, 'a', "{sv}");
@@ -183,6 +188,13 @@ static int read_attach_args(sd_bus_message *m, AttachArgs *a, sd_bus_error *erro
                         if (r < 0)
                                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                                          "Option '%s' must be u", key);
+                } else if (streq(key, "rows") || streq(key, "cols")) {
+                        uint32_t *v = streq(key, "rows") ? &a->rows : &a->cols;
+                        r = sd_bus_message_read(m, "v", "u", v);
+                        if (r < 0 || *v > 10000)
+                                return sd_bus_error_setf(
+                                        error, SD_BUS_ERROR_INVALID_ARGS,
+                                        "Option '%s' must be a window size (u, at most 10000)", key);
                 } else if (streq(key, "pty") || streq(key, "clear-env")) {
                         int b;
                         r = sd_bus_message_read(m, "v", "b", &b);
@@ -270,6 +282,8 @@ static int do_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         o.gid = a.gid;
         o.clear_env = a.clear_env > 0;
         o.pty = a.pty > 0;
+        o.rows = (unsigned short) a.rows;
+        o.cols = (unsigned short) a.cols;
         o.stdin_fd = a.stdin_fd;
         o.stdout_fd = a.stdout_fd;
         o.stderr_fd = a.stderr_fd;

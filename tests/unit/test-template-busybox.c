@@ -145,7 +145,7 @@ static void check_tree(int r, const TemplateBusyboxOptions *o, unsigned ttys) {
 
         /* inittab */
         like(inittab, "::sysinit:/etc/init.d/rcS\n", "inittab runs rcS");
-        like(inittab, "\nconsole::respawn:-/bin/sh\n", "inittab has a console shell");
+        like(inittab, "\nconsole::respawn:/bin/cttyhack /bin/sh -l\n", "inittab has a console shell with a controlling tty");
         for (unsigned i = 1; i <= ttys; i++) {
                 snprintf(line, sizeof line, "\ntty%u::respawn:/sbin/getty 38400 tty%u\n", i, i);
                 like(inittab, line, "inittab has a getty on tty%u", i);
