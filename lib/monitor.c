@@ -30,6 +30,7 @@
 #include "config.h"
 #include "container.h"
 #include "monitor-client.h"
+#include "network.h"
 #include "monitor-proto.h"
 #include "monitor-tty.h"
 #include "monitor.h"
@@ -78,6 +79,7 @@ typedef struct Client {
 } Client;
 
 typedef struct Monitor {
+        NetworkCheckFlags net_flags;
         const MonitorOptions *o;
         pid_t pid;
         MonitorState state;
@@ -379,8 +381,14 @@ static void set_state(Monitor *m, MonitorState s) {
 static int attach_hook(pid_t child, int child_pidfd, void *userdata, WarrenError *reterr) {
         Monitor *m = userdata;
         /* Without CLONE_INTO_CGROUP the child joins the cgroup2 cgroup here too. */
-        return m->cgroup_killed ? cgroup_attach(m->cgroup, child, reterr)
-                                : cgroup_attach_v1(m->cgroup, child, reterr);
+        int r = m->cgroup_killed ? cgroup_attach(m->cgroup, child, reterr)
+                                 : cgroup_attach_v1(m->cgroup, child, reterr);
+        if (r < 0)
+                return r;
+        /* Leftovers of a previous run (a crash, or the old netns of a
+         * reboot still dying) would collide with the new host ends. */
+        (void) network_teardown_container(m->o->name, NULL);
+        return network_setup_container(m->config, m->o->name, child, m->net_flags, reterr);
 }
 
 static int spawn_init(Monitor *m, WarrenError *reterr) {
@@ -397,6 +405,7 @@ static int spawn_init(Monitor *m, WarrenError *reterr) {
                 .console_path = monitor_ttys_slave_path(m->ttys, 0),
                 .tty_paths = tty_paths,
                 .new_user_ns = false,
+                .host_netns = network_config_shares_host_netns(m->config),
                 .parent_hook = attach_hook,
                 .hook_userdata = m,
                 .log_fd = STDERR_FILENO,
@@ -983,14 +992,12 @@ static int load_config(Monitor *m, WarrenError *reterr) {
                         reterr, EOPNOTSUPP,
                         "lxc.idmap '%s': user namespaces are not supported by warren-monitor yet",
                         idmaps[0]);
-        for (unsigned i = 0; i < lxc_config_net_count(m->config); i++) {
-                char key[64];
-                snprintf(key, sizeof(key), "lxc.net.%u.type", i);
-                s = lxc_config_get(m->config, key);
-                if (s && !streq(s, "empty") && !streq(s, "none"))
-                        return warren_error_set(reterr, EOPNOTSUPP,
-                                                "%s '%s' is not supported by warren-monitor yet", key, s);
-        }
+        /* Host-reaching network types need a privileged (root-owned, no
+         * idmap) container; the bridges must exist now. */
+        m->net_flags = idmaps[0] ? 0 : NETWORK_CHECK_PRIVILEGED;
+        r = network_check_config(m->config, m->net_flags | NETWORK_CHECK_HOST | NETWORK_CHECK_START, reterr);
+        if (r < 0)
+                return r;
 
         m->rootfs = container_rootfs_from_config(m->config);
         if (!m->rootfs && asprintf(&m->rootfs, "%s/containers/%s/rootfs", m->o->state_dir, m->o->name) < 0)
@@ -1082,6 +1089,8 @@ static void teardown(Monitor *m) {
                 m->init_pid = 0;
                 m->init_pidfd = safe_close(m->init_pidfd);
         }
+        if (m->config)
+                (void) network_teardown_container(m->o->name, NULL);
         if (m->cgroup_created) {
                 empty_cgroup(m);
                 if (cgroup_remove(m->cgroup, &e) < 0)

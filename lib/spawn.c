@@ -596,8 +596,8 @@ int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, Warre
         child_fd = sv[1];
 
         struct clone_args args = {
-                .flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
-                         CLONE_PIDFD | CLONE_CLEAR_SIGHAND | (o->new_user_ns ? CLONE_NEWUSER : 0) |
+                .flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
+                         (o->host_netns ? 0 : CLONE_NEWNET) | CLONE_PIDFD | CLONE_CLEAR_SIGHAND | (o->new_user_ns ? CLONE_NEWUSER : 0) |
                          (o->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
                 .exit_signal = SIGCHLD,

@@ -28,6 +28,7 @@ typedef struct SpawnOptions {
         const char *console_path;    /* host pty slave to bind over /dev/console, or NULL */
         char *const *tty_paths;      /* host pty slaves for /dev/tty1..N (NULL-terminated), or NULL */
         bool new_user_ns;            /* CLONE_NEWUSER (config has lxc.idmap) */
+        bool host_netns;             /* no CLONE_NEWNET (lxc.net.N.type = none) */
         SpawnParentHook parent_hook; /* may be NULL */
         void *hook_userdata;
         int log_fd; /* if >= 0, the child's stdout/stderr before exec (else /dev/null),

@@ -12,6 +12,7 @@
 #include "container.h"
 #include "daemon.h"
 #include "job.h"
+#include "network-dbus.h"
 #include "polkit.h"
 #include "runtime.h"
 #include "shell-dbus.h"
@@ -292,6 +293,12 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_validate_config, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("CheckConfig", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sss)", features),
                                 method_check_config, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("ListNetworks", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sso)", networks),
+                                method_list_networks, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("CreateNetwork", SD_BUS_ARGS("s", name, "a{sv}", options),
+                                SD_BUS_RESULT("o", network), method_create_network, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("DeleteNetwork", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
+                                method_delete_network, UNPRIV),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerNew", SD_BUS_ARGS("s", name, "o", container), 0),
         SD_BUS_SIGNAL_WITH_ARGS("ContainerRemoved", SD_BUS_ARGS("s", name, "o", container), 0),
         SD_BUS_SIGNAL_WITH_ARGS("JobNew", SD_BUS_ARGS("u", id, "o", job), 0),

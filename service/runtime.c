@@ -18,6 +18,8 @@
 #include "container.h"
 #include "daemon.h"
 #include "monitor-client.h"
+#include "network-dbus.h"
+#include "network.h"
 #include "polkit.h"
 #include "runtime.h"
 
@@ -88,11 +90,12 @@ int runtime_append_namespaces(sd_bus_message *reply, pid_t init_pid) {
 }
 
 int runtime_append_addresses(sd_bus_message *reply, pid_t init_pid, int family) {
-        /* Addresses inside the container's netns arrive with networking. */
-        int r = sd_bus_message_open_container(reply, 'a', "s");
-        if (r < 0)
-                return r;
-        return sd_bus_message_close_container(reply);
+        _cleanup_strv_free_ char **addresses = NULL;
+        /* Read from the container's own netns: static or DHCP-acquired. */
+        if (init_pid > 0)
+                (void) network_container_addresses(init_pid, family == 6 ? AF_INET6 : AF_INET, &addresses,
+                                                   NULL);
+        return sd_bus_message_append_strv(reply, addresses);
 }
 
 /* --- watching monitors for PropertiesChanged ----------------------------- */
@@ -207,9 +210,21 @@ typedef struct MonitorCall {
         int fd;
         char *name;
         MonitorCommand command;
+        /* Start only: the monitor process, and a failure kept until it exited. */
+        sd_event_source *child;
+        bool child_exited;
+        int start_r;
+        WarrenError start_err;
 } MonitorCall;
 
 static void monitor_call_free(MonitorCall *c) {
+        if (c->child && !c->child_exited) {
+                /* A running monitor is still ours to reap when it exits. */
+                (void) sd_event_source_set_userdata(c->child, NULL);
+                (void) sd_event_source_set_floating(c->child, true);
+        }
+        sd_event_source_unref(c->child);
+        warren_error_clear(&c->start_err);
         sd_event_source_disable_unref(c->source);
         safe_close(c->fd);
         sd_bus_message_unref(c->request);
@@ -250,27 +265,59 @@ static void reply_runtime_error(MonitorCall *c, int r, const WarrenError *err) {
         sd_bus_error_free(&error);
 }
 
-static int reap_child(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        return 0; /* sd-event reaped it; nothing else to do */
+/* Reads the start result; 1 once it is known (success replied and c
+ * freed, or a failure kept in c), 0 if nothing arrived yet. */
+static int start_read_sync(MonitorCall *c) {
+        MonitorMessage msg = { .fd = -EBADF };
+        int r = monitor_read_sync(c->fd, &msg, &c->start_err);
+        monitor_message_done(&msg);
+        if (r == -EAGAIN)
+                return 0;
+        c->source = sd_event_source_disable_unref(c->source);
+        if (r >= 0) {
+                (void) watch_add(c->daemon, c->name);
+                emit_state_changed(c->daemon, c->name);
+                (void) sd_bus_reply_method_return(c->request, NULL);
+                monitor_call_free(c);
+                return 1;
+        }
+        log_debug("Start of %s failed: %s", c->name, warren_error_message(&c->start_err));
+        c->start_r = r;
+        return 1;
+}
+
+static void start_fail(MonitorCall *c) {
+        reply_runtime_error(c, c->start_r, &c->start_err);
+        monitor_call_free(c);
 }
 
 static int start_sync_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         MonitorCall *c = userdata;
-        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
-        MonitorMessage msg = { .fd = -EBADF };
-        int r = monitor_read_sync(c->fd, &msg, &err);
-        if (r == -EAGAIN)
+        if (start_read_sync(c) <= 0 || c->start_r == 0)
                 return 0;
-        if (r < 0) {
-                log_debug("Start of %s failed: %s", c->name, warren_error_message(&err));
-                reply_runtime_error(c, r, &err);
-        } else {
-                (void) watch_add(c->daemon, c->name);
-                emit_state_changed(c->daemon, c->name);
-                (void) sd_bus_reply_method_return(c->request, NULL);
+        /* A failed start is answered once the monitor is gone: it tore
+         * everything down before reporting, and then exits. */
+        if (c->child_exited)
+                start_fail(c);
+        return 0;
+}
+
+static int start_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        MonitorCall *c = userdata;
+        if (!c)
+                return 0; /* a monitor that started fine has exited: reaped */
+        c->child_exited = true;
+        if (c->start_r == 0 && c->source) {
+                /* It exited; whatever it reported is queued (or it said nothing). */
+                if (start_read_sync(c) == 0) {
+                        c->start_r = -ECHILD;
+                        warren_error_set(&c->start_err, ECHILD,
+                                         "The monitor of '%s' exited without reporting", c->name);
+                }
+                if (c->start_r == 0)
+                        return 0; /* started fine and was freed */
         }
-        monitor_message_done(&msg);
-        monitor_call_free(c);
+        start_fail(c);
         return 0;
 }
 
@@ -359,6 +406,22 @@ static int check_owner_may_run(Daemon *d, const char *name, uid_t owner, sd_bus_
         return 0;
 }
 
+static int prepare_networks(Daemon *d, const char *name, uid_t owner, sd_bus_error *error) {
+        _cleanup_lxc_config_ LxcConfig *c = NULL;
+        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        int r = container_load_config(d->store, name, LXC_INCLUDE_EXPAND, &c, &err);
+        if (r < 0)
+                return bus_error_from_config(error, r, &err);
+        r = networks_prepare_start(d, c, owner, &err);
+        if (r == -EDQUOT)
+                return sd_bus_error_set(error, WARREN_ERROR_QUOTA_EXCEEDED, warren_error_message(&err)), r;
+        if (r < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
+                                         "Failed to prepare the networks of '%s': %s", name,
+                                         warren_error_message(&err));
+        return 0;
+}
+
 static int do_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
         _cleanup_free_ char *name = NULL;
@@ -368,6 +431,9 @@ static int do_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (r < 0)
                 return r;
         r = check_owner_may_run(d, name, owner, error);
+        if (r < 0)
+                return r;
+        r = prepare_networks(d, name, owner, error);
         if (r < 0)
                 return r;
         if (runtime_is_active(d, name))
@@ -385,9 +451,9 @@ static int do_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         };
         pid_t pid;
         r = monitor_spawn(&o, &pid, &c->fd, &err);
-        /* The monitor detaches but stays our child until we exit: reap it. */
+        /* The monitor detaches but stays our child until we exit. */
         if (r >= 0)
-                (void) sd_event_add_child(d->event, NULL, pid, WEXITED, reap_child, NULL);
+                r = sd_event_add_child(d->event, &c->child, pid, WEXITED, start_child_exit, c);
         if (r >= 0)
                 r = sd_event_add_io(d->event, &c->source, c->fd, EPOLLIN, start_sync_io, c);
         if (r < 0) {

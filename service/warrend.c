@@ -19,6 +19,7 @@
 #include "bus-error.h"
 #include "daemon.h"
 #include "job.h"
+#include "network-dbus.h"
 #include "runtime.h"
 #include "shell-dbus.h"
 #include "store.h"
@@ -247,6 +248,13 @@ static int daemon_setup_bus(Daemon *d, bool user_bus) {
         r = sd_bus_add_node_enumerator(d->bus, NULL, WARREN_JOB_PREFIX, job_node_enumerator, d);
         if (r < 0)
                 return log_error_errno(r, "Failed to add job enumerator: %m");
+        r = sd_bus_add_fallback_vtable(d->bus, NULL, WARREN_NETWORK_PREFIX, WARREN_NETWORK_IFACE,
+                                       network_vtable, network_object_find, d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add network vtable: %m");
+        r = sd_bus_add_node_enumerator(d->bus, NULL, WARREN_NETWORK_PREFIX, network_node_enumerator, d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add network enumerator: %m");
         r = sd_bus_add_object_manager(d->bus, NULL, WARREN_MANAGER_PATH);
         if (r < 0)
                 return log_error_errno(r, "Failed to add object manager: %m");
@@ -308,6 +316,7 @@ int main(int argc, char *argv[]) {
         r = daemon_setup_bus(&d, user_bus);
         if (r < 0)
                 goto finish;
+        networks_ensure_all(&d);
         (void) runtime_adopt_all(&d);
         daemon_touch(&d);
         log_debug("Ready.");

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -732,6 +733,11 @@ int main(void) {
                 ok(1, "# SKIP containers need root");
                 return done_testing();
         }
+        /* Whatever a container's network config does, it stays off the
+         * host's network: this test gets a network namespace of its own. */
+        if (!ok(unshare(CLONE_NEWNET) == 0, "own network namespace")) {
+                return done_testing();
+        }
         if (!ok(find_monitor() == 0, "warren-monitor binary at %s", monitor_path))
                 return done_testing();
         /* Whatever the monitors leave orphaned comes to us: we can prove there is nothing. */
@@ -767,9 +773,9 @@ int main(void) {
 
         char n5[64], msg[512];
         snprintf(n5, sizeof(n5), "mon-veth-%d", (int) getpid());
-        ok(make_container(n5, NULL, "lxc.net.0.type = veth\n") == 0, "container with a veth %s", n5);
-        test_bad_start(n5, EOPNOTSUPP, "lxc.net.0.type 'veth' is not supported by warren-monitor yet",
-                       "veth");
+        ok(make_container(n5, NULL, "lxc.net.0.type = veth\nlxc.net.0.link = nosuchbr0\n") == 0,
+           "container with a veth on a missing bridge %s", n5);
+        test_bad_start(n5, ENODEV, "lxc.net.0.link 'nosuchbr0': no such bridge on the host", "veth on a missing bridge");
         snprintf(msg, sizeof(msg), "Container 'mon-none' does not exist (no %s/containers/mon-none/config)",
                  state_dir);
         test_bad_start("mon-none", ENOENT, msg, "no such container");
