@@ -13,6 +13,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "table.h"
+#include "verbs-network.h"
 #include "verbs-shell.h"
 #include "warrenctl.h"
 
@@ -506,7 +507,7 @@ static void help(void) {
                "  config get NAME KEY                   Print the values of one key\n"
                "  config set NAME KEY=VALUE...          Change a container's config\n"
                "  config validate FILE...               Check LXC config files\n"
-               "%s%s"
+               "%s%s%s"
                "\nOptions:\n"
                "  -h --help             Show this help\n"
                "     --version          Show the version\n"
@@ -515,7 +516,7 @@ static void help(void) {
                "  -f --fancy            More columns in list\n"
                "     --json             JSON output for list\n"
                "     --no-ask-password  Do not ask for a password (no interactive polkit)\n",
-               verbs_runtime_help(), verbs_shell_help());
+               verbs_runtime_help(), verbs_shell_help(), verbs_network_help());
 }
 
 static const Verb verbs[] = {
@@ -536,6 +537,9 @@ static const Verb *find_verb(const char *name) {
                 if (streq(v->name, name))
                         return v;
         for (const Verb *v = verbs_shell; v->name; v++)
+                if (streq(v->name, name))
+                        return v;
+        for (const Verb *v = verbs_network; v->name; v++)
                 if (streq(v->name, name))
                         return v;
         return NULL;
@@ -560,6 +564,7 @@ static const struct option options[] = {
         { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
         RUNTIME_OPTIONS,
         SHELL_OPTIONS,
+        NETWORK_OPTIONS,
         {},
 };
 
@@ -591,6 +596,8 @@ static int handle_option(int c, const char *arg) {
         case 'e':
                 return parse_shell_option(c, arg);
         default:
+                if (c >= NETWORK_ARG_IPV4)
+                        return parse_network_option(c, arg);
                 return c >= SHELL_ARG_PTY ? parse_shell_option(c, arg) : parse_runtime_option(c, arg);
         }
 }
@@ -649,6 +656,8 @@ int main(int argc, char *argv[]) {
                         return EXIT_FAILURE;
                 arg_template = NULL;
         }
+        if (network_options_check(v->name) < 0)
+                return EXIT_FAILURE;
         size_t n = strv_length(args);
         if (n < (size_t) v->min_args ||
             (v->max_args >= 0 && !v->rest_after_first && n > (size_t) v->max_args)) {

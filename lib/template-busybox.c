@@ -420,15 +420,59 @@ static char *make_inittab(unsigned ttys) {
         return text;
 }
 
-static const char rcs_text[] = "#!/bin/sh\n"
-                               "# Boot script of a warren busybox container. The runtime has already\n"
-                               "# mounted /proc, /sys, /dev and the cgroups: only the rest happens here.\n"
-                               "[ -d /run ] || mkdir -p /run\n"
-                               "[ -e /var/run ] || ln -s ../run /var/run\n"
-                               "[ -d /var/log ] || mkdir -p /var/log\n"
-                               "[ -s /etc/hostname ] && hostname -F /etc/hostname\n"
-                               "ip link set lo up 2>/dev/null\n"
-                               "exit 0\n";
+static const char rcs_text[] =
+        "#!/bin/sh\n"
+        "# Boot script of a warren busybox container. The runtime has already\n"
+        "# mounted /proc, /sys, /dev and the cgroups: only the rest happens here.\n"
+        "[ -d /run ] || mkdir -p /run\n"
+        "[ -e /var/run ] || ln -s ../run /var/run\n"
+        "[ -d /var/log ] || mkdir -p /var/log\n"
+        "[ -s /etc/hostname ] && hostname -F /etc/hostname\n"
+        "ip link set lo up 2>/dev/null\n"
+        "# Ethernet interfaces come up. Those without a static IPv4 address (set\n"
+        "# from lxc.net.N.ipv4.address before init ran) ask for one by DHCP in the\n"
+        "# background: the boot never waits for a server that may not answer.\n"
+        "h=$(hostname)\n"
+        "for ifc in $(ip -o link show 2>/dev/null |\n"
+        "             sed -n 's/^[0-9]*: *\\([^:@ ]*\\).*link\\/ether .*/\\1/p'); do\n"
+        "        ip link set \"$ifc\" up 2>/dev/null\n"
+        "        ip -4 addr show dev \"$ifc\" 2>/dev/null | grep -q ' inet ' && continue\n"
+        "        udhcpc -b -t 5 -T 1 -i \"$ifc\" -s /etc/udhcpc/default.script ${h:+-x hostname:$h} \\\n"
+        "                </dev/null >>\"/var/log/udhcpc.$ifc.log\" 2>&1 &\n"
+        "done\n"
+        "exit 0\n";
+
+/* busybox udhcpc's lease hook: $1 is the event, the lease is in the
+ * environment (mask is the prefix length). */
+static const char udhcpc_script_text[] =
+        "#!/bin/sh\n"
+        "# Applies a DHCP lease for busybox udhcpc, written by warren.\n"
+        "# Environment: interface ip mask broadcast router dns domain.\n"
+        "[ -n \"$interface\" ] || exit 1\n"
+        "case \"$1\" in\n"
+        "deconfig)\n"
+        "        ip -4 addr flush dev \"$interface\" 2>/dev/null\n"
+        "        ip link set \"$interface\" up\n"
+        "        ;;\n"
+        "bound|renew)\n"
+        "        cidr=\"$ip/${mask:-24}\"\n"
+        "        if ! ip -4 addr show dev \"$interface\" | grep -qF \" inet $cidr \"; then\n"
+        "                ip -4 addr flush dev \"$interface\" 2>/dev/null\n"
+        "                ip addr add \"$cidr\" ${broadcast:+broadcast \"$broadcast\"} \\\n"
+        "                        dev \"$interface\" || exit 1\n"
+        "        fi\n"
+        "        for gw in $router; do\n"
+        "                ip route replace default via \"$gw\" dev \"$interface\" && break\n"
+        "        done\n"
+        "        if [ -n \"$dns\" ]; then\n"
+        "                {\n"
+        "                        [ -n \"$domain\" ] && echo \"search $domain\"\n"
+        "                        for ns in $dns; do echo \"nameserver $ns\"; done\n"
+        "                } >/etc/resolv.conf.udhcpc && mv -f /etc/resolv.conf.udhcpc /etc/resolv.conf\n"
+        "        fi\n"
+        "        ;;\n"
+        "esac\n"
+        "exit 0\n";
 
 static const char passwd_text[] = "root:x:0:0:root:/root:/bin/sh\n"
                                   "nobody:x:65534:65534:nobody:/nonexistent:/bin/false\n";
@@ -465,6 +509,7 @@ static int make_etc(Builder *b, const char *name, unsigned ttys) {
         } files[] = {
                 { "etc/inittab", inittab, 0644 },
                 { "etc/init.d/rcS", rcs_text, 0755 },
+                { "etc/udhcpc/default.script", udhcpc_script_text, 0755 },
                 { "etc/passwd", passwd_text, 0644 },
                 { "etc/group", group_text, 0644 },
                 { "etc/shadow", shadow_text, 0640 },

@@ -265,8 +265,8 @@ static void reply_runtime_error(MonitorCall *c, int r, const WarrenError *err) {
         sd_bus_error_free(&error);
 }
 
-/* Reads the start result; 1 once it is known (success replied and c
- * freed, or a failure kept in c), 0 if nothing arrived yet. */
+/* Reads the start result: 0 if nothing arrived yet, 1 for a failure kept
+ * in c, 2 for a success (replied, and c freed). */
 static int start_read_sync(MonitorCall *c) {
         MonitorMessage msg = { .fd = -EBADF };
         int r = monitor_read_sync(c->fd, &msg, &c->start_err);
@@ -279,7 +279,7 @@ static int start_read_sync(MonitorCall *c) {
                 emit_state_changed(c->daemon, c->name);
                 (void) sd_bus_reply_method_return(c->request, NULL);
                 monitor_call_free(c);
-                return 1;
+                return 2;
         }
         log_debug("Start of %s failed: %s", c->name, warren_error_message(&c->start_err));
         c->start_r = r;
@@ -293,7 +293,7 @@ static void start_fail(MonitorCall *c) {
 
 static int start_sync_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         MonitorCall *c = userdata;
-        if (start_read_sync(c) <= 0 || c->start_r == 0)
+        if (start_read_sync(c) != 1)
                 return 0;
         /* A failed start is answered once the monitor is gone: it tore
          * everything down before reporting, and then exits. */
@@ -309,13 +309,14 @@ static int start_child_exit(sd_event_source *s, const siginfo_t *si, void *userd
         c->child_exited = true;
         if (c->start_r == 0 && c->source) {
                 /* It exited; whatever it reported is queued (or it said nothing). */
-                if (start_read_sync(c) == 0) {
+                int k = start_read_sync(c);
+                if (k == 2)
+                        return 0; /* it had started fine (c is freed) and has stopped since */
+                if (k == 0) {
                         c->start_r = -ECHILD;
                         warren_error_set(&c->start_err, ECHILD,
                                          "The monitor of '%s' exited without reporting", c->name);
                 }
-                if (c->start_r == 0)
-                        return 0; /* started fine and was freed */
         }
         start_fail(c);
         return 0;

@@ -37,7 +37,7 @@ t_match "pid ns inode in Namespaces" "$T_OUT" "\"pid\" $(stat -L -c %i /proc/$pi
 t_eq "pid 1 inside is init" "$(in_ct c1 cat /proc/1/comm)" init
 t_eq "hostname is the container name" "$(in_ct c1 hostname)" c1
 n=$(in_ct c1 sh -c 'ls /proc | grep -c "^[0-9]"')
-t_ok "/proc shows only the container's processes ($n)" test "$n" -lt 10
+t_ok "/proc shows only the container's processes ($n)" test "$n" -lt 12
 fds=$(ls -l /proc/$pid/fd | awk 'NR>1 {print $NF}' | sort -u | tr '\n' ' ')
 t_match "init holds only the console (fds: $fds)" "$fds" '^(/dev/(console|pts/[0-9]+|null) ?)+$'
 bnd=$(awk '/^CapBnd/ {print $2}' /proc/$pid/status)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -162,6 +163,14 @@ static void check_tree(int r, const TemplateBusyboxOptions *o, unsigned ttys) {
         like(rcs, "hostname -F /etc/hostname", "rcS sets the hostname");
         like(rcs, "ln -s ../run /var/run", "rcS links /var/run");
         ok(rcs && !strstr(rcs, "mount -t proc") && !strstr(rcs, "mount -a"), "rcS mounts nothing");
+        like(rcs, "udhcpc -b -t 5 -T 1 -i \"$ifc\" -s /etc/udhcpc/default.script", "rcS runs udhcpc per interface");
+        like(rcs, "2>&1 &\ndone\n", "rcS runs udhcpc in the background");
+        like(rcs, "grep -q ' inet ' && continue", "rcS skips interfaces with a static address");
+        _cleanup_free_ char *dhcp = read_in(r, "etc/udhcpc/default.script");
+        is(mode_of(r, "etc/udhcpc/default.script") & 07777, 0755, "udhcpc script is executable");
+        ok(dhcp && strncmp(dhcp, "#!/bin/sh\n", 10) == 0, "udhcpc script is a shell script");
+        like(dhcp, "bound|renew)", "udhcpc script handles bound and renew");
+        like(dhcp, "deconfig)", "udhcpc script handles deconfig");
         snprintf(line, sizeof line, "%s\n", o->name);
         is_str(hostname, line, "/etc/hostname is the name");
         snprintf(line, sizeof line, "127.0.1.1\t%s\n", o->name);
@@ -180,36 +189,164 @@ static void check_tree(int r, const TemplateBusyboxOptions *o, unsigned ttys) {
            (unsigned) o->root_uid, (unsigned) o->root_gid);
 }
 
-/* As root: chroot in a child and run a shell from the new tree. */
-static void check_runs(const char *path) {
+/* As root: runs "sh -c cmd" chrooted into path, in a child with its own
+ * uts and network namespaces (rcS sets the hostname, the udhcpc script
+ * configures interfaces). Returns the wait status; stdout in out. */
+static int chroot_sh(const char *path, const char *cmd, const char *env_path, char *out, size_t size) {
         int p[2];
-        char out[64] = "";
+        char penv[256];
 
-        if (geteuid() != 0) {
-                ok(1, "# SKIP chroot needs root");
-                return;
-        }
+        out[0] = 0;
         if (pipe(p) < 0)
-                return;
+                return -errno;
+        snprintf(penv, sizeof penv, "PATH=%s", env_path ? env_path : "/bin:/sbin:/usr/bin:/usr/sbin");
         pid_t pid = fork();
         if (pid == 0) {
                 dup2(p[1], STDOUT_FILENO);
-                if (chroot(path) < 0 || chdir("/") < 0)
+                if (unshare(CLONE_NEWUTS | CLONE_NEWNET) < 0 || chroot(path) < 0 || chdir("/") < 0)
                         _exit(126);
-                execle("/bin/sh", "sh", "-c", "echo hi; [ -x /sbin/init ] && echo init", (char *) NULL,
-                       (char *[]){ (char *) "PATH=/bin:/sbin:/usr/bin:/usr/sbin", NULL });
+                execle("/bin/sh", "sh", "-c", cmd, (char *) NULL, (char *[]){ penv, NULL });
                 _exit(127);
         }
         close(p[1]);
         size_t n = 0;
-        for (ssize_t k; n < sizeof out - 1 && (k = read(p[0], out + n, sizeof out - 1 - n)) > 0;)
+        for (ssize_t k; n < size - 1 && (k = read(p[0], out + n, size - 1 - n)) > 0;)
                 n += (size_t) k;
         out[n] = 0;
         close(p[0]);
         int status = -1;
         waitpid(pid, &status, 0);
-        is(status, 0, "chroot shell exited 0");
+        return status;
+}
+
+static void check_runs(const char *path) {
+        char out[64];
+
+        if (geteuid() != 0) {
+                ok(1, "# SKIP chroot needs root");
+                return;
+        }
+        is(chroot_sh(path, "echo hi; [ -x /sbin/init ] && echo init", NULL, out, sizeof out), 0,
+           "chroot shell exited 0");
         is_str(out, "hi\ninit\n", "chroot shell says hi and sees /sbin/init");
+}
+
+static void write_in(int dfd, const char *path, const char *text, mode_t mode) {
+        int fd = openat(dfd, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+        if (fd >= 0) {
+                (void) !write(fd, text, strlen(text));
+                close(fd);
+        }
+}
+
+/* Fakes of ip and udhcpc that log their arguments to /tmp/calls: eth0 and
+ * eth1 are Ethernet links, eth1 has a static address, eth0 has 10.0.3.57
+ * once /tmp/has exists. Shell functions, sourced before the script: busybox
+ * sh runs its own applets before looking at PATH. */
+static const char fakes[] =
+        "ip() {\n"
+        "echo \"ip $*\" >>/tmp/calls\n"
+        "case \"$*\" in\n"
+        "'-o link show') printf '%s\\n' '1: lo: <LOOPBACK,UP> mtu 65536 qlen 1000\\    link/loopback 00:00:00:00:00:00 brd "
+        "00:00:00:00:00:00' '2: eth0@if7: <BROADCAST,MULTICAST> mtu 1500 qlen 1000\\    link/ether 10:66:6a:00:00:01 brd "
+        "ff:ff:ff:ff:ff:ff' '3: eth1@if9: <BROADCAST,MULTICAST,UP> mtu 1500 qlen 1000\\    link/ether 10:66:6a:00:00:02 "
+        "brd ff:ff:ff:ff:ff:ff' '4: sit0@NONE: <NOARP> mtu 1480 qlen 1000\\    link/sit 0.0.0.0 brd 0.0.0.0' ;;\n"
+        "'-4 addr show dev eth1') printf '3: eth1: <UP>\\n    inet 192.168.7.2/24 scope global eth1\\n' ;;\n"
+        "'-4 addr show dev eth0') [ -f /tmp/has ] && printf '2: eth0: <UP>\\n    inet 10.0.3.57/24 brd 10.0.3.255 scope "
+        "global eth0\\n' ;;\n"
+        "esac\n"
+        "return 0\n"
+        "}\n"
+        "udhcpc() { echo \"udhcpc $*\" >>/tmp/calls; }\n";
+
+static int count_of(const char *s, const char *needle) {
+        int n = 0;
+        for (const char *p = s; (p = strstr(p, needle)); p++)
+                n++;
+        return n;
+}
+
+/* The fakes' log so far, emptied for the next step. */
+static char *take_calls(int rootfd) {
+        char *t = read_in(rootfd, "tmp/calls");
+        (void) unlinkat(rootfd, "tmp/calls", 0);
+        return t;
+}
+
+static void check_dhcp(const char *path, int rootfd) {
+        char out[2048];
+
+        if (geteuid() != 0) {
+                ok(1, "# SKIP the DHCP scripts run chrooted, which needs root");
+                return;
+        }
+        write_in(rootfd, "tmp/fakes", fakes, 0644);
+
+        /* rcS: udhcpc in the background for eth0 only. */
+        is(chroot_sh(path,
+                     "(. /tmp/fakes; . /etc/init.d/rcS) || exit 1; for i in $(seq 100); do "
+                     "grep -qs udhcpc /tmp/calls && exit 0; sleep 0.05; done; exit 2",
+                     NULL, out, sizeof out),
+           0, "rcS exits 0 and udhcpc is called");
+        _cleanup_free_ char *calls = take_calls(rootfd);
+        like(calls, "ip link set lo up\n", "rcS brings lo up");
+        like(calls, "ip link set eth0 up\n", "rcS brings eth0 up");
+        like(calls, "ip link set eth1 up\n", "rcS brings eth1 up");
+        like(calls, "udhcpc -b -t 5 -T 1 -i eth0 -s /etc/udhcpc/default.script -x hostname:web-1\n",
+             "udhcpc runs on eth0, in the background, with the hostname");
+        ok(calls && !strstr(calls, "-i eth1"), "no DHCP on eth1, which has a static address");
+        ok(calls && !strstr(calls, "sit0") && !strstr(calls, "-i lo"), "no DHCP on lo or a non-Ethernet link");
+
+        /* The lease script, against the fake ip: exact commands. */
+        is(chroot_sh(path,
+                     ". /tmp/fakes; interface=eth0 ip=10.0.3.57 mask=24 broadcast=10.0.3.255 "
+                     "router='10.0.3.1 10.0.3.9' dns='10.0.3.1 9.9.9.9' domain=lan; set -- bound; "
+                     ". /etc/udhcpc/default.script",
+                     NULL, out, sizeof out),
+           0, "bound exits 0");
+        _cleanup_free_ char *bound = take_calls(rootfd);
+        is_str(bound,
+               "ip -4 addr show dev eth0\n"
+               "ip -4 addr flush dev eth0\n"
+               "ip addr add 10.0.3.57/24 broadcast 10.0.3.255 dev eth0\n"
+               "ip route replace default via 10.0.3.1 dev eth0\n",
+               "bound: address with prefix and broadcast, first router as default route");
+        _cleanup_free_ char *resolv = read_in(rootfd, "etc/resolv.conf");
+        is_str(resolv, "search lan\nnameserver 10.0.3.1\nnameserver 9.9.9.9\n", "bound writes resolv.conf");
+
+        write_in(rootfd, "tmp/has", "", 0644);
+        is(chroot_sh(path,
+                     ". /tmp/fakes; interface=eth0 ip=10.0.3.57 mask=24 router=10.0.3.1; set -- renew; "
+                     ". /etc/udhcpc/default.script",
+                     NULL, out, sizeof out),
+           0, "renew exits 0");
+        _cleanup_free_ char *renew = take_calls(rootfd);
+        is_str(renew, "ip -4 addr show dev eth0\nip route replace default via 10.0.3.1 dev eth0\n",
+               "renew of the same address keeps it");
+
+        is(chroot_sh(path, ". /tmp/fakes; interface=eth0; set -- deconfig; . /etc/udhcpc/default.script",
+                     NULL, out, sizeof out),
+           0,
+           "deconfig exits 0");
+        _cleanup_free_ char *deconfig = take_calls(rootfd);
+        is_str(deconfig, "ip -4 addr flush dev eth0\nip link set eth0 up\n", "deconfig flushes and keeps the link up");
+        ok(chroot_sh(path, ". /tmp/fakes; /etc/udhcpc/default.script bound", NULL, out, sizeof out) != 0,
+           "no interface in the environment: the script fails");
+
+        /* With busybox's own ip, on lo of a fresh network namespace. */
+        unlinkat(rootfd, "etc/resolv.conf", 0);
+        is(chroot_sh(path,
+                     "ip link set lo up && interface=lo ip=10.0.3.57 mask=24 broadcast=10.0.3.255 router=10.0.3.1 "
+                     "dns=10.0.3.1 /etc/udhcpc/default.script bound && "
+                     "interface=lo ip=10.0.3.57 mask=24 router=10.0.3.1 /etc/udhcpc/default.script renew && "
+                     "ip -4 -o addr show dev lo && ip route show default",
+                     NULL, out, sizeof out),
+           0, "bound and renew with busybox ip exit 0");
+        like(out, "inet 10.0.3.57/24 brd 10.0.3.255", "busybox ip applied the address with its prefix");
+        is(count_of(out, " inet "), 1, "one address: bound replaced 127.0.0.1, renew did not add 10.0.3.57 twice");
+        like(out, "default via 10.0.3.1 dev lo", "busybox ip applied the default route");
+        _cleanup_free_ char *resolv2 = read_in(rootfd, "etc/resolv.conf");
+        is_str(resolv2, "nameserver 10.0.3.1\n", "resolv.conf without a domain");
 }
 
 static void test_build(void) {
@@ -227,6 +364,7 @@ static void test_build(void) {
         check_tree(r, &o, 4);
         snprintf(path, sizeof path, "%s/r1", base);
         check_runs(path);
+        check_dhcp(path, r);
         close(r);
 
         /* Timing over a few more builds (ignores the first-run page cache). */
