@@ -1,0 +1,89 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+#
+#   tests/bench/unpack.sh [BUILD_DIR]     (default: build)
+#
+# Unpack speed of warren's image_unpack() against `tar -xJf`, on a rootfs
+# tarball of ~200 MB built from this machine's /usr (xz, cached in
+# $BENCH_CACHE, default /var/tmp/warren-bench-usr.tar.xz). Prints the median
+# of $RUNS (default 5) wall times for: tar -xJf (GNU tar piping through xz),
+# warren with its forked decompressor (the default), and warren decompressing
+# in-process, then the ratios to tar. A figure, never a failure on speed.
+# BENCH_MB sets the uncompressed size (default 200).
+
+set -euo pipefail
+
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+build=$(realpath -m "${1:-$src/build}")
+bin=$build/tests/unit/test-image-unpack
+runs=${RUNS:-5}
+mb=${BENCH_MB:-200}
+tarball=${BENCH_CACHE:-/var/tmp/warren-bench-usr-${mb}M.tar.xz}
+
+[[ -x $bin ]] || { echo "unpack.sh: $bin not built (ninja -C $build)" >&2; exit 1; }
+
+if [[ ! -s $tarball ]]; then
+        echo "# building $tarball from /usr (~$mb MB, once)"
+        list=$(mktemp /tmp/warren-bench-list.XXXXXX)
+        # Entries in walk order until the data reaches the size.
+        # (awk stops reading early: find's SIGPIPE is expected.)
+        { find /usr -xdev \( -type f -o -type d -o -type l \) -printf '%s %P\n' || true; } |
+                awk -v max=$((mb * 1000 * 1000)) '{ s += $1; sub(/^[0-9]+ /, ""); print "usr/" $0; if (s > max) exit }' >"$list"
+        tar -C / --no-recursion --numeric-owner -cf - -T "$list" | xz -6 -T0 >"$tarball.tmp"
+        mv "$tarball.tmp" "$tarball"
+        rm -f "$list"
+fi
+
+work=$(mktemp -d /var/tmp/warren-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+raw=$(xz -dc "$tarball" | wc -c)
+echo "# tarball: $(du -h "$tarball" | cut -f1) xz, $((raw / 1000000)) MB uncompressed, $(xz -l "$tarball" | awk 'NR==2 {print $2}') xz blocks; $runs runs each; $(nproc) CPUs"
+
+median() {
+        sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+time_tar() {
+        local d=$work/tar
+        rm -rf "$d"
+        mkdir "$d"
+        local a b
+        a=$(date +%s.%N)
+        tar -xJf "$tarball" -C "$d" --numeric-owner -p
+        b=$(date +%s.%N)
+        awk -v a="$a" -v b="$b" 'BEGIN { printf "%.3f\n", b - a }'
+}
+
+time_warren() {
+        local d=$work/warren
+        rm -rf "$d"
+        "$bin" --bench "$tarball" "$d" "$1"
+}
+
+: >"$work/tar.t"
+: >"$work/child.t"
+: >"$work/direct.t"
+# Warm the page cache with the tarball, then interleave the contenders.
+cat "$tarball" >/dev/null
+for ((i = 0; i < runs; i++)); do
+        time_tar >>"$work/tar.t"
+        time_warren child >>"$work/child.t"
+        time_warren direct >>"$work/direct.t"
+done
+
+# The trees must be the same: names, types, modes, owners, sizes.
+(cd "$work/tar" && find . -printf '%p %y %m %U:%G %s\n' | sort) >"$work/tar.ls"
+(cd "$work/warren" && find . -printf '%p %y %m %U:%G %s\n' | sort) >"$work/warren.ls"
+if cmp -s "$work/tar.ls" "$work/warren.ls"; then
+        echo "# trees identical (names, types, modes, owners, sizes)"
+else
+        echo "# WARNING: trees differ:"
+        diff "$work/tar.ls" "$work/warren.ls" | head -n 10 | sed 's/^/#   /'
+fi
+
+t=$(median <"$work/tar.t")
+c=$(median <"$work/child.t")
+d=$(median <"$work/direct.t")
+printf '%-40s %8.3f s\n' "tar -xJf (median)" "$t"
+printf '%-40s %8.3f s   %.2fx tar\n' "warren, forked decompressor (median)" "$c" "$(awk -v x="$c" -v y="$t" 'BEGIN { print x / y }')"
+printf '%-40s %8.3f s   %.2fx tar\n' "warren, in-process xz (median)" "$d" "$(awk -v x="$d" -v y="$t" 'BEGIN { print x / y }')"
