@@ -23,6 +23,7 @@ bool arg_fancy = false;
 bool arg_json = false;
 const char *arg_template = NULL;
 char **arg_config = NULL; /* key, value pairs from --config */
+static bool arg_unprivileged = false;
 
 int bus_connect(sd_bus **ret) {
         sd_bus *bus = NULL;
@@ -173,6 +174,8 @@ static int verb_create(sd_bus *bus, char **args) {
                 if (r >= 0)
                         r = sd_bus_message_close_container(m);
         }
+        if (r >= 0 && arg_unprivileged)
+                r = sd_bus_message_append(m, "{sv}", "unprivileged", "b", 1);
         if (r >= 0)
                 r = sd_bus_message_close_container(m);
         if (r < 0)
@@ -341,6 +344,19 @@ static int verb_list(sd_bus *bus, char **args) {
         return r;
 }
 
+/* lxc.idmap lines, if the caller may read the config. */
+static void print_idmap(sd_bus *bus, const char *path) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *k, *v;
+        if (sd_bus_call_method(bus, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "GetConfig", NULL, &reply,
+                               NULL) < 0 ||
+            sd_bus_message_enter_container(reply, 'a', "(ss)") < 0)
+                return;
+        while (sd_bus_message_read(reply, "(ss)", &k, &v) > 0)
+                if (streq(k, "lxc.idmap"))
+                        printf("ID map:         %s\n", v);
+}
+
 static int verb_info(sd_bus *bus, char **args) {
         _cleanup_free_ char *path = NULL, *v4 = NULL, *v6 = NULL;
         ContainerProps p = {};
@@ -360,6 +376,7 @@ static int verb_info(sd_bus *bus, char **args) {
                 printf("PID:            %u\n", p.init_pid);
         printf("Owner UID:      %u\n", p.owner);
         printf("Unprivileged:   %s\n", p.unprivileged ? "yes" : "no");
+        print_idmap(bus, path);
         printf("Autostart:      %s\n", p.autostart ? "yes" : "no");
         if (v4 && *v4)
                 printf("IP:             %s\n", v4);
@@ -513,6 +530,7 @@ static void help(void) {
                "     --version          Show the version\n"
                "  -t --template=NAME    Template for create (busybox, download, local)\n"
                "     --config=KEY=VALUE Extra config item for create (repeatable)\n"
+               "     --unprivileged     create: a user-namespaced container even as root\n"
                "  -f --fancy            More columns in list\n"
                "     --json             JSON output for list\n"
                "     --no-ask-password  Do not ask for a password (no interactive polkit)\n",
@@ -550,6 +568,7 @@ enum {
         ARG_NO_ASK_PASSWORD,
         ARG_JSON,
         ARG_CONFIG,
+        ARG_UNPRIVILEGED,
 };
 
 #define SHORT_OPTIONS "+ht:f" RUNTIME_SHORT_OPTIONS SHELL_SHORT_OPTIONS
@@ -559,6 +578,7 @@ static const struct option options[] = {
         { "version", no_argument, NULL, ARG_VERSION },
         { "template", required_argument, NULL, 't' },
         { "config", required_argument, NULL, ARG_CONFIG },
+        { "unprivileged", no_argument, NULL, ARG_UNPRIVILEGED },
         { "fancy", no_argument, NULL, 'f' },
         { "json", no_argument, NULL, ARG_JSON },
         { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
@@ -582,6 +602,9 @@ static int handle_option(int c, const char *arg) {
                 return 0;
         case ARG_CONFIG:
                 return parse_key_value(arg, &arg_config);
+        case ARG_UNPRIVILEGED:
+                arg_unprivileged = true;
+                return 0;
         case 'f':
                 arg_fancy = true;
                 return 0;

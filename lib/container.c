@@ -11,6 +11,7 @@
 #include "basic/strv.h"
 #include "config.h"
 #include "container.h"
+#include "idmap.h"
 #include "name.h"
 #include "store.h"
 #include "template.h"
@@ -78,6 +79,65 @@ static int load_default_conf(LxcConfig *c, const ContainerCreateParams *p, Warre
         return 0; /* no default.conf anywhere: start empty, like LXC */
 }
 
+/* The idmap lines of p->idmap, as config items. */
+static int apply_idmap(LxcConfig *c, const Idmap *m, WarrenError *reterr) {
+        if (!m)
+                return 0;
+        (void) lxc_config_unset(c, "lxc.idmap");
+        for (size_t i = 0; i < m->n; i++) {
+                _cleanup_free_ char *v = idmap_line_format(&m->lines[i]);
+                if (!v)
+                        return -ENOMEM;
+                int r = lxc_config_apply(c, "lxc.idmap", v, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int container_build_config(const ContainerCreateParams *p, const char *container_dir, LxcConfig **ret,
+                           WarrenError *reterr) {
+        _cleanup_lxc_config_ LxcConfig *c = lxc_config_new();
+        _cleanup_free_ char *rootfs_value = NULL;
+        int r;
+        if (!c)
+                return -ENOMEM;
+        /* Layers, LXC's way: system default.conf, the owner's own default.conf,
+         * the template's keys, the caller's items; then what warren owns. */
+        r = load_default_conf(c, p, reterr);
+        if (r < 0)
+                return r;
+        if (p->user_default_conf) {
+                const LxcParseOptions opts = { .include_mode = LXC_INCLUDE_KEEP,
+                                               .fill_hwaddr = true,
+                                               .include_allow = p->include_allow };
+                r = lxc_config_parse(c, p->user_default_conf, strlen(p->user_default_conf),
+                                     p->user_default_conf_path, &opts, reterr);
+                if (r < 0)
+                        return r;
+        }
+        TemplateBusyboxOptions o = { .name = p->name };
+        _cleanup_strv_free_ char **items = template_busybox_config(&o);
+        if (!items)
+                return -ENOMEM;
+        r = container_config_apply_items(c, items, reterr);
+        if (r >= 0)
+                r = apply_idmap(c, p->idmap, reterr);
+        if (r >= 0)
+                r = container_config_apply_items(c, p->config_items, reterr);
+        if (r < 0)
+                return r;
+        if (asprintf(&rootfs_value, "dir:%s/rootfs", container_dir) < 0)
+                return -ENOMEM;
+        r = lxc_config_apply(c, "lxc.rootfs.path", rootfs_value, reterr);
+        if (r >= 0)
+                r = lxc_config_apply(c, "lxc.uts.name", p->name, reterr);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c);
+        return 0;
+}
+
 typedef struct BuildContext {
         const ContainerCreateParams *params;
         LxcConfig *config;
@@ -86,34 +146,26 @@ typedef struct BuildContext {
 static int build_busybox(int dirfd, const char *final_path, void *userdata, WarrenError *reterr) {
         BuildContext *b = userdata;
         const ContainerCreateParams *p = b->params;
-        _cleanup_free_ char *rootfs = NULL, *rootfs_value = NULL, *text = NULL;
+        _cleanup_free_ char *text = NULL;
         int r;
 
         TemplateBusyboxOptions o = {
                 .name = p->name,
                 .busybox_path = p->busybox_path,
         };
-        _cleanup_strv_free_ char **items = template_busybox_config(&o);
-        if (!items)
-                return -ENOMEM;
-        r = container_config_apply_items(b->config, items, reterr);
-        if (r < 0)
-                return r;
-        r = container_config_apply_items(b->config, p->config_items, reterr);
-        if (r < 0)
-                return r;
-        if (asprintf(&rootfs, "%s/rootfs", final_path) < 0 || asprintf(&rootfs_value, "dir:%s", rootfs) < 0)
-                return -ENOMEM;
-        r = lxc_config_apply(b->config, "lxc.rootfs.path", rootfs_value, reterr);
-        if (r < 0)
-                return r;
-        r = lxc_config_apply(b->config, "lxc.uts.name", p->name, reterr);
-        if (r < 0)
-                return r;
         const char *tty = lxc_config_get(b->config, "lxc.tty.max");
         if (tty)
                 o.tty_max = (unsigned) strtoul(tty, NULL, 10);
-
+        /* An unprivileged container's files belong to its mapped root. */
+        if (p->idmap) {
+                uint32_t u, g;
+                if (idmap_to_host(p->idmap, IDMAP_UID, 0, &u) < 0 ||
+                    idmap_to_host(p->idmap, IDMAP_GID, 0, &g) < 0)
+                        return warren_error_set(reterr, EINVAL, "The idmap of '%s' does not map root",
+                                                p->name);
+                o.root_uid = u;
+                o.root_gid = g;
+        }
         if (mkdirat(dirfd, "rootfs", 0755) < 0)
                 return warren_error_set(reterr, errno, "Failed to create rootfs directory: %m");
         _cleanup_close_ int rootfs_fd =
@@ -137,10 +189,11 @@ int container_create(Store *store, const ContainerCreateParams *p, WarrenError *
         int r = container_create_validate(p, reterr);
         if (r < 0)
                 return r;
-        _cleanup_lxc_config_ LxcConfig *c = lxc_config_new();
-        if (!c)
+        _cleanup_free_ char *dir = store_container_path(store, p->name, NULL);
+        _cleanup_lxc_config_ LxcConfig *c = NULL;
+        if (!dir)
                 return -ENOMEM;
-        r = load_default_conf(c, p, reterr);
+        r = container_build_config(p, dir, &c, reterr);
         if (r < 0)
                 return r;
         BuildContext b = { .params = p, .config = c };

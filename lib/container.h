@@ -10,21 +10,31 @@
 #include "config.h"
 
 typedef struct Store Store;
+typedef struct Idmap Idmap;
 
 typedef struct ContainerCreateParams {
         const char *name;
         const char *template_name;  /* "busybox" (others: their issue) */
         char *const *template_args; /* NULL or strv */
         uid_t owner;
-        const char *config_dir;    /* <config-dir>/default.conf is read first... */
-        const char *data_dir;      /* ...else <data-dir>/default.conf */
-        char *const *config_items; /* extra key, value pairs applied last */
-        const char *busybox_path;  /* NULL: the built-in default */
+        const char *config_dir;             /* <config-dir>/default.conf is read first... */
+        const char *data_dir;               /* ...else <data-dir>/default.conf */
+        char *const *config_items;          /* extra key, value pairs applied last */
+        const char *busybox_path;           /* NULL: the built-in default */
+        const Idmap *idmap;                 /* unprivileged: lxc.idmap lines, rootfs owned by mapped root */
+        const char *user_default_conf;      /* the owner's ~/.config/warren/default.conf text, or NULL */
+        const char *user_default_conf_path; /* for messages */
+        char *const *include_allow;         /* where includes of the owner's own config may point */
 } ContainerCreateParams;
 
 /* Checks everything that can be checked before any disk change: name,
  * template and its arguments, the extra config items. */
 int container_create_validate(const ContainerCreateParams *p, WarrenError *reterr);
+/* The config a create would write, built without touching the disk:
+ * default.conf, the owner's default.conf, the template's keys, the idmap,
+ * the caller's items, lxc.rootfs.path and lxc.uts.name. */
+int container_build_config(const ContainerCreateParams *p, const char *container_dir, LxcConfig **ret,
+                           WarrenError *reterr);
 /* Creates the container atomically (nothing left behind on failure). */
 int container_create(Store *store, const ContainerCreateParams *p, WarrenError *reterr);
 

@@ -14,6 +14,7 @@
 #include "container.h"
 #include "daemon.h"
 #include "name.h"
+#include "owner.h"
 #include "polkit.h"
 #include "runtime.h"
 #include "shell-dbus.h"
@@ -79,6 +80,24 @@ static int message_container(Daemon *d, sd_bus_message *m, char **ret_name, uid_
         return bus_container_lookup(d, TAKE_PTR(name), ret_name, ret_owner, error);
 }
 
+/* Names, states and owners are public; everything else about someone
+ * else's container needs org.warren1.manage. Property reads cannot wait
+ * for polkit, so they ask it synchronously and read empty if refused. */
+static bool caller_may_read(Daemon *d, const char *name) {
+        sd_bus_message *m = sd_bus_get_current_message(d->bus);
+        uid_t caller, owner;
+        if (!m || bus_caller_uid(m, &caller) < 0)
+                return false;
+        if (caller == 0)
+                return true;
+        if (store_get_owner(d->store, name, &owner) < 0)
+                return false;
+        if (caller == owner)
+                return true;
+        const PolkitDetails det = { .container = name, .owner = owner };
+        return polkit_check_sync(d, m, "org.warren1.manage", &det) > 0;
+}
+
 static int property_get_name(sd_bus *bus, const char *path, const char *interface, const char *property,
                              sd_bus_message *reply, void *userdata, sd_bus_error *error) {
         _cleanup_free_ char *name = container_name_from_path(path);
@@ -106,7 +125,9 @@ static int property_get_path(sd_bus *bus, const char *path, const char *interfac
         _cleanup_free_ char *name = container_name_from_path(path), *p = NULL;
         if (!name)
                 return -ENOENT;
-        if (streq(property, "ConfigPath"))
+        if (!caller_may_read(d, name))
+                p = strdup("");
+        else if (streq(property, "ConfigPath"))
                 p = store_container_path(d->store, name, "config");
         else {
                 _cleanup_lxc_config_ LxcConfig *c = NULL;
@@ -156,6 +177,10 @@ static int property_get_runtime(sd_bus *bus, const char *path, const char *inter
         if (!name)
                 return -ENOENT;
         runtime_get_info(d, name, &info);
+        if (!streq(property, "State") && !caller_may_read(d, name)) {
+                runtime_info_done(&info);
+                info = (RuntimeInfo){ .state = info.state };
+        }
         int r;
         if (streq(property, "State"))
                 r = sd_bus_message_append(reply, "s", info.state);
@@ -215,6 +240,46 @@ static int method_get_config(sd_bus_message *m, void *userdata, sd_bus_error *er
         return polkit_authorize(d, m, "org.warren1.manage", &det, do_get_config, d, error);
 }
 
+/* Whether the change needs the administrator: a non-root owner's config
+ * follows the owner rules; only what the change adds or removes counts.
+ * 1 yes, 0 no, <0 with error set. */
+static int set_config_needs_admin(Daemon *d, const char *name, uid_t owner, char *const *kv, uid_t caller,
+                                  char **ret_why, sd_bus_error *error) {
+        _cleanup_lxc_config_ LxcConfig *old = NULL, *new_config = NULL;
+        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        _cleanup_free_ char *dir = NULL;
+        Owner o;
+        if (owner == 0 || caller == 0)
+                return 0; /* root's own containers; root may do anything */
+        int r = container_load_config(d->store, name, LXC_INCLUDE_KEEP, &old, &err);
+        if (r < 0)
+                return bus_error_from_config(error, r, &err);
+        new_config = lxc_config_copy(old);
+        dir = store_container_path(d->store, name, NULL);
+        if (!new_config || !dir)
+                return -ENOMEM;
+        r = container_config_apply_items(new_config, kv, &err);
+        if (r < 0)
+                return bus_error_from_config(error, r, &err);
+        r = owner_load(d, owner, &o, &err);
+        if (r < 0)
+                return bus_error_from_config(error, r, &err);
+        PolicyContext ctx;
+        owner_policy_context(d, &o, dir, &ctx);
+        r = policy_check_change(&ctx, old, new_config, NULL, &err);
+        owner_done(&o);
+        if (r == -EACCES) {
+                if (ret_why)
+                        *ret_why = strdup(warren_error_message(&err));
+                return 1;
+        }
+        if (r == -EPERM)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, warren_error_message(&err)), r;
+        if (r < 0)
+                return bus_error_from_config(error, r, &err);
+        return 0;
+}
+
 static int do_set_config(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
         _cleanup_free_ char *name = NULL;
@@ -230,6 +295,29 @@ static int do_set_config(sd_bus_message *m, void *userdata, sd_bus_error *error)
         if (r < 0)
                 return bus_error_from_config(error, r, &err);
         return sd_bus_reply_method_return(m, NULL);
+}
+
+/* manage-own/manage granted; admin-only items need create-privileged too. */
+static int do_set_config_authorized(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        _cleanup_free_ char *name = NULL, *why = NULL;
+        _cleanup_strv_free_ char **kv = NULL;
+        uid_t owner, caller;
+        int r = message_container(d, m, &name, &owner, error);
+        if (r >= 0)
+                r = bus_read_config_items(m, &kv, error);
+        if (r >= 0)
+                r = bus_caller_uid(m, &caller);
+        if (r >= 0)
+                r = set_config_needs_admin(d, name, owner, kv, caller, &why, error);
+        if (r < 0)
+                return r;
+        if (r == 0) {
+                r = sd_bus_message_rewind(m, true);
+                return r < 0 ? r : do_set_config(m, userdata, error);
+        }
+        const PolkitDetails det = { .container = name, .owner = owner, .why = why };
+        return polkit_authorize(d, m, "org.warren1.create-privileged", &det, do_set_config, d, error);
 }
 
 static int method_set_config(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -254,10 +342,13 @@ static int method_set_config(sd_bus_message *m, void *userdata, sd_bus_error *er
         r = bus_caller_uid(m, &caller);
         if (r < 0)
                 return r;
+        r = set_config_needs_admin(d, name, owner, kv, caller, NULL, error);
+        if (r < 0)
+                return r;
         const PolkitDetails det = { .container = name, .owner = owner };
         return polkit_authorize(
                 d, m, polkit_pick_action(caller, owner, "org.warren1.manage-own", "org.warren1.manage"),
-                &det, do_set_config, d, error);
+                &det, do_set_config_authorized, d, error);
 }
 
 static int method_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -11,8 +11,10 @@
 #include "config.h"
 #include "container.h"
 #include "daemon.h"
+#include "create-dbus.h"
 #include "job.h"
 #include "network-dbus.h"
+#include "owner.h"
 #include "polkit.h"
 #include "runtime.h"
 #include "shell-dbus.h"
@@ -70,147 +72,6 @@ static int method_get_container(sd_bus_message *m, void *userdata, sd_bus_error 
         return sd_bus_reply_method_return(m, "o", path);
 }
 
-typedef struct CreateArgs {
-        const char *name;
-        const char *template_name;
-        char **template_args;
-        char **config_items;
-} CreateArgs;
-
-static void create_args_done(CreateArgs *a) {
-        strv_free(a->template_args);
-        strv_free(a->config_items);
-}
-
-static int read_create_options(sd_bus_message *m, CreateArgs *a, sd_bus_error *error) {
-        int r = sd_bus_message_enter_container(m, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        for (;;) {
-                const char *key;
-                r = sd_bus_message_enter_container(m, 'e', "sv");
-                if (r < 0)
-                        return r;
-                if (r == 0)
-                        break;
-                r = sd_bus_message_read(m, "s", &key);
-                if (r < 0)
-                        return r;
-                if (streq(key, "config")) {
-                        r = sd_bus_message_enter_container(m, 'v', "a(ss)");
-                        if (r < 0)
-                                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                         "Option 'config' must be of type a(ss)");
-                        strv_free(a->config_items);
-                        a->config_items = NULL;
-                        r = bus_read_config_items(m, &a->config_items, error);
-                        if (r < 0)
-                                return r;
-                        r = sd_bus_message_exit_container(m);
-                } else
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                 "Unknown option '%s' (known: config)", key);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_exit_container(m);
-}
-
-static int read_create_args(sd_bus_message *m, CreateArgs *a, sd_bus_error *error) {
-        int r = sd_bus_message_read(m, "ss", &a->name, &a->template_name);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_read_strv(m, &a->template_args);
-        if (r < 0)
-                return r;
-        return read_create_options(m, a, error);
-}
-
-static void create_params(Daemon *d, const CreateArgs *a, uid_t owner, ContainerCreateParams *p) {
-        *p = (ContainerCreateParams){
-                .name = a->name,
-                .template_name = a->template_name,
-                .template_args = a->template_args,
-                .owner = owner,
-                .config_dir = d->config_dir,
-                .data_dir = d->data_dir,
-                .config_items = a->config_items,
-        };
-}
-
-static int do_create_container(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
-        _cleanup_(create_args_done) CreateArgs a = {};
-        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
-        _cleanup_free_ char *cpath = NULL, *jpath = NULL;
-        ContainerCreateParams p;
-        uid_t caller;
-        Job *job;
-        int r = read_create_args(m, &a, error);
-        if (r < 0)
-                return r;
-        r = bus_caller_uid(m, &caller);
-        if (r < 0)
-                return r;
-        create_params(d, &a, caller, &p);
-
-        r = container_create(d->store, &p, &err);
-        if (r < 0) {
-                if (r == -EEXIST)
-                        return sd_bus_error_set(error, WARREN_ERROR_ALREADY_EXISTS,
-                                                warren_error_message(&err)),
-                               r;
-                return bus_error_from_config(error, r, &err);
-        }
-        cpath = container_bus_path(a.name);
-        if (!cpath)
-                return -ENOMEM;
-        (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "ContainerNew", "so",
-                                  a.name, cpath);
-        /* busybox is built offline in one go; the job still exists so every
-         * template looks the same to clients: JobNew now, JobRemoved after
-         * the reply. */
-        r = job_new(d, "create", a.name, &job);
-        if (r < 0)
-                return r;
-        jpath = job_bus_path(job);
-        r = jpath ? sd_bus_reply_method_return(m, "oo", cpath, jpath) : -ENOMEM;
-        (void) job_finish(job, "done");
-        return r;
-}
-
-static int method_create_container(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
-        _cleanup_(create_args_done) CreateArgs a = {};
-        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
-        ContainerCreateParams p;
-        uid_t caller;
-        int r = read_create_args(m, &a, error);
-        if (r < 0)
-                return r;
-        r = bus_validate_name(a.name, error);
-        if (r < 0)
-                return r;
-        r = bus_caller_uid(m, &caller);
-        if (r < 0)
-                return r;
-        create_params(d, &a, caller, &p);
-        r = container_create_validate(&p, &err);
-        if (r < 0)
-                return bus_error_from_config(error, r, &err);
-        r = store_exists(d->store, a.name);
-        if (r < 0)
-                return r;
-        if (r > 0)
-                return sd_bus_error_setf(error, WARREN_ERROR_ALREADY_EXISTS, "Container '%s' already exists",
-                                         a.name);
-        const PolkitDetails det = { .container = a.name, .owner = caller };
-        return polkit_authorize(d, m, "org.warren1.create", &det, do_create_container, d, error);
-}
-
 static int method_destroy_container(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         const char *name;
         int r = sd_bus_message_read(m, "s", &name);
@@ -220,6 +81,7 @@ static int method_destroy_container(sd_bus_message *m, void *userdata, sd_bus_er
 }
 
 static int method_validate_config(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
         _cleanup_lxc_config_ LxcConfig *c = lxc_config_new();
@@ -229,9 +91,18 @@ static int method_validate_config(sd_bus_message *m, void *userdata, sd_bus_erro
         int r = sd_bus_message_read(m, "s", &text);
         if (r < 0)
                 return r;
-        /* Includes are recorded, never opened: warrend reads no file for a caller. */
-        const LxcParseOptions opts = { .include_mode = LXC_INCLUDE_KEEP };
+        /* Includes are recorded, never opened: warrend reads no file for a
+         * caller; and anyone but root may only name the shared config dirs. */
+        uid_t caller;
+        Owner o = {};
+        r = bus_caller_uid(m, &caller);
+        if (r < 0)
+                return r;
+        if (caller != 0 && (r = owner_load(d, caller, &o, &err)) < 0)
+                return bus_error_from_config(error, r, &err);
+        const LxcParseOptions opts = { .include_mode = LXC_INCLUDE_KEEP, .include_allow = o.include_allow };
         r = lxc_config_parse(c, text, strlen(text), "<input>", &opts, &err);
+        owner_done(&o);
         if (r < 0)
                 return bus_error_from_config(error, r, &err);
         r = sd_bus_message_new_method_return(m, &reply);

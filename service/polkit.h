@@ -17,6 +17,7 @@ typedef struct PolkitDetails {
         uid_t owner;           /* (uid_t) -1 if none */
         const char *extra_key; /* one more detail, e.g. "command_line" */
         const char *extra_value;
+        const char *why; /* said in the AccessDenied message, e.g. the key that needs the action */
 } PolkitDetails;
 
 /* Root callers are authorized at once (cont runs now). Everyone else is
@@ -29,3 +30,7 @@ int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const Pol
 /* The action for acting on a container: own_action if the caller owns it,
  * other_action otherwise. */
 const char *polkit_pick_action(uid_t caller, uid_t owner, const char *own_action, const char *other_action);
+
+/* A synchronous, non-interactive check for property reads: 1 if the
+ * caller of m holds action (root always does), 0 otherwise or on error. */
+int polkit_check_sync(Daemon *d, sd_bus_message *m, const char *action, const PolkitDetails *details);

@@ -17,7 +17,10 @@
 #include "config.h"
 #include "container.h"
 #include "daemon.h"
+#include "idmap.h"
 #include "monitor-client.h"
+#include "owner-limits.h"
+#include "owner.h"
 #include "network-dbus.h"
 #include "network.h"
 #include "polkit.h"
@@ -387,23 +390,41 @@ int runtime_target(Daemon *d, sd_bus_message *m, char **ret_name, uid_t *ret_own
         return bus_container_lookup(d, name, ret_name, ret_owner, error);
 }
 
-/* A container owned by anyone but root must run in a user namespace: it
- * would otherwise be root on the host. */
+/* A container owned by anyone but root runs in a user namespace whose map
+ * lies inside the owner's ranges, within the owner's running limit. */
 static int check_owner_may_run(Daemon *d, const char *name, uid_t owner, sd_bus_error *error) {
         _cleanup_lxc_config_ LxcConfig *c = NULL;
+        _cleanup_(idmap_freep) Idmap *map = NULL;
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        Owner o;
+        uint64_t running;
         if (owner == 0)
                 return 0;
         int r = container_load_config(d->store, name, LXC_INCLUDE_EXPAND, &c, &err);
         if (r < 0)
                 return bus_error_from_config(error, r, &err);
-        _cleanup_strv_free_ char **maps = lxc_config_get_all(c, "lxc.idmap");
-        if (strv_length(maps) == 0)
+        r = idmap_from_config(c, &map, &err);
+        if (r < 0)
+                return bus_error_from_config(error, r, &err);
+        if (!map || map->n == 0)
                 return sd_bus_error_setf(
                         error, SD_BUS_ERROR_ACCESS_DENIED,
                         "Container '%s' is owned by uid %u but has no lxc.idmap: a non-root owner's "
                         "container must be unprivileged",
                         name, (unsigned) owner);
+        r = owner_load(d, owner, &o, &err);
+        if (r < 0)
+                return bus_error_from_config(error, r, &err);
+        r = idmap_allowance_check(o.allowance, map, &err);
+        if (r >= 0)
+                r = owner_count_containers(d, owner, true, &running);
+        if (r >= 0)
+                r = limits_check(o.limits, LIMIT_RUNNING, owner, o.name, running, &err);
+        owner_done(&o);
+        if (r == -EDQUOT)
+                return sd_bus_error_set(error, WARREN_ERROR_QUOTA_EXCEEDED, warren_error_message(&err)), r;
+        if (r < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, warren_error_message(&err)), r;
         return 0;
 }
 

@@ -51,15 +51,15 @@ int main(int argc, char *argv[]) {
                 ARG_FOREGROUND,
         };
         static const struct option options[] = {
-                {"help", no_argument, NULL, 'h'},
-                {"version", no_argument, NULL, ARG_VERSION},
-                {"name", required_argument, NULL, ARG_NAME},
-                {"state-dir", required_argument, NULL, ARG_STATE_DIR},
-                {"runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR},
-                {"config-dir", required_argument, NULL, ARG_CONFIG_DIR},
-                {"sync-fd", required_argument, NULL, ARG_SYNC_FD},
-                {"log-file", required_argument, NULL, ARG_LOG_FILE},
-                {"foreground", no_argument, NULL, ARG_FOREGROUND},
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "name", required_argument, NULL, ARG_NAME },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR },
+                { "runtime-dir", required_argument, NULL, ARG_RUNTIME_DIR },
+                { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
+                { "sync-fd", required_argument, NULL, ARG_SYNC_FD },
+                { "log-file", required_argument, NULL, ARG_LOG_FILE },
+                { "foreground", no_argument, NULL, ARG_FOREGROUND },
                 {},
         };
         MonitorOptions o = {
