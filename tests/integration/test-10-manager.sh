@@ -137,9 +137,12 @@ t_ok "bob creates" as_user bob warrenctl create b1 -t busybox
 grant alice warren-admin
 t_ok "an admin (manage) destroys bob's container" as_user alice warrenctl destroy b1
 revoke_all alice bob carol
-grant carol warren-deny
-t_fail_match "an explicit NO is AccessDenied" "Access denied" as_user carol warrenctl create c1 -t busybox
-revoke_all carol
+grant bob warren-create
+grant bob warren-deny
+t_fail_match "an explicit NO is AccessDenied" "Access denied" as_user bob warrenctl create b2 -t busybox
+revoke_all bob
+t_fail_match "a user without a subuid range gets a clear error" "carol .* has no range of at least 65536 ids in /etc/subuid" \
+        as_user carol warrenctl create c1 -t busybox
 
 # --- introspection equals the XML ---------------------------------------------------
 t_ok "Manager introspection matches dbus/org.warren1.Manager.xml" \

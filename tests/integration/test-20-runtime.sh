@@ -144,7 +144,8 @@ t_fail_match "manage-own does not cover root's container" "org.warren1.manage" a
 t_eq "c3 still STOPPED" "$(state c3)" STOPPED
 grant alice warren-create
 t_ok "alice creates her own" as_user alice warrenctl create a1 -t busybox
-t_fail_match "alice's container without an idmap does not run privileged" "must be unprivileged" as_user alice warrenctl start a1
+t_ok "alice's container is unprivileged" sh -c "warrenctl config get a1 lxc.idmap | grep -q '^u 0 200000 65536$'"
+t_fail_match "alice cannot drop its idmap to run privileged" "lxc.idmap|idmap" as_user alice warrenctl config set a1 lxc.idmap=
 revoke_all alice
 
 # Autostart honours lxc.start.auto/order/group.

@@ -237,7 +237,7 @@ alice_none() {
                 as_user alice warrenctl config set na1 lxc.net.0.type=none &&
                 as_user alice warrenctl start na1
 }
-t_fail_match "type none is refused for an unprivileged owner" "type 'none' is only allowed in privileged" alice_none
+t_fail_match "type none is refused for an unprivileged owner" "type 'none' is only allowed in privileged|lxc.net.0.type = 'none' needs org.warren1.create-privileged" alice_none
 t_eq "na1 STOPPED" "$(state na1)" STOPPED
 t_ok "na1: clear its NICs" warrenctl config set na1 lxc.net=
 t_ok "na1: veth on testbr0" warrenctl config set na1 lxc.net.0.type=veth lxc.net.0.link=testbr0 lxc.net.0.flags=up
