@@ -60,17 +60,17 @@ int monitor_ttys_parse_buffer_size(const char *s, size_t *ret, WarrenError *rete
                 const char *suffix;
                 unsigned long long factor;
         } units[] = {
-                {"", 1},
-                {"b", 1},
-                {"k", 1ULL << 10},
-                {"kb", 1ULL << 10},
-                {"kib", 1ULL << 10},
-                {"m", 1ULL << 20},
-                {"mb", 1ULL << 20},
-                {"mib", 1ULL << 20},
-                {"g", 1ULL << 30},
-                {"gb", 1ULL << 30},
-                {"gib", 1ULL << 30},
+                { "", 1 },
+                { "b", 1 },
+                { "k", 1ULL << 10 },
+                { "kb", 1ULL << 10 },
+                { "kib", 1ULL << 10 },
+                { "m", 1ULL << 20 },
+                { "mb", 1ULL << 20 },
+                { "mib", 1ULL << 20 },
+                { "g", 1ULL << 30 },
+                { "gb", 1ULL << 30 },
+                { "gib", 1ULL << 30 },
         };
         if (!s || strcasecmp(s, "auto") == 0) {
                 *ret = CONSOLE_BUFFER_DEFAULT;
@@ -161,7 +161,7 @@ static int queue_flush(ByteQueue *q, int fd) {
 static void watch(MonitorTtys *s, int fd, uint64_t tag, uint32_t events, uint32_t *current) {
         if (*current == events)
                 return;
-        struct epoll_event ev = {.events = events, .data.u64 = tag};
+        struct epoll_event ev = { .events = events, .data.u64 = tag };
         if (epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0)
                 log_debug_errno(errno, "epoll_ctl(MOD) failed: %m");
         *current = events;
@@ -287,7 +287,7 @@ static int tty_setup(MonitorTtys *s, Tty *t, WarrenError *reterr) {
         if (r < 0)
                 return r;
         t->slave = r;
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag_of(s->tag_master, t->index)};
+        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag_of(s->tag_master, t->index) };
         if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, t->master, &ev) < 0)
                 return warren_error_set(reterr, errno, "Failed to watch pty master: %m");
         t->master_mask = EPOLLIN;
@@ -335,7 +335,7 @@ int monitor_ttys_new(int epoll_fd, uint32_t tag_master, uint32_t tag_proxy, bool
         }
         for (unsigned i = 0; i <= n_ttys; i++) {
                 Tty *t = &s->ttys[i];
-                *t = (Tty){.index = i, .master = -EBADF, .slave = -EBADF, .proxy = -EBADF};
+                *t = (Tty){ .index = i, .master = -EBADF, .slave = -EBADF, .proxy = -EBADF };
                 if (i == 0)
                         strcpy(t->name, "console");
                 else
@@ -359,6 +359,19 @@ int monitor_ttys_new(int epoll_fd, uint32_t tag_master, uint32_t tag_proxy, bool
         return 0;
 }
 
+int monitor_ttys_chown(MonitorTtys *s, uid_t uid, gid_t gid, WarrenError *reterr) {
+        for (unsigned i = 0; i <= s->n_ttys; i++) {
+                if (s->ttys[i].master < 0)
+                        continue;
+                int r = pty_chown_slave(s->ttys[i].master, uid, gid, reterr);
+                if (r < 0) {
+                        warren_error_prefix(reterr, "%s", s->ttys[i].name);
+                        return r;
+                }
+        }
+        return 0;
+}
+
 const char *monitor_ttys_slave_path(const MonitorTtys *s, unsigned n) {
         return n <= s->n_ttys ? s->ttys[n].slave_path : NULL;
 }
@@ -379,7 +392,7 @@ int monitor_ttys_acquire(MonitorTtys *s, unsigned n, int *ret_master, const char
                 return warren_error_set(reterr, EINVAL,
                                         "The container has no console (lxc.console.path = none)");
         /* A holder that has just closed its end may not have been noticed yet. */
-        struct pollfd p = {.fd = t->proxy, .events = POLLIN};
+        struct pollfd p = { .fd = t->proxy, .events = POLLIN };
         if (t->proxy >= 0 && poll(&p, 1, 0) > 0 && (p.revents & (POLLHUP | POLLERR)))
                 tty_release(s, t);
         if (t->proxy >= 0)
@@ -399,7 +412,7 @@ int monitor_ttys_acquire(MonitorTtys *s, unsigned n, int *ret_master, const char
                 return warren_error_set(reterr, errno, "Failed to make proxy pty raw: %m");
         if (ioctl(t->master, TIOCGWINSZ, &t->ws) >= 0)
                 (void) ioctl(slave, TIOCSWINSZ, &t->ws);
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = tag_of(s->tag_proxy, n)};
+        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag_of(s->tag_proxy, n) };
         if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, slave, &ev) < 0)
                 return warren_error_set(reterr, errno, "Failed to watch proxy pty: %m");
         t->proxy = TAKE_FD(slave);

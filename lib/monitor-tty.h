@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "basic/error.h"
 
@@ -30,6 +31,11 @@ int monitor_ttys_parse_buffer_size(const char *s, size_t *ret, WarrenError *rete
 int monitor_ttys_new(int epoll_fd, uint32_t tag_master, uint32_t tag_proxy, bool console, unsigned n_ttys,
                      size_t ring_size, const char *logfile, MonitorTtys **ret, WarrenError *reterr);
 MonitorTtys *monitor_ttys_free(MonitorTtys *t);
+
+/* Makes every slave (console and ttys) owned by uid:gid, mode 0620: the
+ * host ids of an unprivileged container's root and tty group, so its init
+ * and gettys can open the ptys bound into it. */
+int monitor_ttys_chown(MonitorTtys *t, uid_t uid, gid_t gid, WarrenError *reterr);
 
 /* The host path of tty n's slave ("/dev/pts/N"), n = 0 the console; NULL if none. */
 const char *monitor_ttys_slave_path(const MonitorTtys *t, unsigned n);

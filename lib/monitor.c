@@ -29,6 +29,7 @@
 #include "cgroup.h"
 #include "config.h"
 #include "container.h"
+#include "idmap.h"
 #include "monitor-client.h"
 #include "network.h"
 #include "monitor-proto.h"
@@ -86,6 +87,9 @@ typedef struct Monitor {
 
         LxcConfig *config;
         char *rootfs;
+        Idmap *idmap;   /* lxc.idmap; NULL: privileged (no user namespace) */
+        uid_t root_uid; /* host ids of the container's root and its tty group */
+        gid_t root_gid, tty_gid;
         unsigned tty_max;
         bool has_console;
         int halt_signal, stop_signal, reboot_signal; /* halt_signal 0: decided at stop time */
@@ -132,7 +136,7 @@ int monitor_parse_signal(const char *s, int *ret, WarrenError *reterr) {
         static const struct {
                 const char *name;
                 int sig;
-        } aliases[] = {{"IOT", SIGABRT}, {"POLL", SIGIO}, {"CLD", SIGCHLD}};
+        } aliases[] = { { "IOT", SIGABRT }, { "POLL", SIGIO }, { "CLD", SIGCHLD } };
         unsigned long long v;
 
         if (!s || parse_uint(s, (unsigned long long) SIGRTMAX, &v) >= 0) {
@@ -200,21 +204,21 @@ static unsigned long long read_blocked_mask(pid_t pid) {
 static void epoll_update(Monitor *m, int fd, uint64_t tag, uint32_t events, uint32_t *current) {
         if (*current == events)
                 return;
-        struct epoll_event ev = {.events = events, .data.u64 = tag};
+        struct epoll_event ev = { .events = events, .data.u64 = tag };
         if (epoll_ctl(m->epoll_fd, EPOLL_CTL_MOD, fd, &ev) < 0)
                 log_debug_errno(errno, "epoll_ctl(MOD) failed: %m");
         *current = events;
 }
 
 static int epoll_add(Monitor *m, int fd, uint64_t tag, uint32_t events) {
-        struct epoll_event ev = {.events = events, .data.u64 = tag};
+        struct epoll_event ev = { .events = events, .data.u64 = tag };
         return epoll_ctl(m->epoll_fd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
 static int arm_timer(int fd, uint64_t sec, long nsec, bool repeat) {
         struct itimerspec its = {
-                .it_value = {.tv_sec = (time_t) sec, .tv_nsec = nsec},
-                .it_interval = {.tv_sec = repeat ? (time_t) sec : 0, .tv_nsec = repeat ? nsec : 0},
+                .it_value = { .tv_sec = (time_t) sec, .tv_nsec = nsec },
+                .it_interval = { .tv_sec = repeat ? (time_t) sec : 0, .tv_nsec = repeat ? nsec : 0 },
         };
         return timerfd_settime(fd, 0, &its, NULL) < 0 ? -errno : 0;
 }
@@ -245,8 +249,8 @@ static int send_with_fd(int sock, const void *buf, size_t len, int fd) {
                 struct cmsghdr h;
                 char b[CMSG_SPACE(sizeof(int))];
         } control = {};
-        struct iovec iov = {.iov_base = (void *) buf, .iov_len = len};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+        struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
         if (fd >= 0) {
                 mh.msg_control = &control;
                 mh.msg_controllen = sizeof(control);
@@ -404,7 +408,8 @@ static int spawn_init(Monitor *m, WarrenError *reterr) {
                 .cgroup_fd = cgroup_fd,
                 .console_path = monitor_ttys_slave_path(m->ttys, 0),
                 .tty_paths = tty_paths,
-                .new_user_ns = false,
+                .new_user_ns = m->idmap != NULL,
+                .idmap = m->idmap,
                 .host_netns = network_config_shares_host_netns(m->config),
                 .parent_hook = attach_hook,
                 .hook_userdata = m,
@@ -488,6 +493,22 @@ static void on_stop_timer(Monitor *m) {
         }
 }
 
+static int make_cgroup(Monitor *m, WarrenError *reterr);
+
+/* A delegated cgroup is made anew for the next init: what the old one's
+ * root made of it (sub-cgroups, controllers enabled in
+ * cgroup.subtree_control, which would refuse the new init as an internal
+ * process) must not outlive it. */
+static int renew_delegated_cgroup(Monitor *m, WarrenError *reterr) {
+        if (!m->idmap)
+                return 0;
+        int r = cgroup_remove(m->cgroup, reterr);
+        if (r < 0)
+                return r;
+        m->cgroup_created = false;
+        return make_cgroup(m, reterr);
+}
+
 /* What is left of the old init's processes goes before a new init comes
  * (normally nothing: the pid namespace died with the old init). */
 static void empty_cgroup(Monitor *m) {
@@ -520,7 +541,7 @@ static void on_init_exit(Monitor *m, int status) {
                 finish_waiting(m, MONITOR_CMD_FREEZE, ECANCELED, "The container rebooted");
                 set_state(m, MONITOR_STATE_STARTING);
                 empty_cgroup(m);
-                if (spawn_init(m, &e) >= 0) {
+                if (renew_delegated_cgroup(m, &e) >= 0 && spawn_init(m, &e) >= 0) {
                         set_state(m, MONITOR_STATE_RUNNING);
                         return;
                 }
@@ -753,7 +774,7 @@ static void on_listen(Monitor *m) {
         Client *c = calloc(1, sizeof(Client));
         if (!c)
                 return;
-        *c = (Client){.index = i, .fd = fd, .mask = EPOLLIN};
+        *c = (Client){ .index = i, .fd = fd, .mask = EPOLLIN };
         if (epoll_add(m, fd, TAG(TAG_CLIENT, i), EPOLLIN) < 0) {
                 free(c);
                 return;
@@ -932,6 +953,38 @@ static int take_lock(Monitor *m, WarrenError *reterr) {
         return warren_error_set(reterr, EAGAIN, "Failed to lock %s: it keeps being replaced", m->dir_path);
 }
 
+/* lxc.idmap: any line makes the container unprivileged. The service has
+ * checked the lines against the owner's subordinate ranges; here they must
+ * be consistent and map the container's root. */
+static int load_idmap(Monitor *m, WarrenError *reterr) {
+        _cleanup_idmap_ Idmap *map = NULL;
+        uint32_t uid, gid, tty;
+        int r = idmap_from_config(m->config, &map, reterr);
+        if (r < 0)
+                return r;
+        if (map->n == 0)
+                return 0;
+        r = idmap_verify(map, reterr);
+        if (r < 0)
+                return r;
+        if (idmap_to_host(map, IDMAP_UID, 0, &uid) < 0)
+                return warren_error_set(reterr, EINVAL,
+                                        "lxc.idmap of container '%s' maps no uid 0: the container's root "
+                                        "must be mapped (e.g. 'u 0 100000 65536')",
+                                        m->o->name);
+        if (idmap_to_host(map, IDMAP_GID, 0, &gid) < 0)
+                return warren_error_set(reterr, EINVAL,
+                                        "lxc.idmap of container '%s' maps no gid 0: the container's root "
+                                        "group must be mapped (e.g. 'g 0 100000 65536')",
+                                        m->o->name);
+        /* The ptys go to group tty (5) inside where it is mapped, as devpts does. */
+        m->root_uid = uid;
+        m->root_gid = gid;
+        m->tty_gid = idmap_to_host(map, IDMAP_GID, 5, &tty) >= 0 ? tty : gid;
+        m->idmap = TAKE_PTR(map);
+        return 0;
+}
+
 static int load_config(Monitor *m, WarrenError *reterr) {
         _cleanup_free_ char *path = NULL;
         unsigned long long v;
@@ -943,7 +996,7 @@ static int load_config(Monitor *m, WarrenError *reterr) {
         if (access(path, F_OK) < 0 && errno == ENOENT)
                 return warren_error_set(reterr, ENOENT, "Container '%s' does not exist (no %s)", m->o->name,
                                         path);
-        LxcParseOptions po = {.include_mode = LXC_INCLUDE_EXPAND};
+        LxcParseOptions po = { .include_mode = LXC_INCLUDE_EXPAND };
         r = lxc_config_load(m->config, path, &po, reterr);
         if (r < 0)
                 return r;
@@ -969,9 +1022,9 @@ static int load_config(Monitor *m, WarrenError *reterr) {
                 int def;
                 size_t offset;
         } signals[] = {
-                {"lxc.signal.halt", 0, offsetof(Monitor, halt_signal)},
-                {"lxc.signal.reboot", SIGINT, offsetof(Monitor, reboot_signal)},
-                {"lxc.signal.stop", SIGKILL, offsetof(Monitor, stop_signal)},
+                { "lxc.signal.halt", 0, offsetof(Monitor, halt_signal) },
+                { "lxc.signal.reboot", SIGINT, offsetof(Monitor, reboot_signal) },
+                { "lxc.signal.stop", SIGKILL, offsetof(Monitor, stop_signal) },
         };
         for (size_t i = 0; i < ELEMENTSOF(signals); i++) {
                 int *dest = (int *) ((char *) m + signals[i].offset);
@@ -983,18 +1036,12 @@ static int load_config(Monitor *m, WarrenError *reterr) {
                 }
         }
 
-        /* Not wired up yet: refuse rather than start without what the config asks for. */
-        _cleanup_strv_free_ char **idmaps = lxc_config_get_all(m->config, "lxc.idmap");
-        if (!idmaps)
-                return warren_error_set(reterr, ENOMEM, "Out of memory");
-        if (idmaps[0])
-                return warren_error_set(
-                        reterr, EOPNOTSUPP,
-                        "lxc.idmap '%s': user namespaces are not supported by warren-monitor yet",
-                        idmaps[0]);
+        r = load_idmap(m, reterr);
+        if (r < 0)
+                return r;
         /* Host-reaching network types need a privileged (root-owned, no
          * idmap) container; the bridges must exist now. */
-        m->net_flags = idmaps[0] ? 0 : NETWORK_CHECK_PRIVILEGED;
+        m->net_flags = m->idmap ? 0 : NETWORK_CHECK_PRIVILEGED;
         r = network_check_config(m->config, m->net_flags | NETWORK_CHECK_HOST | NETWORK_CHECK_START, reterr);
         if (r < 0)
                 return r;
@@ -1016,26 +1063,38 @@ static int load_config(Monitor *m, WarrenError *reterr) {
         return 0;
 }
 
-static int setup_cgroup(Monitor *m, WarrenError *reterr) {
+/* Creates the cgroup (in every hierarchy), applies the config's limits and,
+ * for an unprivileged container, delegates it. */
+static int make_cgroup(Monitor *m, WarrenError *reterr) {
         _cleanup_strv_free_ char **ignored = NULL;
-        int r = cgroup_layout_detect(&m->layout, reterr);
-        if (r >= 0)
-                r = cgroup_new(m->layout, MONITOR_CGROUP_PARENT, m->o->name, &m->cgroup, reterr);
-        if (r >= 0)
-                r = cgroup_create(m->cgroup, reterr);
+        int r = cgroup_create(m->cgroup, reterr);
         if (r < 0)
                 return r;
         m->cgroup_created = true;
         r = cgroup_apply_config(m->cgroup, m->config, &ignored, reterr);
         if (r < 0)
                 return r;
-        STRV_FOREACH (i, ignored)
+        STRV_FOREACH(i, ignored)
                 log_debug("Ignored %s", *i);
+        /* The container's root may manage its own subtree (a systemd or a
+         * nested container inside), never the limits set above: those
+         * files stay root's. */
+        if (m->idmap)
+                return cgroup_delegate(m->cgroup, m->root_uid, m->root_gid, reterr);
         return 0;
 }
 
+static int setup_cgroup(Monitor *m, WarrenError *reterr) {
+        int r = cgroup_layout_detect(&m->layout, reterr);
+        if (r >= 0)
+                r = cgroup_new(m->layout, MONITOR_CGROUP_PARENT, m->o->name, &m->cgroup, reterr);
+        if (r >= 0)
+                r = make_cgroup(m, reterr);
+        return r;
+}
+
 static int setup_socket(Monitor *m, WarrenError *reterr) {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
         if (strlen(m->dir_path) + strlen("/control") >= sizeof(sa.sun_path))
                 return warren_error_set(reterr, ENAMETOOLONG,
                                         "Runtime directory '%s' is too long for a socket path", m->dir_path);
@@ -1071,6 +1130,8 @@ static int setup(Monitor *m, WarrenError *reterr) {
         r = monitor_ttys_new(m->epoll_fd, TAG_MASTER, TAG_PROXY, m->has_console, m->tty_max,
                              m->console_buffer_size, lxc_config_get(m->config, "lxc.console.logfile"),
                              &m->ttys, reterr);
+        if (r >= 0 && m->idmap)
+                r = monitor_ttys_chown(m->ttys, m->root_uid, m->tty_gid, reterr);
         if (r < 0 || (r = setup_socket(m, reterr)) < 0 || (r = spawn_init(m, reterr)) < 0)
                 return r;
         set_state(m, MONITOR_STATE_RUNNING);
@@ -1102,7 +1163,7 @@ static void teardown(Monitor *m) {
         m->ttys = monitor_ttys_free(m->ttys);
         m->listen_fd = safe_close(m->listen_fd);
         if (m->owns_dir) {
-                static const char *const files[] = {"control", "state", "state.tmp", "lock"};
+                static const char *const files[] = { "control", "state", "state.tmp", "lock" };
                 for (size_t i = 0; i < ELEMENTSOF(files); i++)
                         (void) unlinkat(m->dir_fd, files[i], 0);
                 if (rmdir(m->dir_path) < 0)
@@ -1151,6 +1212,7 @@ static Monitor *monitor_free(Monitor *m) {
         cgroup_free(m->cgroup);
         cgroup_layout_free(m->layout);
         free(m->rootfs);
+        idmap_free(m->idmap);
         lxc_config_free(m->config);
         free(m);
         return NULL;

@@ -468,6 +468,15 @@ int mount_plan_new(const LxcConfig *c, bool keeps_sys_admin, MountPlan **ret, Wa
         return 0;
 }
 
+int mount_plan_check_userns(const MountPlan *p, bool host_netns, WarrenError *reterr) {
+        if (host_netns && p->autos.sys != MOUNT_AUTO_NONE)
+                return warren_error_set(
+                        reterr, EPERM,
+                        "lxc.mount.auto sys: sysfs cannot be mounted in a user namespace that "
+                        "shares the host's network namespace (lxc.net.0.type = none)");
+        return 0;
+}
+
 MountPlan *mount_plan_free(MountPlan *p) {
         if (!p)
                 return NULL;
@@ -987,18 +996,18 @@ int mount_setup_root(const MountPlan *p, const MountSetup *s, WarrenError *reter
         _cleanup_close_ int rootfd = -EBADF, dev = -EBADF;
         int r;
 
-        /* pivot_root needs the new root to be a mount point. */
-        if (mount(s->rootfs, s->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
-                if (errno == ENOENT)
-                        return warren_error_set(reterr, errno, "Rootfs '%s' does not exist", s->rootfs);
+        /* pivot_root needs the new root to be a mount point: attach the
+         * rootfs tree on top of its own directory (the cwd), without a path
+         * lookup. The tree fd then names the new mount. */
+        if (s->rootfs_mount_fd >= 0)
+                rootfd = fcntl(s->rootfs_mount_fd, F_DUPFD_CLOEXEC, 3);
+        else
+                rootfd = open_tree(AT_FDCWD, "",
+                                   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+        if (rootfd < 0)
                 return warren_error_set(reterr, errno, "Failed to bind-mount rootfs '%s': %m", s->rootfs);
-        }
-        rootfd = open(s->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0) {
-                if (errno == ENOTDIR)
-                        return warren_error_set(reterr, errno, "Rootfs '%s' is not a directory", s->rootfs);
-                return warren_error_set(reterr, errno, "Failed to open rootfs '%s': %m", s->rootfs);
-        }
+        if (move_mount(rootfd, "", AT_FDCWD, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                return warren_error_set(reterr, errno, "Failed to attach rootfs '%s': %m", s->rootfs);
 
         /* LXC's order: /dev tmpfs, proc and sys, fstab and entries (which may
          * target them), cgroups, then /dev contents and the ptys. */

@@ -101,18 +101,32 @@ MountPlan *mount_plan_free(MountPlan *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(MountPlan *, mount_plan_free);
 #define _cleanup_mount_plan_ _cleanup_(mount_plan_freep)
 
+/* What a user namespace may mount, checked before clone: proc needs the pid
+ * namespace, sysfs a network namespace and cgroup filesystems a cgroup
+ * namespace owned by the user namespace (the kernel refuses them
+ * otherwise). The init always gets its own pid and cgroup namespaces, so
+ * only "sys" with the host's network namespace is refused here:
+ *   "lxc.mount.auto sys: sysfs cannot be mounted in a user namespace that
+ *    shares the host's network namespace (lxc.net.0.type = none)" */
+int mount_plan_check_userns(const MountPlan *p, bool host_netns, WarrenError *reterr);
+
 typedef struct MountSetup {
-        const char *rootfs;       /* host path */
+        const char *rootfs;       /* host path, for messages */
+        int rootfs_mount_fd;      /* a detached mount (open_tree) to use as the rootfs, e.g. an
+                                     idmapped one, or -1: the cwd's tree is cloned (recursively) */
         const char *console_path; /* host pty slave for /dev/console, or NULL */
         char *const *tty_paths;   /* host pty slaves for /dev/tty1..N, or NULL */
         bool new_user_ns;         /* no mknod: device nodes are binds of the host's */
 } MountSetup;
 
 /* In the container's init, inside its new (private) mount namespace with
- * umask 0: builds the filesystem view and pivot_root()s into it; the old
- * root is detached and the cwd is the new "/". The caller's "/" must
+ * umask 0, with the cwd at the rootfs directory: builds the filesystem
+ * view and pivot_root()s into it; the old root is detached and the cwd is
+ * the new "/". The rootfs is taken from the cwd rather than by its path
+ * because the init of a user namespace may not be able to look the path up
+ * (a 0700 root-owned container dir): the cwd set before clone is carried
+ * into the new mount namespace by the kernel. The caller's "/" must
  * already be MS_PRIVATE recursively. Errors name the rootfs, the entry or
  * the auto mount that failed:
- *   "Rootfs '/x' does not exist"
  *   "Failed to mount entry 'proc dev/bogus proc defaults 0 0': No such file or directory" */
 int mount_setup_root(const MountPlan *p, const MountSetup *s, WarrenError *reterr);

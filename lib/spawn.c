@@ -24,6 +24,7 @@
 #include "basic/strv.h"
 #include "caps.h"
 #include "config.h"
+#include "idmap.h"
 #include "mount.h"
 #include "spawn.h"
 
@@ -372,17 +373,24 @@ static int spawn_plan_new(const SpawnOptions *o, SpawnPlan **ret, WarrenError *r
 
 /* ---- the child ---- */
 
-/* fd 0 from /dev/null, 1 and 2 to the log (or /dev/null) until the console
- * takes over; nothing else of the caller's survives but the sync socket. */
-static int child_fds(int *sync_fd, int log_fd, WarrenError *reterr) {
-        int null_fd;
+static int move_above_stdio(int *fd) {
+        if (*fd < 0 || *fd >= 3)
+                return 0;
+        int n = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+        if (n < 0)
+                return -errno;
+        *fd = n;
+        return 0;
+}
 
-        if (*sync_fd < 3) {
-                int fd = fcntl(*sync_fd, F_DUPFD_CLOEXEC, 3);
-                if (fd < 0)
-                        return warren_error_set(reterr, errno, "Failed to move sync socket: %m");
-                *sync_fd = fd;
-        }
+/* fd 0 from /dev/null, 1 and 2 to the log (or /dev/null) until the console
+ * takes over; nothing else of the caller's survives but the sync socket
+ * and keep_fd (the rootfs mount, if any). */
+static int child_fds(int *sync_fd, int *keep_fd, int log_fd, WarrenError *reterr) {
+        int null_fd, r;
+
+        if ((r = move_above_stdio(sync_fd)) < 0 || (r = move_above_stdio(keep_fd)) < 0)
+                return warren_error_set(reterr, r, "Failed to move inherited fds: %s", strerror(-r));
         null_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
         if (null_fd < 0)
                 return warren_error_set(reterr, errno, "Failed to open /dev/null: %m");
@@ -391,9 +399,15 @@ static int child_fds(int *sync_fd, int log_fd, WarrenError *reterr) {
         /* Order matters when log_fd is 0: take 1 and 2 from it first. */
         if (dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0 || dup2(null_fd, 0) < 0)
                 return warren_error_set(reterr, errno, "Failed to set up stdio: %m");
-        if (*sync_fd > 3 && close_range(3, (unsigned) *sync_fd - 1, 0) < 0)
-                return warren_error_set(reterr, errno, "Failed to close inherited fds: %m");
-        if (close_range((unsigned) *sync_fd + 1, ~0U, 0) < 0)
+
+        unsigned lo = (unsigned) *sync_fd, hi = *keep_fd >= 0 ? (unsigned) *keep_fd : lo;
+        if (hi < lo) {
+                unsigned t = lo;
+                lo = hi;
+                hi = t;
+        }
+        if ((lo > 3 && close_range(3, lo - 1, 0) < 0) ||
+            (hi > lo + 1 && close_range(lo + 1, hi - 1, 0) < 0) || close_range(hi + 1, ~0U, 0) < 0)
                 return warren_error_set(reterr, errno, "Failed to close inherited fds: %m");
         return 0;
 }
@@ -452,7 +466,8 @@ static int child_credentials(const SpawnPlan *p, WarrenError *reterr) {
         return 0;
 }
 
-static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, WarrenError *reterr) {
+static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, int rootfs_mount_fd,
+                     WarrenError *reterr) {
         mode_t old_umask;
         sigset_t all;
         char go;
@@ -484,7 +499,7 @@ static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, Wa
         if (unshare(CLONE_NEWCGROUP) < 0)
                 return warren_error_set(reterr, errno, "Failed to create cgroup namespace: %m");
 
-        r = child_fds(sync_fd, o->log_fd, reterr);
+        r = child_fds(sync_fd, &rootfs_mount_fd, o->log_fd, reterr);
         if (r < 0)
                 return r;
 
@@ -503,6 +518,7 @@ static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, Wa
         r = mount_setup_root(p->mounts,
                              &(MountSetup){
                                      .rootfs = o->rootfs,
+                                     .rootfs_mount_fd = rootfs_mount_fd,
                                      .console_path = o->console_path,
                                      .tty_paths = o->tty_paths,
                                      .new_user_ns = o->new_user_ns,
@@ -545,14 +561,15 @@ static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, Wa
         return warren_error_set(reterr, errno, "Failed to exec '%s': %m", p->argv[0]);
 }
 
-_Noreturn static void child_main(const SpawnOptions *o, const SpawnPlan *p, int sync_fd) {
+_Noreturn static void child_main(const SpawnOptions *o, const SpawnPlan *p, int sync_fd,
+                                 int rootfs_mount_fd) {
         WarrenError e = WARREN_ERROR_NULL;
         struct {
                 int32_t error;
                 char message[SYNC_MESSAGE_MAX];
         } msg = {};
 
-        (void) child_run(o, p, &sync_fd, &e);
+        (void) child_run(o, p, &sync_fd, rootfs_mount_fd, &e);
         msg.error = e.error > 0 ? e.error : EIO;
         snprintf(msg.message, sizeof msg.message, "%s", warren_error_message(&e));
         (void) send(sync_fd, &msg, sizeof msg.error + strlen(msg.message), MSG_NOSIGNAL);
@@ -568,9 +585,63 @@ static void kill_and_reap(int pidfd) {
                 ;
 }
 
+/* The rootfs directory, opened by us (we may be root, the init of a user
+ * namespace may not search the container dir), and with a user namespace
+ * whose map does not cover the directory's owner, an idmapped mount of it
+ * (*ret_mount_fd, else -EBADF). */
+static int open_rootfs(const SpawnOptions *o, int *ret_dir_fd, int *ret_mount_fd, WarrenError *reterr) {
+        _cleanup_close_ int dir = -EBADF, tree = -EBADF;
+        uint32_t inside;
+        struct stat st;
+
+        dir = open(o->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0) {
+                if (errno == ENOENT)
+                        return warren_error_set(reterr, errno, "Rootfs '%s' does not exist", o->rootfs);
+                if (errno == ENOTDIR)
+                        return warren_error_set(reterr, errno, "Rootfs '%s' is not a directory", o->rootfs);
+                return warren_error_set(reterr, errno, "Failed to open rootfs '%s': %m", o->rootfs);
+        }
+        if (o->idmap && fstat(dir, &st) < 0)
+                return warren_error_set(reterr, errno, "Failed to stat rootfs '%s': %m", o->rootfs);
+        if (o->idmap && idmap_from_host(o->idmap, IDMAP_UID, st.st_uid, &inside) < 0) {
+                _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+                uint32_t root = 0;
+                struct stat tst;
+                tree = idmap_mount_rootfs(AT_FDCWD, o->rootfs, o->idmap, &e);
+                /* By path for the messages: it must still be what we opened. */
+                if (tree >= 0 &&
+                    (fstat(tree, &tst) < 0 || tst.st_dev != st.st_dev || tst.st_ino != st.st_ino))
+                        return warren_error_set(reterr, EBUSY, "Rootfs '%s' changed while being opened",
+                                                o->rootfs);
+                if (tree < 0 && (tree == -EINVAL || tree == -EOPNOTSUPP)) {
+                        (void) idmap_to_host(o->idmap, IDMAP_UID, 0, &root);
+                        return warren_error_set(
+                                reterr, tree,
+                                "Rootfs '%s' is owned by host uid %u, which the container's lxc.idmap does "
+                                "not map, and it cannot be mounted idmapped (%s): it must be owned by the "
+                                "container's root, host uid %u (shift its ownership to the map)",
+                                o->rootfs, (unsigned) st.st_uid, warren_error_message(&e), (unsigned) root);
+                }
+                if (tree < 0)
+                        return warren_error_set(reterr, tree, "%s", warren_error_message(&e));
+                /* A clone of a shared mount joins its peer group: whatever
+                 * the init mounts on it would appear on the host. */
+                struct mount_attr priv = { .propagation = MS_PRIVATE };
+                if (mount_setattr(tree, "", AT_EMPTY_PATH, &priv, sizeof priv) < 0)
+                        return warren_error_set(reterr, errno,
+                                                "Failed to make the idmapped rootfs private: %m");
+                log_debug("Rootfs '%s' (owner %u) mounted idmapped", o->rootfs, (unsigned) st.st_uid);
+        }
+        *ret_dir_fd = TAKE_FD(dir);
+        *ret_mount_fd = TAKE_FD(tree);
+        return 0;
+}
+
 int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, WarrenError *reterr) {
         _cleanup_(spawn_plan_freep) SpawnPlan *plan = NULL;
         _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF, pidfd = -EBADF;
+        _cleanup_close_ int rootfs_fd = -EBADF, rootfs_mount_fd = -EBADF, cwd_fd = -EBADF;
         struct {
                 int32_t error;
                 char message[SYNC_MESSAGE_MAX + 1];
@@ -585,8 +656,18 @@ int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, Warre
         if (o->rootfs[0] != '/')
                 return warren_error_set(reterr, EINVAL, "Invalid rootfs '%s': not an absolute path",
                                         o->rootfs);
+        if (o->idmap && !o->new_user_ns)
+                return warren_error_set(reterr, EINVAL, "Invalid spawn options: an idmap needs new_user_ns");
 
         r = spawn_plan_new(o, &plan, reterr);
+        if (r < 0)
+                return r;
+        if (o->new_user_ns) {
+                r = mount_plan_check_userns(plan->mounts, o->host_netns, reterr);
+                if (r < 0)
+                        return r;
+        }
+        r = open_rootfs(o, &rootfs_fd, &rootfs_mount_fd, reterr);
         if (r < 0)
                 return r;
 
@@ -597,24 +678,45 @@ int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, Warre
 
         struct clone_args args = {
                 .flags = CLONE_NEWPID | CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC |
-                         (o->host_netns ? 0 : CLONE_NEWNET) | CLONE_PIDFD | CLONE_CLEAR_SIGHAND | (o->new_user_ns ? CLONE_NEWUSER : 0) |
-                         (o->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
+                         (o->host_netns ? 0 : CLONE_NEWNET) | CLONE_PIDFD | CLONE_CLEAR_SIGHAND |
+                         (o->new_user_ns ? CLONE_NEWUSER : 0) | (o->cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
                 .pidfd = (uint64_t) (uintptr_t) &pidfd,
                 .exit_signal = SIGCHLD,
                 .cgroup = o->cgroup_fd >= 0 ? (uint64_t) o->cgroup_fd : 0,
         };
+        /* The child starts in the rootfs: the kernel moves the cwd into the
+         * new mount namespace's copy of the mount, where mount_setup_root()
+         * takes it without looking the path up. */
+        cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (cwd_fd < 0)
+                return warren_error_set(reterr, errno, "Failed to open the current directory: %m");
+        if (fchdir(rootfs_fd) < 0)
+                return warren_error_set(reterr, errno, "Failed to enter rootfs '%s': %m", o->rootfs);
         /* Raw clone3 acts like fork() here (no stack given); we have no
          * threads, so the child may use malloc until it execs. */
         pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
-        if (pid < 0)
-                return warren_error_set(reterr, errno, "Failed to clone init of container '%s'%s: %m",
-                                        o->name, o->cgroup_fd >= 0 ? " into its cgroup" : "");
         if (pid == 0) {
                 parent_fd = safe_close(parent_fd);
-                child_main(o, plan, TAKE_FD(child_fd));
+                child_main(o, plan, TAKE_FD(child_fd), rootfs_mount_fd);
         }
+        r = pid < 0 ? -errno : 0;
+        if (fchdir(cwd_fd) < 0 && chdir("/") < 0)
+                log_debug_errno(errno, "Failed to return to the previous directory: %m");
+        if (r < 0)
+                return warren_error_set(reterr, r, "Failed to clone init of container '%s'%s: %s", o->name,
+                                        o->cgroup_fd >= 0 ? " into its cgroup" : "", strerror(-r));
         child_fd = safe_close(child_fd);
+        rootfs_mount_fd = safe_close(rootfs_mount_fd);
 
+        /* The maps go first: until they are written the child has no ids
+         * in its namespace, and the hook may rely on them. */
+        if (o->idmap) {
+                r = idmap_write(pid, o->idmap, reterr);
+                if (r < 0) {
+                        kill_and_reap(pidfd);
+                        return r;
+                }
+        }
         if (o->parent_hook) {
                 r = o->parent_hook(pid, pidfd, o->hook_userdata, reterr);
                 if (r < 0) {

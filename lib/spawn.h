@@ -14,6 +14,7 @@
 #include "basic/error.h"
 
 typedef struct LxcConfig LxcConfig;
+typedef struct Idmap Idmap;
 
 /* Called in the parent after clone, while the child waits: write
  * uid_map/gid_map, move network interfaces into the child's netns, attach
@@ -28,6 +29,7 @@ typedef struct SpawnOptions {
         const char *console_path;    /* host pty slave to bind over /dev/console, or NULL */
         char *const *tty_paths;      /* host pty slaves for /dev/tty1..N (NULL-terminated), or NULL */
         bool new_user_ns;            /* CLONE_NEWUSER (config has lxc.idmap) */
+        const Idmap *idmap;          /* with new_user_ns, or NULL: see below */
         bool host_netns;             /* no CLONE_NEWNET (lxc.net.N.type = none) */
         SpawnParentHook parent_hook; /* may be NULL */
         void *hook_userdata;
@@ -35,7 +37,25 @@ typedef struct SpawnOptions {
                        NOT the console: init gets the console as stdio */
 } SpawnOptions;
 
-/* On success returns 0 with the init's host pid and a pidfd (O_CLOEXEC). */
+/* With o->idmap (and new_user_ns), container_spawn() itself writes it as
+ * the init's uid_map and gid_map right after clone, before parent_hook and
+ * before the child goes on (without it, parent_hook must write the maps).
+ * It also decides how the rootfs is mounted:
+ *  - the rootfs directory is owned by a host uid the map covers (the rootfs
+ *    was shifted to the mapped ids): a plain recursive bind;
+ *  - it is owned by an unmapped uid (host root: a rootfs made before the
+ *    map was known): an idmapped mount of it through the map (ids on disk
+ *    are read as container ids: disk uid 0 is container root), not
+ *    recursive. Where the filesystem cannot be idmapped (-EINVAL,
+ *    -EOPNOTSUPP) the spawn fails naming the rootfs, its owner and the
+ *    mapped root it must be owned by instead.
+ * The rootfs is opened by the caller (which may be root while the init of
+ * a user namespace cannot search a 0700 container dir) and handed over as
+ * the child's cwd: "Rootfs '/x' does not exist" comes before any clone.
+ * With new_user_ns, lxc.mount.auto sys and host_netns together are refused
+ * (mount_plan_check_userns()).
+ *
+ * On success returns 0 with the init's host pid and a pidfd (O_CLOEXEC). */
 int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, WarrenError *reterr);
 
 /* How the child gets there (see also mount.h):

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -27,6 +28,7 @@
 #include "basic/strv.h"
 #include "cgroup.h"
 #include "config.h"
+#include "idmap.h"
 #include "monitor-client.h"
 #include "monitor-proto.h"
 #include "monitor-tty.h"
@@ -187,7 +189,7 @@ static int make_container(const char *name, const char *rootfs_override, const c
         if (mkdir_p(rootfs, 0755) < 0)
                 return -errno;
         _cleanup_close_ int fd = open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        TemplateBusyboxOptions o = {.name = name, .tty_max = 2};
+        TemplateBusyboxOptions o = { .name = name, .tty_max = 2 };
         int r = template_busybox_rootfs(fd, &o, &e);
         if (r < 0) {
                 printf("# template: %s\n", warren_error_message(&e));
@@ -272,7 +274,7 @@ static int read_pty_until(int fd, const char *needle, char *buf, size_t size, un
         uint64_t end = now_ms() + timeout_ms;
         buf[0] = 0;
         while (now_ms() < end) {
-                struct pollfd p = {.fd = fd, .events = POLLIN};
+                struct pollfd p = { .fd = fd, .events = POLLIN };
                 if (poll(&p, 1, 100) <= 0)
                         continue;
                 ssize_t k = read(fd, buf + n, size - n - 1);
@@ -296,7 +298,7 @@ static int wait_state_event(int sub, MonitorState s, pid_t init_pid_not, Monitor
                             unsigned timeout_ms) {
         uint64_t end = now_ms() + timeout_ms;
         while (now_ms() < end) {
-                struct pollfd p = {.fd = sub, .events = POLLIN};
+                struct pollfd p = { .fd = sub, .events = POLLIN };
                 if (poll(&p, 1, 100) <= 0)
                         continue;
                 int r = monitor_receive(sub, m, NULL);
@@ -375,7 +377,7 @@ static void test_bounds(int fd, const char *name) {
         unsigned replies = 0;
         int r;
         for (;;) {
-                struct pollfd pf = {.fd = flood, .events = POLLIN};
+                struct pollfd pf = { .fd = flood, .events = POLLIN };
                 if (poll(&pf, 1, 2000) <= 0) {
                         r = -ETIMEDOUT;
                         break;
@@ -585,11 +587,11 @@ static void test_stubborn_container(const char *name) {
                 MonitorMessage pm;
                 pid_t child;
                 int r = start_monitor(name, &child, &pm, NULL);
-                pid_t v[2] = {r < 0 ? 0 : child, pm.init_pid};
+                pid_t v[2] = { r < 0 ? 0 : child, pm.init_pid };
                 _exit(write(pfd[1], v, sizeof(v)) == sizeof(v) ? 0 : 1);
         }
         close(pfd[1]);
-        pid_t v[2] = {0, 0};
+        pid_t v[2] = { 0, 0 };
         ok(read(pfd[0], v, sizeof(v)) == sizeof(v) && v[0] > 0,
            "stubborn container starts from a short-lived parent");
         close(pfd[0]);
@@ -696,6 +698,324 @@ static void test_non_root_client(const char *name) {
         check_nothing_left(name, "SIGTERM");
 }
 
+/* ---- unprivileged containers ---- */
+
+#define UNPRIV_MAP "lxc.idmap = u 0 200000 65536\nlxc.idmap = g 0 200000 65536\n"
+#define UNPRIV_ROOT 200000U
+
+static Idmap *unpriv_map(void) {
+        IdmapLine l;
+        Idmap *m = idmap_new();
+        if (!m || idmap_line_parse("b 0 200000 65536", &l, NULL) < 0 || idmap_add(m, &l) < 0)
+                abort();
+        return m;
+}
+
+/* A busybox container with the map, /etc/shadow bound in as an
+ * administrator would, in a 0700 container dir; shifted: its rootfs is
+ * re-owned to the map, else it stays root's (an idmapped mount then). */
+static int make_unprivileged(const char *name, bool shifted, const char *extra) {
+        char dir[512], rootfs[600], cfg[1024];
+        snprintf(cfg, sizeof(cfg),
+                 UNPRIV_MAP "lxc.mount.entry = /etc/shadow etc/hostshadow none bind,ro,create=file 0 0\n%s",
+                 strempty(extra));
+        int r = make_container(name, NULL, cfg);
+        if (r < 0)
+                return r;
+        snprintf(dir, sizeof(dir), "%s/containers/%s", state_dir, name);
+        snprintf(rootfs, sizeof(rootfs), "%s/rootfs", dir);
+        if (chmod(dir, 0700) < 0)
+                return -errno;
+        if (!shifted)
+                return 0;
+        _cleanup_idmap_ Idmap *m = unpriv_map();
+        return idmap_shift_ownership(AT_FDCWD, rootfs, m, IDMAP_SHIFT_TO_HOST, NULL);
+}
+
+/* Runs cmd in the container's console shell; returns its output (without
+ * the echoed command line) and sets *status to its exit status. */
+static char *console_run(int tty, const char *cmd, int *status) {
+        static unsigned seq;
+        char line[1024], begin[64], needle[64], buf[16384];
+        seq++;
+        /* The echo of the line shows "@@B""EG" and "@@E""ND": only the output has the markers. */
+        snprintf(line, sizeof(line), "echo \"@@B\"\"EG%u\"; %s; echo \"@@E\"\"ND%u $?\"\n", seq, cmd, seq);
+        snprintf(begin, sizeof(begin), "@@BEG%u\r\n", seq);
+        snprintf(needle, sizeof(needle), "@@END%u ", seq);
+        *status = -1;
+        if (write(tty, line, strlen(line)) != (ssize_t) strlen(line))
+                return strdup("(write failed)");
+        if (read_pty_until(tty, needle, buf, sizeof(buf), 5000) < 0)
+                return strdup("(timeout)");
+        /* Wait for the status digits and the newline after them. */
+        char *end = strstr(buf, needle);
+        size_t have = strlen(buf);
+        while (!strchr(end, '\n') && have < sizeof(buf) - 1) {
+                struct pollfd p = { .fd = tty, .events = POLLIN };
+                if (poll(&p, 1, 1000) <= 0)
+                        break;
+                ssize_t k = read(tty, buf + have, sizeof(buf) - 1 - have);
+                if (k <= 0)
+                        break;
+                have += (size_t) k;
+                buf[have] = 0;
+                end = strstr(buf, needle);
+        }
+        *status = atoi(end + strlen(needle));
+        *end = 0;
+        char *start = strstr(buf, begin);
+        _cleanup_free_ char *out = strdup(start ? start + strlen(begin) : "(no begin marker)");
+        if (!out)
+                abort();
+        /* Without \r, without a trailing newline. */
+        char *d = out;
+        for (char *c = out; *c; c++)
+                if (*c != '\r')
+                        *d++ = *c;
+        *d = 0;
+        while (d > out && d[-1] == '\n')
+                *--d = 0;
+        return TAKE_PTR(out);
+}
+
+static bool file_owner_is(const char *path, uid_t uid) {
+        struct stat st;
+        return lstat(path, &st) == 0 && st.st_uid == uid;
+}
+
+static void test_unprivileged_container(const char *name, bool shifted) {
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        _cleanup_cgroup_layout_ CgroupLayout *l = NULL;
+        const char *what = shifted ? "unprivileged, shifted rootfs" : "unprivileged, idmapped rootfs";
+        char p[PATH_MAX], host_name[128] = "", host_name_after[128] = "";
+        MonitorMessage m, s;
+        pid_t mpid;
+        int st;
+
+        double t0 = now_ms_f();
+        int r = start_monitor(name, &mpid, &m, &e);
+        double t1 = now_ms_f();
+        if (!ok(r == 0, "%s: monitor starts '%s' (%s)", what, name, r < 0 ? warren_error_message(&e) : "ok"))
+                return;
+        printf("# timing: %s: monitor spawn -> RUNNING: %.1f ms\n", what, t1 - t0);
+        pid_t init = m.init_pid;
+
+        /* From the host. */
+        _cleanup_free_ char *uid_map = NULL, *status = NULL;
+        snprintf(p, sizeof(p), "/proc/%d/uid_map", (int) init);
+        ok(read_full_file(p, 4096, &uid_map, NULL) == 0, "%s: init's uid_map readable", what);
+        _cleanup_strv_free_ char **w = strv_split(strempty(uid_map), " \n");
+        ok(strv_length(w) == 3 && streq(w[0], "0") && streq(w[1], "200000") && streq(w[2], "65536"),
+           "%s: init's uid_map is 0 200000 65536", what);
+        snprintf(p, sizeof(p), "/proc/%d/status", (int) init);
+        ok(read_full_file(p, 65536, &status, NULL) == 0 &&
+                   strstr(status, "\nUid:\t200000\t200000\t200000\t200000\n"),
+           "%s: init runs as host uid 200000", what);
+        char a[128] = "", b[128] = "";
+        snprintf(p, sizeof(p), "/proc/%d/ns/user", (int) init);
+        ok(readlink(p, a, sizeof(a) - 1) > 0 && readlink("/proc/self/ns/user", b, sizeof(b) - 1) > 0 &&
+                   !streq(a, b),
+           "%s: init has its own user namespace", what);
+
+        ok(cgroup_layout_detect(&l, NULL) >= 0, "%s: cgroup layout", what);
+        const CgroupHierarchy *pids = l ? cgroup_layout_v1_find(l, "pids") : NULL;
+        char cg_pids[512], cg_v2[512];
+        snprintf(cg_pids, sizeof(cg_pids), "%s/warren/%s",
+                 pids               ? pids->mount
+                 : l && l->v2_mount ? l->v2_mount
+                                    : "/x",
+                 name);
+        snprintf(cg_v2, sizeof(cg_v2), "%s/warren/%s", l && l->v2_mount ? l->v2_mount : "/x", name);
+        snprintf(p, sizeof(p), "%s/cgroup.procs", cg_pids);
+        ok(file_owner_is(cg_pids, UNPRIV_ROOT) && file_owner_is(p, UNPRIV_ROOT),
+           "%s: the cgroup and its cgroup.procs are delegated to 200000", what);
+        snprintf(p, sizeof(p), "%s/pids.max", cg_pids);
+        ok(file_owner_is(p, 0), "%s: pids.max stays root's", what);
+
+        int fd = -1, tty = -1;
+        ok(monitor_connect(runtime_dir, name, false, &fd, NULL) == 0, "%s: connect", what);
+        ok(monitor_get_tty(fd, 0, &tty, NULL, &e) == 0, "%s: console (%s)", what,
+           e.error ? warren_error_message(&e) : "ok");
+
+        /* Inside, as the container's root, through the console. */
+        gethostname(host_name, sizeof(host_name) - 1);
+        _cleanup_free_ char *id = console_run(tty, "id -u", &st);
+        is_str(id, "0", "%s: id -u is 0 inside", what);
+        _cleanup_free_ char *map = console_run(tty, "cat /proc/self/uid_map | tr -s \" \"", &st);
+        is_str(map, " 0 200000 65536", "%s: /proc/self/uid_map inside", what);
+        _cleanup_free_ char *made = console_run(tty, "echo x >/made-inside", &st);
+        is(st, 0, "%s: container root creates /made-inside", what);
+        snprintf(p, sizeof(p), "%s/containers/%s/rootfs/made-inside", state_dir, name);
+        /* Through an idmapped mount, container root's files are stored as uid 0. */
+        ok(file_owner_is(p, shifted ? UNPRIV_ROOT : 0), "%s: on the host it is owned by %u", what,
+           shifted ? UNPRIV_ROOT : 0);
+        _cleanup_free_ char *mknod_out = console_run(tty, "mknod /dev/tn c 1 3", &st);
+        ok(st != 0 && strstr(mknod_out, "Operation not permitted"), "%s: mknod fails with EPERM (%s)", what,
+           mknod_out);
+        _cleanup_free_ char *insmod = console_run(tty, "insmod /bin/busybox", &st);
+        ok(st != 0 &&
+                   (strstr(insmod, "Operation not permitted") || strstr(insmod, "kernel does not support")),
+           "%s: loading a module fails (%s)", what, insmod);
+        _cleanup_free_ char *hn = console_run(tty, "hostname inner-name && hostname", &st);
+        is_str(hn, "inner-name", "%s: hostname changes inside", what);
+        gethostname(host_name_after, sizeof(host_name_after) - 1);
+        is_str(host_name_after, host_name, "%s: the host's hostname is unchanged", what);
+        _cleanup_free_ char *shadow = console_run(tty, "cat /etc/hostshadow >/dev/null", &st);
+        ok(st != 0 && strstr(shadow, "Permission denied"),
+           "%s: /etc/shadow bound in by the admin is unreadable (%s)", what, shadow);
+
+        /* Delegated cgroup: a nested one works, the limits stay out of reach. */
+        const char *inner = pids                ? "/sys/fs/cgroup/pids"
+                            : l && l->n_v1 == 0 ? "/sys/fs/cgroup"
+                                                : "/sys/fs/cgroup/unified";
+        char cmd[512];
+        snprintf(cmd, sizeof(cmd), "mkdir %s/nested && echo $$ >%s/nested/cgroup.procs", inner, inner);
+        _cleanup_free_ char *nested = console_run(tty, cmd, &st);
+        is(st, 0, "%s: a nested cgroup is made and joined from inside (%s)", what, nested);
+        snprintf(p, sizeof(p), "%s/nested", cg_pids);
+        ok(file_owner_is(p, UNPRIV_ROOT), "%s: on the host it is %s, owned by 200000", what, p);
+        if (l && l->v2_mount && l->n_v1 > 0) {
+                _cleanup_free_ char *nested2 = console_run(tty, "mkdir /sys/fs/cgroup/unified/nested", &st);
+                is(st, 0, "%s: a nested cgroup2 cgroup too (%s)", what, nested2);
+        }
+        snprintf(cmd, sizeof(cmd), "echo 1000 >%s/pids.max", inner);
+        _cleanup_free_ char *raise = console_run(tty, cmd, &st);
+        ok(st != 0 && (strstr(raise, "Permission denied") || strstr(raise, "Operation not permitted")),
+           "%s: writing its own pids.max fails (%s)", what, raise);
+        _cleanup_free_ char *pids_max = NULL;
+        snprintf(p, sizeof(p), "%s/pids.max", cg_pids);
+        (void) read_one_line_file(p, &pids_max);
+        is_str(pids_max, "50", "%s: pids.max is still 50", what);
+        safe_close(tty);
+
+        /* tty1's getty could open its pty. */
+        ok(monitor_get_tty(fd, 1, &tty, NULL, NULL) == 0, "%s: tty1", what);
+        char buf[4096];
+        ok(write(tty, "\n", 1) == 1 && read_pty_until(tty, "login:", buf, sizeof(buf), 5000) == 0,
+           "%s: getty prompts on tty1", what);
+        tty = safe_close(tty);
+
+        /* Reboot: a new init, the same map, a fresh delegated cgroup. */
+        int sub = -1;
+        ok(monitor_connect(runtime_dir, name, false, &sub, NULL) == 0 &&
+                   monitor_call(sub, MONITOR_CMD_SUBSCRIBE, 0, 0, NULL, NULL) == 0,
+           "%s: SUBSCRIBE", what);
+        ok(monitor_reboot(fd, NULL) == 0, "%s: REBOOT", what);
+        is(wait_state_event(sub, MONITOR_STATE_RUNNING, init, &s, 20000), 0, "%s: RUNNING again (init %d)",
+           what, (int) s.init_pid);
+        snprintf(p, sizeof(p), "%s/nested", cg_pids);
+        ok(access(p, F_OK) < 0 && file_owner_is(cg_pids, UNPRIV_ROOT),
+           "%s: after reboot the cgroup is new and delegated again", what);
+        ok(monitor_get_tty(fd, 0, &tty, NULL, NULL) == 0, "%s: console after reboot", what);
+        _cleanup_free_ char *id2 = console_run(tty, "id -u; cat /proc/self/gid_map | tr -s \" \"", &st);
+        is_str(id2, "0\n 0 200000 65536", "%s: after reboot still root inside, same map", what);
+        tty = safe_close(tty);
+
+        ok(monitor_stop(fd, 10, false, NULL) == 0, "%s: STOP", what);
+        is(wait_exit(mpid), 0, "%s: monitor exits 0", what);
+        ok(kill(s.init_pid, 0) < 0, "%s: init is gone", what);
+        check_nothing_left(name, what);
+        safe_close(fd);
+        safe_close(sub);
+}
+
+/* Start to RUNNING and kill, n times: the median start in ms. */
+static double bench_start(const char *name, unsigned n) {
+        double t[15];
+        unsigned k = 0;
+        n = MIN(n, (unsigned) ELEMENTSOF(t));
+        for (unsigned i = 0; i < n; i++) {
+                MonitorMessage m;
+                pid_t mpid;
+                int fd = -1;
+                double t0 = now_ms_f();
+                if (start_monitor(name, &mpid, &m, NULL) < 0)
+                        break;
+                t[k++] = now_ms_f() - t0;
+                if (monitor_connect(runtime_dir, name, false, &fd, NULL) == 0)
+                        (void) monitor_stop(fd, 0, true, NULL);
+                safe_close(fd);
+                (void) wait_exit(mpid);
+        }
+        if (k == 0)
+                return -1;
+        for (unsigned i = 1; i < k; i++)
+                for (unsigned j = i; j > 0 && t[j - 1] > t[j]; j--) {
+                        double x = t[j];
+                        t[j] = t[j - 1];
+                        t[j - 1] = x;
+                }
+        return t[k / 2];
+}
+
+static void test_unprivileged(const char *privileged) {
+        char u1[64], u2[64], u3[64], u4[64], u5[64], msg[2048], dir[512], ovl[600], rw[600], opts[2048];
+        snprintf(u1, sizeof(u1), "mon-unpriv-%d", (int) getpid());
+        snprintf(u2, sizeof(u2), "mon-idmapped-%d", (int) getpid());
+        snprintf(u3, sizeof(u3), "mon-noroot-%d", (int) getpid());
+        snprintf(u4, sizeof(u4), "mon-overlay-%d", (int) getpid());
+        snprintf(u5, sizeof(u5), "mon-overlap-%d", (int) getpid());
+
+        ok(make_unprivileged(u1, true, NULL) > 0, "unprivileged container %s, rootfs shifted to 200000", u1);
+        test_unprivileged_container(u1, true);
+        ok(make_unprivileged(u2, false, NULL) == 0, "unprivileged container %s, rootfs root's", u2);
+        test_unprivileged_container(u2, false);
+
+        /* Figures: start to RUNNING, median of 9. */
+        double tp = bench_start(privileged, 9), tu = bench_start(u1, 9), ti = bench_start(u2, 9);
+        printf("# timing: start -> RUNNING, median of 9: privileged %.1f ms, unprivileged (shifted) %.1f "
+               "ms, "
+               "unprivileged (idmapped) %.1f ms\n",
+               tp, tu, ti);
+        ok(tp > 0 && tu > 0 && ti > 0, "bench starts all succeeded");
+        check_nothing_left(u1, "after the bench");
+
+        /* Bad maps and rootfs. */
+        ok(make_container(u3, NULL, "lxc.idmap = u 1 200000 65536\nlxc.idmap = g 0 200000 65536\n") == 0,
+           "container %s mapping no root", u3);
+        snprintf(msg, sizeof(msg),
+                 "lxc.idmap of container '%s' maps no uid 0: the container's root must be mapped (e.g. 'u 0 "
+                 "100000 65536')",
+                 u3);
+        test_bad_start(u3, EINVAL, msg, "a map without root");
+        ok(make_container(u5, NULL, UNPRIV_MAP "lxc.idmap = u 100 300000 10\n") == 0,
+           "container %s with overlapping map lines", u5);
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        MonitorMessage m;
+        pid_t mpid;
+        is(start_monitor(u5, &mpid, &m, &e), -EINVAL, "overlapping lxc.idmap lines: start fails");
+        like(e.message, "u 100 300000 10", "the message names the line (%s)", strna(e.message));
+        is(wait_exit(mpid), 1, "overlapping map: monitor exits 1");
+        check_nothing_left(u5, "overlapping map");
+
+        /* A root-owned rootfs where idmapped mounts do not work: overlay. */
+        snprintf(dir, sizeof(dir), "%s/containers/%s", state_dir, u4);
+        snprintf(ovl, sizeof(ovl), "%s/overlay", dir);
+        snprintf(rw, sizeof(rw), "%s/overlay-rw", tmpdir);
+        snprintf(opts, sizeof(opts), "lowerdir=%s/rootfs,upperdir=%s/u,workdir=%s/w", dir, rw, rw);
+        char cfg[1024];
+        snprintf(cfg, sizeof(cfg), UNPRIV_MAP "lxc.rootfs.path = dir:%s\n", ovl);
+        ok(make_container(u4, NULL, cfg) == 0 && mkdir(ovl, 0755) == 0 && mkdir(rw, 0755) == 0 &&
+                   mount("tmpfs", rw, "tmpfs", 0, "mode=0755") == 0,
+           "container %s on an overlay", u4);
+        char u_dir[700], w_dir[700];
+        snprintf(u_dir, sizeof(u_dir), "%s/u", rw);
+        snprintf(w_dir, sizeof(w_dir), "%s/w", rw);
+        ok(mkdir(u_dir, 0755) == 0 && mkdir(w_dir, 0755) == 0 &&
+                   mount("overlay", ovl, "overlay", 0, opts) == 0,
+           "overlay mounted");
+        /* make_container() wrote lxc.rootfs.path twice: the last one counts. */
+        snprintf(msg, sizeof(msg),
+                 "Rootfs '%s' is owned by host uid 0, which the container's lxc.idmap does not map, and it "
+                 "cannot be mounted idmapped (Cannot idmap '%s': its filesystem (overlay) does not support "
+                 "idmapped mounts): it must be owned by the container's root, host uid 200000 (shift its "
+                 "ownership to the map)",
+                 ovl, ovl);
+        test_bad_start(u4, EINVAL, msg, "root-owned overlay rootfs");
+        (void) umount2(ovl, MNT_DETACH);
+        (void) umount2(rw, MNT_DETACH);
+}
+
 static int find_monitor(void) {
         const char *env = getenv("WARREN_MONITOR_BINARY");
         if (env) {
@@ -738,6 +1058,11 @@ int main(void) {
         if (!ok(unshare(CLONE_NEWNET) == 0, "own network namespace")) {
                 return done_testing();
         }
+        /* And a mount namespace of its own: nothing mounted here (an
+         * overlay rootfs) or leaked by a monitor reaches the host's. */
+        if (!ok(unshare(CLONE_NEWNS) == 0 && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0,
+                "own mount namespace"))
+                return done_testing();
         if (!ok(find_monitor() == 0, "warren-monitor binary at %s", monitor_path))
                 return done_testing();
         /* Whatever the monitors leave orphaned comes to us: we can prove there is nothing. */
@@ -775,10 +1100,13 @@ int main(void) {
         snprintf(n5, sizeof(n5), "mon-veth-%d", (int) getpid());
         ok(make_container(n5, NULL, "lxc.net.0.type = veth\nlxc.net.0.link = nosuchbr0\n") == 0,
            "container with a veth on a missing bridge %s", n5);
-        test_bad_start(n5, ENODEV, "lxc.net.0.link 'nosuchbr0': no such bridge on the host", "veth on a missing bridge");
+        test_bad_start(n5, ENODEV, "lxc.net.0.link 'nosuchbr0': no such bridge on the host",
+                       "veth on a missing bridge");
         snprintf(msg, sizeof(msg), "Container 'mon-none' does not exist (no %s/containers/mon-none/config)",
                  state_dir);
         test_bad_start("mon-none", ENOENT, msg, "no such container");
+
+        test_unprivileged(n1);
 
         int status;
         errno = 0;

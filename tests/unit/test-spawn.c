@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "fileio.h"
+#include "idmap.h"
 #include "mount.h"
 #include "pty.h"
 #include "spawn.h"
@@ -34,10 +35,12 @@
 static char tmpdir[] = "/tmp/test-spawn-XXXXXX";
 static char rootfs[PATH_MAX], rootfs_noinit[PATH_MAX], rootfs_userns[PATH_MAX], hostdir[PATH_MAX];
 
-static const char *const ns_names[] = {"pid", "mnt", "uts", "ipc", "net", "cgroup", "user"};
+static const char *const ns_names[] = { "pid", "mnt", "uts", "ipc", "net", "cgroup", "user" };
 
 typedef struct RunOptions {
         bool new_user_ns;
+        const Idmap *idmap; /* given to container_spawn() (implies new_user_ns) */
+        bool host_netns;
         SpawnParentHook hook;
         void *hook_userdata;
         int cgroup_fd;
@@ -87,7 +90,7 @@ static void append(char **buf, size_t *len, const char *data, size_t n) {
  * within timeout_ms. */
 static void drain(int fd, char **buf, size_t *len, int timeout_ms) {
         char data[4096];
-        struct pollfd p = {.fd = fd, .events = POLLIN};
+        struct pollfd p = { .fd = fd, .events = POLLIN };
         while (poll(&p, 1, timeout_ms) > 0) {
                 ssize_t n = read(fd, data, sizeof data);
                 if (n <= 0)
@@ -101,7 +104,7 @@ static int spawn_run(const char *name, const LxcConfig *c, const char *root, con
         _cleanup_close_ int console = -EBADF, pidfd = -EBADF;
         _cleanup_free_ char *console_path = NULL;
         _cleanup_strv_free_ char **tty_paths = NULL;
-        int tty_masters[4] = {-EBADF, -EBADF, -EBADF, -EBADF};
+        int tty_masters[4] = { -EBADF, -EBADF, -EBADF, -EBADF };
         size_t len = 0, tlen = 0;
         bool replied = false;
         pid_t pid;
@@ -115,11 +118,15 @@ static int spawn_run(const char *name, const LxcConfig *c, const char *root, con
                 if (pty_open(&tty_masters[i], &p, e) < 0 || strv_consume(&tty_paths, p) < 0)
                         return -EIO;
         }
-        if (ro->new_user_ns) {
-                if (pty_chown_slave(console, USERNS_BASE, USERNS_BASE + 5, e) < 0)
+        if (ro->new_user_ns || ro->idmap) {
+                uint32_t uid = USERNS_BASE, gid = USERNS_BASE + 5;
+                if (ro->idmap && (idmap_to_host(ro->idmap, IDMAP_UID, 0, &uid) < 0 ||
+                                  idmap_to_host(ro->idmap, IDMAP_GID, 5, &gid) < 0))
+                        return -ERANGE;
+                if (pty_chown_slave(console, uid, gid, e) < 0)
                         return -EIO;
                 for (unsigned i = 0; i < ro->n_ttys; i++)
-                        if (pty_chown_slave(tty_masters[i], USERNS_BASE, USERNS_BASE + 5, e) < 0)
+                        if (pty_chown_slave(tty_masters[i], uid, gid, e) < 0)
                                 return -EIO;
         }
 
@@ -130,7 +137,9 @@ static int spawn_run(const char *name, const LxcConfig *c, const char *root, con
                 .cgroup_fd = ro->cgroup_fd,
                 .console_path = console_path,
                 .tty_paths = tty_paths,
-                .new_user_ns = ro->new_user_ns,
+                .new_user_ns = ro->new_user_ns || ro->idmap,
+                .idmap = ro->idmap,
+                .host_netns = ro->host_netns,
                 .parent_hook = ro->hook,
                 .hook_userdata = ro->hook_userdata,
                 .log_fd = -1,
@@ -160,7 +169,7 @@ static int spawn_run(const char *name, const LxcConfig *c, const char *root, con
         long deadline = now_us() + TIMEOUT_MS * 1000L;
         for (;;) {
                 char data[4096];
-                struct pollfd p = {.fd = console, .events = POLLIN};
+                struct pollfd p = { .fd = console, .events = POLLIN };
                 int left = (int) ((deadline - now_us()) / 1000);
                 if (left <= 0 || poll(&p, 1, left) <= 0) {
                         printf("# timeout waiting for the container's console\n");
@@ -211,7 +220,7 @@ static char *section(const char *out, const char *tag) {
 /* The mountinfo line whose mount point is exactly mp, or NULL. */
 static char *mountinfo_find(const char *mountinfo, const char *mp) {
         _cleanup_strv_free_ char **lines = strv_split(mountinfo, "\n");
-        STRV_FOREACH (l, lines) {
+        STRV_FOREACH(l, lines) {
                 char point[512];
                 if (sscanf(*l, "%*s %*s %*s %*s %511s", point) == 1 && streq(point, mp))
                         return strdup(*l);
@@ -258,7 +267,7 @@ static int make_rootfs(const char *path, uid_t uid) {
         if (mkdir(path, 0755) < 0)
                 return -errno;
         _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        TemplateBusyboxOptions o = {.name = "spawntest", .root_uid = uid, .root_gid = uid};
+        TemplateBusyboxOptions o = { .name = "spawntest", .root_uid = uid, .root_gid = uid };
         if (fd < 0 || fchown(fd, uid, uid) < 0 || template_busybox_rootfs(fd, &o, &e) < 0) {
                 printf("# rootfs %s: %s\n", path, warren_error_message(&e));
                 warren_error_clear(&e);
@@ -298,18 +307,18 @@ static void test_parse(void) {
                 int error;
                 const char *message;
         } bad[] = {
-                {"garbage", EINVAL,
-                 "Invalid mount entry 'garbage': expected 'source target fstype options [dump [pass]]'"},
-                {"a b c", EINVAL,
-                 "Invalid mount entry 'a b c': expected 'source target fstype options [dump [pass]]'"},
-                {"a b c d 0 0 7", EINVAL, "Invalid mount entry 'a b c d 0 0 7': too many fields"},
-                {"a b c d x", EINVAL, "Invalid mount entry 'a b c d x': 'x' is not a number"},
-                {"a b c create=socket", EINVAL,
-                 "Invalid mount entry 'a b c create=socket': unknown option 'create=socket'"},
-                {"a b none bind,relative", EOPNOTSUPP,
-                 "Invalid mount entry 'a b none bind,relative': option 'relative' is not supported"},
-                {"a b none bind,remount", EINVAL,
-                 "Invalid mount entry 'a b none bind,remount': remount and bind together"},
+                { "garbage", EINVAL,
+                  "Invalid mount entry 'garbage': expected 'source target fstype options [dump [pass]]'" },
+                { "a b c", EINVAL,
+                  "Invalid mount entry 'a b c': expected 'source target fstype options [dump [pass]]'" },
+                { "a b c d 0 0 7", EINVAL, "Invalid mount entry 'a b c d 0 0 7': too many fields" },
+                { "a b c d x", EINVAL, "Invalid mount entry 'a b c d x': 'x' is not a number" },
+                { "a b c create=socket", EINVAL,
+                  "Invalid mount entry 'a b c create=socket': unknown option 'create=socket'" },
+                { "a b none bind,relative", EOPNOTSUPP,
+                  "Invalid mount entry 'a b none bind,relative': option 'relative' is not supported" },
+                { "a b none bind,remount", EINVAL,
+                  "Invalid mount entry 'a b none bind,remount': remount and bind together" },
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 is(mount_entry_parse(bad[i].line, &m, &e), -bad[i].error, "'%s' is rejected", bad[i].line);
@@ -339,24 +348,24 @@ static void expect_config_error(const char *const *kv, int error, const char *me
         _cleanup_lxc_config_ LxcConfig *c = config_new(kv);
         WarrenError e = WARREN_ERROR_NULL;
         Run run;
-        RunOptions ro = {.cgroup_fd = -1};
+        RunOptions ro = { .cgroup_fd = -1 };
         is(spawn_run("spawntest", c, rootfs, &ro, &run, &e), -error, "%s = %s fails", kv[0], kv[1]);
         is_str(e.message, message, "message for %s", kv[0]);
         warren_error_clear(&e);
 }
 
 static void test_config_errors(void) {
-        expect_config_error((const char *const[]){"lxc.prlimit.nofile", "2048:1024", NULL}, EINVAL,
+        expect_config_error((const char *const[]){ "lxc.prlimit.nofile", "2048:1024", NULL }, EINVAL,
                             "Invalid lxc.prlimit.nofile value '2048:1024': soft limit above hard limit");
-        expect_config_error((const char *const[]){"lxc.init.cmd", "/bin/sh -c 'echo", NULL}, EINVAL,
+        expect_config_error((const char *const[]){ "lxc.init.cmd", "/bin/sh -c 'echo", NULL }, EINVAL,
                             "Invalid lxc.init.cmd '/bin/sh -c 'echo': unterminated quote");
-        expect_config_error((const char *const[]){"lxc.mount.entry", "only-two fields", NULL}, EINVAL,
+        expect_config_error((const char *const[]){ "lxc.mount.entry", "only-two fields", NULL }, EINVAL,
                             "Invalid mount entry 'only-two fields': expected 'source target fstype options "
                             "[dump [pass]]'");
-        expect_config_error((const char *const[]){"lxc.sysctl.net..ipv4", "1", NULL}, EINVAL,
+        expect_config_error((const char *const[]){ "lxc.sysctl.net..ipv4", "1", NULL }, EINVAL,
                             "Invalid sysctl name 'lxc.sysctl.net..ipv4'");
         expect_config_error(
-                (const char *const[]){"lxc.mount.fstab", "/nonexistent/fstab", NULL}, ENOENT,
+                (const char *const[]){ "lxc.mount.fstab", "/nonexistent/fstab", NULL }, ENOENT,
                 "Failed to read lxc.mount.fstab '/nonexistent/fstab': No such file or directory");
 }
 
@@ -426,7 +435,7 @@ static void test_full(void) {
         /* A stray inheritable fd of ours must not reach the container. */
         int stray = open("/dev/null", O_RDONLY);
 
-        RunOptions ro = {.cgroup_fd = -1, .n_ttys = 1};
+        RunOptions ro = { .cgroup_fd = -1, .n_ttys = 1 };
         r = spawn_run("spawntest", c, rootfs, &ro, &run, &e);
         is(r, 0, "container_spawn succeeds: %s", r < 0 ? warren_error_message(&e) : "ok");
         close(stray);
@@ -439,18 +448,19 @@ static void test_full(void) {
         static const struct {
                 const char *tag, *expected;
         } expect[] = {
-                {"pid", "1\n"},
-                {"host", "spawntest\n"},
-                {"fds", "0\n1\n2\n"},
-                {"env", "lxc:bar:unset:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n"},
-                {"hello", "hello from the host\n"},
-                {"ro", "readonly\n"},
-                {"tty", "/dev/console\n"},
-                {"limits", "512\n1024\n"},
-                {"dev", "console\nfd\nfull\nmqueue\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty"
-                        "\ntty1\nurandom\nzero\n"},
-                {"sysrq", "readonly\n"},
-                {"reply", "go\n"},
+                { "pid", "1\n" },
+                { "host", "spawntest\n" },
+                { "fds", "0\n1\n2\n" },
+                { "env", "lxc:bar:unset:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n" },
+                { "hello", "hello from the host\n" },
+                { "ro", "readonly\n" },
+                { "tty", "/dev/console\n" },
+                { "limits", "512\n1024\n" },
+                { "dev",
+                  "console\nfd\nfull\nmqueue\nnull\nptmx\npts\nrandom\nshm\nstderr\nstdin\nstdout\ntty"
+                  "\ntty1\nurandom\nzero\n" },
+                { "sysrq", "readonly\n" },
+                { "reply", "go\n" },
         };
         for (size_t i = 0; i < ELEMENTSOF(expect); i++) {
                 _cleanup_free_ char *s = section(run.output, expect[i].tag);
@@ -465,7 +475,7 @@ static void test_full(void) {
         _cleanup_free_ char *procs = section(run.output, "procs");
         _cleanup_strv_free_ char **pl = strv_split(procs, "\n");
         bool small = strv_length(pl) == 3 && streq(pl[0], "1");
-        STRV_FOREACH (p, pl)
+        STRV_FOREACH(p, pl)
                 small = small && atoi(*p) < 100;
         ok(small, "/proc lists only init, ls and grep, with small pids");
         if (!small)
@@ -474,7 +484,7 @@ static void test_full(void) {
         _cleanup_free_ char *cg = section(run.output, "cgroup");
         _cleanup_strv_free_ char **cgl = strv_split(cg, "\n");
         bool roots = strv_length(cgl) > 0;
-        STRV_FOREACH (l, cgl) {
+        STRV_FOREACH(l, cgl) {
                 size_t n = strlen(*l);
                 roots = roots && n >= 2 && streq(*l + n - 2, ":/");
         }
@@ -553,7 +563,7 @@ static void expect_spawn_error(const char *what, const LxcConfig *c, const char 
 }
 
 static void test_failures(void) {
-        RunOptions ro = {.cgroup_fd = -1};
+        RunOptions ro = { .cgroup_fd = -1 };
 
         /* clang-format off */
         _cleanup_lxc_config_ LxcConfig *bad_entry = config_new((const char *const[]){
@@ -574,14 +584,14 @@ static void test_failures(void) {
                            "Failed to exec '/sbin/init': No such file or directory");
 
         _cleanup_lxc_config_ LxcConfig *bad_cwd = config_new(
-                (const char *const[]){"lxc.init.cmd", "/bin/true", "lxc.init.cwd", "/no/such/dir", NULL});
+                (const char *const[]){ "lxc.init.cmd", "/bin/true", "lxc.init.cwd", "/no/such/dir", NULL });
         expect_spawn_error("bad init cwd", bad_cwd, rootfs, &ro, ENOENT,
                            "Failed to change to lxc.init.cwd '/no/such/dir': No such file or directory");
 
         int calls = 0;
-        RunOptions hook = {.cgroup_fd = -1, .hook = hook_fail, .hook_userdata = &calls};
+        RunOptions hook = { .cgroup_fd = -1, .hook = hook_fail, .hook_userdata = &calls };
         _cleanup_lxc_config_ LxcConfig *t =
-                config_new((const char *const[]){"lxc.init.cmd", "/bin/true", NULL});
+                config_new((const char *const[]){ "lxc.init.cmd", "/bin/true", NULL });
         WarrenError e = WARREN_ERROR_NULL;
         Run run;
         is(spawn_run("spawntest", t, rootfs, &hook, &run, &e), -EPERM,
@@ -606,7 +616,7 @@ static void test_autodev_off(void) {
          * symlink already in the rootfs. */
         for (int i = 0; i < 2; i++) {
                 WarrenError e = WARREN_ERROR_NULL;
-                RunOptions ro = {.cgroup_fd = -1};
+                RunOptions ro = { .cgroup_fd = -1 };
                 Run run;
                 int r = spawn_run("spawntest", c, rootfs_noinit, &ro, &run, &e);
                 is(r, 0, "lxc.autodev = 0, run %d: %s", i + 1, r < 0 ? warren_error_message(&e) : "ok");
@@ -622,7 +632,7 @@ static void test_autodev_off(void) {
 static int write_maps(pid_t pid, int pidfd, void *userdata, WarrenError *reterr) {
         char path[64], map[64];
         snprintf(map, sizeof map, "0 %u 65536\n", USERNS_BASE);
-        const char *files[] = {"uid_map", "gid_map"};
+        const char *files[] = { "uid_map", "gid_map" };
         for (size_t i = 0; i < ELEMENTSOF(files); i++) {
                 snprintf(path, sizeof path, "/proc/%d/%s", (int) pid, files[i]);
                 int r = write_string_file_at(AT_FDCWD, path, map);
@@ -649,7 +659,7 @@ static void test_userns(void) {
                 NULL,
         });
         /* clang-format on */
-        RunOptions ro = {.cgroup_fd = -1, .new_user_ns = true, .hook = write_maps, .n_ttys = 1};
+        RunOptions ro = { .cgroup_fd = -1, .new_user_ns = true, .hook = write_maps, .n_ttys = 1 };
         int r = spawn_run("spawntest", c, rootfs_userns, &ro, &run, &e);
         is(r, 0, "user namespace container spawns: %s", r < 0 ? warren_error_message(&e) : "ok");
         warren_error_clear(&e);
@@ -659,10 +669,10 @@ static void test_userns(void) {
         static const struct {
                 const char *tag, *expected;
         } expect[] = {
-                {"id", "0\n0\n"},
-                {"null", "ok\n"},
-                {"fds", "0\n1\n2\n"},
-                {"mkdir", "ok\n"},
+                { "id", "0\n0\n" },
+                { "null", "ok\n" },
+                { "fds", "0\n1\n2\n" },
+                { "mkdir", "ok\n" },
         };
         for (size_t i = 0; i < ELEMENTSOF(expect); i++) {
                 _cleanup_free_ char *s = section(run.output, expect[i].tag);
@@ -676,6 +686,183 @@ static void test_userns(void) {
         ok(run.ns_differs[ELEMENTSOF(ns_names) - 1], "init has its own user namespace");
         is(run.status, 3, "userns init's exit code");
         run_done(&run);
+}
+
+/* ---- unprivileged: the map given to container_spawn() ---- */
+
+#define UNPRIV_BASE 200000U
+
+typedef struct UnprivCase {
+        const char *what;
+        char rootfs[PATH_MAX];
+        bool idmapped;  /* root-owned rootfs: expect an idmapped mount */
+        uid_t disk_uid; /* owner on disk of a file container root creates */
+        bool cgroup_rw; /* cgroup:rw rather than cgroup:mixed */
+} UnprivCase;
+
+static Idmap *unpriv_map(void) {
+        WarrenError e = WARREN_ERROR_NULL;
+        IdmapLine l;
+        Idmap *m = idmap_new();
+        if (!m || idmap_line_parse("b 0 200000 65536", &l, &e) < 0 || idmap_add(m, &l) < 0)
+                abort();
+        return m;
+}
+
+static int stat_uid(const char *dir, const char *name, uid_t *uid, gid_t *gid) {
+        char p[PATH_MAX + 64];
+        struct stat st;
+        snprintf(p, sizeof p, "%s/%s", dir, name);
+        if (lstat(p, &st) < 0)
+                return -errno;
+        *uid = st.st_uid;
+        *gid = st.st_gid;
+        return 0;
+}
+
+/* The map's three numbers per line, blanks squeezed. */
+static char *squeeze(const char *s) {
+        _cleanup_strv_free_ char **w = strv_split(s, " \n");
+        _cleanup_strv_free_ char **lines = NULL;
+        for (size_t i = 0; w && w[i] && w[i + 1] && w[i + 2]; i += 3) {
+                char *l;
+                if (asprintf(&l, "%s %s %s", w[i], w[i + 1], w[i + 2]) < 0 || strv_consume(&lines, l) < 0)
+                        abort();
+        }
+        return lines ? strv_join(lines, "|") : strdup("");
+}
+
+static void test_unprivileged(const UnprivCase *uc) {
+        _cleanup_idmap_ Idmap *map = unpriv_map();
+        char host_name_before[128] = "", host_name_after[128] = "";
+        WarrenError e = WARREN_ERROR_NULL;
+        Run run;
+        /* clang-format off */
+        _cleanup_lxc_config_ LxcConfig *c = config_new((const char *const[]){
+                "lxc.init.cmd",
+                "/bin/sh -c '"
+                "echo BEGIN id; id -u; id -g; echo END id; "
+                "echo BEGIN map; cat /proc/self/uid_map /proc/self/gid_map; echo END map; "
+                "echo BEGIN owner; stat -c \"%u %g\" /bin/busybox /etc/passwd; echo END owner; "
+                "echo BEGIN made; echo x >/made-inside && echo ok; echo END made; "
+                "echo BEGIN mknod; mknod /dev/testnull c 1 3 2>&1; echo rc=$?; echo END mknod; "
+                "echo BEGIN insmod; insmod /bin/busybox 2>&1; echo rc=$?; echo END insmod; "
+                "echo BEGIN hostname; hostname changed-inside && hostname; echo END hostname; "
+                "echo BEGIN shadow; cat /etc/hostshadow 2>&1 >/dev/null; echo rc=$?; echo END shadow; "
+                "echo BEGIN mountinfo; cat /proc/self/mountinfo; echo END mountinfo; "
+                "echo BEGIN tty; echo hi >/dev/tty1 && tty; echo END tty; "
+                "echo WAITING; read x; exit 5'",
+                "lxc.mount.auto", uc->cgroup_rw ? "proc:mixed sys:mixed cgroup:rw" : "proc:mixed sys:mixed cgroup:mixed",
+                "lxc.mount.entry", "/etc/shadow etc/hostshadow none bind,ro,create=file 0 0",
+                NULL,
+        });
+        /* clang-format on */
+
+        _cleanup_free_ char *host_mounts_before = read_text("/proc/self/mountinfo");
+        gethostname(host_name_before, sizeof host_name_before - 1);
+        RunOptions ro = { .cgroup_fd = -1, .idmap = map, .n_ttys = 1 };
+        int r = spawn_run("spawntest", c, uc->rootfs, &ro, &run, &e);
+        is(r, 0, "%s: unprivileged container spawns: %s", uc->what, r < 0 ? warren_error_message(&e) : "ok");
+        warren_error_clear(&e);
+        if (r < 0)
+                return;
+        printf("# %s: container_spawn() with a user namespace took %ld us\n", uc->what, run.spawn_us);
+        gethostname(host_name_after, sizeof host_name_after - 1);
+        _cleanup_free_ char *host_mounts_after = read_text("/proc/self/mountinfo");
+        is_str(host_mounts_after, host_mounts_before, "%s: no mount reached the host", uc->what);
+
+        _cleanup_free_ char *id = section(run.output, "id"), *map_text = section(run.output, "map"),
+                            *owner = section(run.output, "owner"), *made = section(run.output, "made"),
+                            *mknod_out = section(run.output, "mknod"),
+                            *insmod = section(run.output, "insmod"),
+                            *hostname = section(run.output, "hostname"),
+                            *shadow = section(run.output, "shadow"), *mi = section(run.output, "mountinfo"),
+                            *tty = section(run.output, "tty");
+        _cleanup_free_ char *maps = squeeze(map_text), *rootmount = mountinfo_find(mi, "/");
+        is_str(id, "0\n0\n", "%s: id -u and id -g are 0 inside", uc->what);
+        is_str(maps, "0 200000 65536|0 200000 65536", "%s: uid_map and gid_map are 0 200000 65536",
+               uc->what);
+        is_str(owner, "0 0\n0 0\n", "%s: the rootfs's files are root's inside", uc->what);
+        is_str(made, "ok\n", "%s: container root creates a file in /", uc->what);
+        uid_t u = 1;
+        gid_t g = 1;
+        int sr = stat_uid(uc->rootfs, "made-inside", &u, &g);
+        ok(sr == 0 && u == uc->disk_uid && g == uc->disk_uid,
+           "%s: on the host the file is owned by %u:%u (%u:%u)", uc->what, (unsigned) uc->disk_uid,
+           (unsigned) uc->disk_uid, (unsigned) u, (unsigned) g);
+        like(mknod_out, "Operation not permitted\nrc=1", "%s: mknod of a device: EPERM", uc->what);
+        /* EPERM needs CAP_SYS_MODULE in the initial user namespace; a kernel
+         * without module support (this one) answers ENOSYS to everyone. */
+        char *nl = strchr(insmod, '\n');
+        if (nl)
+                *nl = 0;
+        ok(strstr(insmod, "Operation not permitted") || strstr(insmod, "kernel does not support"),
+           "%s: loading a module fails (%s)", uc->what, insmod);
+        if (nl)
+                *nl = '\n';
+        ok(!strstr(insmod, "rc=0"), "%s: insmod exits non-zero", uc->what);
+        is_str(hostname, "changed-inside\n", "%s: sethostname works in the container's uts namespace",
+               uc->what);
+        is_str(host_name_after, host_name_before, "%s: the host's hostname is unchanged", uc->what);
+        is_str(shadow, "cat: can't open '/etc/hostshadow': Permission denied\nrc=1\n",
+               "%s: the host's /etc/shadow bound in is unreadable for container root", uc->what);
+        ok(rootmount && (strstr(rootmount, ",idmapped") ? uc->idmapped : !uc->idmapped), "%s: / is %s",
+           uc->what, uc->idmapped ? "an idmapped mount" : "a plain bind");
+        /* A cgroup namespace of its own lets a user namespace mount every hierarchy. */
+        _cleanup_free_ char *host_mounts = read_text("/proc/self/mounts");
+        const char *cg_mode = uc->cgroup_rw ? "rw" : "ro";
+        if (host_mounts && strstr(host_mounts, " cgroup ")) {
+                ok(mount_has(mi, "/sys/fs/cgroup", "tmpfs", cg_mode), "%s: /sys/fs/cgroup tmpfs %s",
+                   uc->what, cg_mode);
+                ok(mount_has(mi, "/sys/fs/cgroup/pids", "cgroup", "rw"), "%s: /sys/fs/cgroup/pids rw",
+                   uc->what);
+                if (strstr(host_mounts, " cgroup2 "))
+                        ok(mount_has(mi, "/sys/fs/cgroup/unified", "cgroup2", "rw"),
+                           "%s: /sys/fs/cgroup/unified rw", uc->what);
+        } else
+                ok(mount_has(mi, "/sys/fs/cgroup", "cgroup2", "rw"), "%s: /sys/fs/cgroup cgroup2", uc->what);
+        ok(mount_has(mi, "/proc", "proc", "rw") && mount_has(mi, "/sys", "sysfs", "ro"),
+           "%s: proc and sysfs", uc->what);
+        ok(mount_has(mi, "/dev/pts", "devpts", NULL), "%s: a devpts instance of its own", uc->what);
+        is_str(tty, "/dev/console\n", "%s: the console and tty1 ptys are usable", uc->what);
+        is_str(run.tty1, "hi\n", "%s: tty1 output arrived", uc->what);
+        ok(run.ns_differs[ELEMENTSOF(ns_names) - 1], "%s: own user namespace", uc->what);
+        is(run.status, 5, "%s: init's exit code", uc->what);
+        if (run.status != 5 || !rootmount)
+                printf("# output:\n%s\n", run.output);
+        run_done(&run);
+}
+
+static void test_unprivileged_errors(const char *overlay_rootfs) {
+        _cleanup_idmap_ Idmap *map = unpriv_map();
+        char msg[PATH_MAX * 2 + 512];
+        _cleanup_lxc_config_ LxcConfig *c =
+                config_new((const char *const[]){ "lxc.init.cmd", "/bin/true", NULL });
+        RunOptions ro = { .cgroup_fd = -1, .idmap = map };
+        snprintf(msg, sizeof msg,
+                 "Rootfs '%s' is owned by host uid 0, which the container's lxc.idmap does not map, and it "
+                 "cannot be mounted idmapped (Cannot idmap '%s': its filesystem (overlay) does not support "
+                 "idmapped mounts): it must be owned by the container's root, host uid 200000 (shift its "
+                 "ownership to the map)",
+                 overlay_rootfs, overlay_rootfs);
+        expect_spawn_error("root-owned rootfs on overlay", c, overlay_rootfs, &ro, EINVAL, msg);
+
+        _cleanup_lxc_config_ LxcConfig *sys = config_new(
+                (const char *const[]){ "lxc.init.cmd", "/bin/true", "lxc.mount.auto", "proc sys", NULL });
+        RunOptions host_net = { .cgroup_fd = -1, .idmap = map, .host_netns = true };
+        expect_spawn_error("sysfs with the host's netns in a user namespace", sys, rootfs, &host_net, EPERM,
+                           "lxc.mount.auto sys: sysfs cannot be mounted in a user namespace that shares the "
+                           "host's network namespace (lxc.net.0.type = none)");
+
+        SpawnOptions bad = {
+                .name = "x", .config = c, .rootfs = rootfs, .cgroup_fd = -1, .idmap = map, .log_fd = -1
+        };
+        WarrenError e = WARREN_ERROR_NULL;
+        pid_t pid;
+        int pidfd;
+        is(container_spawn(&bad, &pid, &pidfd, &e), -EINVAL, "an idmap without new_user_ns is refused");
+        is_str(e.message, "Invalid spawn options: an idmap needs new_user_ns", "message for it");
+        warren_error_clear(&e);
 }
 
 static void test_cgroup(void) {
@@ -699,7 +886,7 @@ static void test_cgroup(void) {
         /* clang-format on */
         WarrenError e = WARREN_ERROR_NULL;
         Run run;
-        RunOptions ro = {.cgroup_fd = fd};
+        RunOptions ro = { .cgroup_fd = fd };
         int r = spawn_run("spawntest", c, rootfs, &ro, &run, &e);
         is(r, 0, "spawn into a cgroup: %s", r < 0 ? warren_error_message(&e) : "ok");
         warren_error_clear(&e);
@@ -722,7 +909,7 @@ static int cmp_long(const void *a, const void *b) {
 static void bench(void) {
         /* The brief's target: a few milliseconds from entry to exec. */
         _cleanup_lxc_config_ LxcConfig *c = config_new((const char *const[]){
-                "lxc.init.cmd", "/bin/true", "lxc.mount.auto", "proc:mixed sys:mixed", NULL});
+                "lxc.init.cmd", "/bin/true", "lxc.mount.auto", "proc:mixed sys:mixed", NULL });
         long t[21];
         size_t n = 0;
         for (size_t i = 0; i < ELEMENTSOF(t); i++) {
@@ -730,7 +917,8 @@ static void bench(void) {
                 _cleanup_close_ int pidfd = -EBADF;
                 pid_t pid;
                 SpawnOptions o = {
-                        .name = "bench", .config = c, .rootfs = rootfs, .cgroup_fd = -1, .log_fd = -1};
+                        .name = "bench", .config = c, .rootfs = rootfs, .cgroup_fd = -1, .log_fd = -1
+                };
                 long t0 = now_us();
                 if (container_spawn(&o, &pid, &pidfd, &e) < 0) {
                         printf("# bench: %s\n", warren_error_message(&e));
@@ -748,6 +936,53 @@ static void bench(void) {
         printf("# container_spawn() of /bin/true with proc:mixed sys:mixed: median %ld us, min %ld us, max "
                "%ld us\n",
                t[n / 2], t[0], t[n - 1]);
+}
+
+/* Spawn time of /bin/true: privileged, in a user namespace on a shifted
+ * rootfs, and on an idmapped one. */
+static void bench_unprivileged(const char *shifted, const char *root_owned) {
+        _cleanup_idmap_ Idmap *map = unpriv_map();
+        _cleanup_lxc_config_ LxcConfig *c = config_new((const char *const[]){
+                "lxc.init.cmd", "/bin/true", "lxc.mount.auto", "proc:mixed sys:mixed", NULL });
+        const struct {
+                const char *what, *root;
+                const Idmap *map;
+        } kinds[] = {
+                { "privileged", rootfs, NULL },
+                { "user namespace, shifted rootfs", shifted, map },
+                { "user namespace, idmapped rootfs", root_owned, map },
+        };
+        for (size_t k = 0; k < ELEMENTSOF(kinds); k++) {
+                long t[21];
+                size_t n = 0;
+                for (size_t i = 0; i < ELEMENTSOF(t); i++) {
+                        WarrenError e = WARREN_ERROR_NULL;
+                        _cleanup_close_ int pidfd = -EBADF;
+                        pid_t pid;
+                        SpawnOptions o = { .name = "bench",
+                                           .config = c,
+                                           .rootfs = kinds[k].root,
+                                           .cgroup_fd = -1,
+                                           .new_user_ns = kinds[k].map,
+                                           .idmap = kinds[k].map,
+                                           .log_fd = -1 };
+                        long t0 = now_us();
+                        if (container_spawn(&o, &pid, &pidfd, &e) < 0) {
+                                printf("# bench %s: %s\n", kinds[k].what, warren_error_message(&e));
+                                warren_error_clear(&e);
+                                break;
+                        }
+                        t[n++] = now_us() - t0;
+                        siginfo_t si;
+                        waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED);
+                }
+                ok(n == ELEMENTSOF(t), "%zu spawns of /bin/true (%s)", n, kinds[k].what);
+                if (n == 0)
+                        continue;
+                qsort(t, n, sizeof t[0], cmp_long);
+                printf("# container_spawn() of /bin/true, %s: median %ld us, min %ld us, max %ld us\n",
+                       kinds[k].what, t[n / 2], t[0], t[n - 1]);
+        }
 }
 
 int main(void) {
@@ -771,8 +1006,15 @@ int main(void) {
                 printf("Bail out! shared /: %m\n");
                 return 1;
         }
-        /* Traversable: the user namespace's root is uid 100000 on the host. */
-        if (!mkdtemp(tmpdir) || chmod(tmpdir, 0755) < 0)
+        /* Whatever a container's network config does, it stays off the
+         * host's network. */
+        if (unshare(CLONE_NEWNET) < 0) {
+                printf("Bail out! own network namespace: %m\n");
+                return 1;
+        }
+        /* 0700 as mkdtemp() makes it, like a container dir: the init of a
+         * user namespace cannot search it, container_spawn() must cope. */
+        if (!mkdtemp(tmpdir))
                 return 1;
         snprintf(rootfs, sizeof rootfs, "%s/rootfs", tmpdir);
         snprintf(rootfs_noinit, sizeof rootfs_noinit, "%s/rootfs-noinit", tmpdir);
@@ -790,14 +1032,62 @@ int main(void) {
         snprintf(hello, sizeof hello, "%s/hello", hostdir);
         write_file_atomic_at(AT_FDCWD, hello, "hello from the host\n", 20, 0644);
 
+        UnprivCase cases[3] = {
+                { .what = "shifted rootfs on ext4", .disk_uid = UNPRIV_BASE },
+                { .what = "root-owned rootfs on ext4", .idmapped = true, .disk_uid = 0 },
+                { .what = "root-owned rootfs on tmpfs", .idmapped = true, .disk_uid = 0, .cgroup_rw = true },
+        };
+        char ovl[PATH_MAX], ovl_rw[PATH_MAX], ovl_opts[PATH_MAX * 3 + 64], tmpfs_dir[PATH_MAX];
+        snprintf(tmpfs_dir, sizeof tmpfs_dir, "%s/ct-tmpfs", tmpdir);
+        snprintf(ovl, sizeof ovl, "%s/ct-overlay", tmpdir);
+        snprintf(ovl_rw, sizeof ovl_rw, "%s/overlay-rw", tmpdir);
+        const char *dirs[] = { "ct-shifted", "ct-ext4", "ct-tmpfs", "ct-overlay", "overlay-rw" };
+        for (size_t i = 0; i < ELEMENTSOF(dirs); i++) {
+                char d[256];
+                snprintf(d, sizeof d, "%s/%s", tmpdir, dirs[i]);
+                if (mkdir(d, 0700) < 0)
+                        return 1;
+                if (i < ELEMENTSOF(cases))
+                        snprintf(cases[i].rootfs, sizeof cases[i].rootfs, "%s/rootfs", d);
+        }
+        ok(mount("tmpfs", tmpfs_dir, "tmpfs", 0, "mode=0700") == 0, "tmpfs for a container dir");
+        ok(mount("tmpfs", ovl_rw, "tmpfs", 0, "mode=0700") == 0, "tmpfs for an overlay's upper dir");
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                ok(make_rootfs(cases[i].rootfs, 0) == 0, "busybox rootfs for %s", cases[i].what);
+        {
+                _cleanup_idmap_ Idmap *map = unpriv_map();
+                WarrenError e = WARREN_ERROR_NULL;
+                int n = idmap_shift_ownership(AT_FDCWD, cases[0].rootfs, map, IDMAP_SHIFT_TO_HOST, &e);
+                ok(n > 10, "rootfs shifted to the map: %d inodes (%s)", n,
+                   n < 0 ? warren_error_message(&e) : "ok");
+                warren_error_clear(&e);
+        }
+        snprintf(ovl_opts, sizeof ovl_opts, "lowerdir=%s,upperdir=%s/u,workdir=%s/w", cases[1].rootfs,
+                 ovl_rw, ovl_rw);
+        char ovl_root[PATH_MAX + 16], u[PATH_MAX + 16], w[PATH_MAX + 16];
+        snprintf(ovl_root, sizeof ovl_root, "%s/rootfs", ovl);
+        snprintf(u, sizeof u, "%s/u", ovl_rw);
+        snprintf(w, sizeof w, "%s/w", ovl_rw);
+        ok(mkdir(u, 0755) == 0 && mkdir(w, 0755) == 0 && mkdir(ovl_root, 0755) == 0 &&
+                   mount("overlay", ovl_root, "overlay", 0, ovl_opts) == 0,
+           "overlay of a root-owned rootfs");
+
         test_parse();
         test_config_errors();
         test_full();
         test_failures();
         test_autodev_off();
         test_userns();
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++)
+                test_unprivileged(&cases[i]);
+        test_unprivileged_errors(ovl_root);
         test_cgroup();
         bench();
+        bench_unprivileged(cases[0].rootfs, cases[1].rootfs);
+
+        (void) umount2(ovl_root, MNT_DETACH);
+        (void) umount2(ovl_rw, MNT_DETACH);
+        (void) umount2(tmpfs_dir, MNT_DETACH);
 
         char cmd[PATH_MAX + 16];
         snprintf(cmd, sizeof cmd, "rm -rf --one-file-system %s", tmpdir);
