@@ -254,7 +254,7 @@ t_eq "na1 STOPPED" "$(state na1)" STOPPED
 t_ok "nothing created for na1" no_veth_of na1
 echo "alice veth testbr0 1" >/etc/warren/usernet
 t_ok "alice creates na2" as_user alice warrenctl create na2 -t busybox
-t_ok "na2: veth on testbr0" warrenctl config set na2 lxc.net.0.link=testbr0
+t_ok "na2: veth on testbr0" warrenctl config set na2 lxc.net= lxc.net.0.type=veth lxc.net.0.link=testbr0 lxc.net.0.flags=up
 t_ok "na2 maps alice's ids" idmap_alice na2
 if t_ok "quota 1: alice's first container starts (needs unprivileged containers, issue 7)" \
         as_user alice warrenctl start na1; then
