@@ -1,0 +1,71 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Running `true` in a running busybox container, warren beside its peers,
+# interleaved in one run:
+#   warren     warrenctl attach C -- true (bus round trips, polkit skipped: root)
+#   lxc        lxc-attach -n C -- true (Debian's LXC, its own container on the same rootfs)
+#   nsenter    nsenter -a -t PID true (the floor: namespaces only)
+# Prints medians and ratios; never fails on speed.
+#   tests/bench/attach.sh [BUILD_DIR] [ROUNDS]
+set -euo pipefail
+src=$(cd "$(dirname "$0")/../.." && pwd)
+build=$(cd "${1:-$src/build}" && pwd)
+rounds=${2:-40}
+if [[ -z ${WARREN_SANDBOX:-} ]]; then
+        exec "$src/tests/integration/sandbox.sh" --build "$build" --quiet -- "$0" "$build" "$rounds"
+fi
+for tool in lxc-start lxc-attach lxc-stop nsenter; do
+        command -v $tool >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh installs the peers)"; exit 1; }
+done
+
+warrenctl create bench --config lxc.net.0.type=empty -t busybox >/dev/null
+warrenctl config set bench lxc.net= lxc.net.0.type=empty >/dev/null
+warrenctl start bench
+rootfs=/var/lib/warren/containers/bench/rootfs
+pid=$(busctl --system get-property org.warren1 /org/warren1/container/bench org.warren1.Container InitPID | cut -d' ' -f2)
+
+mkdir -p /var/lib/lxc/lxcbench
+cat >/var/lib/lxc/lxcbench/config <<EOC
+lxc.rootfs.path = dir:$rootfs
+lxc.uts.name = lxcbench
+lxc.net.0.type = empty
+lxc.tty.max = 4
+lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed
+lxc.signal.halt = SIGUSR2
+lxc.init.cmd = /sbin/init
+EOC
+lxc-start -n lxcbench -d
+lxc-wait -n lxcbench -s RUNNING
+
+now() { local t=${EPOCHREALTIME/./}; echo $((10#$t)); }
+declare -A samples
+run() {
+        local name=$1 t0 t1
+        shift
+        t0=$(now)
+        "$@" </dev/null >/dev/null 2>&1 || { echo "bench: $name failed: $*" >&2; exit 1; }
+        t1=$(now)
+        samples[$name]+="$((t1 - t0)) "
+}
+for i in 1 2 3; do
+        warrenctl attach bench -- true; lxc-attach -n lxcbench -- true; nsenter -a -t "$pid" true
+done </dev/null >/dev/null 2>&1
+for ((i = 0; i < rounds; i++)); do
+        run warren warrenctl attach bench -- true
+        run lxc lxc-attach -n lxcbench -- true
+        run nsenter nsenter -a -t "$pid" true
+done
+
+median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+declare -A med
+printf '%-10s %12s   (%d rounds, interleaved)\n' "attach" "median ms" "$rounds"
+for n in warren lxc nsenter; do
+        med[$n]=$(median "${samples[$n]}")
+        printf '%-10s %12.2f\n' "$n" "$(awk -v m="${med[$n]}" 'BEGIN {print m/1000}')"
+done
+ratio() { awk -v a="${med[$1]}" -v b="${med[$2]}" 'BEGIN {printf "%.2f", a/b}'; }
+echo "warren/nsenter $(ratio warren nsenter)   (target <= 1.5)"
+echo "warren/lxc     $(ratio warren lxc)   (target < 1)"
+lxc-stop -n lxcbench -k
+warrenctl stop -k bench >/dev/null
+warrenctl destroy bench >/dev/null
