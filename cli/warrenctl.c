@@ -2,6 +2,7 @@
 /* warrenctl: the command line of warren, a thin client of org.warren1. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "table.h"
+#include "verbs-image.h"
 #include "verbs-network.h"
 #include "verbs-shell.h"
 #include "warrenctl.h"
@@ -45,26 +47,29 @@ int log_bus_error(const char *what, const sd_bus_error *error, int r) {
         return r < 0 ? r : -EIO;
 }
 
-int call_manager(sd_bus *bus, const char *member, sd_bus_message **ret_reply, const char *types, ...) {
+/* One method call, its error printed with the member's name. */
+static int call_methodv(sd_bus *bus, const char *path, const char *iface, const char *member,
+                        sd_bus_message **ret_reply, const char *types, va_list ap) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
-        int r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, WARREN_MANAGER_PATH,
-                                               WARREN_MANAGER_IFACE, member);
+        int r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, path, iface, member);
         if (r < 0)
                 return r;
-        if (types) {
-                va_list ap;
-                va_start(ap, types);
-                r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
-                if (r < 0)
-                        return r;
-        }
+        if (types && (r = sd_bus_message_appendv(m, types, ap)) < 0)
+                return r;
         r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, ret_reply);
         if (r < 0) {
                 r = log_bus_error(member, &error, r);
                 sd_bus_error_free(&error);
         }
+        return r;
+}
+
+int call_manager(sd_bus *bus, const char *member, sd_bus_message **ret_reply, const char *types, ...) {
+        va_list ap;
+        va_start(ap, types);
+        int r = call_methodv(bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, member, ret_reply, types, ap);
+        va_end(ap);
         return r;
 }
 
@@ -83,48 +88,18 @@ int container_path(sd_bus *bus, const char *name, char **ret) {
 
 int call_container(sd_bus *bus, const char *name, const char *member, sd_bus_message **ret_reply,
                    const char *types, ...) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         _cleanup_free_ char *path = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
         int r = container_path(bus, name, &path);
         if (r < 0)
                 return r;
-        r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, path, WARREN_CONTAINER_IFACE, member);
-        if (r < 0)
-                return r;
-        if (types) {
-                va_list ap;
-                va_start(ap, types);
-                r = sd_bus_message_appendv(m, types, ap);
-                va_end(ap);
-                if (r < 0)
-                        return r;
-        }
-        r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, ret_reply);
-        if (r < 0) {
-                r = log_bus_error(member, &error, r);
-                sd_bus_error_free(&error);
-        }
+        va_list ap;
+        va_start(ap, types);
+        r = call_methodv(bus, path, WARREN_CONTAINER_IFACE, member, ret_reply, types, ap);
+        va_end(ap);
         return r;
 }
 
 /* --- create / destroy --------------------------------------------------- */
-
-typedef struct JobWait {
-        const char *path;
-        char *result;
-} JobWait;
-
-static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        JobWait *w = userdata;
-        uint32_t id;
-        const char *path, *result;
-        if (sd_bus_message_read(m, "uos", &id, &path, &result) < 0)
-                return 0;
-        if (w->path && streq(path, w->path) && !w->result)
-                w->result = strdup(result);
-        return 0;
-}
 
 static int append_config_items(sd_bus_message *m, char **kv) {
         int r = sd_bus_message_open_container(m, 'a', "(ss)");
@@ -138,9 +113,9 @@ static int append_config_items(sd_bus_message *m, char **kv) {
 
 static int verb_create(sd_bus *bus, char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *slot = NULL;
+        _cleanup_free_ char *what = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
-        JobWait w = {};
+        JobWatch *w = NULL;
         const char *cpath, *jpath;
         int r;
 
@@ -148,11 +123,8 @@ static int verb_create(sd_bus *bus, char **args) {
                 fprintf(stderr, "warrenctl: create needs a template: -t busybox|download|local\n");
                 return -EINVAL;
         }
-        /* Subscribe before calling so JobRemoved cannot slip past. */
-        r = sd_bus_match_signal(bus, &slot, WARREN_BUS, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE,
-                                "JobRemoved", on_job_removed, &w);
-        if (r < 0)
-                return log_bus_error("Failed to subscribe to JobRemoved", NULL, r);
+        if (asprintf(&what, "create container '%s'", args[0]) < 0)
+                return -ENOMEM;
         r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE,
                                            "CreateContainer");
         if (r >= 0)
@@ -180,30 +152,19 @@ static int verb_create(sd_bus *bus, char **args) {
                 r = sd_bus_message_close_container(m);
         if (r < 0)
                 return log_bus_error("Failed to build request", NULL, r);
+        /* Subscribe before calling so no signal of the job slips past. */
+        r = job_watch_new(bus, &w);
+        if (r < 0)
+                return r;
         r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, &reply);
         if (r < 0) {
                 r = log_bus_error("Failed to create container", &error, r);
                 sd_bus_error_free(&error);
-                return r;
-        }
-        r = sd_bus_message_read(reply, "oo", &cpath, &jpath);
-        if (r < 0)
-                return log_bus_error("Bad reply", NULL, r);
-        w.path = jpath;
-        while (!w.result) {
-                r = sd_bus_process(bus, NULL);
-                if (r < 0)
-                        return log_bus_error("Lost the bus while waiting for the job", NULL, r);
-                if (r > 0)
-                        continue;
-                r = sd_bus_wait(bus, UINT64_MAX);
-                if (r < 0)
-                        return log_bus_error("Lost the bus while waiting for the job", NULL, r);
-        }
-        r = streq(w.result, "done") ? 0 : -EIO;
-        if (r < 0)
-                fprintf(stderr, "warrenctl: creating '%s' %s\n", args[0], w.result);
-        free(w.result);
+        } else if ((r = sd_bus_message_read(reply, "oo", &cpath, &jpath)) < 0)
+                r = log_bus_error("Bad reply", NULL, r);
+        else
+                r = job_watch_wait(w, jpath, what);
+        job_watch_free(w);
         return r;
 }
 
@@ -516,7 +477,10 @@ static void help(void) {
         printf("warrenctl [OPTIONS...] COMMAND ...\n\n"
                "Manage warren system containers.\n\n"
                "Commands:\n"
-               "  create NAME -t TEMPLATE [-- ARGS...]  Create a container\n"
+               "  create NAME -t TEMPLATE [-- ARGS...]  Create a container; download's ARGS:\n"
+               "                                        -d DIST -r RELEASE [-a ARCH] [--variant V]\n"
+               "                                        [--server URL]; local's: PATH (root only).\n"
+               "                                        Ctrl-C cancels.\n"
                "  destroy NAME...                       Destroy containers\n"
                "  list, ls [--fancy|--json]             List containers\n"
                "  info NAME                             Show a container's details\n"
@@ -524,7 +488,7 @@ static void help(void) {
                "  config get NAME KEY                   Print the values of one key\n"
                "  config set NAME KEY=VALUE...          Change a container's config\n"
                "  config validate FILE...               Check LXC config files\n"
-               "%s%s%s"
+               "%s%s%s%s"
                "\nOptions:\n"
                "  -h --help             Show this help\n"
                "     --version          Show the version\n"
@@ -533,8 +497,10 @@ static void help(void) {
                "     --unprivileged     create: a user-namespaced container even as root\n"
                "  -f --fancy            More columns in list\n"
                "     --json             JSON output for list\n"
-               "     --no-ask-password  Do not ask for a password (no interactive polkit)\n",
-               verbs_runtime_help(), verbs_shell_help(), verbs_network_help());
+               "     --no-ask-password  Do not ask for a password (no interactive polkit)\n"
+               "     --remote           images: what an image server offers\n"
+               "     --server=URL       images --remote: the image server\n",
+               verbs_runtime_help(), verbs_shell_help(), verbs_network_help(), verbs_image_help());
 }
 
 static const Verb verbs[] = {
@@ -558,6 +524,9 @@ static const Verb *find_verb(const char *name) {
                 if (streq(v->name, name))
                         return v;
         for (const Verb *v = verbs_network; v->name; v++)
+                if (streq(v->name, name))
+                        return v;
+        for (const Verb *v = verbs_image; v->name; v++)
                 if (streq(v->name, name))
                         return v;
         return NULL;
@@ -585,6 +554,7 @@ static const struct option options[] = {
         RUNTIME_OPTIONS,
         SHELL_OPTIONS,
         NETWORK_OPTIONS,
+        IMAGE_OPTIONS,
         {},
 };
 
@@ -619,6 +589,8 @@ static int handle_option(int c, const char *arg) {
         case 'e':
                 return parse_shell_option(c, arg);
         default:
+                if (c >= IMAGE_ARG_REMOTE)
+                        return parse_image_option(c, arg);
                 if (c >= NETWORK_ARG_IPV4)
                         return parse_network_option(c, arg);
                 return c >= SHELL_ARG_PTY ? parse_shell_option(c, arg) : parse_runtime_option(c, arg);
@@ -679,7 +651,7 @@ int main(int argc, char *argv[]) {
                         return EXIT_FAILURE;
                 arg_template = NULL;
         }
-        if (network_options_check(v->name) < 0)
+        if (network_options_check(v->name) < 0 || image_options_check(v->name) < 0)
                 return EXIT_FAILURE;
         size_t n = strv_length(args);
         if (n < (size_t) v->min_args ||

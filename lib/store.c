@@ -275,20 +275,13 @@ static int make_tmp_dir(int dirfd, const char *name, char **ret_name) {
         return -EEXIST;
 }
 
-typedef struct TmpDir {
-        int dirfd;
-        char *name;
-} TmpDir;
-
-static void tmp_dir_remove(TmpDir *t) {
-        if (!t->name)
-                return;
-        int r = rm_rf_at(t->dirfd, t->name);
-        if (r < 0)
-                log_debug("Failed to remove '%s' after a failed create: %s", t->name, strerror(-r));
-        free(t->name);
-        t->name = NULL;
-}
+struct StoreCreate {
+        int store_fd;   /* our own dup of the store's directory */
+        int fd;         /* the temporary directory, locked */
+        char *name;     /* NAME */
+        char *tmp_name; /* ".#new.NAME.XXXXXX"; NULL once committed */
+        char *tmp_path, *final_path;
+};
 
 static int check_built(int fd, const char *name, WarrenError *reterr) {
         struct stat st;
@@ -302,11 +295,27 @@ static int check_built(int fd, const char *name, WarrenError *reterr) {
         return 0;
 }
 
-int store_create(Store *s, const char *name, uid_t owner, StoreBuildFunc build, void *userdata,
-                 WarrenError *reterr) {
-        _cleanup_(tmp_dir_remove) TmpDir tmp = { .dirfd = s->dirfd };
-        _cleanup_free_ char *final_path = NULL;
-        _cleanup_close_ int fd = -EBADF;
+StoreCreate *store_create_abort(StoreCreate *c) {
+        if (!c)
+                return NULL;
+        if (c->tmp_name) {
+                int r = rm_rf_at(c->store_fd, c->tmp_name);
+                if (r < 0)
+                        log_debug("Failed to remove '%s' after a failed create: %s", c->tmp_path,
+                                  strerror(-r));
+        }
+        safe_close(c->fd);
+        safe_close(c->store_fd);
+        free(c->name);
+        free(c->tmp_name);
+        free(c->tmp_path);
+        free(c->final_path);
+        free(c);
+        return NULL;
+}
+
+int store_create_begin(Store *s, const char *name, uid_t owner, StoreCreate **ret, WarrenError *reterr) {
+        _cleanup_store_create_ StoreCreate *c = NULL;
         char owner_text[16];
         int r;
 
@@ -316,10 +325,8 @@ int store_create(Store *s, const char *name, uid_t owner, StoreBuildFunc build, 
         if (owner == (uid_t) -1)
                 return warren_error_set(reterr, EINVAL, "Invalid owner of container '%s': uid %u", name,
                                         owner);
-        if (!build)
-                return warren_error_set(reterr, EINVAL, "No build function for container '%s'", name);
 
-        /* Cheap early answer; RENAME_NOREPLACE below is what decides. */
+        /* Cheap early answer; RENAME_NOREPLACE at commit is what decides. */
         r = store_exists(s, name);
         if (r < 0)
                 return warren_error_set(reterr, r, "Failed to check for container '%s': %s", name,
@@ -327,40 +334,88 @@ int store_create(Store *s, const char *name, uid_t owner, StoreBuildFunc build, 
         if (r > 0)
                 return warren_error_set(reterr, EEXIST, "Container '%s' already exists", name);
 
-        final_path = store_container_path(s, name, NULL);
-        if (!final_path)
+        c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        c->fd = -EBADF;
+        c->store_fd = fcntl(s->dirfd, F_DUPFD_CLOEXEC, 3);
+        if (c->store_fd < 0)
+                return warren_error_set(reterr, errno, "Failed to duplicate the store's fd: %m");
+        c->name = strdup(name);
+        c->final_path = store_container_path(s, name, NULL);
+        if (!c->name || !c->final_path)
                 return -ENOMEM;
 
-        fd = make_tmp_dir(s->dirfd, name, &tmp.name);
-        if (fd < 0)
+        c->fd = make_tmp_dir(c->store_fd, name, &c->tmp_name);
+        if (c->fd < 0)
                 return warren_error_set(
-                        reterr, fd, "Failed to create a temporary directory for container '%s' in '%s': %s",
-                        name, s->path, strerror(-fd));
+                        reterr, c->fd,
+                        "Failed to create a temporary directory for container '%s' in '%s': %s", name,
+                        s->path, strerror(-c->fd));
+        if (asprintf(&c->tmp_path, "%s/%s", s->path, c->tmp_name) < 0) {
+                c->tmp_path = NULL;
+                return -ENOMEM;
+        }
 
         snprintf(owner_text, sizeof owner_text, "%u\n", (unsigned) owner);
-        r = write_file_atomic_at(fd, OWNER_FILE, owner_text, strlen(owner_text), 0644);
+        r = write_file_atomic_at(c->fd, OWNER_FILE, owner_text, strlen(owner_text), 0644);
         if (r < 0)
                 return warren_error_set(reterr, r, "Failed to record the owner of container '%s': %s", name,
                                         strerror(-r));
+        *ret = TAKE_PTR(c);
+        return 0;
+}
 
-        r = build(fd, final_path, userdata, reterr);
-        if (r < 0)
-                return warren_error_set(reterr, r, "Failed to build container '%s': %s", name, strerror(-r));
-        r = check_built(fd, name, reterr);
+int store_create_dirfd(const StoreCreate *c) {
+        return c->fd;
+}
+
+const char *store_create_temp_path(const StoreCreate *c) {
+        return c->tmp_path;
+}
+
+const char *store_create_final_path(const StoreCreate *c) {
+        return c->final_path;
+}
+
+int store_create_commit(StoreCreate *c, WarrenError *reterr) {
+        int r;
+
+        if (!c->tmp_name)
+                return warren_error_set(reterr, EALREADY, "Container '%s' was already committed", c->name);
+        r = check_built(c->fd, c->name, reterr);
         if (r < 0)
                 return r;
-
-        if (fsync(fd) < 0)
-                return warren_error_set(reterr, errno, "Failed to sync container '%s': %m", name);
-        if (renameat2(s->dirfd, tmp.name, s->dirfd, name, RENAME_NOREPLACE) < 0) {
+        if (fsync(c->fd) < 0)
+                return warren_error_set(reterr, errno, "Failed to sync container '%s': %m", c->name);
+        if (renameat2(c->store_fd, c->tmp_name, c->store_fd, c->name, RENAME_NOREPLACE) < 0) {
                 if (errno == EEXIST)
-                        return warren_error_set(reterr, EEXIST, "Container '%s' already exists", name);
-                return warren_error_set(reterr, errno, "Failed to move container '%s' into place: %m", name);
+                        return warren_error_set(reterr, EEXIST, "Container '%s' already exists", c->name);
+                return warren_error_set(reterr, errno, "Failed to move container '%s' into place: %m",
+                                        c->name);
         }
-        free(tmp.name);
-        tmp.name = NULL;
-        (void) fsync(s->dirfd);
+        free(c->tmp_name);
+        c->tmp_name = NULL;
+        (void) fsync(c->store_fd);
+        return 0;
+}
 
+int store_create(Store *s, const char *name, uid_t owner, StoreBuildFunc build, void *userdata,
+                 WarrenError *reterr) {
+        _cleanup_store_create_ StoreCreate *c = NULL;
+        int r;
+
+        r = store_create_begin(s, name, owner, &c, reterr);
+        if (r < 0)
+                return r;
+        if (!build)
+                return warren_error_set(reterr, EINVAL, "No build function for container '%s'", name);
+        r = build(c->fd, c->final_path, userdata, reterr);
+        if (r < 0)
+                return warren_error_set(reterr, r, "Failed to build container '%s': %s", name, strerror(-r));
+        r = store_create_commit(c, reterr);
+        if (r < 0)
+                return r;
         log_debug("Created container '%s' owned by uid %u", name, (unsigned) owner);
         return 0;
 }

@@ -44,6 +44,25 @@ typedef int (*StoreBuildFunc)(int container_dirfd, const char *final_path, void 
 int store_create(Store *s, const char *name, uid_t owner, StoreBuildFunc build, void *userdata,
                  WarrenError *reterr);
 
+/* The same in steps, for a build that runs elsewhere (a forked job that
+ * outlives the call): store_create_begin() validates NAME and owner, makes
+ * and locks the temporary directory and records the owner; the caller fills
+ * it ("config" and "rootfs") through its path or fd; store_create_commit()
+ * checks and renames it into place (-EEXIST naming NAME if it appeared
+ * meanwhile). store_create_abort() removes the temporary directory unless
+ * it was committed, and frees the handle (NULL is fine). The handle holds
+ * its own fds: it does not need the Store to stay open. */
+typedef struct StoreCreate StoreCreate;
+int store_create_begin(Store *s, const char *name, uid_t owner, StoreCreate **ret, WarrenError *reterr);
+int store_create_dirfd(const StoreCreate *c);
+/* Absolute paths of the temporary directory and of NAME's final directory. */
+const char *store_create_temp_path(const StoreCreate *c);
+const char *store_create_final_path(const StoreCreate *c);
+int store_create_commit(StoreCreate *c, WarrenError *reterr);
+StoreCreate *store_create_abort(StoreCreate *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(StoreCreate *, store_create_abort);
+#define _cleanup_store_create_ _cleanup_(store_create_abortp)
+
 /* Removes NAME: renames it to a temporary name first (it vanishes
  * atomically from listings), then removes the tree with an openat/unlinkat
  * walk that never follows symlinks and does not cross mount points.

@@ -274,6 +274,7 @@ static int do_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         attach_options_init(&o);
         o.init_pidfd = pidfd;
         o.config = config;
+        o.cgroup_layout = d->cgroup_layout;
         o.cgroup = state.text;
         o.argv = a.argv;
         o.env = a.env;

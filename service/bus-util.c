@@ -128,3 +128,21 @@ int bus_destroy_container(Daemon *d, sd_bus_message *m, const char *name, sd_bus
                 d, m, polkit_pick_action(caller, owner, "org.warren1.manage-own", "org.warren1.manage"),
                 &det, do_destroy, d, error);
 }
+
+int bus_paths_from_names(const char *prefix, char *const *names, char ***ret) {
+        _cleanup_strv_free_ char **paths = calloc(1, sizeof(char *));
+        if (!paths)
+                return -ENOMEM;
+        STRV_FOREACH(n, names) {
+                char *p = NULL;
+                int r = sd_bus_path_encode(prefix, *n, &p);
+                if (r < 0)
+                        return r;
+                if (strv_consume(&paths, p) < 0) {
+                        free(p);
+                        return -ENOMEM;
+                }
+        }
+        *ret = TAKE_PTR(paths);
+        return 0;
+}

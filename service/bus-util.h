@@ -20,3 +20,7 @@ int bus_read_config_items(sd_bus_message *m, char ***ret_kv, sd_bus_error *error
 
 /* Shared by Manager.DestroyContainer and Container.Destroy. */
 int bus_destroy_container(Daemon *d, sd_bus_message *m, const char *name, sd_bus_error *error);
+
+/* prefix/<name escaped with sd_bus_path_encode> for each name: what a
+ * node enumerator returns. */
+int bus_paths_from_names(const char *prefix, char *const *names, char ***ret);

@@ -53,21 +53,11 @@ int container_object_find(sd_bus *bus, const char *path, const char *interface, 
 int container_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                               sd_bus_error *error) {
         Daemon *d = userdata;
-        _cleanup_strv_free_ char **names = NULL, **paths = NULL;
+        _cleanup_strv_free_ char **names = NULL;
         int r = store_list(d->store, &names);
         if (r < 0)
                 return r;
-        STRV_FOREACH(n, names) {
-                char *p = container_bus_path(*n);
-                if (!p || strv_consume(&paths, p) < 0) {
-                        free(p);
-                        return -ENOMEM;
-                }
-        }
-        if (!paths && !(paths = calloc(1, sizeof(char *))))
-                return -ENOMEM;
-        *nodes = TAKE_PTR(paths);
-        return 0;
+        return bus_paths_from_names(WARREN_CONTAINER_PREFIX, names, nodes);
 }
 
 /* The container a Container method is called on, checked to exist. */
@@ -176,7 +166,7 @@ static int property_get_runtime(sd_bus *bus, const char *path, const char *inter
         RuntimeInfo info = {};
         if (!name)
                 return -ENOENT;
-        runtime_get_info(d, name, &info);
+        runtime_get_info(d, name, streq(property, "MemoryCurrent"), &info);
         if (!streq(property, "State") && !caller_may_read(d, name)) {
                 runtime_info_done(&info);
                 info = (RuntimeInfo){ .state = info.state };

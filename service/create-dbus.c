@@ -15,6 +15,7 @@
 #include "create-dbus.h"
 #include "daemon.h"
 #include "idmap.h"
+#include "image-dbus.h"
 #include "job.h"
 #include "network.h"
 #include "owner-limits.h"
@@ -252,7 +253,8 @@ static int plan_create(Daemon *d, const CreateArgs *a, uid_t caller, CreatePlan 
         r = store_exists(d->store, a->name);
         if (r < 0)
                 return r;
-        if (r > 0)
+        /* An image job may be building that name right now. */
+        if (r > 0 || image_create_in_progress(a->name))
                 return sd_bus_error_setf(error, WARREN_ERROR_ALREADY_EXISTS, "Container '%s' already exists",
                                          a->name);
         return 0;
@@ -326,6 +328,45 @@ static bool is_image_template(const char *t) {
         return streq(t, "download") || streq(t, "local");
 }
 
+static int do_create_from_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        _cleanup_(create_args_done) CreateArgs a = {};
+        uid_t caller;
+        int r = read_create_args(m, &a, error);
+        if (r < 0)
+                return r;
+        r = bus_caller_uid(m, &caller);
+        if (r < 0)
+                return r;
+        return image_create_start(d, m, a.name, a.template_name, a.template_args, a.config_items, caller,
+                                  error);
+}
+
+/* After org.warren1.create: the image templates may need one more action
+ * (pulling into the shared cache, or --no-verify). */
+static int do_create_authorize_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        _cleanup_(create_args_done) CreateArgs a = {};
+        const char *action = NULL;
+        uid_t caller;
+        int r = read_create_args(m, &a, error);
+        if (r < 0)
+                return r;
+        r = bus_caller_uid(m, &caller);
+        if (r < 0)
+                return r;
+        r = image_create_validate(d, a.name, a.template_name, a.template_args, a.config_items, caller,
+                                  &action, error);
+        if (r < 0)
+                return r;
+        if (!action) {
+                r = sd_bus_message_rewind(m, true);
+                return r < 0 ? r : do_create_from_image(m, userdata, error);
+        }
+        const PolkitDetails det = { .container = a.name, .owner = caller };
+        return polkit_authorize(d, m, action, &det, do_create_from_image, d, error);
+}
+
 int method_create_container(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
         _cleanup_(create_args_done) CreateArgs a = {};
@@ -341,10 +382,15 @@ int method_create_container(sd_bus_message *m, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
         const PolkitDetails det = { .container = a.name, .owner = caller };
-        if (is_image_template(a.template_name))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_NOT_SUPPORTED,
-                                         "Template '%s' is not supported by this warrend yet",
-                                         a.template_name);
+        if (is_image_template(a.template_name)) {
+                const char *action = NULL;
+                r = image_create_validate(d, a.name, a.template_name, a.template_args, a.config_items,
+                                          caller, &action, error);
+                if (r < 0)
+                        return r;
+                return polkit_authorize(d, m, "org.warren1.create", &det, do_create_authorize_image, d,
+                                        error);
+        }
         /* Everything is checked before polkit: garbage never prompts anyone. */
         r = plan_create(d, &a, caller, &plan, error);
         if (r < 0)

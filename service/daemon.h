@@ -10,6 +10,7 @@
 #include "basic/error.h"
 
 typedef struct Store Store;
+typedef struct CgroupLayout CgroupLayout;
 typedef struct Job Job;
 
 #define WARREN_BUS_NAME "org.warren1"
@@ -32,6 +33,7 @@ typedef struct Daemon {
         char *monitor_path;
 
         Store *store;
+        CgroupLayout *cgroup_layout; /* detected once, at start */
 
         Job *jobs;
         uint32_t last_job_id;

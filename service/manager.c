@@ -12,6 +12,7 @@
 #include "container.h"
 #include "daemon.h"
 #include "create-dbus.h"
+#include "image-dbus.h"
 #include "job.h"
 #include "network-dbus.h"
 #include "owner.h"
@@ -41,7 +42,7 @@ static int method_list_containers(sd_bus_message *m, void *userdata, sd_bus_erro
                         return -ENOMEM;
                 if (store_get_owner(d->store, *n, &owner) < 0)
                         continue; /* vanished meanwhile */
-                runtime_get_info(d, *n, &info);
+                runtime_get_info(d, *n, false, &info);
                 r = sd_bus_message_append(reply, "(ssuo)", *n, info.state, (uint32_t) owner, path);
                 runtime_info_done(&info);
                 if (r < 0)
@@ -164,6 +165,12 @@ const sd_bus_vtable manager_vtable[] = {
                                 method_validate_config, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("CheckConfig", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sss)", features),
                                 method_check_config, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("ListImages", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ssssstto)", images),
+                                method_list_images, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("PullImage", SD_BUS_ARGS("as", template_args, "a{sv}", options),
+                                SD_BUS_RESULT("o", job), method_pull_image, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("RemoveImage", SD_BUS_ARGS("o", image), SD_BUS_NO_RESULT,
+                                method_remove_image, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ListNetworks", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sso)", networks),
                                 method_list_networks, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("CreateNetwork", SD_BUS_ARGS("s", name, "a{sv}", options),

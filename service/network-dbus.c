@@ -380,21 +380,11 @@ int network_object_find(sd_bus *bus, const char *path, const char *interface, vo
 int network_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                             sd_bus_error *error) {
         Daemon *d = userdata;
-        _cleanup_strv_free_ char **names = NULL, **paths = NULL;
+        _cleanup_strv_free_ char **names = NULL;
         int r = network_list(d->state_dir, &names, NULL);
         if (r < 0)
                 return r;
-        STRV_FOREACH(n, names) {
-                char *p = network_bus_path(*n);
-                if (!p || strv_consume(&paths, p) < 0) {
-                        free(p);
-                        return -ENOMEM;
-                }
-        }
-        if (!paths && !(paths = calloc(1, sizeof(char *))))
-                return -ENOMEM;
-        *nodes = TAKE_PTR(paths);
-        return 0;
+        return bus_paths_from_names(WARREN_NETWORK_PREFIX, names, nodes);
 }
 
 static int property_get_network(sd_bus *bus, const char *path, const char *interface, const char *property,

@@ -42,7 +42,7 @@ int runtime_connect(Daemon *d, const char *name, int *ret_fd) {
         return 0;
 }
 
-void runtime_get_info(Daemon *d, const char *name, RuntimeInfo *ret) {
+void runtime_get_info(Daemon *d, const char *name, bool want_memory, RuntimeInfo *ret) {
         _cleanup_close_ int fd = -EBADF;
         MonitorMessage msg = { .fd = -EBADF };
         *ret = (RuntimeInfo){ .state = "STOPPED" };
@@ -55,9 +55,10 @@ void runtime_get_info(Daemon *d, const char *name, RuntimeInfo *ret) {
         ret->cgroup = msg.text[0] ? strdup(msg.text) : NULL;
         monitor_message_done(&msg);
 
-        _cleanup_(cgroup_layout_freep) CgroupLayout *layout = NULL;
+        if (!want_memory || ret->init_pid == 0)
+                return;
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
-        if (cgroup_layout_detect(&layout, NULL) >= 0 && cgroup_new(layout, "warren", name, &cg, NULL) >= 0)
+        if (d->cgroup_layout && cgroup_new(d->cgroup_layout, "warren", name, &cg, NULL) >= 0)
                 (void) cgroup_memory_current(cg, &ret->memory_current, NULL);
 }
 
@@ -68,7 +69,7 @@ void runtime_info_done(RuntimeInfo *i) {
 
 bool runtime_is_active(Daemon *d, const char *name) {
         RuntimeInfo info;
-        runtime_get_info(d, name, &info);
+        runtime_get_info(d, name, false, &info);
         bool active = !streq(info.state, "STOPPED");
         runtime_info_done(&info);
         return active;

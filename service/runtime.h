@@ -25,7 +25,7 @@ int runtime_connect(Daemon *d, const char *name, int *ret_fd);
 int runtime_target(Daemon *d, sd_bus_message *m, char **ret_name, uid_t *ret_owner, sd_bus_error *error);
 
 /* Never fails: a container without a live monitor is STOPPED. */
-void runtime_get_info(Daemon *d, const char *name, RuntimeInfo *ret);
+void runtime_get_info(Daemon *d, const char *name, bool want_memory, RuntimeInfo *ret);
 void runtime_info_done(RuntimeInfo *i);
 bool runtime_is_active(Daemon *d, const char *name);
 int runtime_append_namespaces(sd_bus_message *reply, pid_t init_pid);

@@ -16,8 +16,10 @@
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "build-config.h"
+#include "cgroup.h"
 #include "bus-error.h"
 #include "daemon.h"
+#include "image-dbus.h"
 #include "job.h"
 #include "network-dbus.h"
 #include "runtime.h"
@@ -81,11 +83,13 @@ static int activity_filter(sd_bus_message *m, void *userdata, sd_bus_error *erro
 static void daemon_free(Daemon *d) {
         attach_free_all();
         runtime_free_all(d);
+        images_free_all(d);
         job_free_all(d);
         sd_event_source_unref(d->idle_timer);
         sd_bus_flush_close_unref(d->bus);
         sd_event_unref(d->event);
         store_free(d->store);
+        cgroup_layout_free(d->cgroup_layout);
         free(d->state_dir);
         free(d->runtime_dir);
         free(d->cache_dir);
@@ -234,6 +238,17 @@ static int daemon_setup_bus(Daemon *d, bool user_bus) {
                                      d);
         if (r < 0)
                 return log_error_errno(r, "Failed to add manager vtable: %m");
+        r = sd_bus_add_object_vtable(d->bus, NULL, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE,
+                                     image_manager_vtable, d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add image manager vtable: %m");
+        r = sd_bus_add_fallback_vtable(d->bus, NULL, WARREN_IMAGE_PREFIX, WARREN_IMAGE_IFACE, image_vtable,
+                                       image_object_find, d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add image vtable: %m");
+        r = sd_bus_add_node_enumerator(d->bus, NULL, WARREN_IMAGE_PREFIX, image_node_enumerator, d);
+        if (r < 0)
+                return log_error_errno(r, "Failed to add image enumerator: %m");
         r = sd_bus_add_fallback_vtable(d->bus, NULL, WARREN_CONTAINER_PREFIX, WARREN_CONTAINER_IFACE,
                                        container_vtable, container_object_find, d);
         if (r < 0)
@@ -291,6 +306,8 @@ int main(int argc, char *argv[]) {
                 goto finish;
         }
         (void) store_cleanup_stale(d.store);
+        /* Mounts of cgroup hierarchies do not change under a running host. */
+        (void) cgroup_layout_detect(&d.cgroup_layout, NULL);
         r = mkdir_p(d.runtime_dir, 0755);
         if (r < 0) {
                 log_error_errno(r, "Failed to create %s: %m", d.runtime_dir);

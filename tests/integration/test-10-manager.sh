@@ -73,7 +73,7 @@ t_fail_match "name .. via busctl is InvalidName" "org.warren1.Error.InvalidName"
 t_fail_match "65-character name" "too long" warrenctl create "$(printf 'a%.0s' {1..65})" -t busybox
 t_fail_match "empty name" "must not be empty" "${BUS[@]}" call "${MGR[@]}" CreateContainer 'ssasa{sv}' '' busybox 0 0
 t_fail_match "unknown template" "Unknown template 'nope'" warrenctl create t1 -t nope
-t_fail_match "download not yet supported" "Template 'download' is not supported" warrenctl create t1 -t download
+t_fail_match "download needs its arguments" "needs -d DIST and -r RELEASE" warrenctl create t1 -t download
 t_fail_match "busybox takes no args" "takes no arguments" warrenctl create t1 -t busybox -- --foo
 t_fail_match "unknown option" "Unknown option 'bogus'" "${BUS[@]}" call "${MGR[@]}" CreateContainer 'ssasa{sv}' t1 busybox 0 1 bogus b true
 t_fail_match "config option of the wrong type" "must be of type a\(ss\)" "${BUS[@]}" call "${MGR[@]}" CreateContainer 'ssasa{sv}' t1 busybox 0 1 config s x

@@ -249,7 +249,7 @@ static void test_faults(void) {
                 time_t t0 = time(NULL);
                 is(image_download_fd(url, fd, &o, &res, &e), -ECOMM, "stalled transfer -> ECOMM");
                 like(e.message, "failed: timeout", "message says timeout");
-                ok(time(NULL) - t0 < 15, "gave up within the low-speed time (%lld s)",
+                ok(time(NULL) - t0 < 45, "gave up instead of hanging on the stall (%lld s)",
                    (long long) (time(NULL) - t0));
                 is(res.attempts, 2, "retried");
                 warren_error_clear(&e);

@@ -326,6 +326,115 @@ static void test_failures_leave_nothing(Store *s) {
         is(store_destroy(s, "during", NULL), 0, "destroy during");
 }
 
+/* Fills a create's temporary directory by path, as a forked job does. */
+static int fill_by_path(const char *dir, bool with_config) {
+        char p[1024];
+        snprintf(p, sizeof p, "%s/rootfs", dir);
+        if (mkdir(p, 0755) < 0)
+                return -errno;
+        if (!with_config)
+                return 0;
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        write_at(fd, "config", "lxc.uts.name = step\n");
+        close(fd);
+        return 0;
+}
+
+static void test_create_steps(Store *s) {
+        WarrenError e = WARREN_ERROR_NULL;
+        StoreCreate *c = NULL, *c2 = NULL;
+        _cleanup_free_ char *raw0 = list_raw(s), *raw = NULL, *owner = NULL, *prefix = NULL, *final = NULL;
+        int fds0 = count_fds();
+
+        ok(asprintf(&prefix, "%s/.#new.step.", store_path(s)) > 0, "prefix");
+        ok(asprintf(&final, "%s/step", store_path(s)) > 0, "final path");
+        is(store_create_begin(s, "step", 1234, &c, &e), 0, "begin step");
+        if (!c)
+                return;
+        ok(strncmp(store_create_temp_path(c), prefix, strlen(prefix)) == 0 &&
+                   strlen(store_create_temp_path(c)) == strlen(prefix) + 6,
+           "temporary is .#new.step.XXXXXX in the store (%s)", store_create_temp_path(c));
+        is_str(store_create_final_path(c), final, "final path is the store's");
+        ok(store_create_dirfd(c) >= 0, "the temporary's fd");
+        owner = read_file(store_create_temp_path(c), "owner");
+        is_str(owner, "1234\n", "owner recorded at begin");
+        is(store_exists(s, "step"), 0, "not a container yet");
+        is(store_cleanup_stale(s), 0, "cleanup leaves the begun create alone");
+        ok(exists_in(store_path(s), strrchr(store_create_temp_path(c), '/') + 1),
+           "temporary survives a cleanup");
+
+        /* A second create of the name may begin; the first commit wins. */
+        is(store_create_begin(s, "step", 99, &c2, &e), 0, "a second begin of step");
+        ok(c2 && !streq(store_create_temp_path(c), store_create_temp_path(c2)), "with its own temporary");
+        is(store_create_commit(c, &e), -EPROTO, "commit of an empty directory");
+        is_str(e.message, "Building container 'step' did not create a config file", "what is missing");
+        warren_error_clear(&e);
+        is(fill_by_path(store_create_temp_path(c), false), 0, "rootfs by path");
+        is(store_create_commit(c, &e), -EPROTO, "commit without a config");
+        is_str(e.message, "Building container 'step' did not create a config file", "config missing");
+        warren_error_clear(&e);
+        is(fill_by_path(store_create_temp_path(c2), true), 0, "second one filled");
+        ok(unlinkat(store_create_dirfd(c), "rootfs", AT_REMOVEDIR) >= 0, "reset first");
+        is(fill_by_path(store_create_temp_path(c), true), 0, "first one filled");
+        is(store_create_commit(c, &e), 0, "commit step");
+        is(store_exists(s, "step"), 1, "step exists");
+        is(store_create_commit(c, &e), -EALREADY, "a second commit of the same handle");
+        warren_error_clear(&e);
+        uid_t u = 0;
+        is(store_get_owner(s, "step", &u), 0, "owner readable");
+        is(u, 1234, "owner of the committed create");
+        is(store_create_commit(c2, &e), -EEXIST, "the other create of step loses");
+        is_str(e.message, "Container 'step' already exists", "EEXIST names it");
+        warren_error_clear(&e);
+        ok(store_create_abort(c2) == NULL, "abort the loser");
+        ok(store_create_abort(c) == NULL, "free the committed handle");
+        raw = list_raw(s);
+        ok(strstr(raw, ".#") == NULL, "no temporary left (%s)", raw);
+        ok(exists_in(store_path(s), "step") && exists_in(final, "rootfs"), "abort after commit keeps step");
+        is(store_destroy(s, "step", NULL), 0, "destroy step");
+        free(raw);
+        raw = list_raw(s);
+        is_str(raw, raw0, "store as before");
+
+        /* Abort removes whatever was built. */
+        c = NULL;
+        is(store_create_begin(s, "gone", 0, &c, NULL), 0, "begin gone");
+        is(fill_by_path(store_create_temp_path(c), true), 0, "filled");
+        c = store_create_abort(c);
+        free(raw);
+        raw = list_raw(s);
+        is_str(raw, raw0, "abort left nothing");
+        ok(store_create_abort(NULL) == NULL, "abort of NULL");
+
+        /* The handle does not need its Store. */
+        Store *s2 = NULL;
+        is(store_open(state, &s2, NULL), 0, "a second store handle");
+        is(store_create_begin(s2, "late", 0, &c, NULL), 0, "begin late");
+        store_free(s2);
+        is(fill_by_path(store_create_temp_path(c), true), 0, "filled after the store is closed");
+        is(store_create_commit(c, NULL), 0, "commit after the store is closed");
+        c = store_create_abort(c);
+        is(store_exists(s, "late"), 1, "late exists");
+        is(store_destroy(s, "late", NULL), 0, "destroy late");
+
+        /* Garbage. */
+        is(store_create_begin(s, "../x", 0, &c, &e), -EINVAL, "begin with a bad name");
+        like(e.message, "'../x'", "names it");
+        warren_error_clear(&e);
+        is(store_create_begin(s, "x", (uid_t) -1, &c, &e), -EINVAL, "begin with owner -1");
+        is_str(e.message, "Invalid owner of container 'x': uid 4294967295", "owner message");
+        warren_error_clear(&e);
+        is(store_create_begin(s, "web", 0, &c, &e), -EEXIST, "begin of an existing name");
+        is_str(e.message, "Container 'web' already exists", "EEXIST message");
+        warren_error_clear(&e);
+        free(raw);
+        raw = list_raw(s);
+        is_str(raw, raw0, "garbage left nothing");
+        is(count_fds(), fds0, "no fd leaked");
+}
+
 static void test_garbage_names(Store *s) {
         static const char *const bad[] = { "../x", "", "..", ".", "a/b", ".#new.x.abcdef", "/etc", "x\n", "../../etc/passwd" };
         _cleanup_free_ char *raw0 = list_raw(s);
@@ -597,6 +706,7 @@ int main(void) {
         test_owner_parsing(s);
         test_config(s);
         test_failures_leave_nothing(s);
+        test_create_steps(s);
         test_garbage_names(s);
         test_destroy(s);
         test_stale(s);
