@@ -22,6 +22,7 @@ for tool in lxc-start lxc-wait lxc-stop crun unshare; do
 done
 
 warrenctl create bench -t busybox >/dev/null
+warrenctl config set bench lxc.net= lxc.net.0.type=empty >/dev/null # as the LXC container below
 rootfs=/var/lib/warren/containers/bench/rootfs
 
 # LXC on the same rootfs, no network (like warren's default).
