@@ -10,6 +10,11 @@ step warrenctl list
 step warrenctl info demo
 if warrenctl --help | grep -q '^  start '; then
         step warrenctl start demo
+        # The busybox rootfs asks warrenbr0's DHCP server for an address.
+        for _ in $(seq 50); do
+                warrenctl info demo | grep -q '^IP:' && break
+                sleep 0.1
+        done
         step warrenctl list --fancy
         if warrenctl --help | grep -q '^  attach '; then
                 step warrenctl attach demo -- /bin/sh -c 'echo "hello from $(hostname), pid $$ of $(ls /proc | grep -c "^[0-9]") processes"'
