@@ -284,7 +284,13 @@ static int do_set_config(sd_bus_message *m, void *userdata, sd_bus_error *error)
         r = container_set_config(d->store, name, kv, &err);
         if (r < 0)
                 return bus_error_from_config(error, r, &err);
-        return sd_bus_reply_method_return(m, NULL);
+        r = sd_bus_reply_method_return(m, NULL);
+        /* Properties that come from the config may have changed. */
+        _cleanup_free_ char *path = container_bus_path(name);
+        if (path)
+                (void) sd_bus_emit_properties_changed(d->bus, path, WARREN_CONTAINER_IFACE, "Autostart",
+                                                      "Unprivileged", "TTYs", "RootfsPath", NULL);
+        return r;
 }
 
 /* manage-own/manage granted; admin-only items need create-privileged too. */

@@ -35,6 +35,14 @@ t_ok "config get list key" warrenctl config get r1 lxc.group
 t_eq "both groups kept in order" "$T_OUT" $'web\ndb'
 t_ok "Autostart property follows the config" "${BUS[@]}" get-property org.warren1 /org/warren1/container/r1 org.warren1.Container Autostart
 t_eq "Autostart is true" "$T_OUT" "b true"
+props=$T_LIB_TMP/props
+timeout 10 gdbus monitor --system --dest org.warren1 --object-path /org/warren1/container/r1 >"$props" 2>&1 &
+pmon=$!
+sleep 0.4
+t_ok "config set emits PropertiesChanged" warrenctl config set r1 lxc.tty.max=2
+sleep 0.4
+kill $pmon 2>/dev/null; wait $pmon 2>/dev/null
+t_match "TTYs in PropertiesChanged" "$(cat "$props")" "PropertiesChanged .*'TTYs': <uint32 2>"
 t_ok "config set with empty value clears a list" warrenctl config set r1 lxc.group=
 t_ok "config get after clear" warrenctl config get r1 lxc.group
 t_eq "no groups left" "$T_OUT" ""
