@@ -86,6 +86,15 @@ static int read_create_args(sd_bus_message *m, CreateArgs *a, sd_bus_error *erro
         return read_create_options(m, a, error);
 }
 
+/* The request's arguments and its caller: every continuation reads both
+ * again from the rewound message. */
+static int read_create_request(sd_bus_message *m, CreateArgs *a, uid_t *ret_caller, sd_bus_error *error) {
+        int r = read_create_args(m, a, error);
+        if (r < 0)
+                return r;
+        return bus_caller_uid(m, ret_caller);
+}
+
 /* Everything a create will do, worked out without touching the disk. */
 typedef struct CreatePlan {
         Owner owner;
@@ -268,10 +277,7 @@ static int do_create_container(sd_bus_message *m, void *userdata, sd_bus_error *
         _cleanup_free_ char *cpath = NULL, *jpath = NULL;
         uid_t caller;
         Job *job;
-        int r = read_create_args(m, &a, error);
-        if (r < 0)
-                return r;
-        r = bus_caller_uid(m, &caller);
+        int r = read_create_request(m, &a, &caller, error);
         if (r < 0)
                 return r;
         /* Planned again: the world may have changed while polkit answered. */
@@ -307,10 +313,7 @@ static int do_create_authorized(sd_bus_message *m, void *userdata, sd_bus_error 
         _cleanup_(create_args_done) CreateArgs a = {};
         _cleanup_(create_plan_done) CreatePlan plan = {};
         uid_t caller;
-        int r = read_create_args(m, &a, error);
-        if (r < 0)
-                return r;
-        r = bus_caller_uid(m, &caller);
+        int r = read_create_request(m, &a, &caller, error);
         if (r < 0)
                 return r;
         r = plan_create(d, &a, caller, &plan, error);
@@ -332,10 +335,7 @@ static int do_create_from_image(sd_bus_message *m, void *userdata, sd_bus_error 
         Daemon *d = userdata;
         _cleanup_(create_args_done) CreateArgs a = {};
         uid_t caller;
-        int r = read_create_args(m, &a, error);
-        if (r < 0)
-                return r;
-        r = bus_caller_uid(m, &caller);
+        int r = read_create_request(m, &a, &caller, error);
         if (r < 0)
                 return r;
         return image_create_start(d, m, a.name, a.template_name, a.template_args, a.config_items, caller,
@@ -349,10 +349,7 @@ static int do_create_authorize_image(sd_bus_message *m, void *userdata, sd_bus_e
         _cleanup_(create_args_done) CreateArgs a = {};
         const char *action = NULL;
         uid_t caller;
-        int r = read_create_args(m, &a, error);
-        if (r < 0)
-                return r;
-        r = bus_caller_uid(m, &caller);
+        int r = read_create_request(m, &a, &caller, error);
         if (r < 0)
                 return r;
         r = image_create_validate(d, a.name, a.template_name, a.template_args, a.config_items, caller,
