@@ -125,13 +125,13 @@ static int verb_state(sd_bus *bus, char **args) {
         _cleanup_free_ char *path = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         char *state = NULL;
-        int r = container_path(bus, args[0], &path);
+        int r = container_path_local(args[0], &path);
         if (r < 0)
-                return r;
+                return log_bus_error("State", NULL, r);
         r = sd_bus_get_property_string(bus, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "State", &error,
                                        &state);
         if (r < 0) {
-                r = log_bus_error("State", &error, r);
+                r = container_call_failed(bus, args[0], "State", &error, r);
                 sd_bus_error_free(&error);
                 return r;
         }

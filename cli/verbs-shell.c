@@ -312,12 +312,14 @@ static int verb_attach(sd_bus *bus, char **args) {
         bool pty, pass[3];
         int fd, r;
 
-        r = container_path(bus, args[0], &path);
+        r = container_path_local(args[0], &path);
         if (r < 0)
-                return r;
-        /* Subscribe before the process exists, so its end cannot slip past. */
-        r = sd_bus_match_signal(bus, &match, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "AttachExited",
-                                on_attach_exited, &w);
+                return log_bus_error("Failed to attach", NULL, r);
+        /* Subscribe before the process exists, so its end cannot slip past:
+         * the bus daemon handles AddMatch before the Attach call queued
+         * after it, so there is no need to wait for its reply. */
+        r = sd_bus_match_signal_async(bus, &match, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "AttachExited",
+                                      on_attach_exited, NULL, &w);
         if (r < 0)
                 return log_bus_error("Failed to subscribe to AttachExited", NULL, r);
 
@@ -327,7 +329,7 @@ static int verb_attach(sd_bus *bus, char **args) {
                 return log_bus_error("Failed to build request", NULL, r);
         r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, &reply);
         if (r < 0) {
-                r = log_bus_error("Failed to attach", &error, r);
+                r = container_call_failed(bus, args[0], "Failed to attach", &error, r);
                 sd_bus_error_free(&error);
                 return r;
         }

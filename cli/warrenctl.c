@@ -47,9 +47,12 @@ int log_bus_error(const char *what, const sd_bus_error *error, int r) {
         return r < 0 ? r : -EIO;
 }
 
-/* One method call, its error printed with the member's name. */
+/* One method call, its error printed with the member's name. On a
+ * container's object (container_name set) an UnknownObject error means the
+ * container is not there: the service says why with GetContainer. */
 static int call_methodv(sd_bus *bus, const char *path, const char *iface, const char *member,
-                        sd_bus_message **ret_reply, const char *types, va_list ap) {
+                        const char *container_name, sd_bus_message **ret_reply, const char *types,
+                        va_list ap) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, path, iface, member);
@@ -59,7 +62,7 @@ static int call_methodv(sd_bus *bus, const char *path, const char *iface, const 
                 return r;
         r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, ret_reply);
         if (r < 0) {
-                r = log_bus_error(member, &error, r);
+                r = container_call_failed(bus, container_name, member, &error, r);
                 sd_bus_error_free(&error);
         }
         return r;
@@ -68,7 +71,8 @@ static int call_methodv(sd_bus *bus, const char *path, const char *iface, const 
 int call_manager(sd_bus *bus, const char *member, sd_bus_message **ret_reply, const char *types, ...) {
         va_list ap;
         va_start(ap, types);
-        int r = call_methodv(bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, member, ret_reply, types, ap);
+        int r = call_methodv(bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, member, NULL, ret_reply, types,
+                             ap);
         va_end(ap);
         return r;
 }
@@ -86,15 +90,34 @@ int container_path(sd_bus *bus, const char *name, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
+/* The object path the service gives a container (sd_bus_path_encode of the
+ * name under the container prefix), without asking it: one round trip
+ * less on every verb that acts on a container. */
+int container_path_local(const char *name, char **ret) {
+        return sd_bus_path_encode(WARREN_CONTAINER_PREFIX, name, ret);
+}
+
+int container_call_failed(sd_bus *bus, const char *name, const char *what, const sd_bus_error *error,
+                          int r) {
+        if (name && sd_bus_error_has_name(error, SD_BUS_ERROR_UNKNOWN_OBJECT)) {
+                /* Prints NoSuchContainer or InvalidName naming the value. */
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                int k = call_manager(bus, "GetContainer", &reply, "s", name);
+                if (k < 0)
+                        return k;
+        }
+        return log_bus_error(what, error, r);
+}
+
 int call_container(sd_bus *bus, const char *name, const char *member, sd_bus_message **ret_reply,
                    const char *types, ...) {
         _cleanup_free_ char *path = NULL;
-        int r = container_path(bus, name, &path);
+        int r = container_path_local(name, &path);
         if (r < 0)
-                return r;
+                return log_bus_error(member, NULL, r);
         va_list ap;
         va_start(ap, types);
-        r = call_methodv(bus, path, WARREN_CONTAINER_IFACE, member, ret_reply, types, ap);
+        r = call_methodv(bus, path, WARREN_CONTAINER_IFACE, member, name, ret_reply, types, ap);
         va_end(ap);
         return r;
 }

@@ -9,6 +9,7 @@
 #define WARREN_MANAGER_PATH "/org/warren1"
 #define WARREN_MANAGER_IFACE "org.warren1.Manager"
 #define WARREN_CONTAINER_IFACE "org.warren1.Container"
+#define WARREN_CONTAINER_PREFIX "/org/warren1/container"
 #define WARREN_JOB_IFACE "org.warren1.Job"
 #define WARRENCTL_VERSION "0.1"
 /* Long enough for a human to answer a polkit prompt or a slow stop. */
@@ -32,6 +33,8 @@ int call_manager(sd_bus *bus, const char *member, sd_bus_message **ret_reply, co
 int call_container(sd_bus *bus, const char *name, const char *member, sd_bus_message **ret_reply,
                    const char *types, ...);
 int container_path(sd_bus *bus, const char *name, char **ret);
+int container_path_local(const char *name, char **ret);
+int container_call_failed(sd_bus *bus, const char *name, const char *what, const sd_bus_error *error, int r);
 int parse_key_value(const char *arg, char ***kv);
 
 /* Reading properties with GetAll into a struct. */

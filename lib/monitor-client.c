@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -440,40 +441,46 @@ int monitor_spawn(const MonitorSpawnOptions *o, pid_t *ret_pid, int *ret_sync_fd
         }
         argv[n] = NULL;
 
-        /* Prepared before fork: the child only fills in errno and sends. */
-        _cleanup_free_ char *msg = NULL;
-        if (asprintf(&msg, "Failed to execute monitor '%s'", path) < 0)
-                return warren_error_set(reterr, ENOMEM, "Out of memory");
-        char failure[MONITOR_MESSAGE_MAX];
-        size_t failure_len =
-                monitor_reply_encode(failure, MONITOR_SYNC_RESULT, EIO, MONITOR_STATE_STOPPED, 0, 0, 0, msg);
-
         int sp[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
                 return warren_error_set(reterr, errno, "Failed to create sync socket: %m");
         _cleanup_close_ int ours = sp[0], theirs = sp[1];
-
-        pid_t pid = fork();
-        if (pid < 0)
-                return warren_error_set(reterr, errno, "Failed to fork monitor: %m");
-        if (pid == 0) {
-                /* dup2() to 3 clears O_CLOEXEC; if it already is 3, clear it by hand. */
-                if (theirs == 3) {
-                        if (fcntl(3, F_SETFD, 0) < 0)
-                                _exit(127);
-                } else if (dup2(theirs, 3) < 0)
-                        _exit(127);
-                sigset_t ss;
-                sigemptyset(&ss);
-                (void) sigprocmask(SIG_SETMASK, &ss, NULL);
-                execv(path, (char *const *) argv);
-                MonitorReply h;
-                memcpy(&h, failure, sizeof(h));
-                h.error = errno;
-                memcpy(failure, &h, sizeof(h));
-                (void) send(3, failure, failure_len, MSG_NOSIGNAL);
-                _exit(127);
+        /* dup2() onto 3 clears O_CLOEXEC, which dup2() of 3 onto itself
+         * would not do: keep the source elsewhere. */
+        if (theirs == 3) {
+                int fd = fcntl(theirs, F_DUPFD_CLOEXEC, 4);
+                if (fd < 0)
+                        return warren_error_set(reterr, errno, "Failed to move the sync socket: %m");
+                safe_close(theirs);
+                theirs = fd;
         }
+
+        /* posix_spawn (vfork underneath): no copy of warrend's address
+         * space, and an exec failure comes back as its errno. */
+        posix_spawn_file_actions_t actions;
+        posix_spawnattr_t attr;
+        sigset_t none;
+        sigemptyset(&none);
+        r = posix_spawn_file_actions_init(&actions);
+        if (r != 0)
+                return warren_error_set(reterr, r, "Failed to prepare the monitor's spawn: %s", strerror(r));
+        r = posix_spawnattr_init(&attr);
+        if (r != 0) {
+                posix_spawn_file_actions_destroy(&actions);
+                return warren_error_set(reterr, r, "Failed to prepare the monitor's spawn: %s", strerror(r));
+        }
+        r = posix_spawn_file_actions_adddup2(&actions, theirs, 3);
+        if (r == 0)
+                r = posix_spawnattr_setsigmask(&attr, &none);
+        if (r == 0)
+                r = posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
+        pid_t pid = 0;
+        if (r == 0)
+                r = posix_spawn(&pid, path, &actions, &attr, (char *const *) argv, environ);
+        posix_spawnattr_destroy(&attr);
+        posix_spawn_file_actions_destroy(&actions);
+        if (r != 0)
+                return warren_error_set(reterr, r, "Failed to execute monitor '%s': %s", path, strerror(r));
 
         *ret_pid = pid;
         *ret_sync_fd = TAKE_FD(ours);

@@ -36,7 +36,7 @@
 #include "monitor-tty.h"
 #include "monitor.h"
 #include "name.h"
-#include "spawn.h"
+#include "container-spawn.h"
 
 #define MAX_CLIENTS 32U
 #define CLIENT_QUEUE_MAX 32U /* replies/events queued for a slow client before it is dropped */

@@ -31,7 +31,7 @@
 #include "config.h"
 #include "fileio.h"
 #include "pty.h"
-#include "spawn.h"
+#include "container-spawn.h"
 #include "strv.h"
 #include "tap.h"
 #include "template.h"

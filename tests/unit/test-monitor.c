@@ -1049,6 +1049,29 @@ int main(void) {
         ok(monitor_list_running("/nonexistent/run", &none, NULL) == 0 && none && !none[0],
            "no runtime dir: nothing running");
 
+        {
+                /* A monitor binary that is not there: the exec error itself,
+                 * naming the path, and no sync socket or child left. */
+                _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+                MonitorSpawnOptions o = {
+                        .monitor_path = "/nonexistent/warren-monitor",
+                        .name = "mon-noexec",
+                        .state_dir = "/nonexistent/state",
+                        .runtime_dir = "/nonexistent/run",
+                        .config_dir = "/nonexistent/etc",
+                };
+                pid_t pid = 0;
+                int sync_fd = -1;
+                is(monitor_spawn(&o, &pid, &sync_fd, &e), -ENOENT, "missing monitor binary: ENOENT");
+                like(e.message, "/nonexistent/warren-monitor", "the error names the binary");
+                ok(sync_fd == -1 && waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD,
+                   "no sync fd and no child left");
+                warren_error_clear(&e);
+                o.monitor_path = "/bin/true";
+                o.name = "../x";
+                is(monitor_spawn(&o, &pid, &sync_fd, &e), -EINVAL, "bad name refused before spawning");
+        }
+
         if (geteuid() != 0) {
                 ok(1, "# SKIP containers need root");
                 return done_testing();

@@ -24,7 +24,7 @@
 #include "idmap.h"
 #include "mount.h"
 #include "pty.h"
-#include "spawn.h"
+#include "container-spawn.h"
 #include "strv.h"
 #include "tap.h"
 #include "template.h"

@@ -26,7 +26,7 @@
 #include "config.h"
 #include "idmap.h"
 #include "mount.h"
-#include "spawn.h"
+#include "container-spawn.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define SYNC_MESSAGE_MAX 4096
