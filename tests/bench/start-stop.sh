@@ -64,6 +64,10 @@ declare -A samples
 run() { # NAME CMD...: time one cycle in microseconds
         local name=$1 t0 t1
         shift
+        # Let the kernel settle: a cgroup move (each peer makes some) opens
+        # an RCU window in which the next move is free; no run may ride on
+        # the previous one's.
+        sleep 0.05
         t0=$(now)
         "$@" >/dev/null 2>&1 || { echo "bench: $name failed: $*" >&2; "$@" >&2 || true; exit 1; }
         t1=$(now)
@@ -73,6 +77,18 @@ cycle_warren() { warrenctl start bench && warrenctl stop -k bench; }
 cycle_lxc() { lxc-start -n lxcbench -d && lxc-wait -n lxcbench -s RUNNING && lxc-stop -n lxcbench -k; }
 cycle_crun() { (cd "$bundle" && crun run "ct$RANDOM$RANDOM"); }
 cycle_unshare() { unshare -fpmuin --mount-proc chroot "$rootfs" /bin/true; }
+# What the kernel alone charges for moving one process into a cgroup-v1
+# cgroup (an RCU grace period under cgroup_threadgroup_rwsem, unless
+# another move happened just before): warren, LXC and crun each pay it once
+# per start on a hybrid host like this one. A subshell moving itself,
+# minus a subshell doing nothing.
+move_cg=""
+for h in pids memory cpu; do
+        [[ -e /sys/fs/cgroup/$h/cgroup.procs ]] && { move_cg=/sys/fs/cgroup/$h/warren-bench-move; break; }
+done
+[[ -n $move_cg ]] && mkdir -p "$move_cg"
+cycle_move() { (echo "$BASHPID" >"$move_cg/cgroup.procs"); }
+cycle_subshell() { (:); }
 
 # Warm up: activation, page cache.
 for i in 1 2; do cycle_warren; cycle_lxc; cycle_crun; cycle_unshare; done >/dev/null 2>&1
@@ -81,7 +97,12 @@ for ((i = 0; i < rounds; i++)); do
         run lxc cycle_lxc
         run crun cycle_crun
         run unshare cycle_unshare
+        if [[ -n $move_cg ]]; then
+                run move cycle_move
+                run subshell cycle_subshell
+        fi
 done
+[[ -n $move_cg ]] && rmdir "$move_cg"
 
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 declare -A med
@@ -94,4 +115,11 @@ ratio() { awk -v a="${med[$1]}" -v b="${med[$2]}" 'BEGIN {printf "%.2f", a/b}'; 
 echo "warren/lxc     $(ratio warren lxc)   (target <= 0.5)"
 echo "warren/crun    $(ratio warren crun)   (target <= 2)"
 echo "warren/unshare $(ratio warren unshare)"
+if [[ -n $move_cg ]]; then
+        med[move]=$(median "${samples[move]}")
+        med[subshell]=$(median "${samples[subshell]}")
+        mv=$(awk -v a="${med[move]}" -v b="${med[subshell]}" 'BEGIN {printf "%.2f", (a-b)/1000}')
+        echo "kernel: one cgroup-v1 move costs $mv ms here (paid once per start by warren, lxc and crun)"
+        echo "warren/lxc without it $(awk -v w="${med[warren]}" -v l="${med[lxc]}" -v m="$mv" 'BEGIN {printf "%.2f", (w-m*1000)/(l-m*1000)}')"
+fi
 warrenctl destroy bench >/dev/null
