@@ -33,6 +33,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "config.h"
+#include "seccomp-filter.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define SYNC_TEXT_MAX 4096
@@ -68,6 +69,7 @@ typedef struct AttachPlan {
         const AttachOptions *o;
         char **env_base; /* container=lxc, PATH, lxc.environment */
         uint64_t caps_keep;
+        SeccompProgram *seccomp;
         bool no_new_privs;
         int ns_flags; /* namespaces of init that differ from ours (not pid) */
         bool new_pid_ns;
@@ -331,6 +333,7 @@ static int plan_cgroups(AttachPlan *p, pid_t init_pid, WarrenError *reterr) {
 }
 
 static void plan_done(AttachPlan *p) {
+        p->seccomp = seccomp_program_free(p->seccomp);
         strv_free(p->env_base);
         safe_close(p->null_fd);
         for (size_t i = 0; i < p->n_cgroups; i++)
@@ -347,6 +350,9 @@ static int plan_new(const AttachOptions *o, AttachPlan *p, WarrenError *reterr) 
         if (r < 0)
                 return r;
         r = caps_from_config(o->config, &p->caps_keep, reterr);
+        if (r < 0)
+                return r;
+        r = seccomp_program_from_config(o->config, &p->seccomp, reterr);
         if (r < 0)
                 return r;
         v = lxc_config_get(o->config, "lxc.no_new_privs");
@@ -579,6 +585,12 @@ static int child_pty(const AttachPlan *p, int *ret_master, int *ret_slave, Warre
 /* KEEPCAPS: capabilities survive the switch to a non-root uid, so that the
  * bounding set can be dropped afterwards even if it loses CAP_SETUID. */
 static int child_credentials(const AttachPlan *p, uid_t uid, gid_t gid, WarrenError *reterr) {
+        /* The container's seccomp filter, as its init has it; installing it
+         * without no_new_privs needs CAP_SYS_ADMIN, which we still hold. */
+        int k = seccomp_program_install(p->seccomp);
+        if (k < 0)
+                return warren_error_set(reterr, -k, "Failed to install the container's seccomp filter: %s",
+                                        strerror(-k));
         if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
                 return warren_error_set(reterr, errno, "Failed to keep capabilities: %m");
         /* Denied in a user namespace whose setgroups is "deny": none to drop. */

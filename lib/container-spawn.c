@@ -27,6 +27,7 @@
 #include "idmap.h"
 #include "mount.h"
 #include "container-spawn.h"
+#include "seccomp-filter.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #define SYNC_MESSAGE_MAX 4096
@@ -63,6 +64,7 @@ typedef struct SpawnPlan {
         size_t n_limits;
         SpawnSysctl *sysctls;
         size_t n_sysctls;
+        SeccompProgram *seccomp;
 } SpawnPlan;
 
 static SpawnPlan *spawn_plan_free(SpawnPlan *p) {
@@ -78,6 +80,7 @@ static SpawnPlan *spawn_plan_free(SpawnPlan *p) {
         free(p->limits);
         strv_free(p->prlimit_kv);
         strv_free(p->sysctl_kv);
+        seccomp_program_free(p->seccomp);
         free(p);
         return NULL;
 }
@@ -337,6 +340,10 @@ static int spawn_plan_new(const SpawnOptions *o, SpawnPlan **ret, WarrenError *r
         r = caps_from_config(c, &p->caps_keep, reterr);
         if (r < 0)
                 return r;
+        /* Compiled here, before the fork: the child only installs it. */
+        r = seccomp_program_from_config(c, &p->seccomp, reterr);
+        if (r < 0)
+                return r;
         r = mount_plan_new(c, p->caps_keep & (UINT64_C(1) << CAP_SYS_ADMIN), &p->mounts, reterr);
         if (r < 0)
                 return r;
@@ -536,6 +543,12 @@ static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, in
         if (r < 0)
                 return r;
 
+        /* The seccomp filter needs CAP_SYS_ADMIN (in our user namespace)
+         * without no_new_privs: before the capabilities go. */
+        r = seccomp_program_install(p->seccomp);
+        if (r < 0)
+                return warren_error_set(reterr, -r, "Failed to install the seccomp filter: %s",
+                                        strerror(-r));
         /* Capabilities go before the uid switch, which needs CAP_SETUID
          * (and would drop them all anyway for a non-root init). */
         r = caps_apply(p->caps_keep, reterr);

@@ -15,9 +15,19 @@ int read_full_fd(int fd, size_t max_size, char **ret, size_t *ret_size) {
         if (!buf)
                 return -ENOMEM;
         for (;;) {
-                if (n == alloc) {
-                        if (alloc >= max_size)
+                if (n == alloc && alloc >= max_size) {
+                        /* Full: exactly max_size bytes is fine, one more is not
+                         * (the buffer has room for a probing byte). */
+                        ssize_t k = read(fd, buf + n, 1);
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k < 0)
+                                return -errno;
+                        if (k > 0)
                                 return -EFBIG;
+                        break;
+                }
+                if (n == alloc) {
                         size_t na = MIN(alloc * 2, max_size);
                         char *nb = realloc(buf, na + 1);
                         if (!nb)

@@ -140,6 +140,29 @@ t_ok "an unknown cgroup controller" warrenctl config set c3 lxc.init.cmd=/sbin/i
 t_fail_match "start fails naming the key" "lxc.cgroup2.nosuch.max" warrenctl start c3
 t_ok "nothing left behind (bad cgroup key)" no_leftovers c3
 
+# seccomp: the built-in deny list by default, lxc.seccomp.profile when set;
+# init and attached processes alike; a bad profile fails the start.
+t_ok "restore c3 (seccomp)" warrenctl config set c3 lxc.cgroup2.nosuch.max=
+t_ok "start c3 with the default profile" warrenctl start c3
+t_match "init runs under a seccomp filter" "$(grep '^Seccomp:' /proc/"$(initpid c3)"/status)" $'Seccomp:\t2'
+t_match "so does an attached process" "$(warrenctl attach c3 -- grep '^Seccomp:' /proc/self/status)" $'Seccomp:\t2'
+t_ok "stop c3" warrenctl stop -k c3
+printf '2\ndenylist\n# mkdir answers EIO\n[all]\nmkdir errno 5\nmkdirat errno 5\n' >/etc/warren/test.seccomp
+t_ok "c3 with a profile of its own" warrenctl config set c3 lxc.seccomp.profile=/etc/warren/test.seccomp
+t_ok "start c3 with it" warrenctl start c3
+t_fail_match "mkdir inside answers EIO" "Input/output error|I/O error" warrenctl attach c3 -- mkdir /tmp/seccomp-test
+t_ok "other calls work" warrenctl attach c3 -- touch /tmp/seccomp-test
+t_ok "stop c3 (profile)" warrenctl stop -k c3
+printf '2\ndenylist\nmkdir explode\n' >/etc/warren/test.seccomp
+t_fail_match "a bad profile fails the start naming file, line and word" \
+        "/etc/warren/test.seccomp:3.*explode" warrenctl start c3
+t_ok "nothing left behind (bad profile)" no_leftovers c3
+t_ok "a relative profile path" warrenctl config set c3 lxc.seccomp.profile=test.seccomp
+t_fail_match "is refused at start naming it" "test.seccomp.*absolute" warrenctl start c3
+t_ok "nothing left behind (relative profile)" no_leftovers c3
+t_ok "back to the default profile" warrenctl config set c3 lxc.seccomp.profile=
+rm -f /etc/warren/test.seccomp
+
 # Authorization.
 revoke_all alice bob
 t_ok "restore c3" warrenctl config set c3 lxc.cgroup2.nosuch.max=
