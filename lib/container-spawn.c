@@ -27,6 +27,7 @@
 #include "idmap.h"
 #include "mount.h"
 #include "container-spawn.h"
+#include "hooks.h"
 #include "seccomp-filter.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -473,6 +474,30 @@ static int child_credentials(const SpawnPlan *p, WarrenError *reterr) {
         return 0;
 }
 
+static HookContext child_hook_context(const SpawnOptions *o, const char *rootfs_mount) {
+        return (HookContext){
+                .name = o->name,
+                .config_path = o->config_path,
+                .rootfs_path = o->rootfs,
+                .rootfs_mount = rootfs_mount,
+                .pid = 0,
+        };
+}
+
+/* lxc.hook.mount, then lxc.hook.autodev (with lxc.autodev): every mount
+ * made, the old root still visible, the rootfs at its host path. */
+static int child_before_pivot(void *userdata, WarrenError *reterr) {
+        const SpawnOptions *o = userdata;
+        HookContext ctx = child_hook_context(o, o->rootfs);
+        int r = hooks_run(o->config, HOOK_MOUNT, &ctx, reterr);
+        if (r < 0)
+                return r;
+        const char *autodev = lxc_config_get(o->config, "lxc.autodev");
+        if (!autodev || !streq(autodev, "0"))
+                r = hooks_run(o->config, HOOK_AUTODEV, &ctx, reterr);
+        return r;
+}
+
 static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, int rootfs_mount_fd,
                      WarrenError *reterr) {
         mode_t old_umask;
@@ -521,6 +546,12 @@ static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, in
         if (r < 0)
                 return r;
 
+        /* In our mount namespace, before the rootfs is mounted. */
+        HookContext hctx = child_hook_context(o, o->rootfs);
+        r = hooks_run(o->config, HOOK_PRE_MOUNT, &hctx, reterr);
+        if (r < 0)
+                return r;
+
         old_umask = umask(0);
         r = mount_setup_root(p->mounts,
                              &(MountSetup){
@@ -529,11 +560,34 @@ static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, in
                                      .console_path = o->console_path,
                                      .tty_paths = o->tty_paths,
                                      .new_user_ns = o->new_user_ns,
+                                     .before_pivot = hooks_any(o->config, HOOK_MOUNT) ||
+                                                                     hooks_any(o->config, HOOK_AUTODEV)
+                                                             ? child_before_pivot
+                                                             : NULL,
+                                     .userdata = (void *) o,
                              },
                              reterr);
         if (r < 0)
                 return r;
         umask(old_umask);
+
+        /* Inside the container now (its /bin/sh), right before init. */
+        hctx = child_hook_context(o, "/");
+        r = hooks_run(o->config, HOOK_START, &hctx, reterr);
+        if (r < 0)
+                return r;
+
+        if (o->before_exec_hook) {
+                /* "Set up": a report with no error; the parent answers "g". */
+                int32_t ready = 0;
+                if (send(*sync_fd, &ready, sizeof ready, MSG_NOSIGNAL) != sizeof ready)
+                        _exit(EXIT_FAILURE);
+                do
+                        n = recv(*sync_fd, &go, 1, 0);
+                while (n < 0 && errno == EINTR);
+                if (n != 1)
+                        _exit(EXIT_FAILURE); /* the parent gave up */
+        }
 
         for (size_t i = 0; i < p->n_limits; i++)
                 if (setrlimit(p->limits[i].resource, &p->limits[i].limit) < 0)
@@ -745,10 +799,25 @@ int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, Warre
          * still in the socket. */
         (void) send(parent_fd, "g", 1, MSG_NOSIGNAL);
 
-        /* EOF: the sync socket was closed by a successful exec (O_CLOEXEC). */
-        do
-                n = recv(parent_fd, &msg, sizeof msg - 1, 0);
-        while (n < 0 && errno == EINTR);
+        /* EOF: the sync socket was closed by a successful exec (O_CLOEXEC).
+         * With a before_exec_hook, a bare "no error" comes first. */
+        for (bool ready_seen = false;;) {
+                do
+                        n = recv(parent_fd, &msg, sizeof msg - 1, 0);
+                while (n < 0 && errno == EINTR);
+                if (!o->before_exec_hook || ready_seen || n != (ssize_t) sizeof msg.error || msg.error != 0)
+                        break;
+                ready_seen = true;
+                r = o->before_exec_hook(pid, pidfd, o->hook_userdata, reterr);
+                if (r < 0) {
+                        kill_and_reap(pidfd);
+                        if (!reterr || reterr->error == 0)
+                                return warren_error_set(reterr, r, "Failed to prepare container '%s': %s",
+                                                        o->name, strerror(-r));
+                        return r;
+                }
+                (void) send(parent_fd, "g", 1, MSG_NOSIGNAL);
+        }
         if (n == 0) {
                 *ret_pid = pid;
                 *ret_pidfd = TAKE_FD(pidfd);

@@ -31,7 +31,12 @@ typedef struct SpawnOptions {
         bool new_user_ns;            /* CLONE_NEWUSER (config has lxc.idmap) */
         const Idmap *idmap;          /* with new_user_ns, or NULL: see below */
         bool host_netns;             /* no CLONE_NEWNET (lxc.net.N.type = none) */
+        const char *config_path;     /* LXC_CONFIG_FILE for lxc.hook.* run in the child, or NULL */
         SpawnParentHook parent_hook; /* may be NULL */
+        /* Run once the child is set up (mounts, pivot_root, lxc.hook.start)
+         * and before it execs init (lxc.hook.start-host), or NULL; costs
+         * one more round trip with the child. Gets hook_userdata. */
+        SpawnParentHook before_exec_hook;
         void *hook_userdata;
         int log_fd; /* if >= 0, the child's stdout/stderr before exec (else /dev/null),
                        NOT the console: init gets the console as stdio */

@@ -11,6 +11,7 @@
 #include "basic/strv.h"
 #include "config.h"
 #include "container.h"
+#include "hooks.h"
 #include "idmap.h"
 #include "name.h"
 #include "store.h"
@@ -214,6 +215,30 @@ int container_load_config(const Store *store, const char *name, LxcIncludeMode m
                 return r;
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+int container_destroy(Store *store, const char *name, WarrenError *reterr) {
+        _cleanup_lxc_config_ LxcConfig *c = NULL;
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        /* A config that no longer loads has no hook to run: the container
+         * must still be removable. */
+        if (container_load_config(store, name, LXC_INCLUDE_EXPAND, &c, &e) >= 0 &&
+            hooks_any(c, HOOK_DESTROY)) {
+                _cleanup_free_ char *config_path = store_container_path(store, name, "config");
+                _cleanup_free_ char *rootfs = container_rootfs_from_config(c);
+                if (!rootfs)
+                        rootfs = store_container_path(store, name, "rootfs");
+                HookContext ctx = {
+                        .name = name,
+                        .config_path = config_path,
+                        .rootfs_path = rootfs,
+                        .timeout_ms = 60U * 1000U, /* the daemon waits for it */
+                };
+                int r = hooks_run(c, HOOK_DESTROY, &ctx, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return store_destroy(store, name, reterr);
 }
 
 int container_set_config(Store *store, const char *name, char *const *kv, WarrenError *reterr) {

@@ -48,6 +48,9 @@ int container_config_apply_items(LxcConfig *c, char *const *kv, WarrenError *ret
 
 /* SetConfig: applies items to NAME's config, validates the whole result
  * (includes must resolve) and writes it atomically, or changes nothing. */
+/* Runs lxc.hook.destroy (if the config loads), then removes the
+ * container (store_destroy). A failing hook keeps the container. */
+int container_destroy(Store *store, const char *name, WarrenError *reterr);
 int container_set_config(Store *store, const char *name, char *const *kv, WarrenError *reterr);
 
 /* The rootfs directory from lxc.rootfs.path ("dir:" prefix stripped), or

@@ -37,6 +37,7 @@
 #include "monitor.h"
 #include "name.h"
 #include "container-spawn.h"
+#include "hooks.h"
 
 #define MAX_CLIENTS 32U
 #define CLIENT_QUEUE_MAX 32U /* replies/events queued for a slow client before it is dropped */
@@ -98,6 +99,9 @@ typedef struct Monitor {
         CgroupLayout *layout;
         Cgroup *cgroup;
         bool cgroup_created;
+        bool pre_start_ran; /* lxc.hook.post-stop runs at teardown */
+        bool init_ran;      /* lxc.hook.stop runs at teardown */
+        char *config_path;
         bool cgroup_killed; /* cgroup.kill was used: no CLONE_INTO_CGROUP any more */
 
         char *dir_path; /* <runtime>/containers/NAME */
@@ -382,6 +386,28 @@ static void set_state(Monitor *m, MonitorState s) {
 
 /* ---- init: spawn, signals, stop, reboot ---- */
 
+static int run_hooks(Monitor *m, HookType t, pid_t pid, const char *target, WarrenError *reterr) {
+        HookContext ctx = {
+                .name = m->o->name,
+                .config_path = m->config_path,
+                .rootfs_path = m->rootfs,
+                .pid = pid,
+                .target = target,
+        };
+        return hooks_run(m->config, t, &ctx, reterr);
+}
+
+/* stop and post-stop: a failing one is logged, the container stops anyway. */
+static void run_stop_hooks(Monitor *m, const char *target) {
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        if (m->init_ran && run_hooks(m, HOOK_STOP, 0, target, &e) < 0)
+                log_warning("%s", warren_error_message(&e));
+        warren_error_clear(&e);
+        if (m->pre_start_ran && run_hooks(m, HOOK_POST_STOP, 0, target, &e) < 0)
+                log_warning("%s", warren_error_message(&e));
+        m->init_ran = m->pre_start_ran = false;
+}
+
 static int attach_hook(pid_t child, int child_pidfd, void *userdata, WarrenError *reterr) {
         Monitor *m = userdata;
         /* Without CLONE_INTO_CGROUP the child joins the cgroup2 cgroup here too. */
@@ -393,6 +419,12 @@ static int attach_hook(pid_t child, int child_pidfd, void *userdata, WarrenError
          * reboot still dying) would collide with the new host ends. */
         (void) network_teardown_container(m->o->name, NULL);
         return network_setup_container(m->config, m->o->name, child, m->net_flags, reterr);
+}
+
+/* lxc.hook.start-host: host namespaces, the container set up, init not
+ * yet exec'd. */
+static int start_host_hook(pid_t child, int child_pidfd, void *userdata, WarrenError *reterr) {
+        return run_hooks(userdata, HOOK_START_HOST, child, NULL, reterr);
 }
 
 static int spawn_init(Monitor *m, WarrenError *reterr) {
@@ -411,7 +443,9 @@ static int spawn_init(Monitor *m, WarrenError *reterr) {
                 .new_user_ns = m->idmap != NULL,
                 .idmap = m->idmap,
                 .host_netns = network_config_shares_host_netns(m->config),
+                .config_path = m->config_path,
                 .parent_hook = attach_hook,
+                .before_exec_hook = hooks_any(m->config, HOOK_START_HOST) ? start_host_hook : NULL,
                 .hook_userdata = m,
                 .log_fd = STDERR_FILENO,
         };
@@ -424,7 +458,13 @@ static int spawn_init(Monitor *m, WarrenError *reterr) {
         m->init_pid = pid;
         m->init_pidfd = pidfd;
         m->stop_phase = STOP_NONE;
+        m->init_ran = true;
         return 0;
+}
+
+static int run_pre_start(Monitor *m, WarrenError *reterr) {
+        m->pre_start_ran = true; /* post-stop runs even if pre-start fails, as in LXC */
+        return run_hooks(m, HOOK_PRE_START, 0, NULL, reterr);
 }
 
 static void signal_init(Monitor *m, int sig) {
@@ -541,7 +581,9 @@ static void on_init_exit(Monitor *m, int status) {
                 finish_waiting(m, MONITOR_CMD_FREEZE, ECANCELED, "The container rebooted");
                 set_state(m, MONITOR_STATE_STARTING);
                 empty_cgroup(m);
-                if (renew_delegated_cgroup(m, &e) >= 0 && spawn_init(m, &e) >= 0) {
+                run_stop_hooks(m, "reboot");
+                if (run_pre_start(m, &e) >= 0 && renew_delegated_cgroup(m, &e) >= 0 &&
+                    spawn_init(m, &e) >= 0) {
                         set_state(m, MONITOR_STATE_RUNNING);
                         return;
                 }
@@ -991,7 +1033,7 @@ static int load_config(Monitor *m, WarrenError *reterr) {
         int r;
 
         if (asprintf(&path, "%s/containers/%s/config", m->o->state_dir, m->o->name) < 0 ||
-            !(m->config = lxc_config_new()))
+            !(m->config_path = strdup(path)) || !(m->config = lxc_config_new()))
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
         if (access(path, F_OK) < 0 && errno == ENOENT)
                 return warren_error_set(reterr, ENOENT, "Container '%s' does not exist (no %s)", m->o->name,
@@ -1125,7 +1167,8 @@ static int setup(Monitor *m, WarrenError *reterr) {
             (r = take_lock(m, reterr)) < 0)
                 return r;
         set_state(m, MONITOR_STATE_STARTING);
-        if ((r = load_config(m, reterr)) < 0 || (r = setup_cgroup(m, reterr)) < 0)
+        if ((r = load_config(m, reterr)) < 0 || (r = run_pre_start(m, reterr)) < 0 ||
+            (r = setup_cgroup(m, reterr)) < 0)
                 return r;
         r = monitor_ttys_new(m->epoll_fd, TAG_MASTER, TAG_PROXY, m->has_console, m->tty_max,
                              m->console_buffer_size, lxc_config_get(m->config, "lxc.console.logfile"),
@@ -1158,6 +1201,8 @@ static void teardown(Monitor *m) {
                         log_debug("%s", warren_error_message(&e));
                 m->cgroup_created = false;
         }
+        if (m->config)
+                run_stop_hooks(m, "stop");
         while (waitpid(-1, NULL, WNOHANG) > 0)
                 ;
         m->ttys = monitor_ttys_free(m->ttys);
@@ -1212,6 +1257,7 @@ static Monitor *monitor_free(Monitor *m) {
         cgroup_free(m->cgroup);
         cgroup_layout_free(m->layout);
         free(m->rootfs);
+        free(m->config_path);
         idmap_free(m->idmap);
         lxc_config_free(m->config);
         free(m);

@@ -1050,5 +1050,10 @@ int mount_setup_root(const MountPlan *p, const MountSetup *s, WarrenError *reter
         if (r < 0)
                 return r;
 
+        if (s->before_pivot) {
+                r = s->before_pivot(s->userdata, reterr);
+                if (r < 0)
+                        return r;
+        }
         return pivot(rootfd, reterr);
 }

@@ -117,6 +117,10 @@ typedef struct MountSetup {
         const char *console_path; /* host pty slave for /dev/console, or NULL */
         char *const *tty_paths;   /* host pty slaves for /dev/tty1..N, or NULL */
         bool new_user_ns;         /* no mknod: device nodes are binds of the host's */
+        /* Called once everything is mounted, before pivot_root (lxc.hook.mount
+         * and autodev), or NULL. */
+        int (*before_pivot)(void *userdata, WarrenError *reterr);
+        void *userdata;
 } MountSetup;
 
 /* In the container's init, inside its new (private) mount namespace with

@@ -7,6 +7,7 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "config.h"
+#include "container.h"
 #include "daemon.h"
 #include "name.h"
 #include "polkit.h"
@@ -102,7 +103,7 @@ static int do_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (runtime_is_active(d, name))
                 return sd_bus_error_setf(error, WARREN_ERROR_BUSY,
                                          "Container '%s' is running; stop it first", name);
-        r = store_destroy(d->store, name, &err);
+        r = container_destroy(d->store, name, &err);
         if (r < 0)
                 return bus_error_from_warren(error, r, &err);
         path = container_bus_path(name);
