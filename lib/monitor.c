@@ -100,6 +100,7 @@ typedef struct Monitor {
         Cgroup *cgroup;
         bool cgroup_created;
         bool pre_start_ran; /* lxc.hook.post-stop runs at teardown */
+        int netns_fd;       /* the container's, kept while it has phys NICs to give back */
         bool init_ran;      /* lxc.hook.stop runs at teardown */
         char *config_path;
         bool cgroup_killed; /* cgroup.kill was used: no CLONE_INTO_CGROUP any more */
@@ -418,7 +419,26 @@ static int attach_hook(pid_t child, int child_pidfd, void *userdata, WarrenError
         /* Leftovers of a previous run (a crash, or the old netns of a
          * reboot still dying) would collide with the new host ends. */
         (void) network_teardown_container(m->o->name, NULL);
+        if (network_config_has_phys(m->config)) {
+                /* Keeps the namespace alive after init: its phys NICs go
+                 * back to us, not to the initial namespace. */
+                char path[64];
+                snprintf(path, sizeof path, "/proc/%d/ns/net", (int) child);
+                m->netns_fd = safe_close(m->netns_fd);
+                m->netns_fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (m->netns_fd < 0)
+                        return warren_error_set(reterr, errno, "Failed to open %s: %m", path);
+        }
         return network_setup_container(m->config, m->o->name, child, m->net_flags, reterr);
+}
+
+static void restore_phys(Monitor *m) {
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        if (m->netns_fd < 0)
+                return;
+        if (network_restore_phys(m->config, m->netns_fd, &e) < 0)
+                log_warning("%s", warren_error_message(&e));
+        m->netns_fd = safe_close(m->netns_fd);
 }
 
 /* lxc.hook.start-host: host namespaces, the container set up, init not
@@ -581,6 +601,7 @@ static void on_init_exit(Monitor *m, int status) {
                 finish_waiting(m, MONITOR_CMD_FREEZE, ECANCELED, "The container rebooted");
                 set_state(m, MONITOR_STATE_STARTING);
                 empty_cgroup(m);
+                restore_phys(m);
                 run_stop_hooks(m, "reboot");
                 if (run_pre_start(m, &e) >= 0 && renew_delegated_cgroup(m, &e) >= 0 &&
                     spawn_init(m, &e) >= 0) {
@@ -1193,6 +1214,7 @@ static void teardown(Monitor *m) {
                 m->init_pid = 0;
                 m->init_pidfd = safe_close(m->init_pidfd);
         }
+        restore_phys(m);
         if (m->config)
                 (void) network_teardown_container(m->o->name, NULL);
         if (m->cgroup_created) {
@@ -1245,6 +1267,7 @@ static Monitor *monitor_free(Monitor *m) {
                 client_free(m, m->clients[i]);
         monitor_ttys_free(m->ttys);
         safe_close(m->init_pidfd);
+        safe_close(m->netns_fd);
         safe_close(m->listen_fd);
         safe_close(m->stop_timer_fd);
         safe_close(m->freeze_timer_fd);
@@ -1285,6 +1308,7 @@ int monitor_run(const MonitorOptions *o, WarrenError *reterr) {
                 .lock_fd = -EBADF,
                 .dir_fd = -EBADF,
                 .init_pidfd = -EBADF,
+                .netns_fd = -EBADF,
         };
 
         int r = o->detach ? detach(m, &e) : 0;

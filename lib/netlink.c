@@ -14,7 +14,9 @@
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/ipvlan.h>
 #include <netlink/route/link/macvlan.h>
+#include <netlink/route/link/vlan.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/nexthop.h>
 #include <netlink/route/route.h>
@@ -339,6 +341,53 @@ int netlink_link_add_macvlan(NlSocket *s, const char *lower, uint32_t mode, cons
         rtnl_link_set_link(l, low.ifindex);
         rtnl_link_macvlan_set_mode(l, mode);
         return link_add(s, l, "macvlan", strempty(spec->name), reterr);
+}
+
+int netlink_link_add_vlan(NlSocket *s, const char *lower, uint16_t id, const NlLinkSpec *spec,
+                          WarrenError *reterr) {
+        NlLink low;
+        int r = netlink_link_get_by_name(s, lower, &low);
+        if (r < 0)
+                return warren_error_set(reterr, r, "Failed to create vlan '%s' on '%s': %s",
+                                        strempty(spec->name), lower,
+                                        r == -ENODEV ? "no such interface" : strerror(-r));
+        _cleanup_(rtnl_link_putp) struct rtnl_link *l = rtnl_link_vlan_alloc();
+        if (!l || link_apply_spec(l, spec, true) < 0)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        rtnl_link_set_link(l, low.ifindex);
+        if (rtnl_link_vlan_set_id(l, id) < 0)
+                return warren_error_set(reterr, EINVAL, "Invalid vlan id %u", (unsigned) id);
+        r = link_add(s, l, "vlan", strempty(spec->name), reterr);
+        if (r == -EOPNOTSUPP)
+                return warren_error_reset(
+                        reterr, EOPNOTSUPP,
+                        "Failed to create vlan '%s' on '%s': this kernel has no 802.1Q VLAN "
+                        "support (CONFIG_VLAN_8021Q, module 8021q)",
+                        strempty(spec->name), lower);
+        return r;
+}
+
+int netlink_link_add_ipvlan(NlSocket *s, const char *lower, uint16_t mode, const NlLinkSpec *spec,
+                            WarrenError *reterr) {
+        NlLink low;
+        int r = netlink_link_get_by_name(s, lower, &low);
+        if (r < 0)
+                return warren_error_set(reterr, r, "Failed to create ipvlan '%s' on '%s': %s",
+                                        strempty(spec->name), lower,
+                                        r == -ENODEV ? "no such interface" : strerror(-r));
+        _cleanup_(rtnl_link_putp) struct rtnl_link *l = rtnl_link_ipvlan_alloc();
+        if (!l || link_apply_spec(l, spec, true) < 0)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        rtnl_link_set_link(l, low.ifindex);
+        if (rtnl_link_ipvlan_set_mode(l, mode) < 0)
+                return warren_error_set(reterr, EINVAL, "Invalid ipvlan mode %u", (unsigned) mode);
+        r = link_add(s, l, "ipvlan", strempty(spec->name), reterr);
+        if (r == -EOPNOTSUPP)
+                return warren_error_reset(reterr, EOPNOTSUPP,
+                                          "Failed to create ipvlan '%s' on '%s': this kernel has no ipvlan "
+                                          "support (CONFIG_IPVLAN, module ipvlan)",
+                                          strempty(spec->name), lower);
+        return r;
 }
 
 int netlink_link_delete(NlSocket *s, int ifindex, WarrenError *reterr) {

@@ -75,6 +75,12 @@ int netlink_link_add_veth(NlSocket *s, const NlLinkSpec *host, const NlLinkSpec 
  * spec->netns_fd if >= 0. mode: MACVLAN_MODE_* from linux/if_link.h. */
 int netlink_link_add_macvlan(NlSocket *s, const char *lower, uint32_t mode, const NlLinkSpec *spec,
                              WarrenError *reterr);
+/* A VLAN (802.1Q, id 0..4094) on lower, created in spec->netns_fd if >= 0. */
+int netlink_link_add_vlan(NlSocket *s, const char *lower, uint16_t id, const NlLinkSpec *spec,
+                          WarrenError *reterr);
+/* An ipvlan on lower, created in spec->netns_fd if >= 0. mode: IPVLAN_MODE_*. */
+int netlink_link_add_ipvlan(NlSocket *s, const char *lower, uint16_t mode, const NlLinkSpec *spec,
+                            WarrenError *reterr);
 /* -ENODEV if it does not exist. */
 int netlink_link_delete(NlSocket *s, int ifindex, WarrenError *reterr);
 

@@ -20,6 +20,9 @@
 typedef enum NicType {
         NIC_VETH,
         NIC_MACVLAN,
+        NIC_VLAN,
+        NIC_IPVLAN,
+        NIC_PHYS,
         NIC_EMPTY,
         NIC_NONE,
         NIC_UNSUPPORTED,
@@ -30,6 +33,7 @@ typedef struct Nic {
         unsigned index;
         NicType type;
         const char *type_name, *link, *hwaddr, *pair, *ipv4_gw, *ipv6_gw, *macvlan_mode;
+        const char *vlan_id, *ipvlan_mode, *ipvlan_isolation;
         char name[NL_IFNAMSIZ];
         char key[48]; /* "lxc.net.N", for messages */
         bool up;
@@ -86,6 +90,9 @@ static int nic_check_keys(const LxcConfig *c, const Nic *nic, WarrenError *reter
                 "veth.ipv4.route",
                 "veth.ipv6.route",
                 "macvlan.mode",
+                "vlan.id",
+                "ipvlan.mode",
+                "ipvlan.isolation",
         };
         char prefix[64];
         snprintf(prefix, sizeof prefix, "%s.", nic->key);
@@ -113,6 +120,9 @@ static int nic_parse_one(const LxcConfig *c, unsigned index, Nic *nic, WarrenErr
                 return warren_error_set(reterr, EINVAL, "%s has keys but no %s.type", nic->key, nic->key);
         nic->type = streq(nic->type_name, "veth")      ? NIC_VETH
                     : streq(nic->type_name, "macvlan") ? NIC_MACVLAN
+                    : streq(nic->type_name, "vlan")    ? NIC_VLAN
+                    : streq(nic->type_name, "ipvlan")  ? NIC_IPVLAN
+                    : streq(nic->type_name, "phys")    ? NIC_PHYS
                     : streq(nic->type_name, "empty")   ? NIC_EMPTY
                     : streq(nic->type_name, "none")    ? NIC_NONE
                                                        : NIC_UNSUPPORTED;
@@ -122,6 +132,9 @@ static int nic_parse_one(const LxcConfig *c, unsigned index, Nic *nic, WarrenErr
         nic->ipv4_gw = nic_get(c, index, "ipv4.gateway");
         nic->ipv6_gw = nic_get(c, index, "ipv6.gateway");
         nic->macvlan_mode = nic_get(c, index, "macvlan.mode");
+        nic->vlan_id = nic_get(c, index, "vlan.id");
+        nic->ipvlan_mode = nic_get(c, index, "ipvlan.mode");
+        nic->ipvlan_isolation = nic_get(c, index, "ipvlan.isolation");
 
         v = nic_get(c, index, "name");
         snprintf(nic->name, sizeof nic->name, "%s", v ? v : "");
@@ -275,14 +288,37 @@ static int nic_check(const Nic *nic, NetworkCheckFlags flags, WarrenError *reter
         if (nic->type == NIC_UNSUPPORTED)
                 return warren_error_set(reterr, EOPNOTSUPP,
                                         "%s.type '%s' is not supported by warren "
-                                        "(veth, macvlan, empty, none)",
+                                        "(veth, macvlan, ipvlan, vlan, phys, empty, none)",
                                         nic->key, nic->type_name);
         r = nic_check_privilege(nic, flags, reterr);
         if (r < 0)
                 return r;
-        if (nic->type == NIC_MACVLAN && !nic->link)
-                return warren_error_set(reterr, EINVAL, "%s.type 'macvlan' needs %s.link (a host interface)",
-                                        nic->key, nic->key);
+        if ((nic->type == NIC_MACVLAN || nic->type == NIC_VLAN || nic->type == NIC_IPVLAN ||
+             nic->type == NIC_PHYS) &&
+            !nic->link)
+                return warren_error_set(reterr, EINVAL, "%s.type '%s' needs %s.link (a host interface)",
+                                        nic->key, nic->type_name, nic->key);
+        if (nic->type == NIC_VLAN) {
+                unsigned long id = 0;
+                char *end = NULL;
+                if (nic->vlan_id) {
+                        errno = 0;
+                        id = strtoul(nic->vlan_id, &end, 10);
+                }
+                if (!nic->vlan_id || errno || *end || nic->vlan_id[0] < '0' || nic->vlan_id[0] > '9' ||
+                    id > 4094)
+                        return warren_error_set(reterr, EINVAL,
+                                                "%s.type 'vlan' needs %s.vlan.id 0..4094 (got '%s')",
+                                                nic->key, nic->key, strempty(nic->vlan_id));
+        }
+        if (nic->type == NIC_IPVLAN && nic->ipvlan_mode && !streq(nic->ipvlan_mode, "l2") &&
+            !streq(nic->ipvlan_mode, "l3") && !streq(nic->ipvlan_mode, "l3s"))
+                return warren_error_set(reterr, EINVAL, "Invalid %s.ipvlan.mode '%s': l2, l3 or l3s",
+                                        nic->key, nic->ipvlan_mode);
+        if (nic->type == NIC_IPVLAN && nic->ipvlan_isolation && !streq(nic->ipvlan_isolation, "bridge"))
+                return warren_error_set(reterr, EOPNOTSUPP,
+                                        "%s.ipvlan.isolation '%s' is not supported by warren (only bridge)",
+                                        nic->key, nic->ipvlan_isolation);
         if (nic->link && !netlink_ifname_is_valid(nic->link))
                 return warren_error_set(reterr, EINVAL, "Invalid %s.link '%s': not an interface name",
                                         nic->key, nic->link);
@@ -357,7 +393,7 @@ static int nics_check(Nic *nics, size_t n, NetworkCheckFlags flags, WarrenError 
         if (!(flags & NETWORK_CHECK_HOST))
                 return 0;
         for (size_t i = 0; i < n; i++) {
-                if (!nics[i].link || (nics[i].type != NIC_VETH && nics[i].type != NIC_MACVLAN))
+                if (!nics[i].link || nics[i].type == NIC_EMPTY || nics[i].type == NIC_NONE)
                         continue;
                 if (!host && (r = netlink_open(-1, &host, reterr)) < 0)
                         return r;
@@ -528,6 +564,51 @@ static int setup_macvlan(Setup *s, const Nic *nic, WarrenError *reterr) {
         return netlink_link_add_macvlan(s->host, nic->link, mode, &spec, reterr);
 }
 
+static int setup_vlan(Setup *s, const Nic *nic, WarrenError *reterr) {
+        NlLinkSpec spec = NL_LINK_SPEC_INIT;
+        spec.name = nic->name;
+        spec.mac = nic->has_mac ? nic->mac : NULL;
+        spec.mtu = nic->mtu;
+        spec.netns_fd = s->netns_fd;
+        return netlink_link_add_vlan(s->host, nic->link, (uint16_t) strtoul(nic->vlan_id, NULL, 10), &spec,
+                                     reterr);
+}
+
+static int setup_ipvlan(Setup *s, const Nic *nic, WarrenError *reterr) {
+        uint16_t mode = IPVLAN_MODE_L3; /* LXC's default */
+        if (nic->ipvlan_mode && streq(nic->ipvlan_mode, "l2"))
+                mode = IPVLAN_MODE_L2;
+        else if (nic->ipvlan_mode && streq(nic->ipvlan_mode, "l3s"))
+                mode = IPVLAN_MODE_L3S;
+        NlLinkSpec spec = NL_LINK_SPEC_INIT;
+        spec.name = nic->name;
+        spec.mtu = nic->mtu;
+        spec.netns_fd = s->netns_fd;
+        return netlink_link_add_ipvlan(s->host, nic->link, mode, &spec, reterr);
+}
+
+/* The host's interface itself goes into the container, renamed; it comes
+ * back (network_restore_phys) when the container stops. */
+static int setup_phys(Setup *s, const Nic *nic, WarrenError *reterr) {
+        NlLink l;
+        int r = netlink_link_get_by_name(s->host, nic->link, &l);
+        if (r < 0)
+                return warren_error_set(reterr, r, "%s.link '%s': %s", nic->key, nic->link,
+                                        r == -ENODEV ? "no such interface on the host" : strerror(-r));
+        if (l.master > 0)
+                return warren_error_set(reterr, EBUSY, "%s.link '%s' is a port of a bridge: detach it first",
+                                        nic->key, nic->link);
+        NlLinkSpec spec = NL_LINK_SPEC_INIT;
+        spec.name = nic->name;
+        spec.mac = nic->has_mac ? nic->mac : NULL;
+        spec.mtu = nic->mtu;
+        spec.netns_fd = s->netns_fd;
+        r = netlink_link_change(s->host, l.ifindex, &spec, reterr);
+        if (r < 0)
+                warren_error_prefix(reterr, "%s.type 'phys' (%s)", nic->key, nic->link);
+        return r;
+}
+
 /* Inside the container: addresses, up, gateways. */
 static int setup_inner(Setup *s, const Nic *nic, WarrenError *reterr) {
         NlLink l;
@@ -608,6 +689,12 @@ static int setup_all(Setup *s, const Nic *nics, size_t n, WarrenError *reterr) {
                         r = setup_veth(s, &nics[i], reterr);
                 else if (nics[i].type == NIC_MACVLAN)
                         r = setup_macvlan(s, &nics[i], reterr);
+                else if (nics[i].type == NIC_VLAN)
+                        r = setup_vlan(s, &nics[i], reterr);
+                else if (nics[i].type == NIC_IPVLAN)
+                        r = setup_ipvlan(s, &nics[i], reterr);
+                else if (nics[i].type == NIC_PHYS)
+                        r = setup_phys(s, &nics[i], reterr);
                 else
                         continue;
                 if (r >= 0)
@@ -653,6 +740,54 @@ int network_setup_container(const LxcConfig *c, const char *name, pid_t init_pid
         netlink_close(s.inner);
         netlink_close(s.host);
         safe_close(s.netns_fd);
+        nics_free(nics, n);
+        return r;
+}
+
+bool network_config_has_phys(const LxcConfig *c) {
+        Nic *nics = NULL;
+        size_t n = 0;
+        bool found = false;
+        if (nics_parse(c, &nics, &n, NULL) < 0)
+                return false;
+        for (size_t i = 0; i < n; i++)
+                found = found || nics[i].type == NIC_PHYS;
+        nics_free(nics, n);
+        return found;
+}
+
+int network_restore_phys(const LxcConfig *c, int netns_fd, WarrenError *reterr) {
+        _cleanup_(netlink_closep) NlSocket *inner = NULL;
+        _cleanup_close_ int host_ns = -EBADF;
+        Nic *nics = NULL;
+        size_t n = 0;
+        int r = nics_parse(c, &nics, &n, reterr);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                NlLink l;
+                if (nics[i].type != NIC_PHYS || !nics[i].link)
+                        continue;
+                if (!inner && (r = netlink_open(netns_fd, &inner, reterr)) < 0)
+                        break;
+                if (host_ns < 0 && (host_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC)) < 0) {
+                        r = warren_error_set(reterr, errno,
+                                             "Failed to open the host's network namespace: %m");
+                        break;
+                }
+                if (netlink_link_get_by_name(inner, nics[i].name, &l) < 0)
+                        continue; /* gone already (or renamed inside: nothing to find it by) */
+                NlLinkSpec back = NL_LINK_SPEC_INIT;
+                back.name = nics[i].link;
+                back.up = 0;
+                back.netns_fd = host_ns;
+                r = netlink_link_change(inner, l.ifindex, &back, reterr);
+                if (r < 0)
+                        warren_error_prefix(reterr, "Returning %s '%s' to the host", nics[i].key,
+                                            nics[i].link);
+                else
+                        log_debug("Returned %s to the host as %s", nics[i].name, nics[i].link);
+        }
         nics_free(nics, n);
         return r;
 }

@@ -84,6 +84,13 @@ int network_setup_container(const LxcConfig *c, const char *name, pid_t init_pid
  * stop and the sweep after a crash / at re-adoption. Returns how many were
  * removed. */
 int network_teardown_container(const char *name, WarrenError *reterr);
+/* Whether c has an lxc.net.N.type = phys. */
+bool network_config_has_phys(const LxcConfig *c);
+/* Moves every phys NIC of c still in the namespace netns_fd (the stopped
+ * container's, kept open for this) back to ours under its lxc.net.N.link
+ * name, down. Without this a dying namespace hands physical devices to the
+ * initial namespace, not to ours. */
+int network_restore_phys(const LxcConfig *c, int netns_fd, WarrenError *reterr);
 
 /* How many host interfaces attached to bridge belong to the containers
  * names (by ifalias), for usernet quotas. */

@@ -293,6 +293,81 @@ t_match "the address moved back to wupl0" "$(ip -o -4 addr show dev wupl0)" '172
 t_ok "wupl0 has no master" sh -c '! ip -o link show wupl0 | grep -q master'
 ip link del wupl0 2>/dev/null
 
+# --- phys, vlan, ipvlan (privileged) -----------------------------------------------------
+# A veth pair stands in for a wired NIC: physa goes into the container,
+# physb stays here as its link partner; a dummy is the lower of vlan/ipvlan.
+ip link add physa type veth peer name physb
+ip addr add 10.99.0.1/24 dev physb
+ip link set physb up
+t_ok "create np1 (phys)" warrenctl create np1 -t busybox
+t_ok "np1: physa as eth5" warrenctl config set np1 lxc.net= lxc.net.0.type=phys lxc.net.0.link=physa \
+        lxc.net.0.name=eth5 lxc.net.0.flags=up lxc.net.0.ipv4.address=10.99.0.2/24
+t_ok "start np1" warrenctl start np1
+t_fail "physa has left the host" ip link show physa
+t_match "it is eth5 inside, with its address" "$(in_ct np1 ip -o -4 addr show dev eth5)" 'inet 10\.99\.0\.2/24'
+t_ok "np1 reaches its link partner through it" in_ct np1 ping -c 1 -W 2 10.99.0.1
+t_ok "stop np1" warrenctl stop np1 -t 20
+t_ok "physa is back on the host under its name" ip link show physa
+t_match "and down" "$(ip -o link show physa)" 'state DOWN'
+t_ok "start np1 again (it can go in again)" warrenctl start np1
+t_ok "kill np1" warrenctl stop np1 -k
+t_ok "physa back after a kill too" ip link show physa
+t_ok "phys on a missing link" warrenctl config set np1 lxc.net.0.link=nosuch0
+t_fail_match "start fails naming it" "nosuch0" warrenctl start np1
+t_eq "np1 STOPPED" "$(state np1)" STOPPED
+
+# vlan and ipvlan on physb (physa's partner, still here). Kernels without
+# 8021q / ipvlan (this CI's has neither) must refuse with a clear message.
+kernel_has() { ip link add link physb name probe0 type "$@" 2>/dev/null && ip link del probe0; }
+t_ok "create nv1 (vlan)" warrenctl create nv1 -t busybox
+t_ok "nv1: vlan 42 on physb" warrenctl config set nv1 lxc.net= \
+        lxc.net.0.type=vlan lxc.net.0.link=physb lxc.net.0.vlan.id=42 lxc.net.0.flags=up \
+        lxc.net.0.ipv4.address=10.98.0.2/24
+if kernel_has vlan id 1; then
+        t_ok "start nv1" warrenctl start nv1
+        t_match "eth0 is vlan 42 of physb" "$(nsenter -t "$(prop nv1 InitPID)" -n ip -d -o link show eth0)" \
+                'vlan protocol 802\.1Q id 42'
+        t_match "eth0 has its address" "$(in_ct nv1 ip -o -4 addr show dev eth0)" 'inet 10\.98\.0\.2/24'
+        t_ok "stop nv1" warrenctl stop nv1 -k
+else
+        t_fail_match "no 8021q in this kernel: start says so" "no 802\.1Q VLAN support" warrenctl start nv1
+        t_ok "nothing left of nv1" sh -c '[ "$(warrenctl state nv1)" = STOPPED ] && [ ! -e /run/warren/containers/nv1 ]'
+fi
+t_eq "no vlan left on the host" "$(ip -o link show type vlan 2>/dev/null | wc -l)" 0
+t_ok "nv1: ipvlan l2 on physb" warrenctl config set nv1 lxc.net= lxc.net.1.type=ipvlan lxc.net.1.link=physb \
+        lxc.net.1.ipvlan.mode=l2 lxc.net.1.flags=up
+if kernel_has ipvlan mode l2; then
+        t_ok "start nv1 (ipvlan)" warrenctl start nv1
+        t_match "eth1 is an ipvlan in l2 mode" "$(nsenter -t "$(prop nv1 InitPID)" -n ip -d -o link show eth1)" \
+                'ipvlan +mode l2'
+        t_ok "stop nv1 (ipvlan)" warrenctl stop nv1 -k
+else
+        t_fail_match "no ipvlan in this kernel: start says so" "no ipvlan support" warrenctl start nv1
+        t_eq "nv1 STOPPED (ipvlan)" "$(state nv1)" STOPPED
+fi
+t_ok "nv1 with both, for the checks below" warrenctl config set nv1 lxc.net= \
+        lxc.net.0.type=vlan lxc.net.0.link=physb lxc.net.0.vlan.id=42 \
+        lxc.net.1.type=ipvlan lxc.net.1.link=physb lxc.net.1.ipvlan.mode=l2
+# Values the config parser refuses, and those refused at start.
+t_fail_match "vlan.id 5000 refused when set" "vlan.id" warrenctl config set nv1 lxc.net.0.vlan.id=5000
+t_fail_match "ipvlan.mode l4 refused when set" "ipvlan.mode" warrenctl config set nv1 lxc.net.1.ipvlan.mode=l4
+for bad in "lxc.net.0.vlan.id=4095:vlan.id 0..4094" "lxc.net.0.vlan.id=:vlan.id" \
+        "lxc.net.1.ipvlan.isolation=private:isolation 'private'"; do
+        kv=${bad%%:*} re=${bad#*:}
+        t_ok "nv1 with $kv" warrenctl config set nv1 "$kv"
+        t_fail_match "start refused naming it ($kv)" "$re" warrenctl start nv1
+        t_eq "nv1 STOPPED ($kv)" "$(state nv1)" STOPPED
+        t_ok "restore nv1 ($kv)" warrenctl config set nv1 lxc.net.0.vlan.id=42 lxc.net.1.ipvlan.isolation=
+done
+grant alice warren-create
+grant alice warren-manage-own
+t_ok "alice creates one" as_user alice warrenctl create ap1 -t busybox
+t_fail_match "alice may not give it a phys NIC" "phys|lxc.net.0.type" \
+        as_user alice warrenctl config set ap1 lxc.net= lxc.net.0.type=phys lxc.net.0.link=physa
+revoke_all alice
+t_ok "destroy np1 nv1 ap1" sh -c 'warrenctl destroy np1 && warrenctl destroy nv1 && warrenctl destroy ap1'
+ip link del physa
+
 # --- delete: bridge, NAT rule and dnsmasq go ---------------------------------------------
 for c in nn1 nn2 ns1 ne1 nu1 na1 na2; do warrenctl destroy $c >/dev/null 2>&1; done
 t_ok "delete testbr0 once unused" warrenctl network delete testbr0

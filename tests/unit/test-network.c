@@ -537,6 +537,80 @@ static void test_other_types(void) {
         lxc_config_free(fail);
 }
 
+/* phys: a host interface moves in under its container name and comes
+ * back, down, under its own name; vlan/ipvlan where the kernel has them. */
+static void test_phys(void) {
+        WarrenError e = WARREN_ERROR_NULL;
+        Fake c = fake_start("cp");
+        NlSocket *h = NULL;
+        NlLinkSpec a = NL_LINK_SPEC_INIT, b = NL_LINK_SPEC_INIT;
+        a.name = "physa";
+        b.name = "physb";
+        netlink_open(-1, &h, NULL);
+        ok(netlink_link_add_veth(h, &a, &b, NULL) == 0, "a veth pair stands in for a NIC");
+        LxcConfig *phys = config("lxc.net.0.type = phys\nlxc.net.0.link = physa\nlxc.net.0.name = eth7\n"
+                                 "lxc.net.0.flags = up\nlxc.net.0.ipv4.address = 192.168.78.2/24\n");
+        ok(network_config_has_phys(phys), "the config has a phys NIC");
+        is(network_setup_container(phys, "cp", c.pid, 0, &e), -EPERM,
+           "phys refused for an unprivileged owner");
+        like(e.message, "lxc.net.0.type 'phys' is only allowed in privileged containers", "saying so");
+        warren_error_clear(&e);
+        ok(host_link("physa", NULL), "and physa stayed");
+
+        is(network_setup_container(phys, "cp", c.pid, NETWORK_CHECK_PRIVILEGED, &e), 0, "phys set up: %s",
+           warren_error_message(&e));
+        warren_error_clear(&e);
+        ok(!host_link("physa", NULL), "physa left the host");
+        char *links = ns_links(c.pid);
+        is_str(links, "lo+,eth7+", "it is eth7 in the container, up");
+        free(links);
+        ok(link_has_addr(c.pid, "eth7", "192.168.78.2/24"), "with its address");
+        is(network_teardown_container("cp", NULL), 0, "teardown does not delete a phys NIC");
+
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/net", (int) c.pid);
+        int ns = open(path, O_RDONLY | O_CLOEXEC);
+        fake_stop(&c); /* init gone; our fd keeps the namespace */
+        is(network_restore_phys(phys, ns, &e), 0, "restored: %s", warren_error_message(&e));
+        warren_error_clear(&e);
+        NlLink l;
+        ok(host_link("physa", &l), "physa is back under its name");
+        ok(!(l.flags & IFF_UP), "down");
+        is(network_restore_phys(phys, ns, &e), 0, "restoring again finds nothing to do");
+        close(ns);
+
+        LxcConfig *nolink = config("lxc.net.0.type = phys\nlxc.net.0.link = nosuch0\n");
+        c = fake_start("cp");
+        ok(network_setup_container(nolink, "cp", c.pid, NETWORK_CHECK_PRIVILEGED, &e) < 0,
+           "phys on a missing link");
+        like(e.message, "nosuch0", "names it");
+        warren_error_clear(&e);
+
+        /* vlan and ipvlan need kernel support this machine may not have:
+         * then the error says so; else they are made in the container. */
+        LxcConfig *vlan =
+                config("lxc.net.0.type = vlan\nlxc.net.0.link = physb\nlxc.net.0.vlan.id = 42\n"
+                       "lxc.net.1.type = ipvlan\nlxc.net.1.link = physb\nlxc.net.1.ipvlan.mode = l2\n");
+        int r = network_setup_container(vlan, "cp", c.pid, NETWORK_CHECK_PRIVILEGED, &e);
+        if (r == -EOPNOTSUPP)
+                ok(strstr(e.message, "no 802.1Q VLAN support") || strstr(e.message, "no ipvlan support"),
+                   "vlan/ipvlan without kernel support: %s", e.message);
+        else {
+                is(r, 0, "vlan and ipvlan set up: %s", warren_error_message(&e));
+                links = ns_links(c.pid);
+                is_str(links, "lo+,eth0,eth1", "eth0 (vlan), eth1 (ipvlan)");
+                free(links);
+        }
+        warren_error_clear(&e);
+        fake_stop(&c);
+        netlink_link_get_by_name(h, "physa", &l);
+        netlink_link_delete(h, l.ifindex, NULL);
+        netlink_close(h);
+        lxc_config_free(phys);
+        lxc_config_free(nolink);
+        lxc_config_free(vlan);
+}
+
 static void expect_check(const char *text, NetworkCheckFlags flags, int err, const char *message) {
         WarrenError e = WARREN_ERROR_NULL;
         LxcConfig *c = config(text);
@@ -561,6 +635,21 @@ static void test_checks(void) {
         warren_error_clear(&e);
         lxc_config_free(c);
 
+        expect_check("lxc.net.0.type = vlan\nlxc.net.0.link = lo\n", priv, -EINVAL,
+                     "lxc.net.0.type 'vlan' needs lxc.net.0.vlan.id 0..4094 (got '')");
+        expect_check("lxc.net.0.type = vlan\nlxc.net.0.link = lo\nlxc.net.0.vlan.id = 4095\n", priv, -EINVAL,
+                     "lxc.net.0.type 'vlan' needs lxc.net.0.vlan.id 0..4094 (got '4095')");
+        expect_check("lxc.net.0.type = vlan\nlxc.net.0.vlan.id = 1\n", priv, -EINVAL,
+                     "lxc.net.0.type 'vlan' needs lxc.net.0.link (a host interface)");
+        expect_check("lxc.net.0.type = phys\n", priv, -EINVAL,
+                     "lxc.net.0.type 'phys' needs lxc.net.0.link (a host interface)");
+        expect_check("lxc.net.0.type = ipvlan\nlxc.net.0.link = lo\nlxc.net.0.ipvlan.isolation = vepa\n",
+                     priv, -EOPNOTSUPP,
+                     "lxc.net.0.ipvlan.isolation 'vepa' is not supported by warren (only bridge)");
+        expect_check("lxc.net.0.type = vlan\nlxc.net.0.link = lo\nlxc.net.0.vlan.id = 3\n",
+                     NETWORK_CHECK_HOST, -EPERM,
+                     "lxc.net.0.type 'vlan' is only allowed in privileged containers (unprivileged: veth or "
+                     "empty)");
         expect_check("lxc.net.0.type = veth\nlxc.net.0.link = nobr0\n", priv, -ENODEV,
                      "lxc.net.0.link 'nobr0': no such bridge on the host");
         expect_check("lxc.net.0.type = veth\nlxc.net.0.link = lo\n", priv, -EINVAL,
@@ -588,8 +677,9 @@ static void test_checks(void) {
         expect_check("lxc.net.0.type = macvlan\nlxc.net.0.link = lo\n", 0, -EPERM,
                      "lxc.net.0.type 'macvlan' is only allowed in privileged containers (unprivileged: veth "
                      "or empty)");
-        expect_check("lxc.net.0.type = phys\nlxc.net.0.link = lo\n", 0, -EOPNOTSUPP,
-                     "lxc.net.0.type 'phys' is not supported by warren (veth, macvlan, empty, none)");
+        expect_check("lxc.net.0.type = phys\nlxc.net.0.link = lo\n", 0, -EPERM,
+                     "lxc.net.0.type 'phys' is only allowed in privileged containers (unprivileged: veth or "
+                     "empty)");
         expect_check("lxc.net.0.type = veth\nlxc.net.0.veth.pair = mine0\n", 0, -EPERM,
                      "lxc.net.0.veth.pair 'mine0' is only allowed in privileged containers");
         expect_check(
@@ -831,6 +921,7 @@ int main(void) {
 
         test_static();
         test_other_types();
+        test_phys();
         test_checks();
         test_dhcp();
         test_uplink();
