@@ -278,9 +278,14 @@ static int proxy_loop(ProxyState *s, int sfd, TerminalEnd *ret_end, int *ret_sig
                                         if (p->winch)
                                                 copy_window_size(p);
                                 } else {
-                                        *ret_signal = (int) si.ssi_signo;
-                                        *ret_end = TERMINAL_SIGNAL;
-                                        return 0;
+                                        r = p->on_signal ? p->on_signal(p->userdata, (int) si.ssi_signo) : 1;
+                                        if (r < 0)
+                                                return r;
+                                        if (r > 0) {
+                                                *ret_signal = (int) si.ssi_signo;
+                                                *ret_end = TERMINAL_SIGNAL;
+                                                return 0;
+                                        }
                                 }
                         }
                 }
@@ -336,6 +341,10 @@ int terminal_proxy_run(const TerminalProxy *p, TerminalEnd *ret_end, int *ret_si
         sigaddset(&mask, SIGINT);
         sigaddset(&mask, SIGHUP);
         sigaddset(&mask, SIGQUIT);
+        if (p->on_signal) {
+                sigaddset(&mask, SIGUSR1);
+                sigaddset(&mask, SIGUSR2);
+        }
         if (sigprocmask(SIG_BLOCK, &mask, &old_mask) < 0)
                 return -errno;
         sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);

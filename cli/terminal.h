@@ -43,7 +43,7 @@ typedef enum TerminalEnd {
         TERMINAL_HANGUP, /* the master reported EOF/EIO: every slave fd is closed */
         TERMINAL_ESCAPE, /* the user typed the escape sequence */
         TERMINAL_DONE,   /* extra_dispatch() asked to stop (output drained first) */
-        TERMINAL_SIGNAL, /* SIGTERM/SIGINT/SIGHUP/SIGQUIT arrived: *ret_signal */
+        TERMINAL_SIGNAL, /* SIGTERM/SIGINT/SIGHUP/SIGQUIT arrived (or on_signal said stop): *ret_signal */
 } TerminalEnd;
 
 typedef struct TerminalProxy {
@@ -60,6 +60,11 @@ typedef struct TerminalProxy {
         int (*extra_dispatch)(void *userdata);
         void *userdata;
         int drain_ms; /* after TERMINAL_DONE, keep copying output until quiet this long (0: 50) */
+        /* Optional: gets SIGTERM, SIGINT, SIGHUP, SIGQUIT, and then also
+         * SIGUSR1 and SIGUSR2, instead of ending at once (attach passes
+         * them on); returns 0 to go on, >0 to end with TERMINAL_SIGNAL,
+         * <0 on error. */
+        int (*on_signal)(void *userdata, int sig);
 } TerminalProxy;
 
 /* Copies in_fd -> master and master -> out_fd until one of TerminalEnd

@@ -3,10 +3,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
-#include <sys/ioctl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
 #include <systemd/sd-bus.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,14 +88,33 @@ int parse_shell_option(int c, const char *arg) {
         return -EINVAL;
 }
 
-/* ---- waiting for the attached process's exit status ---- */
+/* ---- waiting for the attached process, passing signals on ---- */
 
 typedef struct AttachWait {
         sd_bus *bus;
-        uint32_t pid;
-        int status; /* -1 until known */
+        const char *path;
+        bool pty;
+        sigset_t forward;          /* the signals we pass on: forward_signals but those ignored */
+        int sfd;                   /* their signalfd (they are blocked meanwhile) */
+        sd_bus_message *attach;    /* the reply to Attach, once in */
+        uint64_t pending;          /* signals that came before the pid was known */
+        uint64_t last_sigint_usec; /* for "a second Ctrl-C within a second kills" */
+        uint32_t pid;              /* 0 until Attach replied */
+        int status;                /* -1 until known */
         bool failed;
 } AttachWait;
+
+/* Passed on to the attached process without a pty. With one, the
+ * terminal's own ^C travels through the pty as a byte; a SIGINT sent to
+ * warrenctl itself then ends it as before (the pty's hangup tells the
+ * process). */
+static const int forward_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+}
 
 /* The reply to Attach is sent before the process can be reaped, and a
  * connection's messages arrive in order: the pid is known by then. */
@@ -104,6 +126,15 @@ static int on_attach_exited(sd_bus_message *m, void *userdata, sd_bus_error *err
                 return 0;
         if (w->pid != 0 && pid == w->pid && w->status < 0)
                 w->status = status;
+        return 0;
+}
+
+static int on_attach_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        AttachWait *w = userdata;
+        int fd;
+        w->attach = sd_bus_message_ref(m);
+        if (!sd_bus_message_is_method_error(m, NULL) && sd_bus_message_read(m, "hu", &fd, &w->pid) < 0)
+                w->pid = 0; /* reported by the caller as a bad reply */
         return 0;
 }
 
@@ -126,9 +157,92 @@ static int on_wait_reply(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return 0;
 }
 
+static int on_kill_reply(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        /* It may have ended meanwhile: its status is on its way. */
+        if (e && !(sd_bus_error_has_name(e, SD_BUS_ERROR_INVALID_ARGS) && e->message &&
+                   strstr(e->message, "has exited")))
+                (void) log_bus_error("Failed to pass the signal on", e, -sd_bus_message_get_errno(m));
+        return 0;
+}
+
+static int forward_signal(AttachWait *w, int sig) {
+        int r = sd_bus_call_method_async(w->bus, NULL, WARREN_BUS, w->path, WARREN_CONTAINER_IFACE,
+                                         "KillAttached", on_kill_reply, NULL, "ui", w->pid, (int32_t) sig);
+        if (r < 0)
+                fprintf(stderr, "warrenctl: Failed to pass %s on: %s\n", strsignal(sig), strerror(-r));
+        return 0;
+}
+
+/* One signal for us: 0 when passed on (or kept until the pid is known),
+ * >0 when warrenctl should end with 128 + sig instead. */
+static int attach_on_signal(void *userdata, int sig) {
+        AttachWait *w = userdata;
+        /* Ignored when we started (nohup): blocking made it arrive all the same. */
+        if (!sigismember(&w->forward, sig))
+                return 0;
+        if (w->pty && sig == SIGINT)
+                return 1;
+        if (w->pid == 0) {
+                /* Attach is pending (maybe a polkit prompt): keep it for the
+                 * process; the same signal again gives up waiting. */
+                if (w->pending & (1ULL << sig))
+                        return 1;
+                w->pending |= 1ULL << sig;
+                return 0;
+        }
+        if (sig == SIGINT) {
+                /* A second ^C within a second: the program ignores the first. */
+                uint64_t now = now_usec();
+                bool again = w->last_sigint_usec > 0 && now - w->last_sigint_usec < 1000000ULL;
+                w->last_sigint_usec = now;
+                if (again)
+                        sig = SIGKILL;
+        }
+        return forward_signal(w, sig);
+}
+
+static void forward_pending(AttachWait *w) {
+        for (size_t i = 0; i < ELEMENTSOF(forward_signals); i++)
+                if (w->pending & (1ULL << forward_signals[i]))
+                        (void) attach_on_signal(w, forward_signals[i]);
+        w->pending = 0;
+}
+
+/* Blocks the signals we pass on, to read them from w->sfd instead. One
+ * ignored from the start stays ignored, as nohup means. */
+static int signals_block(AttachWait *w, sigset_t *ret_old) {
+        sigemptyset(&w->forward);
+        for (size_t i = 0; i < ELEMENTSOF(forward_signals); i++) {
+                struct sigaction sa;
+                if (sigaction(forward_signals[i], NULL, &sa) == 0 && sa.sa_handler != SIG_IGN)
+                        sigaddset(&w->forward, forward_signals[i]);
+        }
+        if (sigprocmask(SIG_BLOCK, &w->forward, ret_old) < 0)
+                return -errno;
+        w->sfd = signalfd(-1, &w->forward, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (w->sfd < 0) {
+                int r = -errno;
+                (void) sigprocmask(SIG_SETMASK, ret_old, NULL);
+                return r;
+        }
+        return 0;
+}
+
+/* What still waits in the signalfd came after the end: dropped, so that
+ * unblocking does not kill us on the way out. */
+static void signals_restore(AttachWait *w, const sigset_t *old) {
+        struct signalfd_siginfo si;
+        if (w->sfd < 0)
+                return;
+        while (read(w->sfd, &si, sizeof si) == (ssize_t) sizeof si)
+                ;
+        w->sfd = safe_close(w->sfd);
+        (void) sigprocmask(SIG_SETMASK, old, NULL);
+}
+
 static int bus_prepare(void *userdata, short *ret_events, int *ret_timeout_ms) {
         AttachWait *w = userdata;
-        struct timespec ts;
         uint64_t until, now;
         int events = sd_bus_get_events(w->bus);
         if (events < 0)
@@ -138,8 +252,7 @@ static int bus_prepare(void *userdata, short *ret_events, int *ret_timeout_ms) {
         int r = sd_bus_get_timeout(w->bus, &until);
         if (r < 0)
                 return r;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        now = (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
+        now = now_usec();
         if (until == UINT64_MAX)
                 *ret_timeout_ms = -1;
         else
@@ -157,18 +270,35 @@ static int bus_dispatch(void *userdata) {
         return w->status >= 0 || w->failed ? 1 : 0;
 }
 
-static int wait_status(AttachWait *w) {
-        while (w->status < 0 && !w->failed) {
-                int r = sd_bus_process(w->bus, NULL);
+/* Runs the bus and passes signals on until the Attach reply is in
+ * (want_reply) or the status is known. >0 if a signal ended the wait
+ * early: w->status is then 128 + that signal. */
+static int attach_loop(AttachWait *w, bool want_reply) {
+        int r;
+        for (;;) {
+                r = bus_dispatch(w);
+                if (r < 0)
+                        return r;
+                if (want_reply ? w->attach != NULL : r > 0)
+                        return 0;
+                struct pollfd pf[2] = { { .fd = sd_bus_get_fd(w->bus) },
+                                        { .fd = w->sfd, .events = POLLIN } };
+                int timeout;
+                r = bus_prepare(w, &pf[0].events, &timeout);
                 if (r < 0)
                         return log_bus_error("Lost the bus connection", NULL, r);
-                if (r > 0)
-                        continue;
-                r = sd_bus_wait(w->bus, UINT64_MAX);
-                if (r < 0 && r != -EINTR)
-                        return log_bus_error("Lost the bus connection", NULL, r);
+                if (poll(pf, ELEMENTSOF(pf), timeout) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return log_bus_error("Failed to wait", NULL, -errno);
+                }
+                struct signalfd_siginfo si;
+                if ((pf[1].revents & POLLIN) && read(w->sfd, &si, sizeof si) == (ssize_t) sizeof si &&
+                    attach_on_signal(w, (int) si.ssi_signo) > 0) {
+                        w->status = 128 + (int) si.ssi_signo;
+                        return 1;
+                }
         }
-        return w->status >= 0 ? 0 : -EIO;
 }
 
 /* ---- attach ---- */
@@ -274,6 +404,7 @@ static int proxy_attached(AttachWait *w, int master, const bool pass[3]) {
                 .extra_prepare = bus_prepare,
                 .extra_dispatch = bus_dispatch,
                 .userdata = w,
+                .on_signal = attach_on_signal,
         };
         TerminalEnd end;
         int sig = 0, r;
@@ -302,62 +433,91 @@ static int proxy_attached(AttachWait *w, int master, const bool pass[3]) {
         return 0;
 }
 
-static int verb_attach(sd_bus *bus, char **args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL, *wait_call = NULL;
-        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL, *wait_slot = NULL;
-        _cleanup_free_ char *path = NULL;
+static int attach_run(AttachWait *w, const char *name, char **cmd) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *wait_call = NULL;
+        _cleanup_(sd_bus_slot_unrefp) sd_bus_slot *match = NULL, *attach_slot = NULL, *wait_slot = NULL;
         _cleanup_close_ int master = -EBADF;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        AttachWait w = { .bus = bus, .status = -1 };
-        bool pty, pass[3];
+        bool pass[3];
         int fd, r;
 
-        r = container_path_local(args[0], &path);
-        if (r < 0)
-                return log_bus_error("Failed to attach", NULL, r);
         /* Subscribe before the process exists, so its end cannot slip past:
          * the bus daemon handles AddMatch before the Attach call queued
          * after it, so there is no need to wait for its reply. */
-        r = sd_bus_match_signal_async(bus, &match, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "AttachExited",
-                                      on_attach_exited, NULL, &w);
+        r = sd_bus_match_signal_async(w->bus, &match, WARREN_BUS, w->path, WARREN_CONTAINER_IFACE,
+                                      "AttachExited", on_attach_exited, NULL, w);
         if (r < 0)
                 return log_bus_error("Failed to subscribe to AttachExited", NULL, r);
 
-        plan_stdio(&pty, pass);
-        r = build_attach_call(bus, path, args + 1, pty, pass, &m);
+        plan_stdio(&w->pty, pass);
+        r = build_attach_call(w->bus, w->path, cmd, w->pty, pass, &m);
         if (r < 0)
                 return log_bus_error("Failed to build request", NULL, r);
-        r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, &reply);
-        if (r < 0) {
-                r = container_call_failed(bus, args[0], "Failed to attach", &error, r);
+        /* Asynchronously, so that a signal during a polkit prompt is seen. */
+        r = sd_bus_call_async(w->bus, &attach_slot, m, on_attach_reply, w, CALL_TIMEOUT_USEC);
+        if (r < 0)
+                return log_bus_error("Failed to attach", NULL, r);
+        r = attach_loop(w, true);
+        if (r != 0)
+                return r;
+        if (sd_bus_message_is_method_error(w->attach, NULL)) {
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                r = sd_bus_error_copy(&error, sd_bus_message_get_error(w->attach));
+                r = container_call_failed(w->bus, name, "Failed to attach", &error, r);
                 sd_bus_error_free(&error);
                 return r;
         }
-        r = sd_bus_message_read(reply, "hu", &fd, &w.pid);
-        if (r < 0)
-                return log_bus_error("Bad reply to Attach", NULL, r);
+        r = sd_bus_message_rewind(w->attach, true);
+        if (r >= 0)
+                r = sd_bus_message_read(w->attach, "hu", &fd, &w->pid);
+        if (r < 0 || w->pid == 0)
+                return log_bus_error("Bad reply to Attach", NULL, r < 0 ? r : -EBADMSG);
         /* Without a pty the handle is a placeholder. */
-        if (pty && (master = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
+        if (w->pty && (master = fcntl(fd, F_DUPFD_CLOEXEC, 3)) < 0)
                 return log_bus_error("Failed to take the pty", NULL, -errno);
+        forward_pending(w);
 
         /* Both ways to learn the status: the reply, or the signal if the
          * reply cannot come (the service lost track). */
-        r = sd_bus_message_new_method_call(bus, &wait_call, WARREN_BUS, path, WARREN_CONTAINER_IFACE,
+        r = sd_bus_message_new_method_call(w->bus, &wait_call, WARREN_BUS, w->path, WARREN_CONTAINER_IFACE,
                                            "WaitAttached");
         if (r >= 0)
-                r = sd_bus_message_append(wait_call, "u", w.pid);
+                r = sd_bus_message_append(wait_call, "u", w->pid);
         /* No timeout: a session may last for days. */
         if (r >= 0)
-                r = sd_bus_call_async(bus, &wait_slot, wait_call, on_wait_reply, &w, UINT64_MAX);
+                r = sd_bus_call_async(w->bus, &wait_slot, wait_call, on_wait_reply, w, UINT64_MAX);
         if (r < 0)
                 return log_bus_error("Failed to call WaitAttached", NULL, r);
-        if (pty) {
-                r = proxy_attached(&w, master, pass);
+        if (w->pty) {
+                r = proxy_attached(w, master, pass);
                 if (r < 0)
                         return r;
                 master = safe_close(master);
+                if (w->status >= 0)
+                        return 0;
         }
-        r = wait_status(&w);
+        r = attach_loop(w, false);
+        if (r < 0)
+                return r;
+        return w->status >= 0 ? 0 : -EIO;
+}
+
+static int verb_attach(sd_bus *bus, char **args) {
+        _cleanup_free_ char *path = NULL;
+        AttachWait w = { .bus = bus, .sfd = -EBADF, .status = -1 };
+        sigset_t old_mask;
+
+        int r = container_path_local(args[0], &path);
+        if (r < 0)
+                return log_bus_error("Failed to attach", NULL, r);
+        w.path = path;
+        /* Blocked from before the process exists until we are done, so a
+         * signal to us reaches it, however early. */
+        r = signals_block(&w, &old_mask);
+        if (r < 0)
+                return log_bus_error("Failed to set up signal forwarding", NULL, r);
+        r = attach_run(&w, args[0], args + 1);
+        signals_restore(&w, &old_mask);
+        sd_bus_message_unref(w.attach);
         if (r < 0)
                 return r;
         arg_exit_status = w.status;

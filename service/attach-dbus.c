@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Container.Attach, WaitAttached, AttachExited and the Manager shortcut.
+/* Container.Attach, WaitAttached, KillAttached, AttachExited and the Manager shortcut.
  * The attached process is warrend's own child (lib/attach.c), watched with
  * a pidfd child source; its status is kept until someone waits for it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -399,6 +402,86 @@ int method_wait_attached(sd_bus_message *m, void *userdata, sd_bus_error *error)
         w->next = a->waiters;
         a->waiters = w;
         return 1;
+}
+
+/* Reads KillAttached's arguments and finds the process: attached to this
+ * container and still running, the signal a real one. Validation only. */
+static int kill_attached_target(Daemon *d, sd_bus_message *m, char **ret_name, uid_t *ret_owner,
+                                Attached **ret, int *ret_signal, sd_bus_error *error) {
+        _cleanup_free_ char *name = NULL;
+        uint32_t pid;
+        int32_t sig;
+        int r = runtime_target(d, m, &name, ret_owner, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read(m, "ui", &pid, &sig);
+        if (r < 0)
+                return r;
+        if (sig <= 0 || sig >= _NSIG)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Invalid signal %" PRIi32 ": expected 1..%d", sig, _NSIG - 1);
+        if (!runtime_is_active(d, name))
+                return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
+                                         name);
+        Attached *a = pid > 0 && pid <= INT32_MAX ? attached_find((pid_t) pid) : NULL;
+        if (!a || !streq(a->name, name))
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "No attached process %" PRIu32 " in container '%s'", pid, name);
+        if (a->exited)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Attached process %" PRIu32 " in container '%s' has exited", pid,
+                                         name);
+        if (ret_name)
+                *ret_name = TAKE_PTR(name);
+        *ret = a;
+        *ret_signal = sig;
+        return 0;
+}
+
+static int do_kill_attached(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_free_ char *name = NULL;
+        Attached *a;
+        int sig;
+        /* Again: during a polkit check the process may have ended. */
+        int r = kill_attached_target(userdata, m, &name, NULL, &a, &sig, error);
+        if (r < 0)
+                return r;
+        /* By pidfd: the pid alone could name a new process by now. */
+        if (pidfd_send_signal(a->pidfd, sig, NULL, 0) < 0) {
+                if (errno == ESRCH)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Attached process %d in container '%s' has exited",
+                                                 (int) a->pid, name);
+                return sd_bus_error_set_errnof(error, errno, "Failed to signal attached process %d: %m",
+                                               (int) a->pid);
+        }
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+int method_kill_attached(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        _cleanup_free_ char *name = NULL;
+        uid_t owner, caller;
+        Attached *a;
+        int sig;
+        int r = kill_attached_target(d, m, &name, &owner, &a, &sig, error);
+        if (r < 0)
+                return r;
+        r = bus_caller_uid(m, &caller);
+        if (r < 0)
+                return r;
+        /* Whoever started the process may signal it, as they could have
+         * from their own terminal; anyone else needs the shell right. */
+        if (caller == a->caller) {
+                r = sd_bus_message_rewind(m, true);
+                if (r < 0)
+                        return r;
+                return do_kill_attached(m, d, error);
+        }
+        const PolkitDetails det = { .container = name, .owner = owner };
+        return polkit_authorize(
+                d, m, polkit_pick_action(caller, owner, "org.warren1.shell-own", "org.warren1.shell"), &det,
+                do_kill_attached, d, error);
 }
 
 void attach_free_all(void) {

@@ -390,6 +390,8 @@ const sd_bus_vtable container_vtable[] = {
                                 SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_ARGS("WaitAttached", SD_BUS_ARGS("u", pid), SD_BUS_RESULT("i", status),
                                 method_wait_attached, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_ARGS("KillAttached", SD_BUS_ARGS("u", pid, "i", signal), SD_BUS_NO_RESULT,
+                                method_kill_attached, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_SIGNAL_WITH_ARGS("AttachExited", SD_BUS_ARGS("u", pid, "i", exit_status), 0),
         SD_BUS_METHOD_WITH_ARGS("OpenConsole", SD_BUS_ARGS("u", tty),
                                 SD_BUS_RESULT("h", pty_master, "s", name), method_open_console,
