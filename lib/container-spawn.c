@@ -705,6 +705,21 @@ static int open_rootfs(const SpawnOptions *o, int *ret_dir_fd, int *ret_mount_fd
         return 0;
 }
 
+/* A hook of the caller's, the child waiting; on failure the child is killed. */
+static int run_parent_hook(const SpawnOptions *o, SpawnParentHook hook, pid_t pid, int pidfd,
+                           WarrenError *reterr) {
+        if (!hook)
+                return 0;
+        int r = hook(pid, pidfd, o->hook_userdata, reterr);
+        if (r >= 0)
+                return 0;
+        kill_and_reap(pidfd);
+        if (!reterr || reterr->error == 0)
+                return warren_error_set(reterr, r, "Failed to prepare container '%s': %s", o->name,
+                                        strerror(-r));
+        return r;
+}
+
 int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, WarrenError *reterr) {
         _cleanup_(spawn_plan_freep) SpawnPlan *plan = NULL;
         _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF, pidfd = -EBADF;
@@ -784,16 +799,9 @@ int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, Warre
                         return r;
                 }
         }
-        if (o->parent_hook) {
-                r = o->parent_hook(pid, pidfd, o->hook_userdata, reterr);
-                if (r < 0) {
-                        kill_and_reap(pidfd);
-                        if (!reterr || reterr->error == 0)
-                                return warren_error_set(reterr, r, "Failed to prepare container '%s': %s",
-                                                        o->name, strerror(-r));
-                        return r;
-                }
-        }
+        r = run_parent_hook(o, o->parent_hook, pid, pidfd, reterr);
+        if (r < 0)
+                return r;
 
         /* A failed send means the child is gone: its report, if any, is
          * still in the socket. */
@@ -808,14 +816,9 @@ int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, Warre
                 if (!o->before_exec_hook || ready_seen || n != (ssize_t) sizeof msg.error || msg.error != 0)
                         break;
                 ready_seen = true;
-                r = o->before_exec_hook(pid, pidfd, o->hook_userdata, reterr);
-                if (r < 0) {
-                        kill_and_reap(pidfd);
-                        if (!reterr || reterr->error == 0)
-                                return warren_error_set(reterr, r, "Failed to prepare container '%s': %s",
-                                                        o->name, strerror(-r));
+                r = run_parent_hook(o, o->before_exec_hook, pid, pidfd, reterr);
+                if (r < 0)
                         return r;
-                }
                 (void) send(parent_fd, "g", 1, MSG_NOSIGNAL);
         }
         if (n == 0) {

@@ -327,67 +327,70 @@ int netlink_link_add_veth(NlSocket *s, const NlLinkSpec *host, const NlLinkSpec 
         return link_add(s, l, "veth pair", strempty(host->name), reterr);
 }
 
-int netlink_link_add_macvlan(NlSocket *s, const char *lower, uint32_t mode, const NlLinkSpec *spec,
-                             WarrenError *reterr) {
+/* A link of kind `what` stacked on lower (macvlan, vlan, ipvlan): allocated
+ * with alloc, spec applied, attached to lower. */
+static int lower_link_new(NlSocket *s, const char *lower, const char *what, struct rtnl_link *(*alloc)(void),
+                          const NlLinkSpec *spec, struct rtnl_link **ret, WarrenError *reterr) {
         NlLink low;
         int r = netlink_link_get_by_name(s, lower, &low);
         if (r < 0)
-                return warren_error_set(reterr, r, "Failed to create macvlan '%s' on '%s': %s",
+                return warren_error_set(reterr, r, "Failed to create %s '%s' on '%s': %s", what,
                                         strempty(spec->name), lower,
                                         r == -ENODEV ? "no such interface" : strerror(-r));
-        _cleanup_(rtnl_link_putp) struct rtnl_link *l = rtnl_link_macvlan_alloc();
-        if (!l || link_apply_spec(l, spec, true) < 0)
+        struct rtnl_link *l = alloc();
+        if (!l || link_apply_spec(l, spec, true) < 0) {
+                if (l)
+                        rtnl_link_put(l);
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
+        }
         rtnl_link_set_link(l, low.ifindex);
+        *ret = l;
+        return 0;
+}
+
+/* Adds it; a kernel without that kind of link gets the hint in the message. */
+static int lower_link_add(NlSocket *s, struct rtnl_link *l, const char *what, const char *lower,
+                          const NlLinkSpec *spec, const char *missing, WarrenError *reterr) {
+        int r = link_add(s, l, what, strempty(spec->name), reterr);
+        if (r == -EOPNOTSUPP && missing)
+                return warren_error_reset(reterr, EOPNOTSUPP,
+                                          "Failed to create %s '%s' on '%s': this kernel has no %s", what,
+                                          strempty(spec->name), lower, missing);
+        return r;
+}
+
+int netlink_link_add_macvlan(NlSocket *s, const char *lower, uint32_t mode, const NlLinkSpec *spec,
+                             WarrenError *reterr) {
+        _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
+        int r = lower_link_new(s, lower, "macvlan", rtnl_link_macvlan_alloc, spec, &l, reterr);
+        if (r < 0)
+                return r;
         rtnl_link_macvlan_set_mode(l, mode);
-        return link_add(s, l, "macvlan", strempty(spec->name), reterr);
+        return lower_link_add(s, l, "macvlan", lower, spec, "macvlan support (CONFIG_MACVLAN)", reterr);
 }
 
 int netlink_link_add_vlan(NlSocket *s, const char *lower, uint16_t id, const NlLinkSpec *spec,
                           WarrenError *reterr) {
-        NlLink low;
-        int r = netlink_link_get_by_name(s, lower, &low);
+        _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
+        int r = lower_link_new(s, lower, "vlan", rtnl_link_vlan_alloc, spec, &l, reterr);
         if (r < 0)
-                return warren_error_set(reterr, r, "Failed to create vlan '%s' on '%s': %s",
-                                        strempty(spec->name), lower,
-                                        r == -ENODEV ? "no such interface" : strerror(-r));
-        _cleanup_(rtnl_link_putp) struct rtnl_link *l = rtnl_link_vlan_alloc();
-        if (!l || link_apply_spec(l, spec, true) < 0)
-                return warren_error_set(reterr, ENOMEM, "Out of memory");
-        rtnl_link_set_link(l, low.ifindex);
+                return r;
         if (rtnl_link_vlan_set_id(l, id) < 0)
                 return warren_error_set(reterr, EINVAL, "Invalid vlan id %u", (unsigned) id);
-        r = link_add(s, l, "vlan", strempty(spec->name), reterr);
-        if (r == -EOPNOTSUPP)
-                return warren_error_reset(
-                        reterr, EOPNOTSUPP,
-                        "Failed to create vlan '%s' on '%s': this kernel has no 802.1Q VLAN "
-                        "support (CONFIG_VLAN_8021Q, module 8021q)",
-                        strempty(spec->name), lower);
-        return r;
+        return lower_link_add(s, l, "vlan", lower, spec,
+                              "802.1Q VLAN support (CONFIG_VLAN_8021Q, module 8021q)", reterr);
 }
 
 int netlink_link_add_ipvlan(NlSocket *s, const char *lower, uint16_t mode, const NlLinkSpec *spec,
                             WarrenError *reterr) {
-        NlLink low;
-        int r = netlink_link_get_by_name(s, lower, &low);
+        _cleanup_(rtnl_link_putp) struct rtnl_link *l = NULL;
+        int r = lower_link_new(s, lower, "ipvlan", rtnl_link_ipvlan_alloc, spec, &l, reterr);
         if (r < 0)
-                return warren_error_set(reterr, r, "Failed to create ipvlan '%s' on '%s': %s",
-                                        strempty(spec->name), lower,
-                                        r == -ENODEV ? "no such interface" : strerror(-r));
-        _cleanup_(rtnl_link_putp) struct rtnl_link *l = rtnl_link_ipvlan_alloc();
-        if (!l || link_apply_spec(l, spec, true) < 0)
-                return warren_error_set(reterr, ENOMEM, "Out of memory");
-        rtnl_link_set_link(l, low.ifindex);
+                return r;
         if (rtnl_link_ipvlan_set_mode(l, mode) < 0)
                 return warren_error_set(reterr, EINVAL, "Invalid ipvlan mode %u", (unsigned) mode);
-        r = link_add(s, l, "ipvlan", strempty(spec->name), reterr);
-        if (r == -EOPNOTSUPP)
-                return warren_error_reset(reterr, EOPNOTSUPP,
-                                          "Failed to create ipvlan '%s' on '%s': this kernel has no ipvlan "
-                                          "support (CONFIG_IPVLAN, module ipvlan)",
-                                          strempty(spec->name), lower);
-        return r;
+        return lower_link_add(s, l, "ipvlan", lower, spec, "ipvlan support (CONFIG_IPVLAN, module ipvlan)",
+                              reterr);
 }
 
 int netlink_link_delete(NlSocket *s, int ifindex, WarrenError *reterr) {

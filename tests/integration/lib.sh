@@ -159,6 +159,17 @@ t_not() {
         return 1
 }
 
+# no_leftovers NAME: nothing of a container's run is left (its cgroup in
+# any hierarchy, its runtime dir, its monitor). Not a check: use with t_ok.
+no_leftovers() {
+        local name=$1 d
+        for d in /sys/fs/cgroup/*/warren/"$name" /sys/fs/cgroup/unified/warren/"$name" /run/warren/containers/"$name"; do
+                [[ -e $d ]] && { echo "left behind: $d"; return 1; }
+        done
+        pgrep -f "warren-monitor.*--name $name( |$)" && { echo "monitor still running"; return 1; }
+        return 0
+}
+
 # wait_for DESC TIMEOUT_S CMD...: retry CMD every 0.1 s until it succeeds.
 wait_for() {
         local desc=$1 timeout=$2

@@ -11,14 +11,6 @@ prop() { "${BUS[@]}" get-property org.warren1 "/org/warren1/container/$1" org.wa
 state() { prop "$1" State; }
 initpid() { prop "$1" InitPID; }
 in_ct() { local pid; pid=$(initpid "$1"); shift; nsenter -a -t "$pid" "$@"; }
-no_leftovers() {
-        local name=$1 d
-        for d in /sys/fs/cgroup/*/warren/"$name" /sys/fs/cgroup/unified/warren/"$name" /run/warren/containers/"$name"; do
-                [[ -e $d ]] && { echo "left behind: $d"; return 1; }
-        done
-        pgrep -f "warren-monitor.*--name $name( |$)" && { echo "monitor still running"; return 1; }
-        return 0
-}
 
 t_ok "create c1" warrenctl create c1 -t busybox
 t_ok "limits in the config" warrenctl config set c1 lxc.cgroup2.memory.max=64M lxc.cgroup2.pids.max=20

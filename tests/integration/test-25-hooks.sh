@@ -8,14 +8,6 @@
 
 BUS=(busctl --system)
 prop() { "${BUS[@]}" get-property org.warren1 "/org/warren1/container/$1" org.warren1.Container "$2" | sed 's/^[a-z]* //; s/"//g'; }
-no_leftovers() {
-        local name=$1 d
-        for d in /sys/fs/cgroup/*/warren/"$name" /sys/fs/cgroup/unified/warren/"$name" /run/warren/containers/"$name"; do
-                [[ -e $d ]] && { echo "left behind: $d"; return 1; }
-        done
-        pgrep -f "warren-monitor.*--name $name( |$)" && { echo "monitor still running"; return 1; }
-        return 0
-}
 
 log=/run/warren-hooks.log
 mkdir -p /etc/warren/hooks
