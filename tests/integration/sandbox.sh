@@ -101,6 +101,56 @@ _sb_remove_cgroups() {
         return 0
 }
 
+# Each sandbox gets a cgroup of its own in every hierarchy, below the
+# caller's, and a cgroup namespace rooted there: inside, containers still
+# live at HIERARCHY/warren/NAME, but on the host that is
+# HIERARCHY/<caller's cgroup>/warren-sandbox.PID/warren/NAME, so sandboxes
+# run side by side without their containers' cgroups meeting.
+# Prints "mountpoint<TAB>fstype<TAB>options<TAB>dir" per hierarchy.
+_sb_cgroup_dirs() {
+        local sbcg=$1 src mp fstype opts rest key rel
+        while read -r src mp fstype opts rest; do
+                [[ $fstype == cgroup || $fstype == cgroup2 ]] || continue
+                if [[ $fstype == cgroup2 ]]; then
+                        key=""
+                else
+                        # The hierarchy's line in /proc/self/cgroup names its controllers.
+                        key=$(tr ',' '\n' <<<"$opts" | grep -vxE 'rw|ro|relatime|noatime|nosuid|nodev|noexec|clone_children|favordynmods|xattr|nsdelegate|memory_recursiveprot|release_agent=.*' | paste -sd, -)
+                fi
+                rel=$(awk -F: -v k="$key" -v v2="$([[ $fstype == cgroup2 ]] && echo 1)" '
+                        v2 == 1 && $1 == "0" && $2 == "" { print $3; exit }
+                        v2 != 1 && $2 == k { print $3; exit }' /proc/self/cgroup)
+                [[ -n $rel ]] || rel=/
+                printf '%s\t%s\t%s\t%s\n' "$mp" "$fstype" "$opts" "$mp${rel%/}/$sbcg"
+        done </proc/self/mounts
+}
+
+_sb_make_cgroups() {
+        local list=$1 mp fstype opts dir f
+        while IFS=$'\t' read -r mp fstype opts dir; do
+                mkdir -p "$dir" || return 1
+                if [[ -f $dir/cpuset.cpus ]]; then
+                        for f in cpuset.cpus cpuset.mems; do
+                                cat "$(dirname "$dir")/$f" >"$dir/$f" || return 1
+                        done
+                fi
+        done <"$list"
+}
+
+_sb_remove_own_cgroups() {
+        local list=$1 mp fstype opts dir try
+        while IFS=$'\t' read -r mp fstype opts dir; do
+                for ((try = 0; try < 60; try++)); do
+                        [[ -d $dir ]] || break
+                        find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null
+                        [[ -d $dir ]] || break
+                        sleep 0.05
+                done
+                [[ -d $dir ]] && echo "sandbox: could not remove cgroup $dir" >&2
+        done <"$list"
+        return 0
+}
+
 # Enter the sandbox and run CMD; sets SANDBOX_HOST_DIFF (empty if the host
 # is unchanged) and returns CMD's status.
 sandbox_run() {
@@ -152,13 +202,21 @@ sandbox_run() {
         SANDBOX_NAMES_FILE=$names
         cgroups_before=$(_sb_warren_cgroups)
         before=$(sandbox_host_snapshot)
+        local cglist
+        cglist=$(mktemp /tmp/warren-sandbox-cgroups.XXXXXX) || return 1
+        SANDBOX_CGROUPS_FILE=$cglist
+        _sb_cgroup_dirs "warren-sandbox.$$.$RANDOM" >"$cglist"
+        _sb_make_cgroups "$cglist" || { echo "sandbox: ERROR: cannot make the sandbox's cgroups" >&2; return 1; }
 
+        # "--enter" moves itself into the sandbox's cgroups, so the new
+        # cgroup namespace is rooted there.
         WARREN_SRC=$src WARREN_BUILD=$build WARREN_SCRATCH=$scratch _SB_QUIET=$quiet \
-        WARREN_HOST_NETNS=$(readlink /proc/self/ns/net) _SB_NAMES_FILE=$names \
-                unshare --mount --net --pid --uts --ipc --fork --mount-proc --propagation private \
-                        --kill-child -- /bin/bash "$here/sandbox.sh" --inside "${@}" || rc=$?
+        WARREN_HOST_NETNS=$(readlink /proc/self/ns/net) _SB_NAMES_FILE=$names _SB_CGROUPS_FILE=$cglist \
+                /bin/bash "$here/sandbox.sh" --enter "${@}" || rc=$?
 
         rmdir "$scratch" 2>/dev/null || true
+        _sb_remove_own_cgroups "$cglist"
+        rm -f "$cglist"
         _sb_remove_cgroups "$cgroups_before" "$names"
         after=$(sandbox_host_snapshot)
         if [[ $before != "$after" ]]; then
@@ -219,12 +277,24 @@ _sb_setup_mounts() {
                 if [[ -f $f ]]; then cp "$f" /etc/warren/; fi
         done
 
-        # sysfs shows the mounter's network namespace: remount it, keeping the cgroup tree.
-        mkdir -p "$S/cgroup"
-        mount --rbind /sys/fs/cgroup "$S/cgroup"
+        # sysfs shows the mounter's network namespace: remount it. The cgroup
+        # hierarchies are mounted afresh in our cgroup namespace, so their
+        # root is the sandbox's own cgroup; pid 1 then moves one level down
+        # (a v2 cgroup with children holds no processes).
         mount -t sysfs sysfs-warren /sys
-        mount --move "$S/cgroup" /sys/fs/cgroup
-        rmdir "$S/cgroup"
+        mount -t tmpfs -o mode=0755 tmpfs-cgroup /sys/fs/cgroup
+        local mp fstype opts dir
+        while IFS=$'\t' read -r mp fstype opts dir; do
+                mkdir -p "$mp"
+                mount -t "$fstype" -o "$opts" "$fstype" "$mp"
+                mkdir -p "$mp/sandbox"
+                if [[ -f $mp/cpuset.cpus ]]; then
+                        cat "$mp/cpuset.cpus" >"$mp/sandbox/cpuset.cpus"
+                        cat "$mp/cpuset.mems" >"$mp/sandbox/cpuset.mems"
+                fi
+                echo $$ >"$mp/sandbox/cgroup.procs"
+        done <"$_SB_CGROUPS_FILE"
+        mount -o remount,ro tmpfs-cgroup /sys/fs/cgroup 2>/dev/null || true
 
         # Test users must reach the trees; a checkout under /root would hide them.
         if ! setpriv --reuid=65534 --regid=65534 --clear-groups test -x "$WARREN_BUILD/." -a -r "$WARREN_SRC/." 2>/dev/null; then
@@ -424,8 +494,15 @@ if [[ ${BASH_SOURCE[0]} == "$0" ]]; then
         if [[ ${1:-} == --inside ]]; then
                 shift
                 _sb_inside "$@"
+        elif [[ ${1:-} == --enter ]]; then
+                shift
+                while IFS=$'\t' read -r _mp _t _o _dir; do
+                        echo $$ >"$_dir/cgroup.procs" || exit 1
+                done <"$_SB_CGROUPS_FILE"
+                exec unshare --mount --net --pid --uts --ipc --cgroup --fork --mount-proc --propagation private \
+                        --kill-child -- /bin/bash "${BASH_SOURCE[0]}" --inside "$@"
         else
-                trap 'rm -f "${SANDBOX_NAMES_FILE:-}"; [[ -n ${SANDBOX_SCRATCH:-} ]] && rmdir "$SANDBOX_SCRATCH" 2>/dev/null' EXIT
+                trap 'rm -f "${SANDBOX_NAMES_FILE:-}"; [[ -n ${SANDBOX_CGROUPS_FILE:-} && -f $SANDBOX_CGROUPS_FILE ]] && { _sb_remove_own_cgroups "$SANDBOX_CGROUPS_FILE"; rm -f "$SANDBOX_CGROUPS_FILE"; }; [[ -n ${SANDBOX_SCRATCH:-} ]] && rmdir "$SANDBOX_SCRATCH" 2>/dev/null' EXIT
                 trap 'exit 130' INT
                 trap 'exit 143' TERM
                 sandbox_run "$@"
