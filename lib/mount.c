@@ -837,6 +837,9 @@ static int setup_dev_tmpfs(int rootfd, const MountPlan *p, WarrenError *reterr) 
         return 0;
 }
 
+/* Like LXC's autodev, what a mount entry or hook already put in /dev stays
+ * (userns.conf binds /dev/null and friends with create=file): only what is
+ * missing is made. */
 static int fill_dev(int dev, bool new_user_ns, WarrenError *reterr) {
         static const char *const links[][2] = {
                 { "/proc/self/fd", "fd" },
@@ -851,32 +854,36 @@ static int fill_dev(int dev, bool new_user_ns, WarrenError *reterr) {
                 what = dev_nodes[i].name;
                 if (!new_user_ns) {
                         if (mknodat(dev, what, S_IFCHR | 0666,
-                                    makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0)
+                                    makedev(dev_nodes[i].major, dev_nodes[i].minor)) < 0 &&
+                            errno != EEXIST)
                                 goto fail_errno;
                         continue;
                 }
                 /* mknod is not allowed in a user namespace: bind the host's node. */
                 char host[32];
                 snprintf(host, sizeof host, "/dev/%s", what);
-                if (mknodat(dev, what, S_IFREG | 0666, 0) < 0)
+                if (mknodat(dev, what, S_IFREG | 0666, 0) < 0) {
+                        if (errno == EEXIST)
+                                continue;
                         goto fail_errno;
+                }
                 r = bind_at(AT_FDCWD, host, dev, what, false, 0, 0, 0);
                 if (r < 0)
                         goto fail;
         }
         for (size_t i = 0; i < ELEMENTSOF(links); i++) {
                 what = links[i][1];
-                if (symlinkat(links[i][0], dev, what) < 0)
+                if (symlinkat(links[i][0], dev, what) < 0 && errno != EEXIST)
                         goto fail_errno;
         }
         what = "shm";
-        if (mkdirat(dev, "shm", 01777) < 0)
+        if (mkdirat(dev, "shm", 01777) < 0 && errno != EEXIST)
                 goto fail_errno;
         r = mount_fs_at("shm", dev, "shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777");
         if (r < 0)
                 goto fail;
         what = "mqueue";
-        if (mkdirat(dev, "mqueue", 0755) < 0)
+        if (mkdirat(dev, "mqueue", 0755) < 0 && errno != EEXIST)
                 goto fail_errno;
         r = mount_fs_at("mqueue", dev, "mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
         if (r < 0)

@@ -199,6 +199,17 @@ t_fail_match "u2: mknod still fails" "Operation not permitted" in_ct u2 mknod /d
 t_ok "alice stops u2" as_user alice warrenctl stop u2 -k
 t_ok "u2: nothing left behind" no_leftovers u2
 
+# Issue 14: images for user mode include userns.conf, whose mount entries
+# bind /dev/null and friends (create=file) before /dev is filled; autodev
+# keeps what is there, as LXC's does.
+t_ok "root includes userns.conf in u2, as a user-mode image config does" \
+        warrenctl config set u2 "lxc.include=$WARREN_SRC/data/userns.conf"
+t_ok "alice starts u2 with userns.conf's /dev binds" as_user alice warrenctl start u2
+t_ok "u2: /dev/null is the host's character device" in_ct u2 sh -c 'test -c /dev/null && echo x >/dev/null'
+t_ok "u2: /dev/zero reads zeros" in_ct u2 sh -c 'test "$(head -c 4 /dev/zero | od -An -tx1 | tr -d " ")" = 00000000'
+t_ok "alice stops u2 again" as_user alice warrenctl stop u2 -k
+t_ok "u2: nothing left behind after the second start" no_leftovers u2
+
 # --- cleanup ---------------------------------------------------------------------------
 for c in u1 u2 b1 p1; do
         warrenctl destroy "$c" >/dev/null 2>&1
