@@ -198,7 +198,7 @@ static int read_input(ProxyState *s) {
                 s->in_eof = true;
                 /* Piped input into a pty: pass the end on as the terminal's
                  * EOF character, so a reading program finishes. */
-                if (!isatty(s->p->in_fd))
+                if (!isatty(s->p->in_fd) && !s->p->end_on_input_eof)
                         s->to_master->data[s->to_master->len++] = 0x04;
                 return 0;
         }
@@ -295,6 +295,12 @@ static int proxy_loop(ProxyState *s, int sfd, TerminalEnd *ret_end, int *ret_sig
                                 (void) buffer_write(s->to_master, p->master);
                                 r = flush_all(s->to_out, p->out_fd);
                                 *ret_end = TERMINAL_ESCAPE;
+                                return r;
+                        }
+                        if (s->in_eof && p->end_on_input_eof) {
+                                (void) buffer_write(s->to_master, p->master);
+                                r = flush_all(s->to_out, p->out_fd);
+                                *ret_end = TERMINAL_INPUT_EOF;
                                 return r;
                         }
                 }
