@@ -441,9 +441,13 @@ static int config_key_check(sd_bus *bus, const char *key) {
                 return -ENOMEM;
         int r = sd_bus_call_method(bus, WARREN_BUS, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE,
                                    "ValidateConfig", &error, &reply, "s", text);
-        if (r < 0 && error.message &&
-            (strstr(error.message, "unknown key") || strstr(error.message, "NIC index"))) {
-                fprintf(stderr, "warrenctl: Unknown config key '%s': %s\n", key, error.message);
+        if (r < 0 && error.message && strstr(error.message, "unknown key")) {
+                fprintf(stderr, "warrenctl: Unknown config key '%s'\n", key);
+                r = -ENOKEY;
+        } else if (r < 0 && error.message && strstr(error.message, "NIC index")) {
+                /* "<input>:1: NIC index 99 in key ... is out of range" */
+                fprintf(stderr, "warrenctl: Invalid config key '%s': %s\n", key,
+                        strstr(error.message, "NIC index"));
                 r = -ENOKEY;
         } else
                 r = 0; /* known; any other complaint is about the empty value */
