@@ -93,13 +93,17 @@ for f in "$dbus_datadir/dbus-1/system.d/org.warren1.conf" \
          "$unitdir/warrend.service" \
          "$unitdir/warren-autostart.service" \
          "$sysusersdir/warren.conf" \
-         "$tmpfilesdir/warren.conf"; do
+         "$tmpfilesdir/warren.conf" \
+         "$bashcompdir/warrenctl"; do
         check "installed $f" test -f "$D$f"
 done
 for f in /usr/local/bin/warrenctl /usr/local/sbin/warrend /usr/local/libexec/warren-monitor; do
         check "installed $f" test -x "$D$f"
 done
-for f in /usr/local/share/warren/default.conf; do
+for f in /usr/local/share/man/man1/warrenctl.1 /usr/local/share/man/man8/warrend.8 \
+         /usr/local/share/man/man5/warren.conf.5 /usr/local/share/man/man7/warren-dbus.7 \
+         /usr/local/share/zsh/site-functions/_warrenctl /usr/local/share/warren/default.conf \
+         /usr/local/share/warren/config-keys; do
         check "installed $f" test -f "$D$f"
 done
 # On Debian the readers' own paths: a /usr/local policy would be ignored.
@@ -125,6 +129,11 @@ check "the polkit rule grants group warren" grep -q 'isInGroup("warren")' "$D$po
 for d in /var/lib/warren /var/lib/warren/containers /run/warren /var/cache/warren /etc/warren; do
         check "tmpfiles.d makes $d" grep -qE "^d[[:space:]]+$d[[:space:]]" "$D$tmpfilesdir/warren.conf"
 done
+
+check "the bash completion reads the installed config keys" \
+        grep -q '/usr/local/share/warren/config-keys' "$D$bashcompdir/warrenctl"
+check "the installed man page names the installed paths" \
+        grep -q '/var/lib/warren' "$D/usr/local/share/man/man8/warrend.8"
 
 # The compiled-in defaults.
 help=$("$D/usr/local/sbin/warrend" --help 2>&1)
