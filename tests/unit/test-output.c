@@ -214,7 +214,7 @@ static void test_json(void) {
         _cleanup_free_ char *j3 = capture(1, print_rows, bad, &r);
         ok(g_utf8_validate(j3, -1, NULL), "JSON output is valid UTF-8");
         g_autoptr(JsonNode) n3 = parse(j3);
-        ok(n3 != NULL, "and parses: %s", j3);
+        ok(n3 != NULL, "and parses");
         like(j3, "\\u0001", "a control character is escaped");
         like(j3, "\xc3\xa9", "valid UTF-8 is kept");
 }
