@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <systemd/sd-login.h>
 #include <unistd.h>
 
 #include "basic/fileio.h"
@@ -69,6 +70,8 @@ int polkit_agent_open(void) {
                 return 0;
         if (process_start_time(self, &start_time) < 0)
                 return 0;
+        _cleanup_free_ char *session = NULL;
+        bool in_session = sd_pid_get_session(0, &session) >= 0;
         snprintf(process, sizeof process, "%d,%" PRIu64, (int) self, start_time);
         if (pipe2(pipe_fd, O_CLOEXEC) < 0)
                 return -errno;
@@ -95,8 +98,15 @@ int polkit_agent_open(void) {
                 sigset_t none;
                 sigemptyset(&none);
                 (void) sigprocmask(SIG_SETMASK, &none, NULL);
-                execl(WARREN_PKTTYAGENT_PATH, WARREN_PKTTYAGENT_PATH, "--notify-fd", notify, "--fallback",
-                      "--process", process, (char *) NULL);
+                /* In a login session a desktop's agent keeps precedence
+                 * (--fallback, as systemd's tools). Outside one polkitd
+                 * passes a fallback agent over, so there ours is the agent. */
+                if (in_session)
+                        execl(WARREN_PKTTYAGENT_PATH, WARREN_PKTTYAGENT_PATH, "--notify-fd", notify,
+                              "--fallback", "--process", process, (char *) NULL);
+                else
+                        execl(WARREN_PKTTYAGENT_PATH, WARREN_PKTTYAGENT_PATH, "--notify-fd", notify,
+                              "--process", process, (char *) NULL);
                 _exit(EXIT_FAILURE);
         }
         safe_close(pipe_fd[1]);

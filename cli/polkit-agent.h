@@ -3,10 +3,11 @@
 
 /* Asking for a password on the terminal, as systemd's tools do: when
  * stdin is a terminal, the caller is not root and --no-ask-password was
- * not given, pkttyagent is started for this process (--process PID,START
- * --fallback, so a desktop's agent keeps precedence) before a call that may
- * need authorization, and warrenctl waits until it has registered. The
- * calls themselves carry the allow-interactive-authorization flag. */
+ * not given, pkttyagent is started for this process (--process PID,START;
+ * --fallback in a login session, so a desktop's agent keeps precedence:
+ * polkitd uses a fallback agent only for a subject in a session) before a
+ * call that may need authorization, and warrenctl waits until it has
+ * registered. The calls carry the allow-interactive-authorization flag. */
 
 #include <stdbool.h>
 
