@@ -234,12 +234,18 @@ wait_for "and a config key" 5 sh -c "tmux -S '$TMUX_SOCK' capture-pane -t z -p |
 tm kill-session -t z
 
 # --- a password asked on the terminal (pkttyagent) ---------------------------------------------------
-# bob may create networks after authenticating as himself (AUTH_SELF).
+# bob may create networks after authenticating as himself (AUTH_SELF); an
+# action whose default is auth_admin (org.warren1.shell: attach to root's
+# container) asks for the password of an administrator, here alice.
 t_ok "bob has a password" sh -c "echo 'bob:Pass-15-word' | chpasswd"
+t_ok "alice has a password" sh -c "echo 'alice:Admin-15-word' | chpasswd"
 cat >/etc/polkit-1/rules.d/40-warren-test15.rules <<'EOF'
 polkit.addRule(function(action, subject) {
         if (action.id == "org.warren1.network" && subject.user == "bob")
                 return polkit.Result.AUTH_SELF;
+});
+polkit.addAdminRule(function(action, subject) {
+        return ["unix-user:alice"];
 });
 EOF
 # polkit's setuid helper, which checks the password, answers polkitd on
@@ -276,6 +282,13 @@ t_fail "t15b was not created" sh -c "warrenctl network list --noheadings -o name
 tm send-keys -t b "clear; warrenctl --no-ask-password network create t15c --ipv4=10.15.3.1/24; echo rc=\$?" Enter
 wait_for "--no-ask-password: refused at once" 10 sh -c "tmux -S '$TMUX_SOCK' capture-pane -t b -p | grep -q 'rc=1'"
 t_ok "without asking" sh -c "! tmux -S '$TMUX_SOCK' capture-pane -t b -p | grep -q Password"
+tm send-keys -t b "clear; warrenctl attach web1 -- echo attached-\$((6*7)); echo rc=\$?" Enter
+wait_for "auth_admin (org.warren1.shell): the agent asks for an administrator's password" 15 \
+        sh -c "tmux -S '$TMUX_SOCK' capture-pane -t b -p | grep -q 'Password'"
+t_match "as alice, for org.warren1.shell" "$(pane b)" "AUTHENTICATING FOR org\.warren1\.shell.*Authenticating as: alice"
+tm send-keys -t b "Admin-15-word" Enter
+wait_for "the admin's password: attached" 15 sh -c "tmux -S '$TMUX_SOCK' capture-pane -t b -p | grep -q 'rc=0'"
+t_match "the command ran inside" "$(pane b)" "attached-42"
 tm send-keys -t b "clear; warrenctl list --noheadings -o name | head -1; echo rc=\$?" Enter
 wait_for "a read on a terminal works" 10 sh -c "tmux -S '$TMUX_SOCK' capture-pane -t b -p | grep -q 'rc=0'"
 tm kill-server
