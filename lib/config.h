@@ -83,6 +83,9 @@ int lxc_config_apply(LxcConfig *c, const char *key, const char *value, WarrenErr
 size_t lxc_config_n_items(const LxcConfig *c);
 /* Borrowed pointers, valid until c is modified. */
 void lxc_config_item(const LxcConfig *c, size_t i, const char **ret_key, const char **ret_value);
+/* Whether item i was read from an included file (LXC_INCLUDE_EXPAND), not
+ * from the file or text parsed itself or set by lxc_config_apply(). */
+bool lxc_config_item_included(const LxcConfig *c, size_t i);
 /* The value of a scalar key (the last one), or NULL if unset. */
 const char *lxc_config_get(const LxcConfig *c, const char *key);
 /* Every value of key in order (a list key), or an empty strv. NULL on ENOMEM. */

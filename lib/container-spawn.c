@@ -345,7 +345,12 @@ static int spawn_plan_new(const SpawnOptions *o, SpawnPlan **ret, WarrenError *r
         r = seccomp_program_from_config(c, &p->seccomp, reterr);
         if (r < 0)
                 return r;
-        r = mount_plan_new(c, p->caps_keep & (UINT64_C(1) << CAP_SYS_ADMIN), &p->mounts, reterr);
+        const MountPlanOptions mo = {
+                .keeps_sys_admin = p->caps_keep & (UINT64_C(1) << CAP_SYS_ADMIN),
+                .owner_uid = o->owner_uid,
+                .owner_gid = o->owner_gid,
+        };
+        r = mount_plan_new(c, &mo, &p->mounts, reterr);
         if (r < 0)
                 return r;
 
@@ -391,10 +396,15 @@ static int move_above_stdio(int *fd) {
         return 0;
 }
 
+static int int_cmp(const void *a, const void *b) {
+        int x = *(const int *) a, y = *(const int *) b;
+        return (x > y) - (x < y);
+}
+
 /* fd 0 from /dev/null, 1 and 2 to the log (or /dev/null) until the console
- * takes over; nothing else of the caller's survives but the sync socket
- * and keep_fd (the rootfs mount, if any). */
-static int child_fds(int *sync_fd, int *keep_fd, int log_fd, WarrenError *reterr) {
+ * takes over; nothing else of the caller's survives but the sync socket,
+ * keep_fd (the rootfs mount, if any) and the mount plan's bind clones. */
+static int child_fds(int *sync_fd, int *keep_fd, const MountPlan *mounts, int log_fd, WarrenError *reterr) {
         int null_fd, r;
 
         if ((r = move_above_stdio(sync_fd)) < 0 || (r = move_above_stdio(keep_fd)) < 0)
@@ -408,14 +418,26 @@ static int child_fds(int *sync_fd, int *keep_fd, int log_fd, WarrenError *reterr
         if (dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0 || dup2(null_fd, 0) < 0)
                 return warren_error_set(reterr, errno, "Failed to set up stdio: %m");
 
-        unsigned lo = (unsigned) *sync_fd, hi = *keep_fd >= 0 ? (unsigned) *keep_fd : lo;
-        if (hi < lo) {
-                unsigned t = lo;
-                lo = hi;
-                hi = t;
+        /* The bind clones were opened before stdio was set up, never as 0..2. */
+        size_t n_trees, n = 0;
+        const int *trees = mount_plan_fds(mounts, &n_trees);
+        _cleanup_free_ int *keep = calloc(n_trees + 2, sizeof(int));
+        if (!keep)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        keep[n++] = *sync_fd;
+        if (*keep_fd >= 0)
+                keep[n++] = *keep_fd;
+        for (size_t i = 0; i < n_trees; i++)
+                if (trees[i] >= 3)
+                        keep[n++] = trees[i];
+        qsort(keep, n, sizeof(int), int_cmp);
+        unsigned next = 3;
+        for (size_t i = 0; i < n; i++) {
+                if ((unsigned) keep[i] > next && close_range(next, (unsigned) keep[i] - 1, 0) < 0)
+                        return warren_error_set(reterr, errno, "Failed to close inherited fds: %m");
+                next = (unsigned) keep[i] + 1;
         }
-        if ((lo > 3 && close_range(3, lo - 1, 0) < 0) ||
-            (hi > lo + 1 && close_range(lo + 1, hi - 1, 0) < 0) || close_range(hi + 1, ~0U, 0) < 0)
+        if (close_range(next, ~0U, 0) < 0)
                 return warren_error_set(reterr, errno, "Failed to close inherited fds: %m");
         return 0;
 }
@@ -531,7 +553,7 @@ static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, in
         if (unshare(CLONE_NEWCGROUP) < 0)
                 return warren_error_set(reterr, errno, "Failed to create cgroup namespace: %m");
 
-        r = child_fds(sync_fd, &rootfs_mount_fd, o->log_fd, reterr);
+        r = child_fds(sync_fd, &rootfs_mount_fd, p->mounts, o->log_fd, reterr);
         if (r < 0)
                 return r;
 

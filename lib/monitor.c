@@ -36,6 +36,8 @@
 #include "monitor-tty.h"
 #include "monitor.h"
 #include "name.h"
+#include "policy.h"
+#include "store.h"
 #include "container-spawn.h"
 #include "hooks.h"
 
@@ -88,7 +90,9 @@ typedef struct Monitor {
 
         LxcConfig *config;
         char *rootfs;
-        Idmap *idmap;   /* lxc.idmap; NULL: privileged (no user namespace) */
+        Idmap *idmap;    /* lxc.idmap; NULL: privileged (no user namespace) */
+        uid_t owner_uid; /* from the store's owner file: decides how binds are opened */
+        gid_t owner_gid;
         uid_t root_uid; /* host ids of the container's root and its tty group */
         gid_t root_gid, tty_gid;
         unsigned tty_max;
@@ -468,6 +472,8 @@ static int spawn_init(Monitor *m, WarrenError *reterr) {
                 .before_exec_hook = hooks_any(m->config, HOOK_START_HOST) ? start_host_hook : NULL,
                 .hook_userdata = m,
                 .log_fd = STDERR_FILENO,
+                .owner_uid = m->owner_uid,
+                .owner_gid = m->owner_gid,
         };
         /* Our blocked signals do not reach init: the child resets its mask before exec. */
         pid_t pid;
@@ -1048,6 +1054,23 @@ static int load_idmap(Monitor *m, WarrenError *reterr) {
         return 0;
 }
 
+/* A container made by hand (no owner file) is root's, as for the service,
+ * which never starts one it cannot tell the owner of. */
+static int load_owner(Monitor *m, WarrenError *reterr) {
+        _cleanup_store_ Store *store = NULL;
+        int r = store_open(m->o->state_dir, &store, reterr);
+        if (r < 0)
+                return r;
+        r = store_get_owner(store, m->o->name, &m->owner_uid);
+        if (r == -ENOENT)
+                m->owner_uid = 0;
+        else if (r < 0)
+                return warren_error_set(reterr, r, "Failed to read the owner of container '%s': %s",
+                                        m->o->name, strerror(-r));
+        m->owner_gid = m->owner_uid == 0 ? 0 : policy_owner_gid(m->owner_uid);
+        return 0;
+}
+
 static int load_config(Monitor *m, WarrenError *reterr) {
         _cleanup_free_ char *path = NULL;
         unsigned long long v;
@@ -1061,6 +1084,9 @@ static int load_config(Monitor *m, WarrenError *reterr) {
                                         path);
         LxcParseOptions po = { .include_mode = LXC_INCLUDE_EXPAND };
         r = lxc_config_load(m->config, path, &po, reterr);
+        if (r < 0)
+                return r;
+        r = load_owner(m, reterr);
         if (r < 0)
                 return r;
 
