@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config-check.h"
 #include "config-keys.h"
 #include "config.h"
 #include "fileio.h"
@@ -730,6 +731,10 @@ int lxc_config_apply(LxcConfig *c, const char *key, const char *value, WarrenErr
                                         "invalid value for '%s': control characters are not allowed", key);
         if (value[0]) {
                 r = lxc_value_check(&k, key, value, reterr);
+                if (r < 0)
+                        return r;
+                /* Set through the API: only what would start. */
+                r = config_check_item(c, name, value, reterr);
                 if (r < 0)
                         return r;
         }

@@ -76,8 +76,10 @@ int lxc_config_parse(LxcConfig *c, const char *text, size_t len, const char *fil
 int lxc_config_load(LxcConfig *c, const char *path, const LxcParseOptions *opts, WarrenError *reterr);
 
 /* Applies one item as if it were a line "key = value" appended to the
- * config (normalizing legacy names, validating the value). On error c is
- * unchanged and the message names the key and value. */
+ * config (normalizing legacy names, validating the value), and only if it
+ * would start: config_check_item() (config-check.h), in the context of c.
+ * A file may hold what LXC loads; what is set through the API must start.
+ * On error c is unchanged and the message names the key and value. */
 int lxc_config_apply(LxcConfig *c, const char *key, const char *value, WarrenError *reterr);
 
 size_t lxc_config_n_items(const LxcConfig *c);

@@ -27,6 +27,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "cgroup.h"
+#include "config-check.h"
 #include "config.h"
 #include "container.h"
 #include "idmap.h"
@@ -43,8 +44,7 @@
 
 #define MAX_CLIENTS 32U
 #define CLIENT_QUEUE_MAX 32U /* replies/events queued for a slow client before it is dropped */
-#define TTY_MAX_LIMIT 64U
-#define STOP_GRACE_SEC 10U /* after a non-KILL lxc.signal.stop, before SIGKILL */
+#define STOP_GRACE_SEC 10U   /* after a non-KILL lxc.signal.stop, before SIGKILL */
 #define FREEZE_POLL_NSEC (5L * 1000L * 1000L)
 
 typedef enum Tag {
@@ -1073,7 +1073,6 @@ static int load_owner(Monitor *m, WarrenError *reterr) {
 
 static int load_config(Monitor *m, WarrenError *reterr) {
         _cleanup_free_ char *path = NULL;
-        unsigned long long v;
         int r;
 
         if (asprintf(&path, "%s/containers/%s/config", m->o->state_dir, m->o->name) < 0 ||
@@ -1090,11 +1089,10 @@ static int load_config(Monitor *m, WarrenError *reterr) {
         if (r < 0)
                 return r;
 
-        const char *s = lxc_config_get(m->config, "lxc.tty.max");
-        if (s && parse_uint(s, TTY_MAX_LIMIT, &v) < 0)
-                return warren_error_set(reterr, EINVAL, "Invalid lxc.tty.max '%s': expected 0..%u", s,
-                                        TTY_MAX_LIMIT);
-        m->tty_max = s ? (unsigned) v : 0;
+        r = config_tty_max(lxc_config_get(m->config, "lxc.tty.max"), &m->tty_max, reterr);
+        if (r < 0)
+                return r;
+        const char *s;
 
         s = lxc_config_get(m->config, "lxc.console.path");
         if (s && !streq(s, "none"))
@@ -1132,6 +1130,11 @@ static int load_config(Monitor *m, WarrenError *reterr) {
          * idmap) container; the bridges must exist now. */
         m->net_flags = m->idmap ? 0 : NETWORK_CHECK_PRIVILEGED;
         r = network_check_config(m->config, m->net_flags | NETWORK_CHECK_HOST | NETWORK_CHECK_START, reterr);
+        if (r < 0)
+                return r;
+        /* What SetConfig accepts, and nothing else, starts: the same rules,
+         * before anything (a hook, a cgroup) is made. */
+        r = config_check(m->config, reterr);
         if (r < 0)
                 return r;
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -159,6 +160,22 @@ static int entry_add_option(MountEntry *e, const char *opt, char **data, WarrenE
                 return warren_error_set(reterr, EOPNOTSUPP,
                                         "Invalid mount entry '%s': option '%s' is not supported", e->line,
                                         opt);
+        /* "BIND" would go to the filesystem as data and the entry would
+         * never mount, as with LXC: options are case-sensitive. */
+        const char *lower = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(mount_flag_table) && !lower; i++)
+                if (strcasecmp(opt, mount_flag_table[i].name) == 0)
+                        lower = mount_flag_table[i].name;
+        for (size_t i = 0; i < ELEMENTSOF(propagation_table) && !lower; i++)
+                if (strcasecmp(opt, propagation_table[i].name) == 0)
+                        lower = propagation_table[i].name;
+        if (!lower && strcasecmp(opt, "optional") == 0)
+                lower = "optional";
+        if (lower)
+                return warren_error_set(reterr, EINVAL,
+                                        "Invalid mount entry '%s': unknown option '%s' (options are "
+                                        "case-sensitive: '%s')",
+                                        e->line, opt, lower);
         /* Filesystem specific (size=, mode=, ...): handed to the kernel. */
         if (*data) {
                 char *n;
@@ -236,6 +253,13 @@ int mount_entry_parse(const char *line, MountEntry *ret, WarrenError *reterr) {
         }
         if ((e.flags & MS_REMOUNT) && (e.flags & MS_BIND)) {
                 r = warren_error_set(reterr, EINVAL, "Invalid mount entry '%s': remount and bind together",
+                                     e.line);
+                goto out;
+        }
+        if (streq(e.fstype, "none") && !(e.flags & (MS_BIND | MS_REMOUNT))) {
+                r = warren_error_set(reterr, EINVAL,
+                                     "Invalid mount entry '%s': type 'none' needs the option bind, rbind or "
+                                     "remount",
                                      e.line);
                 goto out;
         }
@@ -497,10 +521,66 @@ static int plan_read_cgroup_mounts(MountPlan *p, WarrenError *reterr) {
         return 0;
 }
 
+/* lxc.mount.auto, lxc.autodev, lxc.autodev.tmpfs.size: no file is read. */
+static int plan_settings(MountPlan *p, const LxcConfig *c, bool keeps_sys_admin, WarrenError *reterr) {
+        const char *v;
+        int r;
+        _cleanup_strv_free_ char **autos = lxc_config_get_all(c, "lxc.mount.auto");
+        if (!autos)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        STRV_FOREACH(a, autos) {
+                r = mount_auto_parse(*a, keeps_sys_admin, &p->autos, reterr);
+                if (r < 0)
+                        return r;
+        }
+        v = lxc_config_get(c, "lxc.autodev");
+        if (!v || streq(v, "1"))
+                p->autodev = true;
+        else if (!streq(v, "0"))
+                return warren_error_set(reterr, EINVAL, "Invalid lxc.autodev '%s': must be 0 or 1", v);
+
+        v = lxc_config_get(c, "lxc.autodev.tmpfs.size");
+        if (!isempty(v) && !streq(v, "0")) {
+                /* LXC's unit is bytes; tmpfs takes a byte count as is. */
+                if (strspn(v, "0123456789") != strlen(v) || strlen(v) > 15)
+                        return warren_error_set(reterr, EINVAL,
+                                                "Invalid lxc.autodev.tmpfs.size '%s': not a byte count", v);
+                p->dev_tmpfs_size = strdup(v);
+        } else
+                p->dev_tmpfs_size = strdup(DEV_TMPFS_SIZE_DEFAULT);
+        if (!p->dev_tmpfs_size)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+
+        return 0;
+}
+
+int mount_config_check(const LxcConfig *c, bool keeps_sys_admin, bool userns, bool host_netns,
+                       WarrenError *reterr) {
+        _cleanup_mount_plan_ MountPlan *p = calloc(1, sizeof(MountPlan));
+        if (!p)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        int r = plan_settings(p, c, keeps_sys_admin, reterr);
+        if (r < 0)
+                return r;
+        const char *v = lxc_config_get(c, "lxc.mount.fstab");
+        if (!isempty(v) && v[0] != '/')
+                return warren_error_set(reterr, EINVAL, "Invalid lxc.mount.fstab '%s': not an absolute path",
+                                        v);
+        _cleanup_strv_free_ char **entries = lxc_config_get_all(c, "lxc.mount.entry");
+        if (!entries)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        STRV_FOREACH(e, entries) {
+                _cleanup_(mount_entry_done) MountEntry m = {};
+                r = mount_entry_parse(*e, &m, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return userns ? mount_plan_check_userns(p, host_netns, reterr) : 0;
+}
+
 int mount_plan_new(const LxcConfig *c, const MountPlanOptions *o, MountPlan **ret, WarrenError *reterr) {
         static const MountPlanOptions defaults = {};
         _cleanup_mount_plan_ MountPlan *p = calloc(1, sizeof(MountPlan));
-        const char *v;
         int r;
 
         if (!p)
@@ -508,14 +588,9 @@ int mount_plan_new(const LxcConfig *c, const MountPlanOptions *o, MountPlan **re
         if (!o)
                 o = &defaults;
 
-        _cleanup_strv_free_ char **autos = lxc_config_get_all(c, "lxc.mount.auto");
-        if (!autos)
-                return warren_error_set(reterr, ENOMEM, "Out of memory");
-        STRV_FOREACH(a, autos) {
-                r = mount_auto_parse(*a, o->keeps_sys_admin, &p->autos, reterr);
-                if (r < 0)
-                        return r;
-        }
+        r = plan_settings(p, c, o->keeps_sys_admin, reterr);
+        if (r < 0)
+                return r;
 
         /* What root wrote in a file the config includes keeps LXC's
          * semantics; the owner's own lines go through the owner rule. */
@@ -543,24 +618,6 @@ int mount_plan_new(const LxcConfig *c, const MountPlanOptions *o, MountPlan **re
                 if (r < 0)
                         return r;
         }
-
-        v = lxc_config_get(c, "lxc.autodev");
-        if (!v || streq(v, "1"))
-                p->autodev = true;
-        else if (!streq(v, "0"))
-                return warren_error_set(reterr, EINVAL, "Invalid lxc.autodev '%s': must be 0 or 1", v);
-
-        v = lxc_config_get(c, "lxc.autodev.tmpfs.size");
-        if (!isempty(v) && !streq(v, "0")) {
-                /* LXC's unit is bytes; tmpfs takes a byte count as is. */
-                if (strspn(v, "0123456789") != strlen(v) || strlen(v) > 15)
-                        return warren_error_set(reterr, EINVAL,
-                                                "Invalid lxc.autodev.tmpfs.size '%s': not a byte count", v);
-                p->dev_tmpfs_size = strdup(v);
-        } else
-                p->dev_tmpfs_size = strdup(DEV_TMPFS_SIZE_DEFAULT);
-        if (!p->dev_tmpfs_size)
-                return warren_error_set(reterr, ENOMEM, "Out of memory");
 
         if (p->autos.cgroup != MOUNT_AUTO_NONE) {
                 r = plan_read_cgroup_mounts(p, reterr);

@@ -117,6 +117,13 @@ typedef struct MountPlanOptions {
  * o may be NULL (all zero: owner root). */
 int mount_plan_new(const LxcConfig *c, const MountPlanOptions *o, MountPlan **ret, WarrenError *reterr);
 
+/* What mount_plan_new() checks of the config itself, without reading a
+ * file or opening a bind source: lxc.mount.auto, lxc.autodev[.tmpfs.size],
+ * every lxc.mount.entry parsed, lxc.mount.fstab absolute and, with a user
+ * namespace, mount_plan_check_userns(). */
+int mount_config_check(const LxcConfig *c, bool keeps_sys_admin, bool userns, bool host_netns,
+                       WarrenError *reterr);
+
 /* The fds the plan holds (detached bind clones, O_CLOEXEC) that must stay
  * open in the init until mount_setup_root(). */
 const int *mount_plan_fds(const MountPlan *p, size_t *ret_n);

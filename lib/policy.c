@@ -22,6 +22,7 @@
 
 #include "basic/log.h"
 #include "basic/strv.h"
+#include "config-check.h"
 #include "config.h"
 #include "idmap.h"
 #include "mount.h"
@@ -187,20 +188,8 @@ static int cgroup_reason(const char *key, char **ret) {
 }
 
 static int sysctl_reason(const char *key, char **ret) {
-        static const char *const prefixes[] = {
-                "net.", "fs.mqueue.", "user.", "kernel.shm", "kernel.msg", "kernel.sem",
-        };
-        static const char *const names[] = { "kernel.hostname", "kernel.domainname" };
-        _cleanup_free_ char *name = strdup(key + strlen("lxc.sysctl."));
-        if (!name)
-                return -ENOMEM;
-        for (char *p = name; *p; p++)
-                if (*p == '/')
-                        *p = '.';
-        for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
-                if (startswith(name, prefixes[i]))
-                        return 0;
-        if (IN_LIST(name, names))
+        const char *name = key + strlen("lxc.sysctl.");
+        if (config_sysctl_is_namespaced(name))
                 return 0;
         return reason(ret, "'%s' is not a namespaced sysctl: it would change the host", name);
 }
