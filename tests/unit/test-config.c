@@ -11,6 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
+#include "config-check.h"
 #include "config-keys.h"
 #include "config.h"
 #include "strv.h"
@@ -474,6 +477,133 @@ static void test_values(void) {
                 }
                 warren_error_clear(&e);
                 lxc_config_free(c);
+        }
+}
+
+/* Issue 12 §6: what the API accepts is what starts. Each of these loads
+ * from a file (LXC loads it), and is refused by lxc_config_apply() with
+ * the message the start would give; config_check() refuses the config. */
+static void test_startable(void) {
+        struct rlimit nofile;
+        char raised[64], raised_msg[256];
+        ok(getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_max != RLIM_INFINITY, "a finite nofile hard limit");
+        snprintf(raised, sizeof raised, "%llu", (unsigned long long) nofile.rlim_max + 1);
+        snprintf(raised_msg, sizeof raised_msg,
+                 "Invalid lxc.prlimit.nofile value '%s': the hard limit %s is above the service's own (%llu), "
+                 "which an unprivileged container cannot raise",
+                 raised, raised, (unsigned long long) nofile.rlim_max);
+        const struct {
+                const char *key, *value;
+                int error;
+                const char *msg;
+        } bad[] = {
+                { "lxc.mount.entry", "/home/a/d mnt none BIND,create=dir 0 0", EINVAL,
+                  "Invalid mount entry '/home/a/d mnt none BIND,create=dir 0 0': unknown option 'BIND' (options are "
+                  "case-sensitive: 'bind')" },
+                { "lxc.mount.entry", "/home/a/d mnt none Rbind 0 0", EINVAL, "unknown option 'Rbind'" },
+                { "lxc.mount.entry", "/home/a/d mnt none defaults 0 0", EINVAL,
+                  "type 'none' needs the option bind, rbind or remount" },
+                { "lxc.cgroup2.memory.max/../../../x", "1", EINVAL,
+                  "Invalid cgroup key 'lxc.cgroup2.memory.max/../../../x': 'memory.max/../../../x' is not a cgroup "
+                  "file name" },
+                { "lxc.cgroup.memory..limit", "1", EINVAL, "is not a cgroup file name" },
+                { "lxc.cgroup2.cgroup.procs", "1", EINVAL, "'cgroup.procs' is managed by warren" },
+                { "lxc.cgroup2.devices.list", "a", EINVAL, "only devices.allow and devices.deny exist" },
+                { "lxc.sysctl.net/../../sysrq-trigger", "1", EINVAL,
+                  "Invalid sysctl name 'lxc.sysctl.net/../../sysrq-trigger'" },
+                { "lxc.sysctl.net..ipv4.ip_forward", "1", EINVAL, "Invalid sysctl name" },
+                { "lxc.sysctl.kernel.panic", "1", EPERM,
+                  "lxc.sysctl.kernel.panic = 1: not a sysctl of the container's own namespaces" },
+                { "lxc.prlimit.nofile", raised, EPERM, raised_msg },
+                { "lxc.prlimit.nofile", "unlimited", EPERM, "the hard limit unlimited is above the service's own" },
+                { "lxc.prlimit.nofile", "10:5", EINVAL, "soft limit above hard limit" },
+                { "lxc.tty.max", "65", EINVAL, "Invalid lxc.tty.max '65': expected 0..64" },
+                { "lxc.tty.max", "100000", EINVAL, "Invalid lxc.tty.max '100000'" },
+                { "lxc.console.buffer.size", "1G", EINVAL, "Invalid lxc.console.buffer.size '1G': at most 64 MiB" },
+                { "lxc.console.buffer.size", "4096 kB", EINVAL, "unknown unit ' kB'" },
+                { "lxc.net.0.veth.mode", "router", EOPNOTSUPP,
+                  "lxc.net.0.veth.mode = router: not supported by warren" },
+                { "lxc.net.0.l2proxy", "1", EOPNOTSUPP, "lxc.net.0.l2proxy = 1: not supported by warren" },
+                { "lxc.net.0.veth.vlan.tagged.id", "100", EOPNOTSUPP, "not supported by warren" },
+                { "lxc.mount.auto", "proc shmounts:/a:/b", EOPNOTSUPP, "Unsupported lxc.mount.auto item" },
+                { "lxc.console.path", "/dev/tty1", EOPNOTSUPP, "lxc.console.path '/dev/tty1' is not supported" },
+                { "lxc.init.cmd", "/bin/sh -c 'x", EINVAL, "Invalid lxc.init.cmd '/bin/sh -c 'x': unterminated quote" },
+                { "lxc.environment", "=x", EINVAL, "Invalid lxc.environment '=x': empty name" },
+                { "lxc.mount.fstab", "fstab", EINVAL, "Invalid lxc.mount.fstab 'fstab': not an absolute path" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                LxcConfig *c = lxc_config_new();
+                WarrenError e = WARREN_ERROR_NULL;
+                /* An unprivileged container's config, as a non-root owner's always is. */
+                ok(lxc_config_apply(c, "lxc.idmap", "b 0 100000 65536", &e) == 0, "idmap");
+                size_t before = lxc_config_n_items(c);
+                int r = lxc_config_apply(c, bad[i].key, bad[i].value, &e);
+                is(r, -bad[i].error, "%s = %s is refused by the API", bad[i].key, bad[i].value);
+                like(warren_error_message(&e), bad[i].msg, "message for %s = %s", bad[i].key, bad[i].value);
+                is(lxc_config_n_items(c), before, "%s = %s: nothing applied", bad[i].key, bad[i].value);
+                warren_error_clear(&e);
+
+                /* A file holding it loads (LXC loads it), and does not start. */
+                char *text = NULL;
+                if (asprintf(&text, "lxc.idmap = b 0 100000 65536\n%s = %s\n", bad[i].key, bad[i].value) < 0)
+                        abort();
+                LxcConfig *f = lxc_config_new();
+                int pr = lxc_config_parse(f, text, strlen(text), "t.conf", &keep_opts, &e);
+                free(text);
+                warren_error_clear(&e);
+                if (pr == 0) {
+                        is(config_check(f, &e), -bad[i].error, "%s = %s: config_check refuses the loaded file",
+                           bad[i].key, bad[i].value);
+                        like(warren_error_message(&e), bad[i].msg, "the same message for %s", bad[i].key);
+                } else
+                        ok(streq(bad[i].key, "lxc.cgroup.memory..limit"), "%s = %s: not even loaded (%d)",
+                           bad[i].key, bad[i].value, pr);
+                warren_error_clear(&e);
+                lxc_config_free(f);
+                lxc_config_free(c);
+        }
+
+        /* Raising is a matter of privileges: a privileged container may lower
+         * limits, never raise them without CAP_SYS_RESOURCE; within the
+         * service's own, anything goes. */
+        LxcConfig *c = lxc_config_new();
+        WarrenError e = WARREN_ERROR_NULL;
+        char within[64];
+        snprintf(within, sizeof within, "512:%llu", (unsigned long long) nofile.rlim_max);
+        is(lxc_config_apply(c, "lxc.prlimit.nofile", within, &e), 0, "nofile up to the service's hard limit");
+        is(lxc_config_apply(c, "lxc.tty.max", "64", &e), 0, "tty.max 64");
+        is(lxc_config_apply(c, "lxc.console.buffer.size", "64MB", &e), 0, "console.buffer.size 64MB");
+        is(lxc_config_apply(c, "lxc.net.0.type", "veth", &e), 0, "a veth");
+        is(lxc_config_apply(c, "lxc.net.0.veth.mode", "bridge", &e), 0, "veth.mode bridge");
+        is(lxc_config_apply(c, "lxc.mount.entry", "/srv srv none bind,optional,create=dir 0 0", &e), 0,
+           "a lower-case bind");
+        is(lxc_config_apply(c, "lxc.sysctl.net.ipv4.ip_forward", "1", &e), 0, "a namespaced sysctl");
+        is(lxc_config_apply(c, "lxc.cgroup2.memory.max", "1G", &e), 0, "a cgroup limit");
+        is(config_check(c, &e), 0, "config_check accepts what the API accepted (%s)", warren_error_message(&e));
+        warren_error_clear(&e);
+        lxc_config_free(c);
+
+        /* What items decide together. */
+        static const struct {
+                const char *text;
+                int error;
+                const char *msg;
+        } whole[] = {
+                { "lxc.idmap = b 0 100000 65536\nlxc.net.0.type = macvlan\nlxc.net.0.link = eth0\n", EPERM,
+                  "lxc.net.0.type 'macvlan' is only allowed in privileged containers" },
+                { "lxc.idmap = b 0 100000 65536\nlxc.net.0.type = none\nlxc.mount.auto = proc sys\n", EPERM,
+                  "lxc.net.0.type 'none' is only allowed in privileged containers" },
+                { "lxc.idmap = u 1 100000 65536\nlxc.idmap = g 0 100000 65536\n", EINVAL, "lxc.idmap maps no uid 0" },
+                { "lxc.net.0.type = veth\nlxc.net.0.ipv4.gateway = 10.0.0.1\n", EINVAL, "needs lxc.net.0.flags = up" },
+                { "lxc.cap.drop = sys_admin\nlxc.cap.keep = sys_admin\n", EINVAL, "" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(whole); i++) {
+                LxcConfig *w = NULL;
+                ok(parse_str(&w, whole[i].text, NULL) == 0, "whole %zu loads (%s)", i, errbuf);
+                is(config_check(w, &e), -whole[i].error, "whole %zu: config_check refuses it", i);
+                like(warren_error_message(&e), whole[i].msg, "whole %zu: message", i);
+                warren_error_clear(&e);
+                lxc_config_free(w);
         }
 }
 
@@ -1032,6 +1162,7 @@ int main(void) {
         test_semantics();
         test_errors();
         test_values();
+        test_startable();
         test_api();
         test_corpus();
         test_hwaddr();
