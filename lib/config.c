@@ -201,7 +201,9 @@ static int config_set(LxcConfig *c, const char *name, const LxcKey *k, const cha
                 it.included = included;
         }
 
-        if (k->info->kind == LXC_KIND_CLEAR)
+        if (k->info->kind == LXC_KIND_CLEAR && k->nic >= 0)
+                config_remove_if(c, match_nic, &k->nic); /* lxc.net.N = */
+        else if (k->info->kind == LXC_KIND_CLEAR)
                 config_remove_if(c, match_group, &k->info->group);
         else if (k->nic >= 0 && streq(k->info->name, "type"))
                 /* lxc.net.N.type starts NIC N afresh. */

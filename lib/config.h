@@ -12,6 +12,7 @@
  *     lxc.hook.*, lxc.cgroup2.devices.allow, lxc.include, ...): appends;
  *     an empty value removes every item of that key;
  *   - lxc.net.N.type starts NIC N afresh (removes every lxc.net.N.* item);
+ *     "lxc.net.N =" removes NIC N (only an empty value is valid there);
  *   - prefix keys (lxc.cgroup.*, lxc.cgroup2.*, lxc.sysctl.*, lxc.prlimit.*)
  *     are scalars per full key; "lxc.cgroup2 =" style empty clears the prefix;
  *   - legacy names are rewritten (lxc.utsname -> lxc.uts.name, lxc.rootfs ->
