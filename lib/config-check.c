@@ -110,7 +110,7 @@ int config_rlimit_parse(const char *key, const char *value, bool unprivileged, i
                 format_rlim(l.rlim_max, want);
                 format_rlim(cur.rlim_max, have);
                 return warren_error_set(
-                        reterr, EPERM,
+                        reterr, EINVAL,
                         "Invalid %s value '%s': the hard limit %s is above the service's own (%s), "
                         "which %s cannot raise (that needs CAP_SYS_RESOURCE on the host)",
                         key, value, want, have, unprivileged ? "an unprivileged container" : "this service");
@@ -120,7 +120,7 @@ int config_rlimit_parse(const char *key, const char *value, bool unprivileged, i
                 unsigned long long nr_open;
                 if (read_full_file("/proc/sys/fs/nr_open", 64, &text, NULL) >= 0 &&
                     sscanf(text, "%llu", &nr_open) == 1 && l.rlim_max > nr_open)
-                        return warren_error_set(reterr, EPERM,
+                        return warren_error_set(reterr, EINVAL,
                                                 "Invalid %s value '%s': above fs.nr_open (%llu), the most "
                                                 "open files the kernel allows",
                                                 key, value, nr_open);
@@ -271,7 +271,7 @@ int config_check_item(const LxcConfig *context, const char *key, const char *val
                 if (config_is_unprivileged(context) &&
                     !config_sysctl_is_namespaced(key + strlen("lxc.sysctl.")))
                         return warren_error_set(
-                                reterr, EPERM,
+                                reterr, EINVAL,
                                 "%s = %s: not a sysctl of the container's own namespaces, which "
                                 "the root of an unprivileged container cannot set",
                                 key, value);

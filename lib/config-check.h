@@ -37,8 +37,9 @@ typedef struct LxcConfig LxcConfig;
 /* One item (normalized key; value non-empty: an empty value only removes)
  * as it would be met at start. context: the config it goes into (may be
  * NULL), for whether the container is unprivileged. Errors name the key and
- * value: -EINVAL, -EOPNOTSUPP (something warren does not implement), -EPERM
- * (what the container's privileges can never do). */
+ * value: -EINVAL (also for what the container's privileges can never do: a
+ * raised prlimit, a host sysctl in an unprivileged container), -EOPNOTSUPP
+ * (something warren does not implement). */
 int config_check_item(const LxcConfig *context, const char *key, const char *value, WarrenError *reterr);
 
 /* Every item, then what items decide together. */
