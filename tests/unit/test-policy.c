@@ -58,10 +58,14 @@ static LxcConfig *base_config(void) {
         return c;
 }
 
+/* base + "key = value" as a line of the owner's config file: the owner
+ * rules also judge what the API would refuse as unstartable. */
 static LxcConfig *with(const LxcConfig *base, const char *key, const char *value) {
+        static const LxcParseOptions keep = { .include_mode = LXC_INCLUDE_KEEP };
         LxcConfig *c = lxc_config_copy(base);
         WarrenError e = WARREN_ERROR_NULL;
-        if (!c || lxc_config_apply(c, key, value, &e) < 0) {
+        _cleanup_free_ char *line = xprintf("%s = %s\n", key, value);
+        if (!c || lxc_config_parse(c, line, strlen(line), "config", &keep, &e) < 0) {
                 printf("# apply %s = %s: %s\n", key, value, warren_error_message(&e));
                 abort();
         }
