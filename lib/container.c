@@ -134,6 +134,8 @@ int container_build_config(const ContainerCreateParams *p, const char *container
         r = lxc_config_apply(c, "lxc.rootfs.path", rootfs_value, reterr);
         if (r >= 0)
                 r = lxc_config_apply(c, "lxc.uts.name", p->name, reterr);
+        if (r >= 0) /* the layers together, by the start's rules (config-check.h) */
+                r = config_check(c, reterr);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);
