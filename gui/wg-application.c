@@ -15,6 +15,7 @@ struct _WgApplication {
         WgWindow *window;
         char *image_server;
         GHashTable *busy; /* name -> count of calls on their way */
+        GHashTable *confirmations; /* name -> its open "Destroy?" dialog */
 };
 
 G_DEFINE_FINAL_TYPE(WgApplication, wg_application, ADW_TYPE_APPLICATION)
@@ -143,6 +144,10 @@ static void on_destroy_now(GSimpleAction *a, GVariant *p, gpointer user_data) {
                         gtk_window_destroy(l->data);
                 l = next;
         }
+        /* Asked and answered (by the dialog or the bus): the question goes. */
+        GtkWindow *question = g_hash_table_lookup(app->confirmations, name);
+        if (question)
+                gtk_window_destroy(question);
         g_autofree char *toast = g_strdup_printf("“%s” destroyed", name);
         container_call(app, name, "Destroy", NULL, "destroy", toast);
 }
@@ -152,6 +157,13 @@ static void on_destroy_response(AdwMessageDialog *dialog, const char *response, 
         const char *name = g_object_get_data(G_OBJECT(dialog), "container");
         if (g_str_equal(response, "destroy"))
                 g_action_group_activate_action(G_ACTION_GROUP(app), "destroy-now", g_variant_new_string(name));
+}
+
+static void on_confirmation_gone(GtkWidget *dialog, gpointer user_data) {
+        WgApplication *app = user_data;
+        const char *name = g_object_get_data(G_OBJECT(dialog), "container");
+        if (name && g_hash_table_lookup(app->confirmations, name) == dialog)
+                g_hash_table_remove(app->confirmations, name);
 }
 
 static void on_destroy(GSimpleAction *a, GVariant *p, gpointer user_data) {
@@ -169,6 +181,11 @@ static void on_destroy(GSimpleAction *a, GVariant *p, gpointer user_data) {
         adw_message_dialog_set_close_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
         g_object_set_data_full(G_OBJECT(dialog), "container", g_strdup(name), g_free);
         g_signal_connect(dialog, "response", G_CALLBACK(on_destroy_response), app);
+        g_signal_connect(dialog, "destroy", G_CALLBACK(on_confirmation_gone), app);
+        GtkWindow *old = g_hash_table_lookup(app->confirmations, name);
+        if (old)
+                gtk_window_destroy(old);
+        g_hash_table_insert(app->confirmations, g_strdup(name), dialog);
         gtk_window_present(GTK_WINDOW(dialog));
 }
 
@@ -224,6 +241,12 @@ static void on_create_done(GObject *source, GAsyncResult *res, gpointer user_dat
                 const char *job_path;
                 g_variant_get(reply, "(&o&o)", NULL, &job_path);
                 WgJob *job = wg_client_track_job(cc->app->client, job_path);
+                if (!*wg_job_get_target(job)) {
+                        /* Over before we could read it (busybox): we know what it made. */
+                        g_autoptr(GVariant) known = g_variant_ref_sink(g_variant_new_parsed(
+                                "{'Target': <%s>, 'Type': <'create'>}", cc->name));
+                        wg_job_apply_properties(job, known, g_get_monotonic_time());
+                }
                 if (wg_job_get_result(job))
                         on_job_finished(job, cc->app); /* a busybox create is over before its reply */
                 else
@@ -445,6 +468,7 @@ static void wg_application_finalize(GObject *object) {
         g_clear_object(&app->client);
         g_free(app->image_server);
         g_hash_table_unref(app->busy);
+        g_hash_table_unref(app->confirmations);
         G_OBJECT_CLASS(wg_application_parent_class)->finalize(object);
 }
 
@@ -458,6 +482,7 @@ static void wg_application_class_init(WgApplicationClass *klass) {
 static void wg_application_init(WgApplication *app) {
         app->client = wg_client_new();
         app->busy = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        app->confirmations = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         const GOptionEntry entries[] = {
                 { "image-server", 0, 0, G_OPTION_ARG_STRING, NULL,
                   "Image server the create dialog offers first (default: warrend's)", "URL" },

@@ -152,6 +152,7 @@ static GtkWidget *make_job_row(gpointer object, gpointer user_data) {
         gtk_widget_set_valign(r->cancel, GTK_ALIGN_CENTER);
         gtk_widget_add_css_class(r->cancel, "flat");
         gtk_widget_set_tooltip_text(r->cancel, "Cancel");
+        gtk_accessible_update_property(GTK_ACCESSIBLE(r->cancel), GTK_ACCESSIBLE_PROPERTY_LABEL, "Cancel", -1);
         gtk_actionable_set_action_name(GTK_ACTIONABLE(r->cancel), "app.cancel-job");
         adw_action_row_add_suffix(ADW_ACTION_ROW(r->row), r->bar);
         adw_action_row_add_suffix(ADW_ACTION_ROW(r->row), r->cancel);
@@ -507,13 +508,6 @@ static GtkWidget *build_details(WgWindow *w) {
         gtk_widget_set_margin_start(box, 12);
         gtk_widget_set_margin_end(box, 12);
 
-        GtkWidget *buttons = gtk_flow_box_new();
-        gtk_flow_box_set_selection_mode(GTK_FLOW_BOX(buttons), GTK_SELECTION_NONE);
-        gtk_flow_box_set_max_children_per_line(GTK_FLOW_BOX(buttons), 8);
-        gtk_flow_box_set_column_spacing(GTK_FLOW_BOX(buttons), 6);
-        gtk_flow_box_set_row_spacing(GTK_FLOW_BOX(buttons), 6);
-        gtk_flow_box_set_homogeneous(GTK_FLOW_BOX(buttons), FALSE);
-
         GtkWidget *start = action_button("media-playback-start-symbolic", "_Start", "win.start", "Start it");
         gtk_widget_add_css_class(start, "suggested-action");
         GMenu *stop_menu = g_menu_new();
@@ -529,20 +523,30 @@ static GtkWidget *build_details(WgWindow *w) {
                                          "Freeze all its processes");
         w->unfreeze_button = action_button("media-playback-start-symbolic", "_Unfreeze", "win.unfreeze",
                                            "Let its processes run again");
-        GtkWidget *widgets[] = {
-                start,
-                stop,
-                action_button("view-refresh-symbolic", "_Reboot", "win.reboot", "Reboot it"),
-                w->freeze_button,
-                w->unfreeze_button,
+        GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
+        GtkWidget *run_row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+        GtkWidget *run_widgets[] = {
+                start, stop, action_button("view-refresh-symbolic", "_Reboot", "win.reboot", "Reboot it"),
+                w->freeze_button, w->unfreeze_button,
+        };
+        for (size_t i = 0; i < G_N_ELEMENTS(run_widgets); i++)
+                gtk_box_append(GTK_BOX(run_row), run_widgets[i]);
+        gtk_box_append(GTK_BOX(buttons), run_row);
+
+        GtkWidget *use_row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+        GtkWidget *destroy = action_button("user-trash-symbolic", "_Destroy", "win.destroy", "Destroy it");
+        gtk_widget_add_css_class(destroy, "destructive-action");
+        gtk_widget_set_hexpand(destroy, TRUE);
+        gtk_widget_set_halign(destroy, GTK_ALIGN_END);
+        GtkWidget *use_widgets[] = {
                 action_button("utilities-terminal-symbolic", "_Terminal", "win.terminal", "Open a root shell in it"),
                 action_button("computer-symbolic", "_Console", "win.console", "Attach to its console"),
                 action_button("emblem-system-symbolic", "Se_ttings", "win.settings", "Change its settings"),
-                action_button("user-trash-symbolic", "_Destroy", "win.destroy", "Destroy it"),
+                destroy,
         };
-        for (size_t i = 0; i < G_N_ELEMENTS(widgets); i++)
-                gtk_flow_box_append(GTK_FLOW_BOX(buttons), widgets[i]);
-        gtk_widget_add_css_class(widgets[G_N_ELEMENTS(widgets) - 1], "destructive-action");
+        for (size_t i = 0; i < G_N_ELEMENTS(use_widgets); i++)
+                gtk_box_append(GTK_BOX(use_row), use_widgets[i]);
+        gtk_box_append(GTK_BOX(buttons), use_row);
         gtk_box_append(GTK_BOX(box), buttons);
 
         w->auth_label = GTK_LABEL(gtk_label_new(NULL));
@@ -584,6 +588,7 @@ static GtkWidget *build_sidebar(WgWindow *w) {
         adw_header_bar_set_title_widget(ADW_HEADER_BAR(header), title);
         GtkWidget *add = gtk_button_new_from_icon_name("list-add-symbolic");
         gtk_widget_set_tooltip_text(add, "New Container");
+        gtk_accessible_update_property(GTK_ACCESSIBLE(add), GTK_ACCESSIBLE_PROPERTY_LABEL, "New Container", -1);
         gtk_actionable_set_action_name(GTK_ACTIONABLE(add), "app.new-container");
         adw_header_bar_pack_start(ADW_HEADER_BAR(header), add);
         GMenu *menu = g_menu_new();
@@ -594,6 +599,7 @@ static GtkWidget *build_sidebar(WgWindow *w) {
         gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(menu_button), "open-menu-symbolic");
         gtk_menu_button_set_menu_model(GTK_MENU_BUTTON(menu_button), G_MENU_MODEL(menu));
         gtk_widget_set_tooltip_text(menu_button, "Main Menu");
+        gtk_accessible_update_property(GTK_ACCESSIBLE(menu_button), GTK_ACCESSIBLE_PROPERTY_LABEL, "Main Menu", -1);
         g_object_unref(menu);
         adw_header_bar_pack_end(ADW_HEADER_BAR(header), menu_button);
         gtk_box_append(GTK_BOX(side), header);
@@ -665,6 +671,7 @@ static GtkWidget *build_content(WgWindow *w) {
         adw_header_bar_set_title_widget(ADW_HEADER_BAR(header), GTK_WIDGET(w->content_title));
         w->back_button = gtk_button_new_from_icon_name("go-previous-symbolic");
         gtk_widget_set_tooltip_text(w->back_button, "Back");
+        gtk_accessible_update_property(GTK_ACCESSIBLE(w->back_button), GTK_ACCESSIBLE_PROPERTY_LABEL, "Back", -1);
         g_signal_connect(w->back_button, "clicked", G_CALLBACK(on_back), w);
         adw_header_bar_pack_start(ADW_HEADER_BAR(header), w->back_button);
         w->spinner = gtk_spinner_new();
