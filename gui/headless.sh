@@ -27,7 +27,8 @@ GUI_SHOT_N=0
 # Runs a command as the GUI's user, in the GUI's session.
 _gui_as() {
         local envs=(DISPLAY="$GUI_DISPLAY" DBUS_SESSION_BUS_ADDRESS="$GUI_BUS" XDG_RUNTIME_DIR="$GUI_DIR/run"
-                    GDK_BACKEND=x11 GSK_RENDERER=cairo GSETTINGS_BACKEND=memory NO_AT_BRIDGE=0 LANG=C.UTF-8)
+                    GDK_BACKEND=x11 GSK_RENDERER=cairo GSETTINGS_BACKEND=memory NO_AT_BRIDGE=0 LANG=C.UTF-8
+                    G_MESSAGES_DEBUG=warren-containers)
         if [[ $GUI_USER == root ]]; then
                 env "${envs[@]}" "$@"
         else

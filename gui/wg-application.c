@@ -55,6 +55,7 @@ void wg_application_report_error(WgApplication *app, const char *heading, const 
         if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
                 return;
         GtkWidget *dialog = adw_message_dialog_new(dialog_parent(app), heading, NULL);
+        gtk_window_set_title(GTK_WINDOW(dialog), heading);
         g_autofree char *body = name ? g_markup_printf_escaped("%s\n\n<small>%s</small>", message, name)
                                      : g_markup_escape_text(message, -1);
         adw_message_dialog_set_body_use_markup(ADW_MESSAGE_DIALOG(dialog), TRUE);
@@ -173,6 +174,7 @@ static void on_destroy(GSimpleAction *a, GVariant *p, gpointer user_data) {
         GtkWidget *dialog = adw_message_dialog_new(
                 dialog_parent(app), heading,
                 "Its root file system, configuration and snapshots are deleted. This cannot be undone.");
+        gtk_window_set_title(GTK_WINDOW(dialog), heading);
         adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(dialog), "cancel", "_Cancel", "destroy", "_Destroy",
                                          NULL);
         adw_message_dialog_set_response_appearance(ADW_MESSAGE_DIALOG(dialog), "destroy",
@@ -210,6 +212,7 @@ static void on_job_finished(WgJob *job, gpointer user_data) {
                 if (*message) {
                         /* The image's create-message: how to log in, what to change. */
                         GtkWidget *dialog = adw_message_dialog_new(dialog_parent(app), heading, message);
+                        gtk_window_set_title(GTK_WINDOW(dialog), heading);
                         adw_message_dialog_add_response(ADW_MESSAGE_DIALOG(dialog), "close", "_Close");
                         gtk_window_present(GTK_WINDOW(dialog));
                 } else if (app->window)

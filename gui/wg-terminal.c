@@ -117,6 +117,7 @@ static void on_attach(GObject *source, GAsyncResult *res, gpointer user_data) {
                 return;
         }
         g_variant_get_child(reply, 1, "u", &t->pid);
+        g_debug("terminal on %s: attached shell pid %u (host)", t->name, t->pid);
         g_autofree char *subtitle = g_strdup_printf("Root shell (pid %u on the host)", t->pid);
         adw_window_title_set_subtitle(t->title, subtitle);
 }
@@ -139,6 +140,7 @@ static void on_open_console(GObject *source, GAsyncResult *res, gpointer user_da
         }
         const char *tty;
         g_variant_get_child(reply, 1, "&s", &tty);
+        g_debug("console of %s: %s", t->name, tty);
         g_autofree char *subtitle = g_strdup_printf("Console (%s)", tty);
         adw_window_title_set_subtitle(t->title, subtitle);
 }
@@ -153,6 +155,7 @@ static void on_console_log(GObject *source, GAsyncResult *res, gpointer user_dat
                 gsize n = 0;
                 g_autoptr(GVariant) bytes = g_variant_get_child_value(reply, 0);
                 const char *log = g_variant_get_fixed_array(bytes, &n, 1);
+                g_debug("console of %s: %zu bytes of console log shown", t->name, n);
                 if (n > 0) {
                         vte_terminal_feed(t->vte, log, (gssize) n);
                         say(t, "[the console log ends here; live from now on]");

@@ -23,6 +23,7 @@ gone() { ! exists "$1"; }
 config_of() { "${BUS[@]}" call org.warren1 "/org/warren1/container/$1" org.warren1.Container GetConfig; }
 in_ct() { warrenctl attach "$1" --no-pty -- "${@:2}"; }
 log_has() { grep -qE "$1" "$GUI_LOG"; }
+no_text() { ! gui_atspi text "$1" --timeout 2 >/dev/null; }
 win_is() { [[ $(gui_win_enabled "$1") == "$2" ]]; }
 
 [[ -x $WARREN_BUILD/gui/warren-containers ]] ||
@@ -106,5 +107,89 @@ t_eq "win.destroy disabled while it runs" "$(gui_win_enabled destroy)" false
 t_ok "AT-SPI: the detail pane shows its address (polled, no signal)" gui_atspi text '^10\.0\.3\.[0-9]+$'
 t_ok "AT-SPI: and its memory" gui_atspi text '^[0-9.]+ (KiB|MiB)$'
 shot running
+
+# --- a terminal: Attach with a pty, into VTE ---------------------------------------
+t_ok "open a terminal in g1" gui_action open-terminal "'g1'"
+wait_for "Attach handed it a shell" 15 log_has 'terminal on g1: attached shell pid [0-9]+'
+shell_pid=$(sed -n 's/.*terminal on g1: attached shell pid \([0-9]*\).*/\1/p' "$GUI_LOG" | tail -n1)
+t_ok "the shell runs (pid $shell_pid on the host)" kill -0 "$shell_pid"
+t_ok "in g1's pid namespace" test "$(readlink /proc/"$shell_pid"/ns/pid)" = "$(readlink /proc/"$(prop g1 InitPID)"/ns/pid)"
+t_ok "type into it" gui_action terminal-input "('g1', 'echo gui-\$((6*7)) >/tmp/from-gui; tty >>/tmp/from-gui\n')"
+wait_for "what was typed ran inside g1" 15 sh -c "warrenctl attach g1 --no-pty -- cat /tmp/from-gui 2>/dev/null | grep -qx gui-42"
+t_match "on a pty of the container's devpts" "$(in_ct g1 cat /tmp/from-gui)" $'gui-42\n/dev/pts/[0-9]+'
+t_ok "AT-SPI: the terminal window is there" gui_atspi text '^g1 — Terminal$'
+shot terminal
+t_ok "close the terminal" gui_action close-terminals "'g1'"
+wait_for "the shell is hung up when the window closes" 15 sh -c "! kill -0 $shell_pid 2>/dev/null"
+
+# --- the console: its log, then OpenConsole(0) --------------------------------------
+t_ok "open the console of g1" gui_action open-console "'g1'"
+wait_for "the app holds the console (another OpenConsole is Busy)" 15 sh -c \
+        "gdbus call --system --dest org.warren1 --object-path /org/warren1/container/g1 --method org.warren1.Container.OpenConsole 0 2>&1 | grep -q Busy"
+t_ok "the console log was shown first" log_has 'console of g1: [1-9][0-9]* bytes of console log shown'
+t_ok "AT-SPI: the console window" gui_atspi text '^Console \(.+\)$'
+t_ok "type on the console" gui_action terminal-input "('g1', '\necho on-gui-console-\$((40+2))\n')"
+wait_for "the console ran it (the console log has its output)" 15 sh -c "warrenctl console-log g1 | grep -q on-gui-console-42"
+shot console
+t_ok "close the console" gui_action close-terminals "'g1'"
+wait_for "the console is free again" 15 gdbus call --system --dest org.warren1 --object-path /org/warren1/container/g1 \
+        --method org.warren1.Container.OpenConsole 0
+
+# --- freeze, unfreeze, reboot ------------------------------------------------------
+t_ok "freeze g1" gui_action freeze "'g1'"
+wait_for "g1 is FROZEN" 15 state_is g1 FROZEN
+t_ok "AT-SPI: the list shows g1, Frozen" gui_atspi row g1 Frozen
+t_eq "win.unfreeze enabled" "$(gui_win_enabled unfreeze)" true
+t_eq "win.freeze disabled" "$(gui_win_enabled freeze)" false
+shot frozen
+t_ok "unfreeze g1" gui_action unfreeze "'g1'"
+wait_for "g1 is RUNNING again" 15 state_is g1 RUNNING
+pid=$(prop g1 InitPID)
+t_ok "reboot g1" gui_action reboot "'g1'"
+wait_for "g1 came back with a new init" 30 sh -c "[ \"\$(busctl --system get-property org.warren1 /org/warren1/container/g1 org.warren1.Container InitPID | cut -d' ' -f2)\" -gt 0 ] && [ \"\$(busctl --system get-property org.warren1 /org/warren1/container/g1 org.warren1.Container InitPID | cut -d' ' -f2)\" != $pid ]"
+wait_for "and RUNNING" 30 state_is g1 RUNNING
+
+# --- stop (clean), settings, a bad value ---------------------------------------------
+t_ok "stop g1 (clean)" gui_action stop "'g1'"
+wait_for "g1 is STOPPED" 30 state_is g1 STOPPED
+t_ok "AT-SPI: the list shows g1, Stopped" gui_atspi row g1 Stopped
+t_ok "open the settings dialog" gui_action settings "'g1'"
+t_ok "AT-SPI: it shows the network from GetConfig" gui_atspi text '^warrenbr0$'
+shot settings
+t_ok "AT-SPI: cancel it with its button" gui_atspi click Cancel '^Settings of'
+t_ok "AT-SPI: the dialog is gone" no_text '^Settings of “g1”$'
+t_ok "configure g1: autostart, memory limit" gui_action configure "('g1', {'autostart': <true>, 'memory-limit': <'256M'>})"
+wait_for "lxc.start.auto = 1 in its config" 15 sh -c "busctl --system call org.warren1 /org/warren1/container/g1 org.warren1.Container GetConfig | grep -q '\"lxc.start.auto\" \"1\"'"
+t_match "lxc.cgroup2.memory.max = 256M" "$(config_of g1)" '"lxc.cgroup2.memory.max" "256M"'
+wait_for "the Autostart property follows" 10 sh -c "busctl --system get-property org.warren1 /org/warren1/container/g1 org.warren1.Container Autostart | grep -q true"
+
+# Errors as the bus sends them: the message names the bad value.
+t_ok "create a container with a bad name" gui_action create "('bad name!', 'busybox', @as [], @a{sv} {})"
+wait_for "the error is shown, naming the value" 15 gui_atspi text "Invalid container name 'bad name!'"
+t_match "and logged with the error's name" "$(grep 'Could not create' "$GUI_LOG")" \
+        "Could not create “bad name!”: org\\.warren1\\.Error\\.InvalidName: .*'bad name!'"
+shot bad-name
+t_ok "nothing was made" gone 'bad name!'
+t_ok "AT-SPI: close the error" gui_atspi click Close 'Could not create'
+t_ok "start g1 twice: the second is refused" gui_action start "'g1'"
+wait_for "g1 is RUNNING" 20 state_is g1 RUNNING
+t_ok "start it again (the button is off; the action is not)" gui_action start "'g1'"
+wait_for "the refusal is shown" 15 gui_atspi text 'Could not start “g1”'
+t_match "as the bus said it" "$(grep 'Could not start' "$GUI_LOG")" 'org\.warren1\.Error\.AlreadyRunning: .*g1'
+t_ok "AT-SPI: close the error" gui_atspi click Close 'Could not start'
+t_ok "force-stop g1" gui_action force-stop "'g1'"
+wait_for "g1 is STOPPED at once" 10 state_is g1 STOPPED
+t_ok "configure g1: no network" gui_action configure "('g1', {'network': <''>})"
+wait_for "its NIC is gone from the config" 15 sh -c "! busctl --system call org.warren1 /org/warren1/container/g1 org.warren1.Container GetConfig | grep -q lxc.net.0"
+
+# --- destroy, with a question first -------------------------------------------------
+t_ok "destroy g1 asks first" gui_action destroy "'g1'"
+t_ok "AT-SPI: the question names it" gui_atspi text '^Destroy “g1”\?$'
+shot destroy-question
+t_ok "g1 still exists while the question is open" exists g1
+t_ok "the answer: destroy" gui_action destroy-now "'g1'"
+wait_for "g1 is gone from the system bus" 20 gone g1
+t_ok "AT-SPI: and from the list (ContainerRemoved)" gui_atspi absent g1
+shot destroyed
 
 finish
