@@ -10,7 +10,7 @@
 #                                      a session bus and the app as USER
 #   gui_action NAME [GVARIANT]         activate app.NAME over org.gtk.Actions
 #   gui_win_enabled NAME               "true"/"false": is win.NAME enabled?
-#   gui_shot NAME                      screenshot of the whole screen, path printed
+#   gui_shot NAME                      screenshot of the whole screen into GUI_SHOT_FILE
 #   gui_blank FILE                     is FILE one flat colour? (status 0 if blank)
 #   gui_atspi ARGS...                  gui/atspi-check.py as USER (AT-SPI, dogtail)
 #   gui_alive                          is the app still running?
@@ -113,12 +113,11 @@ gui_win_enabled() {
                 --method org.gtk.Actions.Describe "$1" | sed -n 's/^((\(true\|false\),.*/\1/p'
 }
 
+# Sets GUI_SHOT_FILE (not printed: the count must survive, no subshell).
 gui_shot() {
         GUI_SHOT_N=$((GUI_SHOT_N + 1))
-        local f
-        f=$(printf '%s/%02d-%s.png' "$GUI_SHOTS" "$GUI_SHOT_N" "$1")
-        /usr/bin/import -display "$GUI_DISPLAY" -window root "$f" 2>>"$GUI_DIR/import.log" || return 1
-        echo "$f"
+        printf -v GUI_SHOT_FILE '%s/%02d-%s.png' "$GUI_SHOTS" "$GUI_SHOT_N" "$1"
+        /usr/bin/import -display "$GUI_DISPLAY" -window root "$GUI_SHOT_FILE" 2>>"$GUI_DIR/import.log"
 }
 
 # Blank: a single colour (no window drawn). Prints "stddev colours".

@@ -55,21 +55,30 @@ static void test_rate(void) {
 static void test_transfer(void) {
         WgRateMeter m;
         wg_rate_meter_reset(&m);
-        g_autofree char *nothing = wg_format_transfer(0, 0, &m);
+        g_autofree char *nothing = wg_format_transfer(0, 0, &m, 1 * S);
         g_assert_cmpstr(nothing, ==, "");
-        g_autofree char *done_only = plain(wg_format_transfer(1500000, 0, NULL));
+        g_autofree char *done_only = plain(wg_format_transfer(1500000, 0, NULL, 1 * S));
         g_assert_cmpstr(done_only, ==, "1.5 MB");
-        g_autofree char *no_rate = plain(wg_format_transfer(1000000, 4000000, &m));
+        g_autofree char *no_rate = plain(wg_format_transfer(1000000, 4000000, &m, 1 * S));
         g_assert_cmpstr(no_rate, ==, "1.0 MB of 4.0 MB");
         wg_rate_meter_add(&m, 1 * S, 0);
         wg_rate_meter_add(&m, 2 * S, 1000000);
-        g_autofree char *full = plain(wg_format_transfer(1000000, 4000000, &m));
+        g_autofree char *full = plain(wg_format_transfer(1000000, 4000000, &m, 2 * S));
         g_assert_cmpstr(full, ==, "1.0 MB of 4.0 MB · 1.0 MB/s · 3 s left");
-        g_autofree char *finished = plain(wg_format_transfer(4000000, 4000000, &m));
+        g_autofree char *finished = plain(wg_format_transfer(4000000, 4000000, &m, 2 * S));
         g_assert_cmpstr(finished, ==, "4.0 MB of 4.0 MB · 1.0 MB/s");
-        WgRateMeter stalled = { .last_us = 1, .has_rate = TRUE, .rate = 0.2 };
-        g_autofree char *st = plain(wg_format_transfer(10, 4000000, &stalled));
-        g_assert_cmpstr(st, ==, "10 bytes of 4.0 MB · 0 bytes/s · stalled");
+        /* Nothing new for more than 5 s: stalled, whatever the last rate. */
+        g_autofree char *stalled = plain(wg_format_transfer(1000000, 4000000, &m, 8 * S));
+        g_assert_cmpstr(stalled, ==, "1.0 MB of 4.0 MB · stalled");
+        g_autofree char *recent = plain(wg_format_transfer(1000000, 4000000, &m, 6 * S));
+        g_assert_cmpstr(recent, ==, "1.0 MB of 4.0 MB · 1.0 MB/s · 3 s left");
+        /* Done: never stalled. */
+        g_autofree char *complete = plain(wg_format_transfer(4000000, 4000000, &m, 60 * S));
+        g_assert_cmpstr(complete, ==, "4.0 MB of 4.0 MB · 1.0 MB/s");
+        /* The same count again is no progress: still stalled since 2 s. */
+        wg_rate_meter_add(&m, 7 * S, 1000000);
+        g_autofree char *repeated = plain(wg_format_transfer(1000000, 4000000, &m, 8 * S));
+        g_assert_cmpstr(repeated, ==, "1.0 MB of 4.0 MB · stalled");
 }
 
 static void test_labels(void) {

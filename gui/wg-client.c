@@ -266,16 +266,30 @@ static void on_job_get_all(GObject *source, GAsyncResult *res, gpointer user_dat
 
 typedef struct {
         WgClient *client;
-        char *path;
+        WgJob *job;
 } ForgetJob;
 
 static gboolean forget_job(gpointer user_data) {
         ForgetJob *f = user_data;
-        g_hash_table_remove(f->client->job_table, f->path);
+        const char *path = wg_job_get_path(f->job);
+        /* Only if the path still names this job: ids start again at 1 with
+         * each warrend. */
+        if (g_hash_table_lookup(f->client->job_table, path) == f->job)
+                g_hash_table_remove(f->client->job_table, path);
         g_object_unref(f->client);
-        g_free(f->path);
+        g_object_unref(f->job);
         g_free(f);
         return G_SOURCE_REMOVE;
+}
+
+static gboolean is_finished(gpointer key, gpointer value, gpointer user_data) {
+        return wg_job_get_result(value) != NULL;
+}
+
+/* A new warrend numbers its jobs from 1 again: finished jobs of an old one
+ * must not be mistaken for its new ones. */
+static void forget_finished_jobs(WgClient *c) {
+        g_hash_table_foreach_remove(c->job_table, is_finished, NULL);
 }
 
 WgJob *wg_client_track_job(WgClient *c, const char *path) {
@@ -302,7 +316,7 @@ static void finish_job(WgClient *c, WgJob *job, const char *result) {
         wg_job_finish(job, result);
         ForgetJob *f = g_new0(ForgetJob, 1);
         f->client = g_object_ref(c);
-        f->path = g_strdup(wg_job_get_path(job));
+        f->job = g_object_ref(job);
         g_timeout_add_seconds(FINISHED_JOB_KEEP_S, forget_job, f);
         g_object_unref(job);
 }
@@ -335,6 +349,9 @@ static void on_signal(GDBusConnection *bus, const char *sender, const char *path
                         remove_container(c, wg_client_lookup(c, name));
                 } else if (g_str_equal(member, "JobNew") && g_variant_is_of_type(params, G_VARIANT_TYPE("(uo)"))) {
                         g_variant_get(params, "(u&o)", &id, &opath);
+                        WgJob *old = g_hash_table_lookup(c->job_table, opath);
+                        if (old && wg_job_get_result(old))
+                                g_hash_table_remove(c->job_table, opath); /* a new job on an old path */
                         wg_client_track_job(c, opath);
                 } else if (g_str_equal(member, "JobRemoved") &&
                            g_variant_is_of_type(params, G_VARIANT_TYPE("(uos)"))) {
@@ -452,6 +469,7 @@ static void on_name_appeared(GDBusConnection *bus, const char *name, const char 
         WgClient *c = user_data;
         c->service_running = TRUE;
         c->has_stats = -1; /* a new warrend may be a newer one */
+        forget_finished_jobs(c);
         drop_object_manager(c);
         c->om_cancellable = g_cancellable_new();
         /* A new client for the new owner: it loads GetManagedObjects afresh. */

@@ -112,6 +112,9 @@ static gboolean set_str(char **field, const char *value) {
 }
 
 static gboolean set_strv(char ***field, const char *const *value) {
+        static const char *const empty[] = { NULL };
+        if (!value)
+                value = empty;
         if (g_strv_equal((const char *const *) *field, value))
                 return FALSE;
         g_strfreev(*field);
@@ -136,9 +139,23 @@ static gboolean set_owner(WgContainer *c, guint32 uid) {
         return TRUE;
 }
 
+/* Down: what was measured no longer holds, and no signal tells when
+ * addresses go: they go with the state. */
+static void forget_measurements_if_down(WgContainer *c) {
+        if (wg_container_is_running(c))
+                return;
+        c->memory = 0;
+        c->cpu_percent = -1;
+        c->cpu_sample_us = 0;
+        set_strv(&c->ipv4, NULL);
+        set_strv(&c->ipv6, NULL);
+}
+
 void wg_container_set_state(WgContainer *c, const char *state) {
-        if (set_str(&c->state, state))
-                g_signal_emit(c, signals[SIGNAL_CHANGED], 0);
+        if (!set_str(&c->state, state))
+                return;
+        forget_measurements_if_down(c);
+        g_signal_emit(c, signals[SIGNAL_CHANGED], 0);
 }
 
 void wg_container_set_owner_uid(WgContainer *c, guint32 uid) {
@@ -182,12 +199,8 @@ void wg_container_apply_properties(WgContainer *c, GVariant *dict) {
         }
         if (g_variant_lookup(dict, "IPv6Addresses", "^a&s", &strv))
                 changed |= set_strv(&c->ipv6, strv);
-        /* Leaving RUNNING: what was measured no longer holds. */
-        if (changed && !wg_container_is_running(c)) {
-                c->memory = 0;
-                c->cpu_percent = -1;
-                c->cpu_sample_us = 0;
-        }
+        if (changed)
+                forget_measurements_if_down(c);
         if (changed)
                 g_signal_emit(c, signals[SIGNAL_CHANGED], 0);
 }

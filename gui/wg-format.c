@@ -10,6 +10,8 @@
  * stall, long enough that the ETA does not jump at every signal (warrend
  * sends at most 5 a second). */
 #define RATE_TAU_S 3.0
+/* No new byte for this long: say so rather than show an old rate. */
+#define STALL_S 5
 
 void wg_rate_meter_reset(WgRateMeter *m) {
         *m = (WgRateMeter) { 0 };
@@ -18,10 +20,12 @@ void wg_rate_meter_reset(WgRateMeter *m) {
 void wg_rate_meter_add(WgRateMeter *m, gint64 now_us, guint64 bytes) {
         if (m->last_us == 0 || bytes < m->last_bytes) {
                 wg_rate_meter_reset(m);
-                m->last_us = now_us;
+                m->last_us = m->moved_us = now_us;
                 m->last_bytes = bytes;
                 return;
         }
+        if (bytes > m->last_bytes)
+                m->moved_us = now_us;
         double dt = (double) (now_us - m->last_us) / G_USEC_PER_SEC;
         if (dt <= 0.05)
                 return; /* too close to say anything; keep the older sample */
@@ -47,7 +51,7 @@ char *wg_format_duration(guint64 s) {
         return g_strdup("a long time");
 }
 
-char *wg_format_transfer(guint64 done, guint64 total, const WgRateMeter *m) {
+char *wg_format_transfer(guint64 done, guint64 total, const WgRateMeter *m, gint64 now_us) {
         GString *s = g_string_new(NULL);
         g_autofree char *d = g_format_size(done);
         if (total > 0) {
@@ -55,14 +59,16 @@ char *wg_format_transfer(guint64 done, guint64 total, const WgRateMeter *m) {
                 g_string_append_printf(s, "%s of %s", d, t);
         } else if (done > 0)
                 g_string_append(s, d);
-        if (m && m->has_rate && done > 0) {
+        gboolean more = total == 0 || done < total;
+        if (m && m->moved_us > 0 && done > 0 && more && now_us - m->moved_us > STALL_S * G_USEC_PER_SEC)
+                g_string_append(s, " · stalled");
+        else if (m && m->has_rate && done > 0) {
                 g_autofree char *r = g_format_size((guint64) (m->rate + 0.5));
                 g_string_append_printf(s, " · %s/s", r);
                 if (total > done && m->rate >= 1.0) {
                         g_autofree char *eta = wg_format_duration((guint64) ((double) (total - done) / m->rate + 0.5));
                         g_string_append_printf(s, " · %s left", eta);
-                } else if (total > done)
-                        g_string_append(s, " · stalled");
+                }
         }
         return g_string_free(s, FALSE);
 }

@@ -10,7 +10,8 @@
 /* A download's rate, smoothed over a few seconds, restarting when the byte
  * count goes back (a new phase: the next file, or the unpack). */
 typedef struct {
-        gint64 last_us;
+        gint64 last_us;  /* the last sample */
+        gint64 moved_us; /* the last sample with more bytes than before */
         guint64 last_bytes;
         double rate; /* bytes per second */
         gboolean has_rate;
@@ -23,8 +24,10 @@ void wg_rate_meter_add(WgRateMeter *m, gint64 now_us, guint64 bytes);
 char *wg_format_duration(guint64 seconds);
 
 /* "1.2 MB of 4.5 MB · 300.0 kB/s · 11 s left"; parts that are unknown
- * (total 0, no rate yet) are left out; "" when nothing is known. */
-char *wg_format_transfer(guint64 done, guint64 total, const WgRateMeter *m);
+ * (total 0, no rate yet) are left out; "" when nothing is known; "stalled"
+ * when no byte came for a few seconds before now_us (warrend may repeat
+ * the same count meanwhile). */
+char *wg_format_transfer(guint64 done, guint64 total, const WgRateMeter *m, gint64 now_us);
 
 /* What a Job's Phase means to a person ("Downloading the rootfs"); NULL for
  * a phase this version does not know (show it as it is). */

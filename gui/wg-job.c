@@ -85,9 +85,9 @@ const WgRateMeter *wg_job_get_rate(WgJob *j) {
         return &j->rate;
 }
 
-char *wg_job_describe(WgJob *j) {
+char *wg_job_describe(WgJob *j, gint64 now_us) {
         const char *phase = wg_phase_label(j->phase);
-        g_autofree char *transfer = wg_format_transfer(j->bytes_done, j->bytes_total, &j->rate);
+        g_autofree char *transfer = wg_format_transfer(j->bytes_done, j->bytes_total, &j->rate, now_us);
         GString *s = g_string_new(phase ? phase : j->phase);
         if (*transfer)
                 g_string_append_printf(s, "%s%s", s->len ? " · " : "", transfer);

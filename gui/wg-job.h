@@ -29,7 +29,7 @@ const char *wg_job_get_error(WgJob *j);
 const char *wg_job_get_result(WgJob *j);
 const WgRateMeter *wg_job_get_rate(WgJob *j);
 /* "Downloading the root file system · 1.2 MB of 4.5 MB · 300 kB/s · 11 s left" */
-char *wg_job_describe(WgJob *j);
+char *wg_job_describe(WgJob *j, gint64 now_us);
 
 void wg_job_apply_properties(WgJob *j, GVariant *dict, gint64 now_us);
 void wg_job_finish(WgJob *j, const char *result);

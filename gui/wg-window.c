@@ -31,6 +31,7 @@ struct _WgWindow {
         WgAuth manage_auth, shell_auth;
         GCancellable *auth_cancellable;
         gboolean selecting; /* our own selection change, not the user's */
+        guint job_tick_id;
 };
 
 G_DEFINE_FINAL_TYPE(WgWindow, wg_window, ADW_TYPE_APPLICATION_WINDOW)
@@ -119,7 +120,7 @@ static GtkWidget *make_container_row(gpointer object, gpointer user_data) {
 /* ---- the job list ---- */
 
 typedef struct {
-        GtkWidget *row, *bar, *cancel;
+        GtkWidget *row, *title, *detail, *bar, *cancel;
 } JobRow;
 
 static void job_row_update(GtkWidget *row, WgJob *job) {
@@ -128,9 +129,9 @@ static void job_row_update(GtkWidget *row, WgJob *job) {
         g_autofree char *title = g_strcmp0(wg_job_get_type_name(job), "pull") == 0
                                          ? g_strdup_printf("Downloading %s", target)
                                          : g_strdup_printf("Creating “%s”", target);
-        g_autofree char *subtitle = wg_job_describe(job);
-        adw_preferences_row_set_title(ADW_PREFERENCES_ROW(r->row), title);
-        adw_action_row_set_subtitle(ADW_ACTION_ROW(r->row), subtitle);
+        g_autofree char *detail = wg_job_describe(job, g_get_monotonic_time());
+        gtk_label_set_text(GTK_LABEL(r->title), title);
+        gtk_label_set_text(GTK_LABEL(r->detail), detail);
         double p = wg_job_get_progress(job);
         if (p >= 0)
                 gtk_progress_bar_set_fraction(GTK_PROGRESS_BAR(r->bar), p);
@@ -139,27 +140,53 @@ static void job_row_update(GtkWidget *row, WgJob *job) {
         gtk_actionable_set_action_target(GTK_ACTIONABLE(r->cancel), "s", target);
 }
 
+/* Title, bar, "phase · bytes · rate · ETA" under it, and Cancel. */
 static GtkWidget *make_job_row(gpointer object, gpointer user_data) {
         WgJob *job = object;
         JobRow *r = g_new0(JobRow, 1);
-        r->row = adw_action_row_new();
-        adw_preferences_row_set_use_markup(ADW_PREFERENCES_ROW(r->row), FALSE);
+        r->row = gtk_list_box_row_new();
         gtk_list_box_row_set_activatable(GTK_LIST_BOX_ROW(r->row), FALSE);
+        GtkWidget *box = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
+        gtk_widget_set_margin_top(box, 6);
+        gtk_widget_set_margin_bottom(box, 6);
+        GtkWidget *text = gtk_box_new(GTK_ORIENTATION_VERTICAL, 4);
+        gtk_widget_set_hexpand(text, TRUE);
+        r->title = gtk_label_new(NULL);
+        gtk_label_set_xalign(GTK_LABEL(r->title), 0);
+        gtk_label_set_ellipsize(GTK_LABEL(r->title), PANGO_ELLIPSIZE_END);
         r->bar = gtk_progress_bar_new();
-        gtk_widget_set_valign(r->bar, GTK_ALIGN_CENTER);
-        gtk_widget_set_size_request(r->bar, 80, -1);
+        r->detail = gtk_label_new(NULL);
+        gtk_label_set_xalign(GTK_LABEL(r->detail), 0);
+        gtk_label_set_wrap(GTK_LABEL(r->detail), TRUE);
+        gtk_widget_add_css_class(r->detail, "caption");
+        gtk_widget_add_css_class(r->detail, "dim-label");
+        gtk_box_append(GTK_BOX(text), r->title);
+        gtk_box_append(GTK_BOX(text), r->bar);
+        gtk_box_append(GTK_BOX(text), r->detail);
         r->cancel = gtk_button_new_from_icon_name("process-stop-symbolic");
         gtk_widget_set_valign(r->cancel, GTK_ALIGN_CENTER);
         gtk_widget_add_css_class(r->cancel, "flat");
+        gtk_widget_add_css_class(r->cancel, "circular");
         gtk_widget_set_tooltip_text(r->cancel, "Cancel");
         gtk_accessible_update_property(GTK_ACCESSIBLE(r->cancel), GTK_ACCESSIBLE_PROPERTY_LABEL, "Cancel", -1);
         gtk_actionable_set_action_name(GTK_ACTIONABLE(r->cancel), "app.cancel-job");
-        adw_action_row_add_suffix(ADW_ACTION_ROW(r->row), r->bar);
-        adw_action_row_add_suffix(ADW_ACTION_ROW(r->row), r->cancel);
+        gtk_box_append(GTK_BOX(box), text);
+        gtk_box_append(GTK_BOX(box), r->cancel);
+        gtk_list_box_row_set_child(GTK_LIST_BOX_ROW(r->row), box);
         g_object_set_data_full(G_OBJECT(r->row), "wg-row", r, g_free);
+        g_object_set_data_full(G_OBJECT(r->row), "wg-job", g_object_ref(job), g_object_unref);
         g_signal_connect_object(job, "changed", G_CALLBACK(job_row_update), r->row, G_CONNECT_SWAPPED);
         job_row_update(r->row, job);
         return r->row;
+}
+
+/* Rates and "stalled" change with time, not only with signals. */
+static gboolean tick_jobs(gpointer user_data) {
+        WgWindow *w = user_data;
+        GtkListBoxRow *row;
+        for (int i = 0; (row = gtk_list_box_get_row_at_index(w->jobs_list, i)); i++)
+                job_row_update(GTK_WIDGET(row), g_object_get_data(G_OBJECT(row), "wg-job"));
+        return G_SOURCE_CONTINUE;
 }
 
 static void on_jobs_changed(GListModel *jobs, guint pos, guint removed, guint added, gpointer user_data) {
@@ -167,6 +194,10 @@ static void on_jobs_changed(GListModel *jobs, guint pos, guint removed, guint ad
         gboolean any = g_list_model_get_n_items(jobs) > 0;
         gtk_widget_set_visible(GTK_WIDGET(w->jobs_list), any);
         gtk_widget_set_visible(w->jobs_header, any);
+        if (any && !w->job_tick_id)
+                w->job_tick_id = g_timeout_add_seconds(1, tick_jobs, w);
+        else if (!any)
+                g_clear_handle_id(&w->job_tick_id, g_source_remove);
 }
 
 /* ---- which page the sidebar shows ---- */
@@ -681,7 +712,7 @@ static GtkWidget *build_content(WgWindow *w) {
 
         w->content_stack = GTK_STACK(gtk_stack_new());
         GtkWidget *none = adw_status_page_new();
-        adw_status_page_set_icon_name(ADW_STATUS_PAGE(none), WG_APP_ID "-symbolic");
+        adw_status_page_set_icon_name(ADW_STATUS_PAGE(none), WG_APP_ID);
         adw_status_page_set_title(ADW_STATUS_PAGE(none), "Containers");
         adw_status_page_set_description(ADW_STATUS_PAGE(none),
                                         "Pick a container on the left, or create one. Actions that need more "
@@ -733,6 +764,7 @@ static void on_active(GObject *object, GParamSpec *pspec, gpointer user_data) {
 
 static void wg_window_dispose(GObject *object) {
         WgWindow *w = WG_WINDOW(object);
+        g_clear_handle_id(&w->job_tick_id, g_source_remove);
         if (w->client) {
                 wg_client_set_polling(w->client, FALSE);
                 g_signal_handlers_disconnect_by_data(w->client, w);

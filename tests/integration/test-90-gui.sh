@@ -40,7 +40,8 @@ trap 'gui_stop; servers_stop' EXIT
 # shot NAME: a screenshot that shows something (not one flat colour).
 shot() {
         local f stats
-        f=$(gui_shot "$1") || { t_not "screenshot $1" "import failed: $(tail -3 "$GUI_DIR/import.log")"; return 1; }
+        gui_shot "$1" || { t_not "screenshot $1" "import failed: $(tail -3 "$GUI_DIR/import.log")"; return 1; }
+        f=$GUI_SHOT_FILE
         if stats=$(gui_blank "$f"); then
                 t_not "screenshot $1 is not blank" "stddev and colours: $stats ($f)"
         else
@@ -191,5 +192,117 @@ t_ok "the answer: destroy" gui_action destroy-now "'g1'"
 wait_for "g1 is gone from the system bus" 20 gone g1
 t_ok "AT-SPI: and from the list (ContainerRemoved)" gui_atspi absent g1
 shot destroyed
+
+# --- download: the server's offer, progress, the create-message, cancel -------------
+t_ok "the create dialog" gui_action new-container
+t_ok "AT-SPI: it lists what the server offers (ListRemoteImages)" gui_atspi text '^6 images offered; this one is build '
+t_ok "AT-SPI: this machine's architecture is picked" gui_atspi text "^$ARCH\$"
+shot create-dialog
+t_ok "AT-SPI: cancel it" gui_atspi click Cancel '^New Container$'
+t_ok "create d1 from the image server" gui_action create "('d1', 'download', ['-d', 'busybox', '-r', '1.35', '--server', '$S1'], @a{sv} {})"
+wait_for "the job ends: done" 60 log_has 'job .* \(create d1\): done'
+t_ok "d1 exists" exists d1
+t_ok "AT-SPI: the image's create-message is shown" gui_atspi text 'build 20240315_12:00'
+t_ok "AT-SPI: with d1 ready" gui_atspi text '^“d1” is ready$'
+shot create-message
+t_ok "AT-SPI: close it" gui_atspi click Close '“d1” is ready'
+t_ok "AT-SPI: d1 in the list, Stopped" gui_atspi row d1 Stopped
+
+t_ok "create d2 from a server that stalls" gui_action create "('d2', 'download', ['-d', 'busybox', '-r', '1.35', '--server', '$SLOW', '--flush-cache'], @a{sv} {})"
+t_ok "AT-SPI: the job shows in the list" gui_atspi text '^Creating “d2”$'
+t_ok "AT-SPI: with bytes of the total" gui_atspi text ' of [0-9.]+ [kM]B'
+t_ok "AT-SPI: and, when no byte comes, that it stalled" gui_atspi text 'stalled' --timeout 20
+shot download-progress
+t_ok "cancel it" gui_action cancel-job "'d2'"
+wait_for "the job ends: canceled" 30 log_has 'job .* \(create d2\): canceled'
+t_ok "no d2 is left" gone d2
+t_ok "AT-SPI: the job left the list" no_text '^Creating “d2”$'
+
+# --- warrend exits (as when idle) and comes back -------------------------------------
+warrend_pid() {
+        "${BUS[@]}" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+                GetConnectionUnixProcessID s org.warren1 2>/dev/null | awk '{ print $2 }'
+}
+no_warrend() { [[ -z $(warrend_pid) ]]; }
+pid=$(warrend_pid)
+t_ok "warrend runs (pid $pid)" test -n "$pid"
+kill -TERM "$pid"
+wait_for "warrend is gone from the bus" 15 no_warrend
+sleep 1
+t_ok "the app is still running" gui_alive
+t_ok "AT-SPI: it still lists d1 (containers outlive warrend)" gui_atspi row d1 Stopped
+t_ok "warrenctl starts d1 (warrend is activated again)" warrenctl start d1
+t_ok "AT-SPI: the app follows the new warrend: d1 Running" gui_atspi row d1 Running --timeout 20
+pid=$(warrend_pid)
+kill -TERM "$pid"
+wait_for "warrend is gone again" 15 no_warrend
+t_ok "stop d1 from the app: its call activates warrend" gui_action force-stop "'d1'"
+wait_for "d1 is STOPPED" 20 state_is d1 STOPPED
+t_ok "AT-SPI: d1 Stopped" gui_atspi row d1 Stopped
+t_ok "the app never crashed" gui_alive
+shot after-restart
+t_ok "destroy d1" gui_action destroy-now "'d1'"
+wait_for "d1 is gone" 20 gone d1
+
+# --- root's container, for alice to see ------------------------------------------------
+t_ok "root makes r1 and starts it" sh -c 'warrenctl create r1 -t busybox && warrenctl start r1'
+t_ok "AT-SPI: r1 Running" gui_atspi row r1 Running
+gui_stop
+cp "$GUI_LOG" "$GUI_SHOTS/app-root.log"
+
+# ==== as alice (the ordinary user the app is for) ==========================================
+grant alice warren-create
+grant alice warren-manage-own
+alice_uid=$(id -u alice)
+GUI_DIR=$(mktemp -d /run/warren-gui.XXXXXX)
+t_ok "alice starts the app" gui_start alice "$GUI_DIR"
+t_ok "AT-SPI: she sees root's r1, Running (names and states are public)" gui_atspi row r1 Running
+t_ok "create a1 as alice" gui_action create "('a1', 'busybox', @as [], @a{sv} {})"
+wait_for "a1 exists" 20 exists a1
+t_eq "owned by alice" "$(prop a1 OwnerUID)" "$alice_uid"
+t_ok "AT-SPI: a1 Stopped, with the unprivileged badge" gui_atspi row a1 Stopped --badge
+t_ok "start a1" gui_action start "'a1'"
+wait_for "a1 is RUNNING" 30 state_is a1 RUNNING
+t_ok "AT-SPI: a1 Running" gui_atspi row a1 Running --badge
+t_ok "a terminal in a1" gui_action open-terminal "'a1'"
+wait_for "Attach handed her a shell" 15 log_has 'terminal on a1: attached shell pid [0-9]+'
+shell_pid=$(sed -n 's/.*terminal on a1: attached shell pid \([0-9]*\).*/\1/p' "$GUI_LOG" | tail -n1)
+t_eq "root in the container is uid 200000 on the host" "$(awk '/^Uid:/ { print $2 }' /proc/"$shell_pid"/status)" 200000
+t_ok "type into it" gui_action terminal-input "('a1', 'id -u >/tmp/who\n')"
+wait_for "it ran as root inside" 15 sh -c "warrenctl attach a1 --no-pty -- cat /tmp/who 2>/dev/null | grep -qx 0"
+shot alice-terminal
+t_ok "close it" gui_action close-terminals "'a1'"
+
+# polkit's verdict on the buttons: root's r1 is not hers.
+t_ok "select r1" gui_action select "'r1'"
+wait_for "managing r1 needs authentication: buttons on, and it says so" 15 \
+        gui_atspi text 'needs authentication \(org\.warren1\.manage\)'
+t_eq "win.stop enabled (the polkit agent would ask)" "$(gui_win_enabled stop)" true
+t_ok "stop r1 without an agent to answer" gui_action stop "'r1'"
+wait_for "the refusal is shown" 20 gui_atspi text 'Could not stop “r1”'
+t_match "as the bus said it" "$(grep 'Could not stop' "$GUI_LOG")" 'org\.freedesktop\.DBus\.Error\.(AccessDenied|InteractiveAuthorizationRequired)'
+t_ok "r1 still runs" state_is r1 RUNNING
+shot alice-refused
+t_ok "AT-SPI: close the error" gui_atspi click Close 'Could not stop'
+grant alice warren-deny
+t_ok "refresh (polkit is asked again)" gui_action refresh
+wait_for "with a refusal, r1's buttons are off" 15 win_is stop false
+t_eq "win.terminal off too" "$(gui_win_enabled terminal)" false
+t_ok "AT-SPI: and it says why" gui_atspi text 'polkit refuses org\.warren1\.manage'
+shot alice-denied
+revoke alice warren-deny
+
+t_ok "select a1" gui_action select "'a1'"
+wait_for "her own a1: win.stop on" 15 win_is stop true
+t_ok "stop a1" gui_action stop "'a1'"
+wait_for "a1 is STOPPED" 30 state_is a1 STOPPED
+t_ok "destroy a1" gui_action destroy-now "'a1'"
+wait_for "a1 is gone" 20 gone a1
+t_ok "AT-SPI: gone from her list" gui_atspi absent a1
+t_ok "the app never crashed" gui_alive
+gui_stop
+cp "$GUI_LOG" "$GUI_SHOTS/app-alice.log"
+warrenctl stop -k r1 >/dev/null 2>&1
+warrenctl destroy r1 >/dev/null 2>&1
 
 finish
