@@ -20,9 +20,14 @@ static void test_duration(void) {
                 guint64 s;
                 const char *text;
         } cases[] = {
-                { 0, "0 s" },           { 59, "59 s" },          { 60, "1 min 00 s" },
-                { 125, "2 min 05 s" },  { 3599, "59 min 59 s" }, { 3600, "1 h 00 min" },
-                { 3720, "1 h 02 min" }, { 360000, "a long time" },
+                { 0, "0 s" },
+                { 59, "59 s" },
+                { 60, "1 min 00 s" },
+                { 125, "2 min 05 s" },
+                { 3599, "59 min 59 s" },
+                { 3600, "1 h 00 min" },
+                { 3720, "1 h 02 min" },
+                { 360000, "a long time" },
         };
         for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
                 g_autofree char *t = wg_format_duration(cases[i].s);

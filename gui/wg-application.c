@@ -14,7 +14,7 @@ struct _WgApplication {
         WgClient *client;
         WgWindow *window;
         char *image_server;
-        GHashTable *busy; /* name -> count of calls on their way */
+        GHashTable *busy;          /* name -> count of calls on their way */
         GHashTable *confirmations; /* name -> its open "Destroy?" dialog */
 };
 
@@ -50,7 +50,8 @@ static GtkWindow *dialog_parent(WgApplication *app) {
 
 void wg_application_report_error(WgApplication *app, const char *heading, const GError *error) {
         g_autofree char *message = wg_error_message(error);
-        g_autofree char *name = g_dbus_error_is_remote_error(error) ? g_dbus_error_get_remote_error(error) : NULL;
+        g_autofree char *name =
+                g_dbus_error_is_remote_error(error) ? g_dbus_error_get_remote_error(error) : NULL;
         g_printerr("warren-containers: %s: %s%s%s\n", heading, name ? name : "", name ? ": " : "", message);
         if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
                 return;
@@ -102,8 +103,8 @@ static void container_call(WgApplication *app, const char *name, const char *met
         cc->heading = g_strdup_printf("Could not %s “%s”", verb, name);
         cc->done_toast = g_strdup(done_toast);
         busy_add(app, name, +1);
-        wg_client_call(app->client, path, WG_CONTAINER_IFACE, method, params, NULL, NULL, on_container_call_done,
-                       cc);
+        wg_client_call(app->client, path, WG_CONTAINER_IFACE, method, params, NULL, NULL,
+                       on_container_call_done, cc);
 }
 
 static const char *param_name(GVariant *parameter) {
@@ -115,7 +116,8 @@ static void on_start(GSimpleAction *a, GVariant *p, gpointer app) {
 }
 
 static void on_stop(GSimpleAction *a, GVariant *p, gpointer app) {
-        container_call(app, param_name(p), "Stop", g_variant_new("(ub)", CLEAN_STOP_TIMEOUT_S, FALSE), "stop", NULL);
+        container_call(app, param_name(p), "Stop", g_variant_new("(ub)", CLEAN_STOP_TIMEOUT_S, FALSE),
+                       "stop", NULL);
 }
 
 static void on_force_stop(GSimpleAction *a, GVariant *p, gpointer app) {
@@ -157,7 +159,8 @@ static void on_destroy_response(AdwMessageDialog *dialog, const char *response, 
         WgApplication *app = user_data;
         const char *name = g_object_get_data(G_OBJECT(dialog), "container");
         if (g_str_equal(response, "destroy"))
-                g_action_group_activate_action(G_ACTION_GROUP(app), "destroy-now", g_variant_new_string(name));
+                g_action_group_activate_action(G_ACTION_GROUP(app), "destroy-now",
+                                               g_variant_new_string(name));
 }
 
 static void on_confirmation_gone(GtkWidget *dialog, gpointer user_data) {
@@ -175,8 +178,8 @@ static void on_destroy(GSimpleAction *a, GVariant *p, gpointer user_data) {
                 dialog_parent(app), heading,
                 "Its root file system, configuration and snapshots are deleted. This cannot be undone.");
         gtk_window_set_title(GTK_WINDOW(dialog), heading);
-        adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(dialog), "cancel", "_Cancel", "destroy", "_Destroy",
-                                         NULL);
+        adw_message_dialog_add_responses(ADW_MESSAGE_DIALOG(dialog), "cancel", "_Cancel", "destroy",
+                                         "_Destroy", NULL);
         adw_message_dialog_set_response_appearance(ADW_MESSAGE_DIALOG(dialog), "destroy",
                                                    ADW_RESPONSE_DESTRUCTIVE);
         adw_message_dialog_set_default_response(ADW_MESSAGE_DIALOG(dialog), "cancel");
@@ -205,8 +208,8 @@ static void on_job_finished(WgJob *job, gpointer user_data) {
         const char *result = wg_job_get_result(job), *target = wg_job_get_target(job);
         const char *message = wg_job_get_message(job);
         g_signal_handlers_disconnect_by_func(job, on_job_finished, app);
-        g_printerr("warren-containers: job %s (%s %s): %s%s%s\n", wg_job_get_path(job), wg_job_get_type_name(job),
-                   target, result, *message ? ": " : "", message);
+        g_printerr("warren-containers: job %s (%s %s): %s%s%s\n", wg_job_get_path(job),
+                   wg_job_get_type_name(job), target, result, *message ? ": " : "", message);
         if (g_str_equal(result, "done")) {
                 g_autofree char *heading = g_strdup_printf("“%s” is ready", target);
                 if (*message) {
@@ -246,8 +249,8 @@ static void on_create_done(GObject *source, GAsyncResult *res, gpointer user_dat
                 WgJob *job = wg_client_track_job(cc->app->client, job_path);
                 if (!*wg_job_get_target(job)) {
                         /* Over before we could read it (busybox): we know what it made. */
-                        g_autoptr(GVariant) known = g_variant_ref_sink(g_variant_new_parsed(
-                                "{'Target': <%s>, 'Type': <'create'>}", cc->name));
+                        g_autoptr(GVariant) known = g_variant_ref_sink(
+                                g_variant_new_parsed("{'Target': <%s>, 'Type': <'create'>}", cc->name));
                         wg_job_apply_properties(job, known, g_get_monotonic_time());
                 }
                 if (wg_job_get_result(job))
@@ -274,8 +277,8 @@ void wg_application_create(WgApplication *app, const char *name, const char *tem
         cc->user_data = user_data;
         busy_add(app, name, +1);
         wg_client_call(app->client, WG_MANAGER_PATH, WG_MANAGER_IFACE, "CreateContainer",
-                       g_variant_new("(ss@as@a{sv})", name, template, args, options), G_VARIANT_TYPE("(oo)"), NULL,
-                       on_create_done, cc);
+                       g_variant_new("(ss@as@a{sv})", name, template, args, options), G_VARIANT_TYPE("(oo)"),
+                       NULL, on_create_done, cc);
 }
 
 static void on_create(GSimpleAction *a, GVariant *p, gpointer user_data) {
@@ -326,7 +329,8 @@ static void open_terminal(WgApplication *app, const char *name, gboolean console
         if (!item) {
                 g_autofree char *heading = g_strdup_printf("Could not open a terminal in “%s”", name);
                 g_autofree char *msg = g_strdup_printf("There is no container named “%s”.", name);
-                g_autoptr(GError) error = g_dbus_error_new_for_dbus_error("org.warren1.Error.NoSuchContainer", msg);
+                g_autoptr(GError) error =
+                        g_dbus_error_new_for_dbus_error("org.warren1.Error.NoSuchContainer", msg);
                 wg_application_report_error(app, heading, error);
                 return;
         }
@@ -391,13 +395,13 @@ static void on_refresh(GSimpleAction *a, GVariant *p, gpointer user_data) {
 static void on_about(GSimpleAction *a, GVariant *p, gpointer user_data) {
         WgApplication *app = user_data;
         const char *developers[] = { "The warren authors", NULL };
-        GtkWidget *about = g_object_new(ADW_TYPE_ABOUT_WINDOW, "transient-for", dialog_parent(app),
-                                        "application-icon", WG_APP_ID, "application-name", "Containers",
-                                        "developer-name", "The warren authors", "version", PACKAGE_VERSION,
-                                        "comments",
-                                        "Manage your system containers through warren, without sudo: "
-                                        "polkit asks when a password is needed.",
-                                        "license-type", GTK_LICENSE_LGPL_2_1, "developers", developers, NULL);
+        GtkWidget *about =
+                g_object_new(ADW_TYPE_ABOUT_WINDOW, "transient-for", dialog_parent(app), "application-icon",
+                             WG_APP_ID, "application-name", "Containers", "developer-name",
+                             "The warren authors", "version", PACKAGE_VERSION, "comments",
+                             "Manage your system containers through warren, without sudo: "
+                             "polkit asks when a password is needed.",
+                             "license-type", GTK_LICENSE_LGPL_2_1, "developers", developers, NULL);
         gtk_window_present(GTK_WINDOW(about));
 }
 
@@ -496,6 +500,7 @@ static void wg_application_init(WgApplication *app) {
 }
 
 WgApplication *wg_application_new(void) {
-        return g_object_new(WG_TYPE_APPLICATION, "application-id", WG_APP_ID, "flags", G_APPLICATION_DEFAULT_FLAGS,
-                            "resource-base-path", "/org/warren1/Containers", NULL);
+        return g_object_new(WG_TYPE_APPLICATION, "application-id", WG_APP_ID, "flags",
+                            G_APPLICATION_DEFAULT_FLAGS, "resource-base-path", "/org/warren1/Containers",
+                            NULL);
 }

@@ -38,7 +38,12 @@ struct _WgClient {
 
 G_DEFINE_FINAL_TYPE(WgClient, wg_client, G_TYPE_OBJECT)
 
-enum { SIGNAL_STATUS_CHANGED, SIGNAL_JOB_ADDED, SIGNAL_ATTACH_EXITED, N_SIGNALS };
+enum {
+        SIGNAL_STATUS_CHANGED,
+        SIGNAL_JOB_ADDED,
+        SIGNAL_ATTACH_EXITED,
+        N_SIGNALS
+};
 static guint signals[N_SIGNALS];
 
 static void connect_bus(WgClient *c);
@@ -119,10 +124,10 @@ static void on_container_get_all(GObject *source, GAsyncResult *res, gpointer us
 static void fetch_container(WgClient *c, WgContainer *item) {
         if (!c->bus)
                 return;
-        g_dbus_connection_call(c->bus, WG_BUS_NAME, wg_container_get_path(item), "org.freedesktop.DBus.Properties",
-                               "GetAll", g_variant_new("(s)", WG_CONTAINER_IFACE), G_VARIANT_TYPE("(a{sv})"),
-                               G_DBUS_CALL_FLAGS_NONE, -1, c->cancellable, on_container_get_all,
-                               g_object_ref(item));
+        g_dbus_connection_call(
+                c->bus, WG_BUS_NAME, wg_container_get_path(item), "org.freedesktop.DBus.Properties",
+                "GetAll", g_variant_new("(s)", WG_CONTAINER_IFACE), G_VARIANT_TYPE("(a{sv})"),
+                G_DBUS_CALL_FLAGS_NONE, -1, c->cancellable, on_container_get_all, g_object_ref(item));
 }
 
 typedef struct {
@@ -163,9 +168,10 @@ static void poll_containers(WgClient *c) {
                         StatsCall *sc = g_new0(StatsCall, 1);
                         sc->client = g_object_ref(c);
                         sc->item = g_object_ref(item);
-                        g_dbus_connection_call(c->bus, WG_BUS_NAME, wg_container_get_path(item), WG_CONTAINER_IFACE,
-                                               "GetStats", NULL, G_VARIANT_TYPE("(a{sv})"), G_DBUS_CALL_FLAGS_NONE,
-                                               -1, c->cancellable, on_get_stats, sc);
+                        g_dbus_connection_call(c->bus, WG_BUS_NAME, wg_container_get_path(item),
+                                               WG_CONTAINER_IFACE, "GetStats", NULL,
+                                               G_VARIANT_TYPE("(a{sv})"), G_DBUS_CALL_FLAGS_NONE, -1,
+                                               c->cancellable, on_get_stats, sc);
                 }
         }
 }
@@ -177,12 +183,12 @@ static void on_list_containers(GObject *source, GAsyncResult *res, gpointer user
         if (!reply) {
                 if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
                         return;
-                g_autofree char *why = g_dbus_error_is_remote_error(error) ? g_dbus_error_get_remote_error(error)
-                                                                          : NULL;
+                g_autofree char *why =
+                        g_dbus_error_is_remote_error(error) ? g_dbus_error_get_remote_error(error) : NULL;
                 g_dbus_error_strip_remote_error(error);
-                g_autofree char *msg = g_strdup_printf("The container service (%s) does not answer: %s%s%s%s",
-                                                       WG_BUS_NAME, error->message, why ? " (" : "",
-                                                       why ? why : "", why ? ")" : "");
+                g_autofree char *msg =
+                        g_strdup_printf("The container service (%s) does not answer: %s%s%s%s", WG_BUS_NAME,
+                                        error->message, why ? " (" : "", why ? why : "", why ? ")" : "");
                 g_printerr("warren-containers: %s\n", msg);
                 set_problem(c, msg);
                 return;
@@ -222,8 +228,8 @@ void wg_client_refresh(WgClient *c) {
                 return;
         /* No NO_AUTO_START: this is what brings warrend back after it
          * exited when idle. */
-        g_dbus_connection_call(c->bus, WG_BUS_NAME, WG_MANAGER_PATH, WG_MANAGER_IFACE, "ListContainers", NULL,
-                               G_VARIANT_TYPE("(a(ssuo))"), G_DBUS_CALL_FLAGS_NONE, -1, c->cancellable,
+        g_dbus_connection_call(c->bus, WG_BUS_NAME, WG_MANAGER_PATH, WG_MANAGER_IFACE, "ListContainers",
+                               NULL, G_VARIANT_TYPE("(a(ssuo))"), G_DBUS_CALL_FLAGS_NONE, -1, c->cancellable,
                                on_list_containers, g_object_ref(c));
 }
 
@@ -300,10 +306,10 @@ WgJob *wg_client_track_job(WgClient *c, const char *path) {
         g_hash_table_insert(c->job_table, g_strdup(path), job);
         g_list_store_append(c->jobs, job);
         if (c->bus)
-                g_dbus_connection_call(c->bus, WG_BUS_NAME, path, "org.freedesktop.DBus.Properties", "GetAll",
-                                       g_variant_new("(s)", WG_JOB_IFACE), G_VARIANT_TYPE("(a{sv})"),
-                                       G_DBUS_CALL_FLAGS_NO_AUTO_START, -1, c->cancellable, on_job_get_all,
-                                       g_object_ref(job));
+                g_dbus_connection_call(c->bus, WG_BUS_NAME, path, "org.freedesktop.DBus.Properties",
+                                       "GetAll", g_variant_new("(s)", WG_JOB_IFACE),
+                                       G_VARIANT_TYPE("(a{sv})"), G_DBUS_CALL_FLAGS_NO_AUTO_START, -1,
+                                       c->cancellable, on_job_get_all, g_object_ref(job));
         g_signal_emit(c, signals[SIGNAL_JOB_ADDED], 0, job);
         return job;
 }
@@ -340,14 +346,16 @@ static void on_signal(GDBusConnection *bus, const char *sender, const char *path
         guint32 id;
 
         if (g_str_equal(iface, WG_MANAGER_IFACE)) {
-                if (g_str_equal(member, "ContainerNew") && g_variant_is_of_type(params, G_VARIANT_TYPE("(so)"))) {
+                if (g_str_equal(member, "ContainerNew") &&
+                    g_variant_is_of_type(params, G_VARIANT_TYPE("(so)"))) {
                         g_variant_get(params, "(&s&o)", &name, &opath);
                         fetch_container(c, ensure_container(c, name, opath, NULL));
                 } else if (g_str_equal(member, "ContainerRemoved") &&
                            g_variant_is_of_type(params, G_VARIANT_TYPE("(so)"))) {
                         g_variant_get(params, "(&s&o)", &name, &opath);
                         remove_container(c, wg_client_lookup(c, name));
-                } else if (g_str_equal(member, "JobNew") && g_variant_is_of_type(params, G_VARIANT_TYPE("(uo)"))) {
+                } else if (g_str_equal(member, "JobNew") &&
+                           g_variant_is_of_type(params, G_VARIANT_TYPE("(uo)"))) {
                         g_variant_get(params, "(u&o)", &id, &opath);
                         WgJob *old = g_hash_table_lookup(c->job_table, opath);
                         if (old && wg_job_get_result(old))
@@ -358,7 +366,8 @@ static void on_signal(GDBusConnection *bus, const char *sender, const char *path
                         g_variant_get(params, "(u&o&s)", &id, &opath, &result);
                         finish_job(c, wg_client_track_job(c, opath), result);
                 }
-        } else if (g_str_equal(iface, "org.freedesktop.DBus.Properties") && g_str_equal(member, "PropertiesChanged") &&
+        } else if (g_str_equal(iface, "org.freedesktop.DBus.Properties") &&
+                   g_str_equal(member, "PropertiesChanged") &&
                    g_variant_is_of_type(params, G_VARIANT_TYPE("(sa{sv}as)"))) {
                 const char *which;
                 g_autoptr(GVariant) changed = NULL;
@@ -375,7 +384,8 @@ static void on_signal(GDBusConnection *bus, const char *sender, const char *path
                         WgJob *job = wg_client_track_job(c, path);
                         wg_job_apply_properties(job, changed, g_get_monotonic_time());
                 }
-        } else if (g_str_equal(iface, "org.freedesktop.DBus.ObjectManager") && g_str_equal(member, "InterfacesRemoved") &&
+        } else if (g_str_equal(iface, "org.freedesktop.DBus.ObjectManager") &&
+                   g_str_equal(member, "InterfacesRemoved") &&
                    g_variant_is_of_type(params, G_VARIANT_TYPE("(oas)"))) {
                 g_autofree const char **ifaces = NULL;
                 g_variant_get(params, "(&o^a&s)", &opath, &ifaces);
@@ -418,7 +428,8 @@ static void take_object(WgClient *c, GDBusObject *object) {
                 g_autoptr(GVariant) props = cached_properties(proxy);
                 const char *name;
                 if (g_variant_lookup(props, "Name", "&s", &name)) {
-                        WgContainer *item = ensure_container(c, name, g_dbus_object_get_object_path(object), NULL);
+                        WgContainer *item =
+                                ensure_container(c, name, g_dbus_object_get_object_path(object), NULL);
                         wg_container_apply_properties(item, props);
                 }
         }
@@ -453,7 +464,8 @@ static void on_object_manager_ready(GObject *source, GAsyncResult *res, gpointer
         GDBusObjectManager *om = g_dbus_object_manager_client_new_finish(res, &error);
         if (!om) {
                 if (!g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-                        g_printerr("warren-containers: object manager of %s: %s\n", WG_BUS_NAME, error->message);
+                        g_printerr("warren-containers: object manager of %s: %s\n", WG_BUS_NAME,
+                                   error->message);
                 return;
         }
         drop_object_manager(c);
@@ -473,8 +485,8 @@ static void on_name_appeared(GDBusConnection *bus, const char *name, const char 
         drop_object_manager(c);
         c->om_cancellable = g_cancellable_new();
         /* A new client for the new owner: it loads GetManagedObjects afresh. */
-        g_dbus_object_manager_client_new(bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, WG_BUS_NAME,
-                                         WG_MANAGER_PATH, NULL, NULL, NULL, c->om_cancellable,
+        g_dbus_object_manager_client_new(bus, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
+                                         WG_BUS_NAME, WG_MANAGER_PATH, NULL, NULL, NULL, c->om_cancellable,
                                          on_object_manager_ready, g_object_ref(c));
         g_signal_emit(c, signals[SIGNAL_STATUS_CHANGED], 0);
         wg_client_refresh(c);
@@ -512,7 +524,8 @@ static void schedule_reconnect(WgClient *c) {
                 c->reconnect_id = g_timeout_add_seconds(RECONNECT_DELAY_S, reconnect, c);
 }
 
-static void on_bus_closed(GDBusConnection *bus, gboolean remote_peer_vanished, GError *error, gpointer user_data) {
+static void on_bus_closed(GDBusConnection *bus, gboolean remote_peer_vanished, GError *error,
+                          gpointer user_data) {
         WgClient *c = user_data;
         g_autofree char *msg = g_strdup_printf("The system bus closed the connection%s%s; reconnecting…",
                                                error ? ": " : "", error ? error->message : "");
@@ -543,7 +556,8 @@ static void on_bus_ready(GObject *source, GAsyncResult *res, gpointer user_data)
         if (!bus) {
                 if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
                         return;
-                g_autofree char *msg = g_strdup_printf("Cannot connect to the system bus: %s", error->message);
+                g_autofree char *msg =
+                        g_strdup_printf("Cannot connect to the system bus: %s", error->message);
                 g_printerr("warren-containers: %s\n", msg);
                 set_problem(c, msg);
                 schedule_reconnect(c);
@@ -604,7 +618,8 @@ static void on_call_done(GObject *source, GAsyncResult *res, gpointer user_data)
         g_autoptr(GTask) task = user_data;
         GError *error = NULL;
         CallResult *r = g_new0(CallResult, 1);
-        r->reply = g_dbus_connection_call_with_unix_fd_list_finish(G_DBUS_CONNECTION(source), &r->fds, res, &error);
+        r->reply = g_dbus_connection_call_with_unix_fd_list_finish(G_DBUS_CONNECTION(source), &r->fds, res,
+                                                                   &error);
         if (!r->reply) {
                 call_result_free(r);
                 g_task_return_error(task, error);
@@ -620,12 +635,14 @@ void wg_client_call(WgClient *c, const char *path, const char *iface, const char
         if (!c->bus) {
                 if (params)
                         g_variant_unref(g_variant_ref_sink(params));
-                g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED, "Not connected to the system bus%s%s",
+                g_task_return_new_error(task, G_IO_ERROR, G_IO_ERROR_NOT_CONNECTED,
+                                        "Not connected to the system bus%s%s",
                                         c->problem && *c->problem ? ": " : "", c->problem ? c->problem : "");
                 g_object_unref(task);
                 return;
         }
-        g_dbus_connection_call_with_unix_fd_list(c->bus, WG_BUS_NAME, path, iface, method, params, reply_type,
+        g_dbus_connection_call_with_unix_fd_list(c->bus, WG_BUS_NAME, path, iface, method, params,
+                                                 reply_type,
                                                  G_DBUS_CALL_FLAGS_ALLOW_INTERACTIVE_AUTHORIZATION,
                                                  ACTION_TIMEOUT_MS, NULL, cancellable, on_call_done, task);
 }
@@ -644,11 +661,13 @@ GVariant *wg_client_call_finish(WgClient *c, GAsyncResult *result, GUnixFDList *
 /* ---- polkit ---- */
 
 const char *wg_client_manage_action(WgContainer *container) {
-        return wg_container_get_owner_uid(container) == geteuid() ? "org.warren1.manage-own" : "org.warren1.manage";
+        return wg_container_get_owner_uid(container) == geteuid() ? "org.warren1.manage-own"
+                                                                  : "org.warren1.manage";
 }
 
 const char *wg_client_shell_action(WgContainer *container) {
-        return wg_container_get_owner_uid(container) == geteuid() ? "org.warren1.shell-own" : "org.warren1.shell";
+        return wg_container_get_owner_uid(container) == geteuid() ? "org.warren1.shell-own"
+                                                                  : "org.warren1.shell";
 }
 
 typedef struct {
@@ -707,8 +726,8 @@ static void ask_polkit(GTask *task) {
         }
         g_dbus_connection_call(c->bus, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
                                "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization",
-                               g_variant_new("((sa{sv})sa{ss}us)", "system-bus-name", &subject_details, q->action,
-                                             &details, 0u, ""),
+                               g_variant_new("((sa{sv})sa{ss}us)", "system-bus-name", &subject_details,
+                                             q->action, &details, 0u, ""),
                                G_VARIANT_TYPE("((bba{ss}))"), G_DBUS_CALL_FLAGS_NONE, -1,
                                g_task_get_cancellable(task), on_check_authorization, task);
 }
@@ -775,7 +794,8 @@ static void wg_client_dispose(GObject *object) {
                 g_cancellable_cancel(c->cancellable);
         if (c->bus) {
                 for (guint i = 0; i < c->subscriptions->len; i++)
-                        g_dbus_connection_signal_unsubscribe(c->bus, g_array_index(c->subscriptions, guint, i));
+                        g_dbus_connection_signal_unsubscribe(c->bus,
+                                                             g_array_index(c->subscriptions, guint, i));
                 g_array_set_size(c->subscriptions, 0);
                 g_signal_handlers_disconnect_by_data(c->bus, c);
                 g_clear_object(&c->bus);
@@ -799,13 +819,14 @@ static void wg_client_class_init(WgClientClass *klass) {
         GObjectClass *oc = G_OBJECT_CLASS(klass);
         oc->dispose = wg_client_dispose;
         oc->finalize = wg_client_finalize;
-        signals[SIGNAL_STATUS_CHANGED] = g_signal_new("status-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST,
-                                                      0, NULL, NULL, NULL, G_TYPE_NONE, 0);
-        signals[SIGNAL_JOB_ADDED] = g_signal_new("job-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                                                 NULL, NULL, G_TYPE_NONE, 1, WG_TYPE_JOB);
-        signals[SIGNAL_ATTACH_EXITED] = g_signal_new("attach-exited", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
-                                                     NULL, NULL, NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_UINT,
-                                                     G_TYPE_INT);
+        signals[SIGNAL_STATUS_CHANGED] =
+                g_signal_new("status-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                             NULL, G_TYPE_NONE, 0);
+        signals[SIGNAL_JOB_ADDED] = g_signal_new("job-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                                 NULL, NULL, NULL, G_TYPE_NONE, 1, WG_TYPE_JOB);
+        signals[SIGNAL_ATTACH_EXITED] =
+                g_signal_new("attach-exited", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                             NULL, G_TYPE_NONE, 3, G_TYPE_STRING, G_TYPE_UINT, G_TYPE_INT);
 }
 
 static void wg_client_init(WgClient *c) {

@@ -20,7 +20,10 @@ struct _WgContainer {
 
 G_DEFINE_FINAL_TYPE(WgContainer, wg_container, G_TYPE_OBJECT)
 
-enum { SIGNAL_CHANGED, N_SIGNALS };
+enum {
+        SIGNAL_CHANGED,
+        N_SIGNALS
+};
 static guint signals[N_SIGNALS];
 
 static void wg_container_finalize(GObject *object) {
@@ -37,8 +40,8 @@ static void wg_container_finalize(GObject *object) {
 
 static void wg_container_class_init(WgContainerClass *klass) {
         G_OBJECT_CLASS(klass)->finalize = wg_container_finalize;
-        signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                                               NULL, NULL, G_TYPE_NONE, 0);
+        signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                               NULL, NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void wg_container_init(WgContainer *c) {
@@ -214,7 +217,8 @@ void wg_container_apply_stats(WgContainer *c, GVariant *dict, gint64 now_us) {
         }
         if (g_variant_lookup(dict, "cpu_usec", "t", &t)) {
                 if (c->cpu_sample_us > 0 && now_us > c->cpu_sample_us && t >= c->cpu_usec) {
-                        c->cpu_percent = 100.0 * (double) (t - c->cpu_usec) / (double) (now_us - c->cpu_sample_us);
+                        c->cpu_percent =
+                                100.0 * (double) (t - c->cpu_usec) / (double) (now_us - c->cpu_sample_us);
                         changed = TRUE;
                 }
                 c->cpu_usec = t;

@@ -5,7 +5,11 @@
 #include "wg-create-dialog.h"
 #include "wg-format.h"
 
-enum { TEMPLATE_BUSYBOX, TEMPLATE_DOWNLOAD, TEMPLATE_LOCAL };
+enum {
+        TEMPLATE_BUSYBOX,
+        TEMPLATE_DOWNLOAD,
+        TEMPLATE_LOCAL
+};
 static const char *const template_names[] = { "busybox", "download", "local" };
 
 typedef struct {
@@ -56,7 +60,8 @@ static void update_sensitivity(WgCreateDialog *d) {
         gboolean ok = name && *name && !d->submitting;
         switch (template_of(d)) {
         case TEMPLATE_DOWNLOAD:
-                ok = ok && combo_value(d->dist_row) && combo_value(d->release_row) && combo_value(d->arch_row);
+                ok = ok && combo_value(d->dist_row) && combo_value(d->release_row) &&
+                     combo_value(d->arch_row);
                 break;
         case TEMPLATE_LOCAL:
                 ok = ok && *gtk_editable_get_text(GTK_EDITABLE(d->path_row));
@@ -80,7 +85,8 @@ static void fill(WgCreateDialog *d, AdwComboRow *row, size_t field_offset, const
                 RemoteImage *img = d->images->pdata[i];
                 if (field_offset > G_STRUCT_OFFSET(RemoteImage, dist) && g_strcmp0(img->dist, dist) != 0)
                         continue;
-                if (field_offset > G_STRUCT_OFFSET(RemoteImage, release) && g_strcmp0(img->release, release) != 0)
+                if (field_offset > G_STRUCT_OFFSET(RemoteImage, release) &&
+                    g_strcmp0(img->release, release) != 0)
                         continue;
                 if (field_offset > G_STRUCT_OFFSET(RemoteImage, arch) && g_strcmp0(img->arch, arch) != 0)
                         continue;
@@ -184,9 +190,9 @@ static void load_remote(WgCreateDialog *d) {
         d->cancellable = g_cancellable_new();
         const char *server = gtk_editable_get_text(GTK_EDITABLE(d->server_row));
         gtk_label_set_text(d->image_status, "Loading the server’s image list…");
-        wg_client_call(wg_application_get_client(d->app), WG_MANAGER_PATH, WG_MANAGER_IFACE, "ListRemoteImages",
-                       g_variant_new("(sa{sv})", server, NULL), G_VARIANT_TYPE("(a(sssss))"), d->cancellable,
-                       on_remote_images, g_object_ref(d));
+        wg_client_call(wg_application_get_client(d->app), WG_MANAGER_PATH, WG_MANAGER_IFACE,
+                       "ListRemoteImages", g_variant_new("(sa{sv})", server, NULL),
+                       G_VARIANT_TYPE("(a(sssss))"), d->cancellable, on_remote_images, g_object_ref(d));
 }
 
 static void on_template(AdwComboRow *row, GParamSpec *pspec, gpointer user_data) {
@@ -293,7 +299,8 @@ static void wg_create_dialog_dispose(GObject *object) {
 
 static void wg_create_dialog_class_init(WgCreateDialogClass *klass) {
         G_OBJECT_CLASS(klass)->dispose = wg_create_dialog_dispose;
-        gtk_widget_class_add_binding_action(GTK_WIDGET_CLASS(klass), GDK_KEY_Escape, 0, "window.close", NULL);
+        gtk_widget_class_add_binding_action(GTK_WIDGET_CLASS(klass), GDK_KEY_Escape, 0, "window.close",
+                                            NULL);
 }
 
 static void wg_create_dialog_init(WgCreateDialog *d) {
@@ -301,8 +308,9 @@ static void wg_create_dialog_init(WgCreateDialog *d) {
 }
 
 WgCreateDialog *wg_create_dialog_new(WgApplication *app, GtkWindow *parent) {
-        WgCreateDialog *d = g_object_new(WG_TYPE_CREATE_DIALOG, "transient-for", parent, "modal", TRUE, "title",
-                                         "New Container", "default-width", 560, "default-height", 640, NULL);
+        WgCreateDialog *d =
+                g_object_new(WG_TYPE_CREATE_DIALOG, "transient-for", parent, "modal", TRUE, "title",
+                             "New Container", "default-width", 560, "default-height", 640, NULL);
         d->app = app;
 
         GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);
@@ -325,7 +333,7 @@ WgCreateDialog *wg_create_dialog_new(WgApplication *app, GtkWindow *parent) {
         adw_entry_row_set_activates_default(d->name_row, FALSE);
         g_signal_connect(d->name_row, "entry-activated", G_CALLBACK(on_name_activate), d);
         d->template_row = combo(general, "Template");
-        GtkStringList *templates = gtk_string_list_new((const char *const[]) {
+        GtkStringList *templates = gtk_string_list_new((const char *const[]){
                 "Busybox (small, offline)", "Download an image", "Local root file system tarball", NULL });
         adw_combo_row_set_model(d->template_row, G_LIST_MODEL(templates));
         g_object_unref(templates);
@@ -376,8 +384,9 @@ WgCreateDialog *wg_create_dialog_new(WgApplication *app, GtkWindow *parent) {
         gtk_box_append(GTK_BOX(box), page);
         adw_window_set_content(ADW_WINDOW(d), box);
         /* With an image server given, downloading is what one came for. */
-        adw_combo_row_set_selected(d->template_row,
-                                   *wg_application_get_image_server(app) ? TEMPLATE_DOWNLOAD : TEMPLATE_BUSYBOX);
+        adw_combo_row_set_selected(d->template_row, *wg_application_get_image_server(app)
+                                                            ? TEMPLATE_DOWNLOAD
+                                                            : TEMPLATE_BUSYBOX);
         g_signal_connect(d->template_row, "notify::selected", G_CALLBACK(on_template), d);
         on_template(d->template_row, NULL, d);
         gtk_widget_grab_focus(GTK_WIDGET(d->name_row));

@@ -14,7 +14,7 @@
 #define STALL_S 5
 
 void wg_rate_meter_reset(WgRateMeter *m) {
-        *m = (WgRateMeter) { 0 };
+        *m = (WgRateMeter){ 0 };
 }
 
 void wg_rate_meter_add(WgRateMeter *m, gint64 now_us, guint64 bytes) {
@@ -66,7 +66,8 @@ char *wg_format_transfer(guint64 done, guint64 total, const WgRateMeter *m, gint
                 g_autofree char *r = g_format_size((guint64) (m->rate + 0.5));
                 g_string_append_printf(s, " · %s/s", r);
                 if (total > done && m->rate >= 1.0) {
-                        g_autofree char *eta = wg_format_duration((guint64) ((double) (total - done) / m->rate + 0.5));
+                        g_autofree char *eta =
+                                wg_format_duration((guint64) ((double) (total - done) / m->rate + 0.5));
                         g_string_append_printf(s, " · %s left", eta);
                 }
         }
@@ -142,9 +143,10 @@ const char *wg_debian_arch(const char *machine) {
         static const struct {
                 const char *machine, *arch;
         } arches[] = {
-                { "x86_64", "amd64" },   { "aarch64", "arm64" }, { "arm64", "arm64" },     { "armv7l", "armhf" },
-                { "armv8l", "armhf" },   { "i386", "i386" },     { "i486", "i386" },       { "i586", "i386" },
-                { "i686", "i386" },      { "ppc64le", "ppc64el" }, { "s390x", "s390x" },   { "riscv64", "riscv64" },
+                { "x86_64", "amd64" },    { "aarch64", "arm64" }, { "arm64", "arm64" },
+                { "armv7l", "armhf" },    { "armv8l", "armhf" },  { "i386", "i386" },
+                { "i486", "i386" },       { "i586", "i386" },     { "i686", "i386" },
+                { "ppc64le", "ppc64el" }, { "s390x", "s390x" },   { "riscv64", "riscv64" },
         };
         struct utsname u;
         if (!machine) {

@@ -13,7 +13,11 @@ struct _WgJob {
 
 G_DEFINE_FINAL_TYPE(WgJob, wg_job, G_TYPE_OBJECT)
 
-enum { SIGNAL_CHANGED, SIGNAL_FINISHED, N_SIGNALS };
+enum {
+        SIGNAL_CHANGED,
+        SIGNAL_FINISHED,
+        N_SIGNALS
+};
 static guint signals[N_SIGNALS];
 
 static void wg_job_finalize(GObject *object) {
@@ -30,8 +34,8 @@ static void wg_job_finalize(GObject *object) {
 
 static void wg_job_class_init(WgJobClass *klass) {
         G_OBJECT_CLASS(klass)->finalize = wg_job_finalize;
-        signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
-                                               NULL, NULL, G_TYPE_NONE, 0);
+        signals[SIGNAL_CHANGED] = g_signal_new("changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
+                                               NULL, NULL, NULL, G_TYPE_NONE, 0);
         signals[SIGNAL_FINISHED] = g_signal_new("finished", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0,
                                                 NULL, NULL, NULL, G_TYPE_NONE, 0);
 }

@@ -132,8 +132,8 @@ void wg_settings_apply(WgApplication *app, const char *name, GVariant *settings,
         a->done = done;
         a->user_data = user_data;
         /* The current config first: how the network is set depends on it. */
-        wg_client_call(client, a->path, WG_CONTAINER_IFACE, "GetConfig", NULL, G_VARIANT_TYPE("(a(ss))"), NULL,
-                       on_get_config_for_apply, a);
+        wg_client_call(client, a->path, WG_CONTAINER_IFACE, "GetConfig", NULL, G_VARIANT_TYPE("(a(ss))"),
+                       NULL, on_get_config_for_apply, a);
 }
 
 /* ---- the dialog ---- */
@@ -194,8 +194,10 @@ static void on_get_config(GObject *source, GAsyncResult *res, gpointer user_data
                 return;
         }
         g_autoptr(GVariant) items = g_variant_get_child_value(reply, 0);
-        const char *autostart = config_value(items, KEY_AUTOSTART), *memory = config_value(items, KEY_MEMORY);
-        const char *type = config_value(items, "lxc.net.0.type"), *link = config_value(items, "lxc.net.0.link");
+        const char *autostart = config_value(items, KEY_AUTOSTART),
+                   *memory = config_value(items, KEY_MEMORY);
+        const char *type = config_value(items, "lxc.net.0.type"),
+                   *link = config_value(items, "lxc.net.0.link");
         d->loaded_autostart = autostart && g_str_equal(autostart, "1");
         d->loaded_memory = g_strdup(memory ? memory : "");
         d->loaded_network = g_strdup(type && link && g_str_equal(type, "veth") ? link : "");
@@ -263,7 +265,8 @@ static void wg_settings_dialog_finalize(GObject *object) {
 static void wg_settings_dialog_class_init(WgSettingsDialogClass *klass) {
         G_OBJECT_CLASS(klass)->dispose = wg_settings_dialog_dispose;
         G_OBJECT_CLASS(klass)->finalize = wg_settings_dialog_finalize;
-        gtk_widget_class_add_binding_action(GTK_WIDGET_CLASS(klass), GDK_KEY_Escape, 0, "window.close", NULL);
+        gtk_widget_class_add_binding_action(GTK_WIDGET_CLASS(klass), GDK_KEY_Escape, 0, "window.close",
+                                            NULL);
 }
 
 static void wg_settings_dialog_init(WgSettingsDialog *d) {
@@ -272,8 +275,9 @@ static void wg_settings_dialog_init(WgSettingsDialog *d) {
 
 WgSettingsDialog *wg_settings_dialog_new(WgApplication *app, GtkWindow *parent, WgContainer *container) {
         g_autofree char *title = g_strdup_printf("Settings of “%s”", wg_container_get_name(container));
-        WgSettingsDialog *d = g_object_new(WG_TYPE_SETTINGS_DIALOG, "transient-for", parent, "modal", TRUE, "title",
-                                           title, "default-width", 520, "default-height", 420, NULL);
+        WgSettingsDialog *d =
+                g_object_new(WG_TYPE_SETTINGS_DIALOG, "transient-for", parent, "modal", TRUE, "title", title,
+                             "default-width", 520, "default-height", 420, NULL);
         d->app = app;
         d->name = g_strdup(wg_container_get_name(container));
         d->path = g_strdup(wg_container_get_path(container));
@@ -305,12 +309,13 @@ WgSettingsDialog *wg_settings_dialog_new(WgApplication *app, GtkWindow *parent, 
         adw_action_row_set_activatable_widget(ADW_ACTION_ROW(row), GTK_WIDGET(d->autostart));
         adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), row);
         d->memory = ADW_ENTRY_ROW(adw_entry_row_new());
-        adw_preferences_row_set_title(ADW_PREFERENCES_ROW(d->memory), "Memory limit, e.g. 512M (empty: none)");
+        adw_preferences_row_set_title(ADW_PREFERENCES_ROW(d->memory),
+                                      "Memory limit, e.g. 512M (empty: none)");
         adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), GTK_WIDGET(d->memory));
         d->network = ADW_COMBO_ROW(adw_combo_row_new());
         adw_preferences_row_set_title(ADW_PREFERENCES_ROW(d->network), "Network");
         adw_action_row_set_subtitle(ADW_ACTION_ROW(d->network), "The bridge its first NIC (veth) joins");
-        d->networks = gtk_string_list_new((const char *const[]) { NETWORK_NONE, NULL });
+        d->networks = gtk_string_list_new((const char *const[]){ NETWORK_NONE, NULL });
         adw_combo_row_set_model(d->network, G_LIST_MODEL(d->networks));
         adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), GTK_WIDGET(d->network));
         d->status = GTK_LABEL(gtk_label_new("Loading…"));
@@ -326,7 +331,7 @@ WgSettingsDialog *wg_settings_dialog_new(WgApplication *app, GtkWindow *parent, 
         WgClient *client = wg_application_get_client(app);
         wg_client_call(client, d->path, WG_CONTAINER_IFACE, "GetConfig", NULL, G_VARIANT_TYPE("(a(ss))"),
                        d->cancellable, on_get_config, g_object_ref(d));
-        wg_client_call(client, WG_MANAGER_PATH, WG_MANAGER_IFACE, "ListNetworks", NULL, G_VARIANT_TYPE("(a(sso))"),
-                       d->cancellable, on_networks, g_object_ref(d));
+        wg_client_call(client, WG_MANAGER_PATH, WG_MANAGER_IFACE, "ListNetworks", NULL,
+                       G_VARIANT_TYPE("(a(sso))"), d->cancellable, on_networks, g_object_ref(d));
         return d;
 }

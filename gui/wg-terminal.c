@@ -94,7 +94,8 @@ static int reply_fd(GVariant *reply, GUnixFDList *fds, GError **error) {
         gint32 handle;
         g_variant_get_child(reply, 0, "h", &handle);
         if (!fds || handle < 0 || handle >= g_unix_fd_list_get_length(fds)) {
-                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "The reply carries no pty (handle %d)", handle);
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                            "The reply carries no pty (handle %d)", handle);
                 return -1;
         }
         return g_unix_fd_list_get(fds, handle, error);
@@ -172,13 +173,14 @@ static void on_console_log(GObject *source, GAsyncResult *res, gpointer user_dat
 
 static void start(WgTerminal *t) {
         if (t->console) {
-                wg_client_call(t->client, t->path, WG_CONTAINER_IFACE, "GetConsoleLog", NULL, G_VARIANT_TYPE("(ay)"),
-                               t->cancellable, on_console_log, g_object_ref(t));
+                wg_client_call(t->client, t->path, WG_CONTAINER_IFACE, "GetConsoleLog", NULL,
+                               G_VARIANT_TYPE("(ay)"), t->cancellable, on_console_log, g_object_ref(t));
                 return;
         }
         /* As warrenctl attach does: bash where it exists. The pty is sized
          * before the shell runs. */
-        const char *argv[] = { "/bin/sh", "-c", "[ -x /bin/bash ] && exec /bin/bash -l; exec /bin/sh -l", NULL };
+        const char *argv[] = { "/bin/sh", "-c", "[ -x /bin/bash ] && exec /bin/bash -l; exec /bin/sh -l",
+                               NULL };
         const char *env[] = { "TERM=xterm-256color", NULL };
         GVariantBuilder options;
         g_variant_builder_init(&options, G_VARIANT_TYPE_VARDICT);
@@ -187,8 +189,8 @@ static void start(WgTerminal *t) {
         g_variant_builder_add(&options, "{sv}", "cols", g_variant_new_uint32(INITIAL_COLS));
         g_variant_builder_add(&options, "{sv}", "env", g_variant_new_strv(env, -1));
         wg_client_call(t->client, t->path, WG_CONTAINER_IFACE, "Attach",
-                       g_variant_new("(^as@a{sv})", argv, g_variant_builder_end(&options)), G_VARIANT_TYPE("(hu)"),
-                       t->cancellable, on_attach, g_object_ref(t));
+                       g_variant_new("(^as@a{sv})", argv, g_variant_builder_end(&options)),
+                       G_VARIANT_TYPE("(hu)"), t->cancellable, on_attach, g_object_ref(t));
 }
 
 static void on_hangup_done(GObject *source, GAsyncResult *res, gpointer user_data) {
@@ -207,7 +209,8 @@ static void wg_terminal_dispose(GObject *object) {
                  * in case it ignores the hangup of its tty. */
                 if (t->pid)
                         wg_client_call(t->client, t->path, WG_CONTAINER_IFACE, "KillAttached",
-                                       g_variant_new("(ui)", t->pid, SIGHUP), NULL, NULL, on_hangup_done, NULL);
+                                       g_variant_new("(ui)", t->pid, SIGHUP), NULL, NULL, on_hangup_done,
+                                       NULL);
                 t->pid = 0;
                 g_clear_object(&t->client);
         }
@@ -231,14 +234,15 @@ static void wg_terminal_init(WgTerminal *t) {
 }
 
 WgTerminal *wg_terminal_new(WgApplication *app, WgContainer *container, gboolean console) {
-        WgTerminal *t = g_object_new(WG_TYPE_TERMINAL, "application", app, "default-width", 820, "default-height",
-                                     520, NULL);
+        WgTerminal *t = g_object_new(WG_TYPE_TERMINAL, "application", app, "default-width", 820,
+                                     "default-height", 520, NULL);
         t->app = app;
         t->client = g_object_ref(wg_application_get_client(app));
         t->name = g_strdup(wg_container_get_name(container));
         t->path = g_strdup(wg_container_get_path(container));
         t->console = console;
-        g_autofree char *window_title = g_strdup_printf("%s — %s", t->name, console ? "Console" : "Terminal");
+        g_autofree char *window_title =
+                g_strdup_printf("%s — %s", t->name, console ? "Console" : "Terminal");
         gtk_window_set_title(GTK_WINDOW(t), window_title);
 
         GtkWidget *box = gtk_box_new(GTK_ORIENTATION_VERTICAL, 0);

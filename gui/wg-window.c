@@ -21,8 +21,8 @@ struct _WgWindow {
 
         /* the detail pane */
         GtkLabel *auth_label;
-        AdwActionRow *row_state, *row_owner, *row_ipv4, *row_ipv6, *row_memory, *row_cpu, *row_pid, *row_privileges,
-                *row_autostart, *row_problem;
+        AdwActionRow *row_state, *row_owner, *row_ipv4, *row_ipv6, *row_memory, *row_cpu, *row_pid,
+                *row_privileges, *row_autostart, *row_problem;
         GtkWidget *freeze_button, *unfreeze_button;
 
         WgContainer *selected;
@@ -105,14 +105,16 @@ static GtkWidget *make_container_row(gpointer object, gpointer user_data) {
         r->badge = gtk_label_new("unprivileged");
         gtk_widget_add_css_class(r->badge, "wg-badge");
         gtk_widget_set_valign(r->badge, GTK_ALIGN_CENTER);
-        gtk_widget_set_tooltip_text(r->badge, "Runs in a user namespace: root inside is not root on the host");
+        gtk_widget_set_tooltip_text(r->badge,
+                                    "Runs in a user namespace: root inside is not root on the host");
         r->state = gtk_label_new(NULL);
         gtk_widget_add_css_class(r->state, "wg-state");
         adw_action_row_add_suffix(ADW_ACTION_ROW(r->row), r->badge);
         adw_action_row_add_suffix(ADW_ACTION_ROW(r->row), r->state);
         g_object_set_data_full(G_OBJECT(r->row), "wg-row", r, g_free);
         g_object_set_data_full(G_OBJECT(r->row), "wg-container", g_object_ref(item), g_object_unref);
-        g_signal_connect_object(item, "changed", G_CALLBACK(container_row_update_swapped), r->row, G_CONNECT_SWAPPED);
+        g_signal_connect_object(item, "changed", G_CALLBACK(container_row_update_swapped), r->row,
+                                G_CONNECT_SWAPPED);
         container_row_update(item, r);
         return r->row;
 }
@@ -168,7 +170,8 @@ static GtkWidget *make_job_row(gpointer object, gpointer user_data) {
         gtk_widget_add_css_class(r->cancel, "flat");
         gtk_widget_add_css_class(r->cancel, "circular");
         gtk_widget_set_tooltip_text(r->cancel, "Cancel");
-        gtk_accessible_update_property(GTK_ACCESSIBLE(r->cancel), GTK_ACCESSIBLE_PROPERTY_LABEL, "Cancel", -1);
+        gtk_accessible_update_property(GTK_ACCESSIBLE(r->cancel), GTK_ACCESSIBLE_PROPERTY_LABEL, "Cancel",
+                                       -1);
         gtk_actionable_set_action_name(GTK_ACTIONABLE(r->cancel), "app.cancel-job");
         gtk_box_append(GTK_BOX(box), text);
         gtk_box_append(GTK_BOX(box), r->cancel);
@@ -264,7 +267,8 @@ static void update_actions(WgWindow *w) {
         GString *why = g_string_new(NULL);
         if (c) {
                 const char *owner = wg_container_get_owner_name(c);
-                const char *manage_action = wg_client_manage_action(c), *shell_action = wg_client_shell_action(c);
+                const char *manage_action = wg_client_manage_action(c),
+                           *shell_action = wg_client_shell_action(c);
                 if (w->manage_auth == WG_AUTH_NO)
                         g_string_append_printf(why,
                                                "You may not manage “%s” (owner: %s): polkit refuses %s. "
@@ -276,7 +280,8 @@ static void update_actions(WgWindow *w) {
                                                "you will be asked for a password.",
                                                wg_container_get_name(c), owner, manage_action);
                 if (w->shell_auth == WG_AUTH_NO)
-                        g_string_append_printf(why, "%sYou may not open a terminal in it: polkit refuses %s.",
+                        g_string_append_printf(why,
+                                               "%sYou may not open a terminal in it: polkit refuses %s.",
                                                why->len ? "\n" : "", shell_action);
                 else if (w->shell_auth == WG_AUTH_CHALLENGE && w->manage_auth != WG_AUTH_CHALLENGE)
                         g_string_append_printf(why, "%sA terminal in it needs authentication (%s).",
@@ -285,8 +290,8 @@ static void update_actions(WgWindow *w) {
         gtk_label_set_text(w->auth_label, why->str);
         gtk_widget_set_visible(GTK_WIDGET(w->auth_label), why->len > 0);
         /* For tests and assistive technology: the verdicts as they stand. */
-        g_autofree char *desc = g_strdup_printf("manage %s, shell %s", auth_word(w->manage_auth),
-                                                auth_word(w->shell_auth));
+        g_autofree char *desc =
+                g_strdup_printf("manage %s, shell %s", auth_word(w->manage_auth), auth_word(w->shell_auth));
         gtk_widget_set_tooltip_text(GTK_WIDGET(w->auth_label), desc);
         g_string_free(why, TRUE);
 }
@@ -351,9 +356,10 @@ static void update_details(WgWindow *w) {
 
         set_row(w->row_state, state);
         guint32 uid = wg_container_get_owner_uid(c);
-        g_autofree char *owner = uid == WG_UID_UNKNOWN ? g_strdup("")
-                                                        : g_strdup_printf("%s (uid %u)%s", wg_container_get_owner_name(c),
-                                                                          uid, uid == geteuid() ? " — you" : "");
+        g_autofree char *owner = uid == WG_UID_UNKNOWN
+                                         ? g_strdup("")
+                                         : g_strdup_printf("%s (uid %u)%s", wg_container_get_owner_name(c),
+                                                           uid, uid == geteuid() ? " — you" : "");
         set_row(w->row_owner, owner);
         g_autofree char *ipv4 = join_or_dash(wg_container_get_ipv4(c));
         g_autofree char *ipv6 = join_or_dash(wg_container_get_ipv6(c));
@@ -365,8 +371,9 @@ static void update_details(WgWindow *w) {
         g_autofree char *cpu_text = g_strdup_printf("%.1f %%", cpu);
         gtk_widget_set_visible(GTK_WIDGET(w->row_cpu), cpu >= 0);
         set_row(w->row_cpu, cpu_text);
-        g_autofree char *pid = wg_container_get_init_pid(c) ? g_strdup_printf("%u", wg_container_get_init_pid(c))
-                                                            : g_strdup("");
+        g_autofree char *pid = wg_container_get_init_pid(c)
+                                       ? g_strdup_printf("%u", wg_container_get_init_pid(c))
+                                       : g_strdup("");
         set_row(w->row_pid, pid);
         set_row(w->row_privileges, wg_container_get_unprivileged(c)
                                            ? "Unprivileged (user namespace)"
@@ -444,7 +451,8 @@ void wg_window_select(WgWindow *w, const char *name) {
                 w->pending_select = g_strdup(name);
 }
 
-static void on_containers_changed(GListModel *model, guint pos, guint removed, guint added, gpointer user_data) {
+static void on_containers_changed(GListModel *model, guint pos, guint removed, guint added,
+                                  gpointer user_data) {
         WgWindow *w = user_data;
         if (w->pending_select && select_row_of(w, w->pending_select))
                 g_clear_pointer(&w->pending_select, g_free);
@@ -502,16 +510,17 @@ static void forward_to_app(GSimpleAction *action, GVariant *parameter, gpointer 
 }
 
 static const GActionEntry win_actions[] = {
-        { "start", forward_to_app, NULL, NULL, NULL },     { "stop", forward_to_app, NULL, NULL, NULL },
+        { "start", forward_to_app, NULL, NULL, NULL },      { "stop", forward_to_app, NULL, NULL, NULL },
         { "force-stop", forward_to_app, NULL, NULL, NULL }, { "reboot", forward_to_app, NULL, NULL, NULL },
-        { "freeze", forward_to_app, NULL, NULL, NULL },    { "unfreeze", forward_to_app, NULL, NULL, NULL },
-        { "destroy", forward_to_app, NULL, NULL, NULL },   { "settings", forward_to_app, NULL, NULL, NULL },
-        { "terminal", forward_to_app, NULL, NULL, NULL },  { "console", forward_to_app, NULL, NULL, NULL },
+        { "freeze", forward_to_app, NULL, NULL, NULL },     { "unfreeze", forward_to_app, NULL, NULL, NULL },
+        { "destroy", forward_to_app, NULL, NULL, NULL },    { "settings", forward_to_app, NULL, NULL, NULL },
+        { "terminal", forward_to_app, NULL, NULL, NULL },   { "console", forward_to_app, NULL, NULL, NULL },
 };
 
 /* ---- building ---- */
 
-static GtkWidget *action_button(const char *icon, const char *label, const char *action, const char *tooltip) {
+static GtkWidget *action_button(const char *icon, const char *label, const char *action,
+                                const char *tooltip) {
         GtkWidget *b = gtk_button_new();
         GtkWidget *content = adw_button_content_new();
         adw_button_content_set_icon_name(ADW_BUTTON_CONTENT(content), icon);
@@ -557,8 +566,11 @@ static GtkWidget *build_details(WgWindow *w) {
         GtkWidget *buttons = gtk_box_new(GTK_ORIENTATION_VERTICAL, 6);
         GtkWidget *run_row = gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6);
         GtkWidget *run_widgets[] = {
-                start, stop, action_button("view-refresh-symbolic", "_Reboot", "win.reboot", "Reboot it"),
-                w->freeze_button, w->unfreeze_button,
+                start,
+                stop,
+                action_button("view-refresh-symbolic", "_Reboot", "win.reboot", "Reboot it"),
+                w->freeze_button,
+                w->unfreeze_button,
         };
         for (size_t i = 0; i < G_N_ELEMENTS(run_widgets); i++)
                 gtk_box_append(GTK_BOX(run_row), run_widgets[i]);
@@ -570,7 +582,8 @@ static GtkWidget *build_details(WgWindow *w) {
         gtk_widget_set_hexpand(destroy, TRUE);
         gtk_widget_set_halign(destroy, GTK_ALIGN_END);
         GtkWidget *use_widgets[] = {
-                action_button("utilities-terminal-symbolic", "_Terminal", "win.terminal", "Open a root shell in it"),
+                action_button("utilities-terminal-symbolic", "_Terminal", "win.terminal",
+                              "Open a root shell in it"),
                 action_button("computer-symbolic", "_Console", "win.console", "Attach to its console"),
                 action_button("emblem-system-symbolic", "Se_ttings", "win.settings", "Change its settings"),
                 destroy,
@@ -619,7 +632,8 @@ static GtkWidget *build_sidebar(WgWindow *w) {
         adw_header_bar_set_title_widget(ADW_HEADER_BAR(header), title);
         GtkWidget *add = gtk_button_new_from_icon_name("list-add-symbolic");
         gtk_widget_set_tooltip_text(add, "New Container");
-        gtk_accessible_update_property(GTK_ACCESSIBLE(add), GTK_ACCESSIBLE_PROPERTY_LABEL, "New Container", -1);
+        gtk_accessible_update_property(GTK_ACCESSIBLE(add), GTK_ACCESSIBLE_PROPERTY_LABEL, "New Container",
+                                       -1);
         gtk_actionable_set_action_name(GTK_ACTIONABLE(add), "app.new-container");
         adw_header_bar_pack_start(ADW_HEADER_BAR(header), add);
         GMenu *menu = g_menu_new();
@@ -630,7 +644,8 @@ static GtkWidget *build_sidebar(WgWindow *w) {
         gtk_menu_button_set_icon_name(GTK_MENU_BUTTON(menu_button), "open-menu-symbolic");
         gtk_menu_button_set_menu_model(GTK_MENU_BUTTON(menu_button), G_MENU_MODEL(menu));
         gtk_widget_set_tooltip_text(menu_button, "Main Menu");
-        gtk_accessible_update_property(GTK_ACCESSIBLE(menu_button), GTK_ACCESSIBLE_PROPERTY_LABEL, "Main Menu", -1);
+        gtk_accessible_update_property(GTK_ACCESSIBLE(menu_button), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                       "Main Menu", -1);
         g_object_unref(menu);
         adw_header_bar_pack_end(ADW_HEADER_BAR(header), menu_button);
         gtk_box_append(GTK_BOX(side), header);
@@ -650,8 +665,8 @@ static GtkWidget *build_sidebar(WgWindow *w) {
         gtk_list_box_bind_model(w->jobs_list, wg_client_get_jobs(w->client), make_job_row, w, NULL);
         w->container_list = GTK_LIST_BOX(gtk_list_box_new());
         gtk_widget_add_css_class(GTK_WIDGET(w->container_list), "navigation-sidebar");
-        gtk_list_box_bind_model(w->container_list, wg_client_get_containers(w->client), make_container_row, w,
-                                NULL);
+        gtk_list_box_bind_model(w->container_list, wg_client_get_containers(w->client), make_container_row,
+                                w, NULL);
         g_signal_connect(w->container_list, "row-selected", G_CALLBACK(on_row_selected), w);
         gtk_box_append(GTK_BOX(lists), w->jobs_header);
         gtk_box_append(GTK_BOX(lists), GTK_WIDGET(w->jobs_list));
@@ -702,7 +717,8 @@ static GtkWidget *build_content(WgWindow *w) {
         adw_header_bar_set_title_widget(ADW_HEADER_BAR(header), GTK_WIDGET(w->content_title));
         w->back_button = gtk_button_new_from_icon_name("go-previous-symbolic");
         gtk_widget_set_tooltip_text(w->back_button, "Back");
-        gtk_accessible_update_property(GTK_ACCESSIBLE(w->back_button), GTK_ACCESSIBLE_PROPERTY_LABEL, "Back", -1);
+        gtk_accessible_update_property(GTK_ACCESSIBLE(w->back_button), GTK_ACCESSIBLE_PROPERTY_LABEL, "Back",
+                                       -1);
         g_signal_connect(w->back_button, "clicked", G_CALLBACK(on_back), w);
         adw_header_bar_pack_start(ADW_HEADER_BAR(header), w->back_button);
         w->spinner = gtk_spinner_new();
@@ -714,9 +730,9 @@ static GtkWidget *build_content(WgWindow *w) {
         GtkWidget *none = adw_status_page_new();
         adw_status_page_set_icon_name(ADW_STATUS_PAGE(none), WG_APP_ID);
         adw_status_page_set_title(ADW_STATUS_PAGE(none), "Containers");
-        adw_status_page_set_description(ADW_STATUS_PAGE(none),
-                                        "Pick a container on the left, or create one. Actions that need more "
-                                        "rights ask for a password.");
+        adw_status_page_set_description(
+                ADW_STATUS_PAGE(none), "Pick a container on the left, or create one. Actions that need more "
+                                       "rights ask for a password.");
         gtk_stack_add_named(w->content_stack, none, "none");
         gtk_stack_add_named(w->content_stack, build_details(w), "details");
         gtk_widget_set_vexpand(GTK_WIDGET(w->content_stack), TRUE);
@@ -793,8 +809,8 @@ static void wg_window_init(WgWindow *w) {
 }
 
 WgWindow *wg_window_new(WgApplication *app) {
-        WgWindow *w = g_object_new(WG_TYPE_WINDOW, "application", app, "title", "Containers", "default-width", 1000,
-                                   "default-height", 640, NULL);
+        WgWindow *w = g_object_new(WG_TYPE_WINDOW, "application", app, "title", "Containers",
+                                   "default-width", 1000, "default-height", 640, NULL);
         w->app = app;
         w->client = wg_application_get_client(app);
         g_action_map_add_action_entries(G_ACTION_MAP(w), win_actions, G_N_ELEMENTS(win_actions), w);
@@ -812,7 +828,8 @@ WgWindow *wg_window_new(WgApplication *app) {
         adw_toast_overlay_set_child(w->toasts, GTK_WIDGET(w->leaflet));
         adw_application_window_set_content(ADW_APPLICATION_WINDOW(w), GTK_WIDGET(w->toasts));
 
-        g_signal_connect(wg_client_get_containers(w->client), "items-changed", G_CALLBACK(on_containers_changed), w);
+        g_signal_connect(wg_client_get_containers(w->client), "items-changed",
+                         G_CALLBACK(on_containers_changed), w);
         g_signal_connect(wg_client_get_jobs(w->client), "items-changed", G_CALLBACK(on_jobs_changed), w);
         g_signal_connect_swapped(wg_client_get_jobs(w->client), "items-changed", G_CALLBACK(update_side), w);
         g_signal_connect(w->client, "status-changed", G_CALLBACK(on_status_changed), w);
