@@ -17,7 +17,8 @@
 #   gui_stop
 #
 # Sets GUI_DISPLAY, GUI_BUS (the session bus address), GUI_PID, GUI_LOG (the
-# app's stdout and stderr), GUI_SHOTS (where screenshots go).
+# app's stdout and stderr), GUI_SHOTS (where screenshots go). GUI_SYSTEM_BUS
+# (default: DBUS_SYSTEM_BUS_ADDRESS) is the system bus the app is given.
 
 GUI_APP_ID=org.warren1.Containers
 GUI_APP_PATH=/org/warren1/Containers
@@ -28,7 +29,8 @@ GUI_SHOT_N=0
 _gui_as() {
         local envs=(DISPLAY="$GUI_DISPLAY" DBUS_SESSION_BUS_ADDRESS="$GUI_BUS" XDG_RUNTIME_DIR="$GUI_DIR/run"
                     GDK_BACKEND=x11 GSK_RENDERER=cairo GSETTINGS_BACKEND=memory NO_AT_BRIDGE=0 LANG=C.UTF-8
-                    G_MESSAGES_DEBUG=warren-containers)
+                    G_MESSAGES_DEBUG=warren-containers
+                    DBUS_SYSTEM_BUS_ADDRESS="${GUI_SYSTEM_BUS:-$DBUS_SYSTEM_BUS_ADDRESS}")
         if [[ $GUI_USER == root ]]; then
                 env "${envs[@]}" "$@"
         else

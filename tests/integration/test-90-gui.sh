@@ -244,11 +244,54 @@ shot after-restart
 t_ok "destroy d1" gui_action destroy-now "'d1'"
 wait_for "d1 is gone" 20 gone d1
 
+# --- the local template: a rootfs tarball and its metadata (root only) ---------------
+img=$(find "$FIX/images/busybox/1.35/$ARCH/default" -name rootfs.tar.xz | head -n1)
+t_ok "create l1 from local files" gui_action create "('l1', 'local', ['$img', '--metadata', '${img%/*}/meta.tar.xz'], @a{sv} {})"
+wait_for "l1 exists" 30 exists l1
+wait_for "its job is done" 30 log_has 'job .* \(create l1\): done'
+t_ok "AT-SPI: close the create-message" gui_atspi click Close '“l1” is ready'
+t_ok "destroy l1" gui_action destroy-now "'l1'"
+wait_for "l1 is gone" 20 gone l1
+
 # --- root's container, for alice to see ------------------------------------------------
 t_ok "root makes r1 and starts it" sh -c 'warrenctl create r1 -t busybox && warrenctl start r1'
 t_ok "AT-SPI: r1 Running" gui_atspi row r1 Running
 gui_stop
 cp "$GUI_LOG" "$GUI_SHOTS/app-root.log"
+
+# ==== no warren on the bus, then no bus at all ========================================
+# A bus of its own where nothing provides org.warren1: the app says so, and
+# when that bus goes away and comes back it reconnects, never crashing.
+fake=$(mktemp -d /run/warren-fakebus.XXXXXX)
+fake_bus() {
+        dbus-daemon --session --nofork --nopidfile --address="unix:path=$fake/bus" </dev/null >>"$fake/log" 2>&1 &
+        FAKE_PID=$!
+        local i
+        for ((i = 0; i < 100; i++)); do
+                [[ -S $fake/bus ]] && return 0
+                sleep 0.05
+        done
+        return 1
+}
+t_ok "a bus without warrend" fake_bus
+GUI_DIR=$(mktemp -d /run/warren-gui.XXXXXX)
+GUI_SYSTEM_BUS="unix:path=$fake/bus" gui_start root "$GUI_DIR" || true
+t_ok "the app starts on it" gui_alive
+wait_for "it says warren does not answer, with the bus's reason" 15 log_has 'does not answer: .*org\.freedesktop\.DBus\.Error\.ServiceUnknown'
+t_ok "AT-SPI: on its page" gui_atspi text '^Cannot Reach warren$'
+shot no-warren
+kill "$FAKE_PID"
+wait "$FAKE_PID" 2>/dev/null
+rm -f "$fake/bus"
+wait_for "the bus went away: it notices" 15 log_has 'The system bus closed the connection'
+sleep 1
+t_ok "and keeps running" gui_alive
+t_ok "the bus comes back" fake_bus
+wait_for "it reconnects (asks again)" 20 sh -c "[ \$(grep -c 'does not answer' '$GUI_LOG') -ge 2 ]"
+t_ok "still running" gui_alive
+gui_stop
+kill "$FAKE_PID" 2>/dev/null
+wait "$FAKE_PID" 2>/dev/null
 
 # ==== as alice (the ordinary user the app is for) ==========================================
 grant alice warren-create
