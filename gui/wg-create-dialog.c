@@ -32,6 +32,7 @@ struct _WgCreateDialog {
         GCancellable *cancellable;
         gboolean filling; /* our own model changes, not the user's */
         gboolean submitting;
+        gboolean disposed; /* replies that come later find nothing to fill */
 };
 
 G_DEFINE_FINAL_TYPE(WgCreateDialog, wg_create_dialog, ADW_TYPE_WINDOW)
@@ -155,7 +156,7 @@ static void on_remote_images(GObject *source, GAsyncResult *res, gpointer user_d
         g_autoptr(WgCreateDialog) d = user_data;
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = wg_client_call_finish(WG_CLIENT(source), res, NULL, &error);
-        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        if (d->disposed || g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
                 return;
         g_ptr_array_set_size(d->images, 0);
         if (!reply) {
@@ -208,6 +209,8 @@ static void on_template(AdwComboRow *row, GParamSpec *pspec, gpointer user_data)
 static void on_created(gboolean accepted, gpointer user_data) {
         g_autoptr(WgCreateDialog) d = user_data;
         d->submitting = FALSE;
+        if (d->disposed)
+                return;
         if (accepted)
                 gtk_window_destroy(GTK_WINDOW(d));
         else
@@ -289,6 +292,7 @@ static AdwEntryRow *entry(GtkWidget *group, const char *title) {
 
 static void wg_create_dialog_dispose(GObject *object) {
         WgCreateDialog *d = WG_CREATE_DIALOG(object);
+        d->disposed = TRUE;
         if (d->cancellable) {
                 g_cancellable_cancel(d->cancellable);
                 g_clear_object(&d->cancellable);

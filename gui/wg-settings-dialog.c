@@ -21,6 +21,7 @@ struct _WgSettingsDialog {
         gboolean loaded_autostart;
         char *loaded_memory, *loaded_network;
         GCancellable *cancellable;
+        gboolean disposed; /* replies that come later find nothing to fill */
 };
 
 G_DEFINE_FINAL_TYPE(WgSettingsDialog, wg_settings_dialog, ADW_TYPE_WINDOW)
@@ -164,7 +165,7 @@ static void on_networks(GObject *source, GAsyncResult *res, gpointer user_data) 
         g_autoptr(WgSettingsDialog) d = user_data;
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = wg_client_call_finish(WG_CLIENT(source), res, NULL, &error);
-        if (!reply)
+        if (!reply || d->disposed)
                 return; /* the current network stays the only choice */
         g_autoptr(GVariantIter) it = NULL;
         const char *name;
@@ -185,7 +186,7 @@ static void on_get_config(GObject *source, GAsyncResult *res, gpointer user_data
         g_autoptr(WgSettingsDialog) d = user_data;
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = wg_client_call_finish(WG_CLIENT(source), res, NULL, &error);
-        if (g_cancellable_is_cancelled(d->cancellable))
+        if (d->disposed)
                 return;
         if (!reply) {
                 g_autofree char *message = wg_error_message(error);
@@ -210,6 +211,8 @@ static void on_get_config(GObject *source, GAsyncResult *res, gpointer user_data
 
 static void on_applied(gboolean ok, gpointer user_data) {
         g_autoptr(WgSettingsDialog) d = user_data;
+        if (d->disposed)
+                return;
         if (ok)
                 gtk_window_destroy(GTK_WINDOW(d));
         else
@@ -245,6 +248,7 @@ static void on_cancel(GtkButton *b, gpointer user_data) {
 
 static void wg_settings_dialog_dispose(GObject *object) {
         WgSettingsDialog *d = WG_SETTINGS_DIALOG(object);
+        d->disposed = TRUE;
         if (d->cancellable) {
                 g_cancellable_cancel(d->cancellable);
                 g_clear_object(&d->cancellable);

@@ -23,6 +23,7 @@ struct _WgTerminal {
         guint32 pid; /* the attached shell, 0 if none (yet) */
         gboolean ended;
         GCancellable *cancellable;
+        gboolean disposed; /* replies that come later find nothing to draw on */
 };
 
 G_DEFINE_FINAL_TYPE(WgTerminal, wg_terminal, ADW_TYPE_APPLICATION_WINDOW)
@@ -106,7 +107,7 @@ static void on_attach(GObject *source, GAsyncResult *res, gpointer user_data) {
         g_autoptr(GError) error = NULL;
         g_autoptr(GUnixFDList) fds = NULL;
         g_autoptr(GVariant) reply = wg_client_call_finish(WG_CLIENT(source), res, &fds, &error);
-        if (g_cancellable_is_cancelled(t->cancellable))
+        if (t->disposed)
                 return;
         if (!reply) {
                 failed(t, "open a shell in", error);
@@ -128,7 +129,7 @@ static void on_open_console(GObject *source, GAsyncResult *res, gpointer user_da
         g_autoptr(GError) error = NULL;
         g_autoptr(GUnixFDList) fds = NULL;
         g_autoptr(GVariant) reply = wg_client_call_finish(WG_CLIENT(source), res, &fds, &error);
-        if (g_cancellable_is_cancelled(t->cancellable))
+        if (t->disposed)
                 return;
         if (!reply) {
                 failed(t, "attach to the console of", error);
@@ -150,7 +151,7 @@ static void on_console_log(GObject *source, GAsyncResult *res, gpointer user_dat
         g_autoptr(WgTerminal) t = user_data;
         g_autoptr(GError) error = NULL;
         g_autoptr(GVariant) reply = wg_client_call_finish(WG_CLIENT(source), res, NULL, &error);
-        if (g_cancellable_is_cancelled(t->cancellable))
+        if (t->disposed)
                 return;
         if (reply) {
                 gsize n = 0;
@@ -199,6 +200,7 @@ static void on_hangup_done(GObject *source, GAsyncResult *res, gpointer user_dat
 
 static void wg_terminal_dispose(GObject *object) {
         WgTerminal *t = WG_TERMINAL(object);
+        t->disposed = TRUE;
         if (t->cancellable) {
                 g_cancellable_cancel(t->cancellable);
                 g_clear_object(&t->cancellable);
