@@ -14,6 +14,7 @@
 #   gui_blank FILE                     is FILE one flat colour? (status 0 if blank)
 #   gui_atspi ARGS...                  gui/atspi-check.py as USER (AT-SPI, dogtail)
 #   gui_alive                          is the app still running?
+#   gui_log_clean                      no sanitizer report in the app's log
 #   gui_stop
 #
 # Sets GUI_DISPLAY, GUI_BUS (the session bus address), GUI_PID, GUI_LOG (the
@@ -82,7 +83,10 @@ gui_start() {
         [[ -n $(_gui_read_fifo "$GUI_DIR/bfifo") ]] ||
                 { echo "gui_start: no session bus: $(tail -5 "$GUI_DIR/session-bus.log")" >&2; return 1; }
 
-        _gui_as "$WARREN_BUILD/gui/warren-containers" "$@" >"$GUI_LOG" 2>&1 </dev/null &
+        # Under ASan, no leak check at exit: a GTK app's exit leaves the
+        # toolkit's caches (fontconfig's above all); memory errors still abort.
+        ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+                _gui_as "$WARREN_BUILD/gui/warren-containers" "$@" >"$GUI_LOG" 2>&1 </dev/null &
         GUI_PID=$!
         # Registered on the session bus: its actions can be called.
         local i
@@ -94,6 +98,11 @@ gui_start() {
         done
         echo "gui_start: the app did not appear on the session bus: $(tail -20 "$GUI_LOG")" >&2
         return 1
+}
+
+# The app's log is free of sanitizer reports (ASan, UBSan builds).
+gui_log_clean() {
+        ! grep -E -B2 -A20 'ERROR: AddressSanitizer|runtime error:|SUMMARY: UndefinedBehaviorSanitizer' "$GUI_LOG"
 }
 
 gui_alive() {

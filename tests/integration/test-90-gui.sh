@@ -257,6 +257,7 @@ wait_for "l1 is gone" 20 gone l1
 t_ok "root makes r1 and starts it" sh -c 'warrenctl create r1 -t busybox && warrenctl start r1'
 t_ok "AT-SPI: r1 Running" gui_atspi row r1 Running
 gui_stop
+t_ok "no sanitizer report in the app's log" gui_log_clean
 cp "$GUI_LOG" "$GUI_SHOTS/app-root.log"
 
 # ==== no warren on the bus, then no bus at all ========================================
@@ -290,6 +291,7 @@ t_ok "the bus comes back" fake_bus
 wait_for "it reconnects (asks again)" 20 sh -c "[ \$(grep -c 'does not answer' '$GUI_LOG') -ge 2 ]"
 t_ok "still running" gui_alive
 gui_stop
+t_ok "no sanitizer report in the app's log" gui_log_clean
 kill "$FAKE_PID" 2>/dev/null
 wait "$FAKE_PID" 2>/dev/null
 
@@ -344,6 +346,7 @@ wait_for "a1 is gone" 20 gone a1
 t_ok "AT-SPI: gone from her list" gui_atspi absent a1
 t_ok "the app never crashed" gui_alive
 gui_stop
+t_ok "no sanitizer report in the app's log" gui_log_clean
 cp "$GUI_LOG" "$GUI_SHOTS/app-alice.log"
 warrenctl stop -k r1 >/dev/null 2>&1
 warrenctl destroy r1 >/dev/null 2>&1
