@@ -1,9 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The front end's pure helpers: rates, durations, transfer lines, labels,
- * container paths as warrend makes them, bus error messages. */
+/* The front end's pure helpers (rates, durations, transfer lines, labels,
+ * container paths as warrend makes them, bus error messages) and its model
+ * objects (a container's and a job's properties as the bus updates them). */
+#include <unistd.h>
+
 #include <gio/gio.h>
 
+#include "wg-container.h"
 #include "wg-format.h"
+#include "wg-job.h"
 
 #define S (G_USEC_PER_SEC)
 
@@ -130,6 +135,79 @@ static void test_error_message(void) {
         g_assert_cmpstr(m2, ==, "plain");
 }
 
+static void count(gpointer object, gpointer user_data) {
+        (*(int *) user_data)++;
+}
+
+static void test_container(void) {
+        g_autoptr(WgContainer) c = wg_container_new("c1", "/org/warren1/container/c1");
+        int changes = 0;
+        g_signal_connect(c, "changed", G_CALLBACK(count), &changes);
+        g_assert_cmpuint(wg_container_get_owner_uid(c), ==, WG_UID_UNKNOWN);
+        g_autoptr(GVariant) running = g_variant_ref_sink(g_variant_new_parsed(
+                "{'Name': <'c1'>, 'State': <'RUNNING'>, 'OwnerUID': <uint32 0>, 'Unprivileged': <false>,"
+                " 'IPv4Addresses': <['10.0.3.5/24']>, 'MemoryCurrent': <uint64 1048576>, 'InitPID': <uint32 "
+                "42>,"
+                " 'SomethingNew': <'ignored'>}"));
+        wg_container_apply_properties(c, running);
+        g_assert_cmpint(changes, ==, 1); /* one batch, one signal */
+        g_assert_cmpstr(wg_container_get_state(c), ==, "RUNNING");
+        g_assert_true(wg_container_is_running(c));
+        g_assert_cmpstr(wg_container_get_owner_name(c), ==, "root");
+        g_assert_cmpstr(wg_container_get_ipv4(c)[0], ==, "10.0.3.5/24");
+        g_assert_cmpuint(wg_container_get_memory(c), ==, 1048576);
+        wg_container_apply_properties(c, running);
+        g_assert_cmpint(changes, ==, 1); /* nothing new, no signal */
+        /* GetStats: memory, and CPU from two samples. */
+        g_autoptr(GVariant) s1 = g_variant_ref_sink(
+                g_variant_new_parsed("{'memory_bytes': <uint64 2097152>, 'cpu_usec': <uint64 1000000>}"));
+        g_autoptr(GVariant) s2 = g_variant_ref_sink(g_variant_new_parsed("{'cpu_usec': <uint64 1500000>}"));
+        wg_container_apply_stats(c, s1, 10 * S);
+        g_assert_cmpuint(wg_container_get_memory(c), ==, 2097152);
+        g_assert_cmpfloat(wg_container_get_cpu_percent(c), <, 0);
+        wg_container_apply_stats(c, s2, 11 * S);
+        g_assert_cmpfloat_with_epsilon(wg_container_get_cpu_percent(c), 50.0, 0.001);
+        /* Stopped: measurements and addresses (which have no signal) go. */
+        wg_container_set_state(c, "STOPPED");
+        g_assert_false(wg_container_is_running(c));
+        g_assert_cmpuint(wg_container_get_memory(c), ==, 0);
+        g_assert_null(wg_container_get_ipv4(c)[0]);
+        g_assert_cmpfloat(wg_container_get_cpu_percent(c), <, 0);
+        /* An owner the host does not know. */
+        wg_container_set_owner_uid(c, 4000000000u);
+        g_assert_cmpstr(wg_container_get_owner_name(c), ==, "uid 4000000000");
+}
+
+static void test_job(void) {
+        g_autoptr(WgJob) j = wg_job_new("/org/warren1/job/7");
+        int changes = 0, finished = 0;
+        g_signal_connect(j, "changed", G_CALLBACK(count), &changes);
+        g_signal_connect(j, "finished", G_CALLBACK(count), &finished);
+        g_assert_cmpfloat(wg_job_get_progress(j), <, 0);
+        g_autoptr(GVariant) start = g_variant_ref_sink(g_variant_new_parsed(
+                "{'Type': <'create'>, 'Target': <'d1'>, 'Phase': <'rootfs'>, 'Progress': <0.25>,"
+                " 'BytesDone': <uint64 0>, 'BytesTotal': <uint64 4000000>}"));
+        wg_job_apply_properties(j, start, 1 * S);
+        g_autoptr(GVariant) more =
+                g_variant_ref_sink(g_variant_new_parsed("{'BytesDone': <uint64 1000000>}"));
+        wg_job_apply_properties(j, more, 2 * S);
+        g_assert_cmpint(changes, ==, 2);
+        g_autofree char *d = plain(wg_job_describe(j, 2 * S));
+        g_assert_cmpstr(d, ==, "Downloading the root file system · 1.0 MB of 4.0 MB · 1.0 MB/s · 3 s left");
+        /* A new phase counts its own bytes: no rate carried over. */
+        g_autoptr(GVariant) unpack = g_variant_ref_sink(g_variant_new_parsed(
+                "{'Phase': <'unpack'>, 'BytesDone': <uint64 10>, 'BytesTotal': <uint64 0>}"));
+        wg_job_apply_properties(j, unpack, 3 * S);
+        g_assert_false(wg_job_get_rate(j)->has_rate);
+        g_autofree char *u = plain(wg_job_describe(j, 3 * S));
+        g_assert_cmpstr(u, ==, "Unpacking the root file system · 10 bytes");
+        g_assert_null(wg_job_get_result(j));
+        wg_job_finish(j, "done");
+        wg_job_finish(j, "failed"); /* the first word stands */
+        g_assert_cmpstr(wg_job_get_result(j), ==, "done");
+        g_assert_cmpint(finished, ==, 1);
+}
+
 int main(int argc, char **argv) {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/format/duration", test_duration);
@@ -138,5 +216,7 @@ int main(int argc, char **argv) {
         g_test_add_func("/format/labels", test_labels);
         g_test_add_func("/format/paths", test_paths);
         g_test_add_func("/format/error-message", test_error_message);
+        g_test_add_func("/model/container", test_container);
+        g_test_add_func("/model/job", test_job);
         return g_test_run();
 }

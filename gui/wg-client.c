@@ -503,9 +503,9 @@ static void on_name_vanished(GDBusConnection *bus, const char *name, gpointer us
                 guint n = g_list_model_get_n_items(G_LIST_MODEL(c->jobs));
                 for (guint i = 0; i < n; i++)
                         g_ptr_array_add(running, g_list_model_get_item(G_LIST_MODEL(c->jobs), i));
-                g_autoptr(GVariant) why = g_variant_ref_sink(g_variant_new_parsed(
-                        "{'Error': <'org.freedesktop.DBus.Error.NoReply'>,"
-                        " 'Message': <'warrend exited while the job ran'>}"));
+                g_autoptr(GVariant) why = g_variant_ref_sink(
+                        g_variant_new_parsed("{'Error': <'org.freedesktop.DBus.Error.NoReply'>,"
+                                             " 'Message': <'warrend exited while the job ran'>}"));
                 for (guint i = 0; i < running->len; i++) {
                         wg_job_apply_properties(running->pdata[i], why, g_get_monotonic_time());
                         finish_job(c, running->pdata[i], "failed");
