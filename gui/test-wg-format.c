@@ -2,8 +2,6 @@
 /* The front end's pure helpers (rates, durations, transfer lines, labels,
  * container paths as warrend makes them, bus error messages) and its model
  * objects (a container's and a job's properties as the bus updates them). */
-#include <unistd.h>
-
 #include <gio/gio.h>
 
 #include "wg-container.h"
