@@ -323,9 +323,19 @@ t_ok "select r1" gui_action select "'r1'"
 wait_for "managing r1 needs authentication: buttons on, and it says so" 15 \
         gui_atspi text 'needs authentication \(org\.warren1\.manage\)'
 t_eq "win.stop enabled (the polkit agent would ask)" "$(gui_win_enabled stop)" true
+busctl --system monitor --match "type='method_call',interface='org.warren1.Container',member='Stop'" \
+        >"$GUI_DIR/monitor.txt" 2>&1 &
+monitor_pid=$!
+sleep 1
 t_ok "stop r1 without an agent to answer" gui_action stop "'r1'"
 wait_for "the refusal is shown" 20 gui_atspi text 'Could not stop “r1”'
-t_match "as the bus said it" "$(grep 'Could not stop' "$GUI_LOG")" 'org\.freedesktop\.DBus\.Error\.(AccessDenied|InteractiveAuthorizationRequired)'
+t_match "as the bus said it" "$(grep 'Could not stop' "$GUI_LOG")" \
+        'org\.freedesktop\.DBus\.Error\.AccessDenied: .*org\.warren1\.manage \(authentication required\)'
+kill "$monitor_pid" 2>/dev/null
+wait "$monitor_pid" 2>/dev/null
+flags=$(sed -n 's/.*Type=method_call .*Flags=\([0-9]*\).*/\1/p' "$GUI_DIR/monitor.txt" | head -n1)
+t_ok "the call carried ALLOW_INTERACTIVE_AUTHORIZATION (flags $flags), so an agent would have asked" \
+        test -n "$flags" -a "$(( ${flags:-0} & 4 ))" -eq 4
 t_ok "r1 still runs" state_is r1 RUNNING
 shot alice-refused
 t_ok "AT-SPI: close the error" gui_atspi click Close 'Could not stop'
