@@ -302,8 +302,10 @@ WgSettingsDialog *wg_settings_dialog_new(WgApplication *app, GtkWindow *parent, 
         GtkWidget *page = adw_preferences_page_new();
         gtk_widget_set_vexpand(page, TRUE);
         GtkWidget *group = adw_preferences_group_new();
-        adw_preferences_group_set_description(ADW_PREFERENCES_GROUP(group),
-                                              "Limits apply at the next start; warrend checks every value.");
+        adw_preferences_group_set_description(
+                ADW_PREFERENCES_GROUP(group),
+                "Written to its config (LXC keys in brackets); warrend refuses what it "
+                "knows to be wrong.");
         GtkWidget *row = adw_action_row_new();
         adw_preferences_row_set_title(ADW_PREFERENCES_ROW(row), "Autostart");
         adw_action_row_set_subtitle(ADW_ACTION_ROW(row), "Start it when the host boots (" KEY_AUTOSTART ")");
@@ -314,11 +316,12 @@ WgSettingsDialog *wg_settings_dialog_new(WgApplication *app, GtkWindow *parent, 
         adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), row);
         d->memory = ADW_ENTRY_ROW(adw_entry_row_new());
         adw_preferences_row_set_title(ADW_PREFERENCES_ROW(d->memory),
-                                      "Memory limit, e.g. 512M (empty: none)");
+                                      "Memory limit, e.g. 512M; empty: none (" KEY_MEMORY ")");
         adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), GTK_WIDGET(d->memory));
         d->network = ADW_COMBO_ROW(adw_combo_row_new());
         adw_preferences_row_set_title(ADW_PREFERENCES_ROW(d->network), "Network");
-        adw_action_row_set_subtitle(ADW_ACTION_ROW(d->network), "The bridge its first NIC (veth) joins");
+        adw_action_row_set_subtitle(ADW_ACTION_ROW(d->network),
+                                    "The bridge its first NIC (veth) joins (lxc.net.0.link)");
         d->networks = gtk_string_list_new((const char *const[]){ NETWORK_NONE, NULL });
         adw_combo_row_set_model(d->network, G_LIST_MODEL(d->networks));
         adw_preferences_group_add(ADW_PREFERENCES_GROUP(group), GTK_WIDGET(d->network));
