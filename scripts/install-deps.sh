@@ -21,6 +21,9 @@ REQUIRED=(
         dbus dbus-daemon polkitd systemd libglib2.0-bin util-linux passwd uidmap iproute2
         nftables dnsmasq-base busybox-static python3 python3-dbus python3-gi gir1.2-glib-2.0
         tmux coreutils procps zsh groff-base man-db
+        # the desktop front end (gui/) and its headless test: X, screenshots, AT-SPI
+        libgtk-4-dev libadwaita-1-dev libvte-2.91-gtk4-dev xvfb imagemagick python3-dogtail
+        at-spi2-core desktop-file-utils appstream fonts-cantarell
         # CI: sanitizers, libFuzzer, format check
         clang libclang-rt-14-dev clang-format git
 )
