@@ -14,10 +14,12 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "config.h"
+#include "container.h"
 #include "daemon.h"
 #include "network-dbus.h"
 #include "network.h"
 #include "polkit.h"
+#include "runtime.h"
 #include "store.h"
 #include "usernet.h"
 
@@ -105,27 +107,59 @@ static int owned_containers(Daemon *d, uid_t uid, char ***ret) {
         return 0;
 }
 
+static unsigned count_str(char *const *l, const char *s) {
+        unsigned n = 0;
+        STRV_FOREACH(x, l)
+                n += streq(*x, s);
+        return n;
+}
+
+/* Veths of the owner on bridge: those attached now (a kernel fact), and
+ * those the owner's starts in flight are about to attach (their config),
+ * so that parallel starts cannot both take the last one. */
+static int usernet_in_use(Daemon *d, char *const *mine, char *const *starting, const char *bridge,
+                          unsigned *ret, WarrenError *reterr) {
+        unsigned current = 0;
+        int r = network_count_attached(bridge, mine, &current, reterr);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(n, starting) {
+                _cleanup_lxc_config_ LxcConfig *c = NULL;
+                _cleanup_strv_free_ char **theirs = NULL;
+                char *one[] = { *n, NULL };
+                unsigned attached = 0;
+                if (container_load_config(d->store, *n, LXC_INCLUDE_EXPAND, &c, NULL) < 0 ||
+                    !(theirs = network_config_bridges(c)))
+                        continue;
+                r = network_count_attached(bridge, one, &attached, reterr);
+                if (r < 0)
+                        return r;
+                unsigned wanted = count_str(theirs, bridge);
+                current += wanted > attached ? wanted - attached : 0;
+        }
+        *ret = current;
+        return 0;
+}
+
 static int check_usernet(Daemon *d, uid_t owner, char *const *bridges, WarrenError *reterr) {
         _cleanup_free_ char *user = NULL, *path = NULL;
-        _cleanup_strv_free_ char **groups = NULL, **mine = NULL, **seen = NULL;
+        _cleanup_strv_free_ char **groups = NULL, **mine = NULL, **starting = NULL, **seen = NULL;
         int r = usernet_lookup_user(owner, &user, &groups, reterr);
         if (r < 0)
                 return r;
         r = owned_containers(d, owner, &mine);
         if (r < 0)
                 return r;
+        (void) runtime_count_active(d, owner, NULL, &starting);
         if (asprintf(&path, "%s/usernet", d->config_dir) < 0)
                 return -ENOMEM;
         STRV_FOREACH(b, bridges) {
-                unsigned current = 0, quota = 0, wanted = 0;
+                unsigned current = 0, quota = 0, wanted = count_str(bridges, *b);
                 if (strv_contains(seen, *b))
                         continue;
                 if (strv_extend(&seen, *b) < 0)
                         return -ENOMEM;
-                STRV_FOREACH(x, bridges)
-                        if (streq(*x, *b))
-                                wanted++;
-                r = network_count_attached(*b, mine, &current, reterr);
+                r = usernet_in_use(d, mine, starting, *b, &current, reterr);
                 if (r < 0)
                         return r;
                 r = usernet_may_attach(path, user, groups, *b, current + wanted - 1, &quota, reterr);

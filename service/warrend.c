@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -64,14 +65,55 @@ void daemon_release(Daemon *d) {
         daemon_touch(d);
 }
 
+/* Unique names are never reused on a bus, and a connection's uid never
+ * changes: a few remembered spare the bus daemon a round trip per
+ * property of a GetManagedObjects. */
+#define CALLER_CACHE_SIZE 64U
+static struct {
+        char *sender;
+        uid_t uid;
+} caller_cache[CALLER_CACHE_SIZE];
+static unsigned caller_cache_next = 0;
+
 int bus_caller_uid(sd_bus_message *m, uid_t *ret) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const char *sender = sd_bus_message_get_sender(m);
+        for (unsigned i = 0; sender && i < CALLER_CACHE_SIZE; i++)
+                if (caller_cache[i].sender && streq(caller_cache[i].sender, sender)) {
+                        *ret = caller_cache[i].uid;
+                        return 0;
+                }
         /* The uid the bus daemon saw when the caller connected (SO_PEERCRED:
          * the effective uid), not one read from /proc, which races with exec. */
         int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
-        if (r < 0)
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, ret);
+        if (r < 0 || !sender)
                 return r;
-        return sd_bus_creds_get_euid(creds, ret);
+        char *copy = strdup(sender);
+        if (copy) {
+                unsigned i = caller_cache_next++ % CALLER_CACHE_SIZE;
+                free(caller_cache[i].sender);
+                caller_cache[i].sender = copy;
+                caller_cache[i].uid = *ret;
+        }
+        return 0;
+}
+
+static void caller_cache_free(void) {
+        for (unsigned i = 0; i < CALLER_CACHE_SIZE; i++)
+                caller_cache[i].sender = (free(caller_cache[i].sender), NULL);
+}
+
+/* The fd limit our unit grants (LimitNOFILE) is the hard one; the soft one
+ * is often 1024 for select()'s sake, which we do not use. */
+static void bump_nofile(void) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+                return;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_debug_errno(errno, "Failed to raise RLIMIT_NOFILE: %m");
 }
 
 /* Any message to us counts as activity. */
@@ -81,6 +123,7 @@ static int activity_filter(sd_bus_message *m, void *userdata, sd_bus_error *erro
 }
 
 static void daemon_free(Daemon *d) {
+        caller_cache_free();
         attach_free_all();
         runtime_free_all(d);
         images_free_all(d);
@@ -291,6 +334,7 @@ int main(int argc, char *argv[]) {
         log_set_prefix("warrend");
         log_parse_environment();
         umask(0022);
+        bump_nofile();
 
         r = parse_argv(&d, argc, argv, &user_bus);
         if (r <= 0)
