@@ -48,7 +48,7 @@ static void call_free(RuntimeCall *c) {
         bus_pending_release(&c->pending);
         daemon_release(e->daemon);
         free(c);
-        runtime_entry_ping(e);
+        runtime_entry_ping(e, false);
 }
 
 static void call_reply_error(RuntimeCall *c, const sd_bus_error *error) {
@@ -86,7 +86,7 @@ static RuntimeCall *call_new(RuntimeEntry *e, sd_bus_message *request, MonitorCo
                 call_free(c);
                 return NULL;
         }
-        runtime_entry_ping(e);
+        runtime_entry_ping(e, true); /* a stuck monitor is found within one deadline */
         return c;
 }
 

@@ -88,7 +88,10 @@ void runtime_entry_update(RuntimeEntry *e, const MonitorMessage *msg);
 void runtime_entry_unresponsive(RuntimeEntry *e, const char *what);
 /* It answered something: responsive again. */
 void runtime_entry_heard(RuntimeEntry *e);
-void runtime_entry_ping(RuntimeEntry *e);
+/* Heartbeat: asks the monitor whether it answers (at once if now, else
+ * at most every RUNTIME_HEARTBEAT_USEC) while calls wait or it is
+ * unresponsive; stops when neither. */
+void runtime_entry_ping(RuntimeEntry *e, bool now);
 int runtime_entry_watch_monitor(RuntimeEntry *e, int pidfd, pid_t pid, bool child);
 /* May free e (a monitor found gone): look it up again afterwards. */
 int runtime_entry_subscribe(RuntimeEntry *e);

@@ -227,7 +227,7 @@ void runtime_entry_unresponsive(RuntimeEntry *e, const char *what) {
         e->unresponsive = true;
         /* Whatever waits on it would only wait longer. */
         runtime_calls_fail_unresponsive(e);
-        runtime_entry_ping(e);
+        runtime_entry_ping(e, false);
 }
 
 void runtime_entry_heard(RuntimeEntry *e) {
@@ -298,11 +298,11 @@ static int sub_send_next(RuntimeEntry *e) {
 
 static int on_ping_timer(sd_event_source *s, uint64_t usec, void *userdata) {
         RuntimeEntry *e = userdata;
-        runtime_entry_ping(e);
+        runtime_entry_ping(e, false);
         return 0;
 }
 
-void runtime_entry_ping(RuntimeEntry *e) {
+void runtime_entry_ping(RuntimeEntry *e, bool now) {
         /* While a call waits (or the monitor is unresponsive), ask now and
          * then whether it still answers. */
         if (!e->calls && !e->unresponsive) {
@@ -310,7 +310,7 @@ void runtime_entry_ping(RuntimeEntry *e) {
                 return;
         }
         if (e->sub_pending == MONITOR_CMD_INVALID &&
-            now_usec(e->daemon) >= e->last_heard_usec + RUNTIME_HEARTBEAT_USEC) {
+            (now || now_usec(e->daemon) >= e->last_heard_usec + RUNTIME_HEARTBEAT_USEC)) {
                 e->sub_want_ping = true;
                 (void) sub_send_next(e);
         }
