@@ -263,6 +263,22 @@ t_ok "after warrend died during destroy, w1 is either there or gone, never half"
 t_ok "a destroy afterwards finishes the job (or has none)" bash -c 'warrenctl destroy w1 2>&1 | grep -q "No such container" || [ ! -e /var/lib/warren/containers/w1 ]'
 t_ok "nothing half-removed in the store" bash -c '! ls -a /var/lib/warren/containers | grep -q "^\.#"'
 
+# --- signals a GUI can trust (issue 16) ------------------------------------------------------------
+t_ok "a GDBus client follows g1 through its life (root)" /usr/bin/python3 "$WARREN_SRC/tests/integration/helpers/gdbus-follow.py" g1
+t_diag "$T_OUT"
+grant alice warren-create
+grant alice warren-manage-own
+timeout 30 as_user bob gdbus monitor --system --dest org.warren1 --object-path /org/warren1/container/g2 >"$T_LIB_TMP/bob.sig" 2>&1 &
+bobmon=$!
+sleep 0.5
+t_ok "a GDBus client follows alice's g2 (alice)" as_user alice /usr/bin/python3 "$WARREN_SRC/tests/integration/helpers/gdbus-follow.py" g2
+t_diag "$T_OUT"
+sleep 0.3
+kill "$bobmon" 2>/dev/null
+t_match "bob saw g2's State change" "$(cat "$T_LIB_TMP/bob.sig")" "'State': <'RUNNING'>"
+t_ok "...and InitPID only invalidated, never with a value" bash -c '! grep -q "InitPID.: <" "$1" && grep -q "\[.InitPID" "$1"' _ "$T_LIB_TMP/bob.sig"
+revoke_all alice
+
 for c in k1 k2 s1 s2 f1; do
         warrenctl destroy $c >/dev/null 2>&1
 done
