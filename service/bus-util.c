@@ -11,6 +11,46 @@
 #include "name.h"
 #include "store.h"
 
+/* Unique names are never reused on a bus, and a connection's uid never
+ * changes: a few remembered spare the bus daemon a round trip per
+ * property of a GetManagedObjects. */
+#define CALLER_CACHE_SIZE 64U
+static struct {
+        char *sender;
+        uid_t uid;
+} caller_cache[CALLER_CACHE_SIZE];
+static unsigned caller_cache_next = 0;
+
+int bus_caller_uid(sd_bus_message *m, uid_t *ret) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        const char *sender = sd_bus_message_get_sender(m);
+        for (unsigned i = 0; sender && i < CALLER_CACHE_SIZE; i++)
+                if (caller_cache[i].sender && streq(caller_cache[i].sender, sender)) {
+                        *ret = caller_cache[i].uid;
+                        return 0;
+                }
+        /* The uid the bus daemon saw when the caller connected (SO_PEERCRED:
+         * the effective uid), not one read from /proc, which races with exec. */
+        int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
+        if (r >= 0)
+                r = sd_bus_creds_get_euid(creds, ret);
+        if (r < 0 || !sender)
+                return r;
+        char *copy = strdup(sender);
+        if (copy) {
+                unsigned i = caller_cache_next++ % CALLER_CACHE_SIZE;
+                free(caller_cache[i].sender);
+                caller_cache[i].sender = copy;
+                caller_cache[i].uid = *ret;
+        }
+        return 0;
+}
+
+void bus_caller_cache_free(void) {
+        for (unsigned i = 0; i < CALLER_CACHE_SIZE; i++)
+                caller_cache[i].sender = (free(caller_cache[i].sender), NULL);
+}
+
 int bus_validate_name(const char *name, sd_bus_error *error) {
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
         int r = container_name_validate(name, &err);

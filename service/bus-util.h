@@ -11,6 +11,9 @@
 typedef struct Daemon Daemon;
 typedef struct LxcConfig LxcConfig;
 
+/* bus_caller_uid() (daemon.h) remembers a few senders' uids; this forgets them. */
+void bus_caller_cache_free(void);
+
 /* Validates a container name from a caller: InvalidName naming it. */
 int bus_validate_name(const char *name, sd_bus_error *error);
 

@@ -5,6 +5,7 @@
  * run on the event loop with a deadline, and with the heartbeat of
  * runtime.c watching the monitor meanwhile. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
@@ -431,6 +432,8 @@ int runtime_start(Daemon *d, sd_bus_message *request, const char *name, uid_t ow
                 pidfd = pidfd_open(pid, 0);
                 r = pidfd < 0 ? -errno : runtime_entry_watch_monitor(e, pidfd, pid, true);
         }
+        if (r >= 0 && fcntl(e->sync_fd, F_SETFL, O_NONBLOCK) < 0)
+                r = -errno;
         if (r >= 0)
                 r = sd_event_add_io(d->event, &e->sync_source, e->sync_fd, EPOLLIN, on_sync_io, e);
         if (r < 0) {

@@ -208,7 +208,7 @@ void runtime_entry_update(RuntimeEntry *e, const MonitorMessage *msg) {
                 e->monitor_stopped = true;
                 entry_close_init(e);
                 e->init_pid = 0;
-                if (e->state != MONITOR_STATE_STOPPING)
+                if (e->state != MONITOR_STATE_STOPPING && e->state != MONITOR_STATE_ABORTING)
                         runtime_entry_set_state(e, MONITOR_STATE_STOPPING);
                 return;
         }
@@ -521,7 +521,10 @@ int runtime_adopt_all(Daemon *d) {
         if (r < 0)
                 return log_warning_errno(r, "Failed to look for running containers: %m");
         STRV_FOREACH(n, names) {
-                if (runtime_entry_find(*n))
+                /* A cgroup of a name that is not ours (nothing in our store
+                 * or runtime dir) is someone else's business. */
+                if (runtime_entry_find(*n) ||
+                    (store_exists(d->store, *n) <= 0 && monitor_runtime_dir_exists(d->runtime_dir, *n) <= 0))
                         continue;
                 RuntimeEntry *e = entry_adopt(d, *n, "was gone when warrend started");
                 if (e)

@@ -19,6 +19,7 @@
 #include "build-config.h"
 #include "cgroup.h"
 #include "bus-error.h"
+#include "bus-util.h"
 #include "daemon.h"
 #include "image-dbus.h"
 #include "job.h"
@@ -65,46 +66,6 @@ void daemon_release(Daemon *d) {
         daemon_touch(d);
 }
 
-/* Unique names are never reused on a bus, and a connection's uid never
- * changes: a few remembered spare the bus daemon a round trip per
- * property of a GetManagedObjects. */
-#define CALLER_CACHE_SIZE 64U
-static struct {
-        char *sender;
-        uid_t uid;
-} caller_cache[CALLER_CACHE_SIZE];
-static unsigned caller_cache_next = 0;
-
-int bus_caller_uid(sd_bus_message *m, uid_t *ret) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        const char *sender = sd_bus_message_get_sender(m);
-        for (unsigned i = 0; sender && i < CALLER_CACHE_SIZE; i++)
-                if (caller_cache[i].sender && streq(caller_cache[i].sender, sender)) {
-                        *ret = caller_cache[i].uid;
-                        return 0;
-                }
-        /* The uid the bus daemon saw when the caller connected (SO_PEERCRED:
-         * the effective uid), not one read from /proc, which races with exec. */
-        int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
-        if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, ret);
-        if (r < 0 || !sender)
-                return r;
-        char *copy = strdup(sender);
-        if (copy) {
-                unsigned i = caller_cache_next++ % CALLER_CACHE_SIZE;
-                free(caller_cache[i].sender);
-                caller_cache[i].sender = copy;
-                caller_cache[i].uid = *ret;
-        }
-        return 0;
-}
-
-static void caller_cache_free(void) {
-        for (unsigned i = 0; i < CALLER_CACHE_SIZE; i++)
-                caller_cache[i].sender = (free(caller_cache[i].sender), NULL);
-}
-
 /* The fd limit our unit grants (LimitNOFILE) is the hard one; the soft one
  * is often 1024 for select()'s sake, which we do not use. */
 static void bump_nofile(void) {
@@ -123,7 +84,7 @@ static int activity_filter(sd_bus_message *m, void *userdata, sd_bus_error *erro
 }
 
 static void daemon_free(Daemon *d) {
-        caller_cache_free();
+        bus_caller_cache_free();
         attach_free_all();
         runtime_free_all(d);
         images_free_all(d);
