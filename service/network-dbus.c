@@ -114,28 +114,34 @@ static unsigned count_str(char *const *l, const char *s) {
         return n;
 }
 
-/* Veths of the owner on bridge: those attached now (a kernel fact), and
- * those the owner's starts in flight are about to attach (their config),
- * so that parallel starts cannot both take the last one. */
-static int usernet_in_use(Daemon *d, char *const *mine, char *const *starting, const char *bridge,
+/* Veths of the owner on bridge. A container with an entry in the runtime
+ * cache (starting, running, stopping) counts what its config asks for or
+ * what it has attached, whichever is more: a start in flight has not
+ * attached its veths yet, and its monitor attaches them while we count,
+ * so counting what is attached alone races. Any other container of the
+ * owner counts what is attached (normally nothing). */
+static int usernet_in_use(Daemon *d, char *const *mine, char *const *active, const char *bridge,
                           unsigned *ret, WarrenError *reterr) {
+        _cleanup_strv_free_ char **idle = NULL;
         unsigned current = 0;
-        int r = network_count_attached(bridge, mine, &current, reterr);
+        STRV_FOREACH(n, mine)
+                if (!strv_contains(active, *n) && strv_extend(&idle, *n) < 0)
+                        return -ENOMEM;
+        int r = network_count_attached(bridge, idle, &current, reterr);
         if (r < 0)
                 return r;
-        STRV_FOREACH(n, starting) {
+        STRV_FOREACH(n, active) {
                 _cleanup_lxc_config_ LxcConfig *c = NULL;
                 _cleanup_strv_free_ char **theirs = NULL;
                 char *one[] = { *n, NULL };
-                unsigned attached = 0;
-                if (container_load_config(d->store, *n, LXC_INCLUDE_EXPAND, &c, NULL) < 0 ||
-                    !(theirs = network_config_bridges(c)))
-                        continue;
+                unsigned attached = 0, wanted = 0;
+                if (container_load_config(d->store, *n, LXC_INCLUDE_EXPAND, &c, NULL) >= 0 &&
+                    (theirs = network_config_bridges(c)))
+                        wanted = count_str(theirs, bridge);
                 r = network_count_attached(bridge, one, &attached, reterr);
                 if (r < 0)
                         return r;
-                unsigned wanted = count_str(theirs, bridge);
-                current += wanted > attached ? wanted - attached : 0;
+                current += MAX(wanted, attached);
         }
         *ret = current;
         return 0;
@@ -143,14 +149,16 @@ static int usernet_in_use(Daemon *d, char *const *mine, char *const *starting, c
 
 static int check_usernet(Daemon *d, uid_t owner, char *const *bridges, WarrenError *reterr) {
         _cleanup_free_ char *user = NULL, *path = NULL;
-        _cleanup_strv_free_ char **groups = NULL, **mine = NULL, **starting = NULL, **seen = NULL;
+        _cleanup_strv_free_ char **groups = NULL, **mine = NULL, **active = NULL, **seen = NULL;
         int r = usernet_lookup_user(owner, &user, &groups, reterr);
         if (r < 0)
                 return r;
         r = owned_containers(d, owner, &mine);
         if (r < 0)
                 return r;
-        (void) runtime_count_active(d, owner, NULL, &starting);
+        r = runtime_list_active(d, owner, &active);
+        if (r < 0)
+                return r;
         if (asprintf(&path, "%s/usernet", d->config_dir) < 0)
                 return -ENOMEM;
         STRV_FOREACH(b, bridges) {
@@ -159,7 +167,7 @@ static int check_usernet(Daemon *d, uid_t owner, char *const *bridges, WarrenErr
                         continue;
                 if (strv_extend(&seen, *b) < 0)
                         return -ENOMEM;
-                r = usernet_in_use(d, mine, starting, *b, &current, reterr);
+                r = usernet_in_use(d, mine, active, *b, &current, reterr);
                 if (r < 0)
                         return r;
                 r = usernet_may_attach(path, user, groups, *b, current + wanted - 1, &quota, reterr);

@@ -123,7 +123,7 @@ void owner_policy_context(Daemon *d, const Owner *o, const char *container_dir, 
 
 int owner_count_containers(Daemon *d, uid_t uid, bool running, uint64_t *ret) {
         if (running) {
-                *ret = runtime_count_active(d, uid, NULL, NULL);
+                *ret = runtime_count_active(d, uid);
                 return 0;
         }
         /* Creates still being built count: the quota holds while they run. */
@@ -150,8 +150,8 @@ int owner_check_may_run(Daemon *d, const char *name, uid_t owner, const LxcConfi
         if (r < 0 && r != -ENOMEM)
                 r = -EPERM; /* outside the owner's ranges */
         if (r >= 0)
-                r = limits_check(o.limits, LIMIT_RUNNING, owner, o.name,
-                                 runtime_count_active(d, owner, NULL, NULL), reterr);
+                r = limits_check(o.limits, LIMIT_RUNNING, owner, o.name, runtime_count_active(d, owner),
+                                 reterr);
         owner_done(&o);
         return r;
 }

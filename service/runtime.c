@@ -582,18 +582,22 @@ bool runtime_is_active(Daemon *d, const char *name) {
         return true;
 }
 
-unsigned runtime_count_active(Daemon *d, uid_t owner, char ***ret_names, char ***ret_starting) {
+unsigned runtime_count_active(Daemon *d, uid_t owner) {
         unsigned n = 0;
-        for (RuntimeEntry *e = entries; e; e = e->next) {
-                if (e->owner != owner)
-                        continue;
-                n++;
-                if (ret_names)
-                        (void) strv_extend(ret_names, e->name);
-                if (ret_starting && e->phase == PHASE_STARTING)
-                        (void) strv_extend(ret_starting, e->name);
-        }
+        for (RuntimeEntry *e = entries; e; e = e->next)
+                n += e->owner == owner;
         return n;
+}
+
+int runtime_list_active(Daemon *d, uid_t owner, char ***ret_names) {
+        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+        if (!names)
+                return -ENOMEM;
+        for (RuntimeEntry *e = entries; e; e = e->next)
+                if (e->owner == owner && strv_extend(&names, e->name) < 0)
+                        return -ENOMEM;
+        *ret_names = TAKE_PTR(names);
+        return 0;
 }
 
 int runtime_get_init(Daemon *d, const char *name, int *ret_pidfd, const char **ret_cgroup,

@@ -45,10 +45,10 @@ const char *runtime_state_string(Daemon *d, const char *name);
  * its cgroup, a cgroup or a runtime dir (which then get an entry). */
 bool runtime_is_active(Daemon *d, const char *name);
 /* Containers of owner with an entry: running, starting (a start in
- * flight counts from the moment it is accepted) or being torn down.
- * With ret_starting, the names of those whose start is still in flight
- * (strv, may be NULL) and with ret_names all of them. */
-unsigned runtime_count_active(Daemon *d, uid_t owner, char ***ret_names, char ***ret_starting);
+ * flight counts from the moment it is accepted) or being torn down; their
+ * number, or their names. */
+unsigned runtime_count_active(Daemon *d, uid_t owner);
+int runtime_list_active(Daemon *d, uid_t owner, char ***ret_names);
 
 /* For Attach: a borrowed pidfd of NAME's init and its cgroup path, from
  * the cache. NotRunning / Unresponsive as error otherwise. */

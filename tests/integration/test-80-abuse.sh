@@ -49,7 +49,8 @@ parallel_starts() {
 }
 for round in 1 2 3 4 5; do
         parallel_starts
-        t_eq "round $round, limit.running.alice = 1: one running" "$(running_of "${ALL[@]}")" 1
+        t_eq "round $round, limit.running.alice = 1: one running" "$(running_of "${ALL[@]}")" 1 ||
+                for c in "${ALL[@]}"; do t_diag "$c $(state $c): $(cat "$T_LIB_TMP/start.$c")"; done
         t_ok "round $round: at most one veth" test "$(alice_veths)" -le 1
         t_match "round $round: the others were told QuotaExceeded naming the limit" "$(cat "$T_LIB_TMP"/start.*)" \
                 "org.warren1.Error.QuotaExceeded: User alice has 1 running container: the limit limit.running.alice is 1"
@@ -57,9 +58,10 @@ for round in 1 2 3 4 5; do
         t_eq "round $round: all stopped again" "$(running_of "${ALL[@]}")" 0
 done
 sed -i 's/^limit.running.alice = 1$/limit.running.alice = 6/' /etc/warren/warren.conf
-for round in 1 2 3 4 5; do
+for round in 1 2 3 4 5 6 7 8; do
         parallel_starts
-        t_eq "round $round, usernet 'alice veth warrenbr0 1': one running" "$(running_of "${ALL[@]}")" 1
+        t_eq "round $round, usernet 'alice veth warrenbr0 1': one running" "$(running_of "${ALL[@]}")" 1 ||
+                for c in "${ALL[@]}"; do t_diag "$c $(state $c): $(cat "$T_LIB_TMP/start.$c")"; done
         t_eq "round $round: exactly one veth" "$(alice_veths)" 1
         t_match "round $round: the others were told QuotaExceeded naming user, bridge and count" \
                 "$(cat "$T_LIB_TMP"/start.*)" \

@@ -753,6 +753,27 @@ static void test_dead_monitor(const char *name) {
         safe_close(pidfd);
 }
 
+/* An init that has no handler for the halt signal yet (still booting):
+ * the kernel drops the signal, so the monitor sends it again until init
+ * handles it, rather than wait for the timeout. */
+static void test_late_handler(const char *name) {
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        MonitorMessage m;
+        pid_t mpid;
+        int fd = -1;
+        if (!ok(start_monitor(name, &mpid, &m, &e) == 0, "'%s' starts (%s)", name, warren_error_message(&e)))
+                return;
+        ok(monitor_connect(runtime_dir, name, false, &fd, NULL) == 0, "connect");
+        double t0 = now_ms_f();
+        ok(monitor_stop(fd, 20, false, &e) == 0, "STOP at once, 20 s timeout");
+        double t1 = now_ms_f();
+        printf("# timing: STOP of an init that handles it only after 1 s: %.1f ms\n", t1 - t0);
+        ok(t1 - t0 < 8000, "halted cleanly, not killed at the timeout (%.0f ms)", t1 - t0);
+        is(wait_exit(mpid), 0, "monitor exits 0");
+        check_nothing_left(name, "late handler");
+        safe_close(fd);
+}
+
 static void test_missing_rootfs(const char *name) {
         _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
         MonitorMessage m;
@@ -1256,6 +1277,12 @@ int main(void) {
         test_stubborn_container(n2);
         test_missing_rootfs(n3);
         test_non_root_client(n4);
+
+        char n6[64];
+        snprintf(n6, sizeof(n6), "mon-late-%d", (int) getpid());
+        ok(make_container(n6, NULL, "lxc.init.cmd = /bin/sh -c \"sleep 1; exec /sbin/init\"\n") == 0,
+           "container whose init handles signals only after 1 s %s", n6);
+        test_late_handler(n6);
 
         char n5[64], msg[512];
         snprintf(n5, sizeof(n5), "mon-veth-%d", (int) getpid());
