@@ -40,6 +40,7 @@
 #include "hooks.h"
 
 #define MAX_CLIENTS 32U
+#define LISTEN_BACKLOG 128
 #define CLIENT_QUEUE_MAX 32U /* replies/events queued for a slow client before it is dropped */
 #define TTY_MAX_LIMIT 64U
 #define STOP_GRACE_SEC 10U /* after a non-KILL lxc.signal.stop, before SIGKILL */
@@ -1211,7 +1212,9 @@ static int setup_socket(Monitor *m, WarrenError *reterr) {
         mode_t old = umask(0177);
         int r = bind(m->listen_fd, (struct sockaddr *) &sa, sizeof(sa));
         umask(old);
-        if (r < 0 || listen(m->listen_fd, 16) < 0)
+        /* warrend connects without waiting and takes a full queue for a
+         * stuck monitor: room for a burst of calls to a healthy one. */
+        if (r < 0 || listen(m->listen_fd, LISTEN_BACKLOG) < 0)
                 return warren_error_set(reterr, errno, "Failed to listen on %s: %m", sa.sun_path);
         r = epoll_add(m, m->listen_fd, TAG(TAG_LISTEN, 0), EPOLLIN);
         if (r < 0)

@@ -114,6 +114,13 @@ t_ok "...within a second (${e} ms)" test "$e" -lt 1000
 t0=$(now_us); t_ok "freeze s2 (another container)" warrenctl freeze s2; e=$(ms_since "$t0")
 t_ok "...within a second (${e} ms)" test "$e" -lt 1000
 t_ok "unfreeze s2" warrenctl unfreeze s2
+# A burst of calls on a healthy monitor is no sign of a stuck one.
+for i in $(seq 30); do
+        gdbus call --system --dest org.warren1 --object-path /org/warren1/container/s2 \
+                --method org.warren1.Container.GetConsoleLog >/dev/null 2>"$T_LIB_TMP/burst.$i" &
+done
+wait
+t_ok "30 calls at once on s2: all answered, none Unresponsive" bash -c '! cat "$1"/burst.* | grep .' _ "$T_LIB_TMP"
 t0=$(now_us)
 t_fail_match "a call on s1 fails: Unresponsive, naming the container" \
         "org.warren1.Error.Unresponsive: The monitor of container 's1' \(pid $spid\) does not answer" \
