@@ -14,6 +14,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "table.h"
+#include "verbs-data.h"
 #include "verbs-image.h"
 #include "verbs-network.h"
 #include "verbs-shell.h"
@@ -511,7 +512,7 @@ static void help(void) {
                "  config get NAME KEY                   Print the values of one key\n"
                "  config set NAME KEY=VALUE...          Change a container's config\n"
                "  config validate FILE...               Check LXC config files\n"
-               "%s%s%s%s"
+               "%s%s%s%s%s"
                "\nOptions:\n"
                "  -h --help             Show this help\n"
                "     --version          Show the version\n"
@@ -523,7 +524,8 @@ static void help(void) {
                "     --no-ask-password  Do not ask for a password (no interactive polkit)\n"
                "     --remote           images: what an image server offers\n"
                "     --server=URL       images --remote: the image server\n",
-               verbs_runtime_help(), verbs_shell_help(), verbs_network_help(), verbs_image_help());
+               verbs_runtime_help(), verbs_shell_help(), verbs_network_help(), verbs_image_help(),
+               verbs_data_help());
 }
 
 static const Verb verbs[] = {
@@ -552,6 +554,9 @@ static const Verb *find_verb(const char *name) {
         for (const Verb *v = verbs_image; v->name; v++)
                 if (streq(v->name, name))
                         return v;
+        for (const Verb *v = verbs_data; v->name; v++)
+                if (streq(v->name, name))
+                        return v;
         return NULL;
 }
 
@@ -563,7 +568,7 @@ enum {
         ARG_UNPRIVILEGED,
 };
 
-#define SHORT_OPTIONS "+ht:f" RUNTIME_SHORT_OPTIONS SHELL_SHORT_OPTIONS
+#define SHORT_OPTIONS "+ht:f" RUNTIME_SHORT_OPTIONS SHELL_SHORT_OPTIONS DATA_SHORT_OPTIONS
 
 static const struct option options[] = {
         { "help", no_argument, NULL, 'h' },
@@ -578,6 +583,7 @@ static const struct option options[] = {
         SHELL_OPTIONS,
         NETWORK_OPTIONS,
         IMAGE_OPTIONS,
+        DATA_OPTIONS,
         {},
 };
 
@@ -611,7 +617,12 @@ static int handle_option(int c, const char *arg) {
                 return -EINVAL;
         case 'e':
                 return parse_shell_option(c, arg);
+        case 'o':
+        case 'r':
+                return parse_data_option(c, arg);
         default:
+                if (c >= DATA_ARG_SNAPSHOT)
+                        return parse_data_option(c, arg);
                 if (c >= IMAGE_ARG_REMOTE)
                         return parse_image_option(c, arg);
                 if (c >= NETWORK_ARG_IPV4)

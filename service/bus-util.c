@@ -9,6 +9,7 @@
 #include "config.h"
 #include "container.h"
 #include "daemon.h"
+#include "data-work.h"
 #include "name.h"
 #include "polkit.h"
 #include "runtime.h"
@@ -103,6 +104,10 @@ static int do_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (runtime_is_active(d, name))
                 return sd_bus_error_setf(error, WARREN_ERROR_BUSY,
                                          "Container '%s' is running; stop it first", name);
+        /* A clone, snapshot or export reading it, or a restore writing it. */
+        r = data_work_check_busy(name, error);
+        if (r < 0)
+                return r;
         r = container_destroy(d->store, name, &err);
         if (r < 0)
                 return bus_error_from_warren(error, r, &err);
