@@ -123,7 +123,7 @@ static bool word_char(char c) {
                c == '-';
 }
 
-static char *replace_word(const char *text, size_t size, const char *old, const char *new) {
+char *text_replace_word(const char *text, size_t size, const char *old, const char *new) {
         size_t k = strlen(old), out_size = 0;
         char *out = NULL;
         FILE *f = open_memstream(&out, &out_size);
@@ -196,7 +196,7 @@ int clone_rootfs_rename(int rootfs_fd, const char *old_name, const char *new_nam
                         continue;
                 if (r < 0)
                         return warren_error_set(reterr, r, "Failed to read /%s: %s", files[i], strerror(-r));
-                out = replace_word(text, size, old_name, new_name);
+                out = text_replace_word(text, size, old_name, new_name);
                 if (!out)
                         return -ENOMEM;
                 if (strlen(out) == size && memcmp(out, text, size) == 0)
@@ -243,17 +243,16 @@ static int on_copy_progress(uint64_t done, uint64_t total, void *userdata) {
         return 0;
 }
 
-/* Freezes a running container; 1 if we did (so we thaw it), 0 if it is not
- * running or was frozen already. */
-static int freeze(const CopyWork *w, int *ret_fd, DataReport *rep, WarrenError *reterr) {
+int copy_freeze(const char *runtime_dir, const char *name, int *ret_fd, DataReport *rep,
+                WarrenError *reterr) {
         MonitorMessage m = { .fd = -EBADF };
         _cleanup_close_ int fd = -EBADF;
-        int r = monitor_connect(w->runtime_dir, w->freeze_container, false, &fd, NULL);
+        int r = monitor_connect(runtime_dir, name, false, &fd, NULL);
         if (r == -ESRCH)
                 return 0;
         if (r < 0)
-                return warren_error_set(reterr, r, "Failed to reach the monitor of '%s': %s",
-                                        w->freeze_container, strerror(-r));
+                return warren_error_set(reterr, r, "Failed to reach the monitor of '%s': %s", name,
+                                        strerror(-r));
         struct timeval tv = { .tv_sec = MONITOR_TIMEOUT_SEC };
         (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
         r = monitor_get_state(fd, &m, reterr);
@@ -266,12 +265,22 @@ static int freeze(const CopyWork *w, int *ret_fd, DataReport *rep, WarrenError *
                 return 0;
         r = monitor_freeze(fd, reterr);
         if (r < 0) {
-                warren_error_prefix(reterr, "Failed to freeze '%s'", w->freeze_container);
+                warren_error_prefix(reterr, "Failed to freeze '%s'", name);
                 return r;
         }
         data_report_note(rep, COPY_WORK_NOTE_FROZEN);
         *ret_fd = TAKE_FD(fd);
         return 1;
+}
+
+int copy_thaw(int monitor_fd, const char *name, DataReport *rep, WarrenError *reterr) {
+        int r = monitor_unfreeze(monitor_fd, reterr);
+        if (r < 0) {
+                warren_error_prefix(reterr, "Failed to thaw '%s'", name);
+                return r;
+        }
+        data_report_note(rep, COPY_WORK_NOTE_THAWED);
+        return 0;
 }
 
 int copy_work_run(DataReport *rep, void *userdata, WarrenError *reterr) {
@@ -283,7 +292,7 @@ int copy_work_run(DataReport *rep, void *userdata, WarrenError *reterr) {
         int r;
 
         if (w->freeze_container) {
-                r = freeze(w, &mon, rep, reterr);
+                r = copy_freeze(w->runtime_dir, w->freeze_container, &mon, rep, reterr);
                 if (r < 0)
                         return r;
         }
@@ -301,12 +310,9 @@ int copy_work_run(DataReport *rep, void *userdata, WarrenError *reterr) {
                 r = copy_tree(w->fds[0], ".", w->fds[1], w->dst_name, &o, &stats, reterr);
         }
         if (mon >= 0) {
-                int k = monitor_unfreeze(mon, &thaw_err);
-                if (k >= 0)
-                        data_report_note(rep, COPY_WORK_NOTE_THAWED);
-                else if (r >= 0)
-                        r = warren_error_set(reterr, k, "Failed to thaw '%s': %s", w->freeze_container,
-                                             warren_error_message(&thaw_err));
+                int k = copy_thaw(mon, w->freeze_container, rep, &thaw_err);
+                if (k < 0 && r >= 0)
+                        r = warren_error_set(reterr, k, "%s", warren_error_message(&thaw_err));
         }
         if (r < 0)
                 return r;

@@ -8,6 +8,7 @@
  * a snapshot as a new container) as run by a forked data worker. */
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "basic/error.h"
 
@@ -30,6 +31,10 @@ int clone_config(const LxcConfig *c, const CloneNames *n, bool new_macs, LxcConf
 
 /* text with every old_dir path replaced as clone_config() does; NULL on ENOMEM. */
 char *clone_replace_paths(const char *text, const char *old_dir, const char *new_dir);
+
+/* text (size bytes) with old as a word (not next to [A-Za-z0-9_-]) replaced
+ * by new; NULL on ENOMEM. */
+char *text_replace_word(const char *text, size_t size, const char *old, const char *new);
 
 /* In etc/hostname and etc/hosts of the rootfs (opened with RESOLVE_IN_ROOT,
  * so symlinks stay inside; missing or non-regular files are skipped, as
@@ -59,6 +64,14 @@ typedef struct CopyWork {
 } CopyWork;
 
 int copy_work_run(DataReport *rep, void *userdata, WarrenError *reterr);
+
+/* In a worker: freezes a running container (monitor under runtime_dir)
+ * and keeps the monitor connection in *ret_fd: 1 if it did (then thaw
+ * with copy_thaw()), 0 if it is not running or was frozen already. Each
+ * sends the note below, so warrend knows to thaw it if the worker dies. */
+int copy_freeze(const char *runtime_dir, const char *name, int *ret_fd, DataReport *rep,
+                WarrenError *reterr);
+int copy_thaw(int monitor_fd, const char *name, DataReport *rep, WarrenError *reterr);
 
 /* The note a worker sends when it froze the container (warrend thaws it if
  * the worker dies before it could). */

@@ -529,6 +529,7 @@ static int copy_children(Copy *c, int sfd, int dfd, unsigned depth) {
                 safe_close(dup);
                 return fail(c, r, "read");
         }
+        rewinddir(d); /* a dup shares the offset of an fd read before */
         for (;;) {
                 errno = 0;
                 struct dirent *de = readdir(d);
@@ -555,6 +556,7 @@ static int has_nested_subvolume(int fd, unsigned depth) {
                 safe_close(dup);
                 return -ENOMEM;
         }
+        rewinddir(d); /* a dup shares the offset of an fd read before */
         if (depth > COPY_MAX_DEPTH)
                 return 1;
         for (struct dirent *de; (de = readdir(d));) {
@@ -674,6 +676,7 @@ static int measure_dir(Measure *m, int fd, unsigned depth) {
                 safe_close(dup);
                 return -ENOMEM;
         }
+        rewinddir(d); /* a dup shares the offset of an fd read before */
         if (depth > COPY_MAX_DEPTH)
                 return -ELOOP;
         for (struct dirent *de; (de = readdir(d));) {

@@ -196,6 +196,7 @@ static int scan(int snaps_fd, long *ret_next, size_t *ret_count) {
                 safe_close(dup);
                 return -ENOMEM;
         }
+        rewinddir(d); /* a dup shares the offset of an fd read before */
         for (struct dirent *de; (de = readdir(d));) {
                 if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0 ||
                     strncmp(de->d_name, DEL_PREFIX, strlen(DEL_PREFIX)) == 0) {

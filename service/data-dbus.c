@@ -125,6 +125,10 @@ static const OptionDef export_options[] = {
         { "freeze", 'b', offsetof(DataRequest, opt_freeze) },
 };
 
+static const OptionDef pull_options[] = {
+        { "recursive", 'b', offsetof(DataRequest, opt_recursive) },
+};
+
 static int read_export_outputs(sd_bus_message *m, DataRequest *q, sd_bus_error *error) {
         int r = sd_bus_message_enter_container(m, 'a', "{sh}");
         if (r < 0)
@@ -200,7 +204,7 @@ static int read_request(Daemon *d, sd_bus_message *m, DataRequest *q, sd_bus_err
                 r = sd_bus_message_read_strv(m, &q->paths);
                 if (r >= 0)
                         r = sd_bus_message_read(m, "h", &q->fd);
-                return r < 0 ? r : read_options(m, member, NULL, 0, q, error);
+                return r < 0 ? r : read_options(m, member, pull_options, ELEMENTSOF(pull_options), q, error);
         case DATA_PUSH:
                 r = sd_bus_message_read(m, "hs", &q->fd, &q->dest_dir);
                 return r < 0 ? r : read_options(m, member, NULL, 0, q, error);

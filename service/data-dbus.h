@@ -48,7 +48,7 @@ typedef struct DataRequest {
         int fd;                             /* PullFiles out, PushFiles in */
         int rootfs_fd, meta_fd, unified_fd; /* Export outputs, -EBADF if absent */
         /* options */
-        int opt_snapshot, opt_keep_mac, opt_freeze;
+        int opt_snapshot, opt_keep_mac, opt_freeze, opt_recursive;
         const char *opt_compression;
 } DataRequest;
 
