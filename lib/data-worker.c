@@ -91,13 +91,28 @@ void data_report_note(DataReport *r, const char *fmt, ...) {
 }
 
 int data_worker_drop_privileges(bool allow_mknod, WarrenError *reterr) {
-        cap_value_t keep[] = { CAP_CHOWN,   CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID,
-                               CAP_SETFCAP, CAP_MKNOD };
-        size_t n = ELEMENTSOF(keep) - (allow_mknod ? 0 : 1);
+        static const cap_value_t want[] = { CAP_CHOWN,  CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH,
+                                            CAP_FOWNER, CAP_FSETID,       CAP_SETFCAP,
+                                            CAP_MKNOD };
+        cap_value_t keep[ELEMENTSOF(want)];
+        cap_flag_value_t setpcap = CAP_CLEAR;
+        size_t n = 0;
         int r = 0;
+        cap_t cur = cap_get_proc();
+        if (!cur)
+                return -ENOMEM;
+        /* Of what we want, what we have (a test running unprivileged has none). */
+        for (size_t i = 0; i < ELEMENTSOF(want) - (allow_mknod ? 0 : 1); i++) {
+                cap_flag_value_t v = CAP_CLEAR;
+                if (cap_get_flag(cur, want[i], CAP_PERMITTED, &v) >= 0 && v == CAP_SET)
+                        keep[n++] = want[i];
+        }
+        (void) cap_get_flag(cur, CAP_SETPCAP, CAP_EFFECTIVE, &setpcap);
+        cap_free(cur);
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return warren_error_set(reterr, errno, "Failed to set no_new_privs: %m");
-        for (cap_value_t c = 0; c < 64 && prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0; c++) {
+        for (cap_value_t c = 0; setpcap == CAP_SET && c < 64 && prctl(PR_CAPBSET_READ, c, 0, 0, 0) >= 0;
+             c++) {
                 bool k = false;
                 for (size_t i = 0; i < n; i++)
                         k = k || keep[i] == c;
@@ -107,8 +122,9 @@ int data_worker_drop_privileges(bool allow_mknod, WarrenError *reterr) {
         cap_t caps = cap_init();
         if (!caps)
                 return -ENOMEM;
-        if (cap_set_flag(caps, CAP_EFFECTIVE, (int) n, keep, CAP_SET) < 0 ||
-            cap_set_flag(caps, CAP_PERMITTED, (int) n, keep, CAP_SET) < 0 || cap_set_proc(caps) < 0)
+        if ((n > 0 && (cap_set_flag(caps, CAP_EFFECTIVE, (int) n, keep, CAP_SET) < 0 ||
+                       cap_set_flag(caps, CAP_PERMITTED, (int) n, keep, CAP_SET) < 0)) ||
+            cap_set_proc(caps) < 0)
                 r = warren_error_set(reterr, errno, "Failed to drop capabilities: %m");
         cap_free(caps);
         /* Nothing of ours is inherited by anything the work might exec. */

@@ -11,10 +11,10 @@
 #include "data-worker.h"
 
 typedef struct WorkerOutcome {
-        int error;          /* 0 or a positive errno */
+        int error;                           /* 0 or a positive errno */
         char text[DATA_WORKER_TEXT_MAX + 1]; /* what failed */
         char note[DATA_WORKER_TEXT_MAX + 1]; /* the last note */
-        unsigned progress;  /* progress reports seen */
+        unsigned progress;                   /* progress reports seen */
         bool froze, thawed;
 } WorkerOutcome;
 

@@ -28,7 +28,8 @@ static LxcConfig *parse(const char *text) {
 
 static void test_paths(void) {
         _cleanup_free_ char *a = clone_replace_paths("dir:/s/c1/rootfs", "/s/c1", "/s/c2"),
-                            *b = clone_replace_paths("/s/c1 /s/c10/x /s/c1/y /s/c1:z x/s/c1", "/s/c1", "/s/c2"),
+                            *b = clone_replace_paths("/s/c1 /s/c10/x /s/c1/y /s/c1:z x/s/c1", "/s/c1",
+                                                     "/s/c2"),
                             *c = clone_replace_paths("/s/c1/fstab", "/s/c1", "/s/other/c2");
         is_str(a, "dir:/s/c2/rootfs", "a dir: rootfs path is rewritten");
         is_str(b, "/s/c2 /s/c10/x /s/c2/y /s/c2:z x/s/c1", "only whole path prefixes are rewritten");
@@ -59,8 +60,8 @@ static void test_config(void) {
         const char *m0 = lxc_config_get(n, "lxc.net.0.hwaddr"), *m1 = lxc_config_get(n, "lxc.net.1.hwaddr");
         ok(m0 && strncmp(m0, "00:16:3e:", 9) == 0 && strlen(m0) == 17 && !streq(m0, "00:16:3e:11:22:33"),
            "a new MAC with the same vendor part (%s)", strna(m0));
-        ok(m1 && strncmp(m1, "02:aa:bb:", 9) == 0 && !streq(m1, "02:aa:bb:cc:dd:ee"), "the second NIC too (%s)",
-           strna(m1));
+        ok(m1 && strncmp(m1, "02:aa:bb:", 9) == 0 && !streq(m1, "02:aa:bb:cc:dd:ee"),
+           "the second NIC too (%s)", strna(m1));
         is_str(lxc_config_get(n, "lxc.net.0.link"), "br0", "other NIC keys kept");
         _cleanup_strv_free_ char **maps = lxc_config_get_all(n, "lxc.idmap");
         is(strv_length(maps), 2, "the idmap is kept");
@@ -72,9 +73,11 @@ static void test_config(void) {
         is(clone_config(ov, &names, true, &o, &e2), -EOPNOTSUPP, "an overlay rootfs is refused");
         like(warren_error_message(&e2), "overlay:/a:/b", "...naming it");
         /* A customized hostname stays as the owner set it. */
-        _cleanup_lxc_config_ LxcConfig *h = parse("lxc.uts.name = myhost\nlxc.rootfs.path = /s/c1/rootfs\n"), *hn = NULL;
+        _cleanup_lxc_config_ LxcConfig *h = parse("lxc.uts.name = myhost\nlxc.rootfs.path = /s/c1/rootfs\n"),
+                                       *hn = NULL;
         is(clone_config(h, &names, true, &hn, &err), 0, "config with its own uts name");
-        is_str(lxc_config_get(hn, "lxc.uts.name"), "myhost", "an uts name that is not the container's is kept");
+        is_str(lxc_config_get(hn, "lxc.uts.name"), "myhost",
+               "an uts name that is not the container's is kept");
         is_str(lxc_config_get(hn, "lxc.rootfs.path"), "/s/c2/rootfs", "a plain rootfs path is rewritten");
 }
 
@@ -115,14 +118,17 @@ static void test_hostname(void) {
 static void test_copy_work(void) {
         char src[300], cmd[1600];
         snprintf(src, sizeof src, "%s/src", tmp);
-        snprintf(cmd, sizeof cmd, "mkdir -p %s/etc %s/dst && echo c1 > %s/etc/hostname && printf '127.0.1.1 c1\\n' > %s/etc/hosts",
+        snprintf(cmd, sizeof cmd,
+                 "mkdir -p %s/etc %s/dst && echo c1 > %s/etc/hostname && printf '127.0.1.1 c1\\n' > "
+                 "%s/etc/hosts",
                  src, tmp, src, src);
         if (system(cmd) != 0)
                 return;
         char dst[300];
         snprintf(dst, sizeof dst, "%s/dst", tmp);
         CopyWork w = {
-                .fds = { open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC), open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC) },
+                .fds = { open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+                         open(dst, O_RDONLY | O_DIRECTORY | O_CLOEXEC) },
                 .dst_name = "rootfs",
                 .rename_from = "c1",
                 .rename_to = "c2",

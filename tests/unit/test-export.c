@@ -27,13 +27,14 @@
 static char tmp[] = "/tmp/test-export.XXXXXX";
 
 static const uint8_t acl_1000[] = {
-        2, 0, 0, 0,    0x01, 0, 6, 0, 0xff, 0xff, 0xff, 0xff, 0x02, 0, 4, 0, 0x28, 0x11, 0x03, 0, /* user 201000 */
-        0x04, 0, 4, 0, 0xff, 0xff, 0xff, 0xff, 0x10, 0, 4, 0, 0xff, 0xff, 0xff, 0xff, 0x20, 0, 4, 0,
-        0xff, 0xff, 0xff, 0xff,
+        2,    0,    0,    0,    0x01, 0,    6,    0,    0xff, 0xff, 0xff, 0xff,
+        0x02, 0,    4,    0,    0x28, 0x11, 0x03, 0, /* user 201000 */
+        0x04, 0,    4,    0,    0xff, 0xff, 0xff, 0xff, 0x10, 0,    4,    0,
+        0xff, 0xff, 0xff, 0xff, 0x20, 0,    4,    0,    0xff, 0xff, 0xff, 0xff,
 };
 /* v3 capability, rootid 200000 (0x30d40) */
-static const uint8_t cap_v3[24] = { 0x00, 0, 0, 0x03, 0x00, 0x04, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                    0x40, 0x0d, 0x03, 0x00 };
+static const uint8_t cap_v3[24] = { 0x00, 0, 0, 0x03, 0x00, 0x04, 0, 0, 0,    0,    0,    0,
+                                    0,    0, 0, 0,    0,    0,    0, 0, 0x40, 0x0d, 0x03, 0x00 };
 
 static void test_config(void) {
         _cleanup_lxc_config_ LxcConfig *c = lxc_config_new();
@@ -54,8 +55,10 @@ static void test_config(void) {
                            "lxc.start.auto = 1\n";
         const LxcParseOptions o = { .include_mode = LXC_INCLUDE_KEEP };
         ok(c && lxc_config_parse(c, text, strlen(text), "t", &o, NULL) >= 0, "container config parses");
-        is(export_image_config(c, "/usr/share/warren/", "x86_64", &config, &user, &err), 0, "export_image_config");
-        like(config, "lxc.include = LXC_TEMPLATE_CONFIG/common.conf\n", "shared includes become LXC_TEMPLATE_CONFIG");
+        is(export_image_config(c, "/usr/share/warren/", "x86_64", &config, &user, &err), 0,
+           "export_image_config");
+        like(config, "lxc.include = LXC_TEMPLATE_CONFIG/common.conf\n",
+             "shared includes become LXC_TEMPLATE_CONFIG");
         ok(config && !strstr(config, "userns.conf"), "userns.conf is not in config");
         like(user, "lxc.include = LXC_TEMPLATE_CONFIG/userns.conf\n", "...but in config-user");
         ok(config && !strstr(config, "mine.conf"), "someone's own include is left out");
@@ -63,7 +66,8 @@ static void test_config(void) {
         ok(config && !strstr(config, "x86_64"), "...not added twice");
         like(config, "lxc.tty.max = 2\n", "other keys kept");
         like(config, "lxc.mount.entry = tmpfs tmp tmpfs", "a tmpfs mount entry is kept");
-        static const char *const gone[] = { "idmap", "rootfs", "uts.name", "lxc.net", "hook", "/srv/data", "start.auto" };
+        static const char *const gone[] = { "idmap", "rootfs",    "uts.name",  "lxc.net",
+                                            "hook",  "/srv/data", "start.auto" };
         for (size_t i = 0; i < ELEMENTSOF(gone); i++)
                 ok(config && !strstr(config, gone[i]), "'%s' is left out", gone[i]);
         _cleanup_free_ char *yaml = export_metadata_yaml("c1", "x86_64", 1700000000, true, false);
@@ -102,7 +106,9 @@ static size_t read_archive(const char *path, Seen *out, size_t max) {
                 return 0;
         while (n < max && archive_read_next_header(a, &e) == ARCHIVE_OK) {
                 Seen *s = &out[n++];
-                *s = (Seen){ .uid = archive_entry_uid(e), .gid = archive_entry_gid(e), .mode = archive_entry_mode(e),
+                *s = (Seen){ .uid = archive_entry_uid(e),
+                             .gid = archive_entry_gid(e),
+                             .mode = archive_entry_mode(e),
                              .rdev = archive_entry_rdev(e) };
                 snprintf(s->name, sizeof s->name, "%s", archive_entry_pathname(e));
                 if (archive_entry_hardlink(e))
@@ -148,15 +154,18 @@ static void test_export(void) {
         snprintf(cmd, sizeof cmd,
                  "mkdir -p %1$s/etc %1$s/dev %1$s/home/user %1$s/bin && echo c1 > %1$s/etc/hostname && "
                  "printf '127.0.1.1 c1 c1.lan\\n' > %1$s/etc/hosts && echo data > %1$s/home/user/f && "
-                 "ln %1$s/home/user/f %1$s/home/user/g && mknod %1$s/dev/null c 1 3 && echo cap > %1$s/bin/ping && "
+                 "ln %1$s/home/user/f %1$s/home/user/g && mknod %1$s/dev/null c 1 3 && echo cap > "
+                 "%1$s/bin/ping && "
                  "chown -R 200000:200000 %1$s && chown 201000:201001 %1$s/home/user/f && "
                  "chown 100:100 %1$s/bin && chmod 4755 %1$s/home/user/f",
                  root);
         sh(cmd);
         snprintf(p, sizeof p, "%s/bin/ping", root);
-        ok(setxattr(p, "security.capability", cap_v3, sizeof cap_v3, 0) == 0, "set a v3 capability (rootid 200000)");
+        ok(setxattr(p, "security.capability", cap_v3, sizeof cap_v3, 0) == 0,
+           "set a v3 capability (rootid 200000)");
         snprintf(p, sizeof p, "%s/home/user/f", root);
-        ok(setxattr(p, "system.posix_acl_access", acl_1000, sizeof acl_1000, 0) == 0, "set an ACL for uid 201000");
+        ok(setxattr(p, "system.posix_acl_access", acl_1000, sizeof acl_1000, 0) == 0,
+           "set an ACL for uid 201000");
         (void) chmod(p, 04755);
 
         char out_r[320], out_m[320], out_u[320];
@@ -182,8 +191,9 @@ static void test_export(void) {
         like(o.note, "Exported 'c1'", "the note");
         Seen s[64];
         size_t n = read_archive(out_r, s, 64);
-        const Seen *top = find(s, n, "./"), *f = find(s, n, "./home/user/f"), *g = find(s, n, "./home/user/g"),
-                   *bin = find(s, n, "./bin/"), *ping = find(s, n, "./bin/ping"), *host = find(s, n, "./etc/hostname"),
+        const Seen *top = find(s, n, "./"), *f = find(s, n, "./home/user/f"),
+                   *g = find(s, n, "./home/user/g"), *bin = find(s, n, "./bin/"),
+                   *ping = find(s, n, "./bin/ping"), *host = find(s, n, "./etc/hostname"),
                    *hosts = find(s, n, "./etc/hosts"), *dev = find(s, n, "./dev/null");
         ok(top && top->uid == 0 && top->gid == 0, "the top is ./, owned by 0:0 (was 200000)");
         ok(f && f->uid == 1000 && f->gid == 1001, "owners shifted back: 1000:1001 (was 201000:201001)");
@@ -191,14 +201,17 @@ static void test_export(void) {
         ok(bin && bin->uid == ARCHIVE_TREE_OVERFLOW_ID, "a host id outside the map becomes 65534 (%ld)",
            bin ? bin->uid : -1L);
         ok(g && streq(g->hardlink, "./home/user/f"), "a hardlink");
-        ok(ping && ping->cap_size == 20 && ping->cap[3] == 0x02, "a v3 capability of the container's root is v2");
-        ok(f && f->acl_size == sizeof acl_1000 && f->acl[16] == 0xe8 && f->acl[17] == 0x03 && f->acl[18] == 0,
+        ok(ping && ping->cap_size == 20 && ping->cap[3] == 0x02,
+           "a v3 capability of the container's root is v2");
+        ok(f && f->acl_size == sizeof acl_1000 && f->acl[16] == 0xe8 && f->acl[17] == 0x03 &&
+                   f->acl[18] == 0,
            "the ACL's uid shifted back to 1000");
         is_str(host ? host->data : NULL, "LXC_NAME\n", "etc/hostname names LXC_NAME");
         is_str(hosts ? hosts->data : NULL, "127.0.1.1 LXC_NAME LXC_NAME.lan\n", "etc/hosts too");
         ok(dev && S_ISCHR(dev->mode) && dev->rdev == makedev(1, 3), "the device node is stored");
         n = read_archive(out_m, s, 64);
-        const Seen *ex = find(s, n, "excludes-user"), *tp = find(s, n, "templates"), *cu = find(s, n, "config-user");
+        const Seen *ex = find(s, n, "excludes-user"), *tp = find(s, n, "templates"),
+                   *cu = find(s, n, "config-user");
         is_str(ex ? ex->data : NULL, "./dev/null\n", "excludes-user lists the device node");
         is_str(tp ? tp->data : NULL, "/etc/hostname\n/etc/hosts\n", "templates lists both files");
         like(cu ? cu->data : NULL, "userns.conf", "config-user");
@@ -210,7 +223,8 @@ static void test_export(void) {
         const ImageUnpackOptions uo = { .idmap = map, .n_idmap = 2 };
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
         int afd = open(out_r, O_RDONLY | O_CLOEXEC), tfd = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        is(image_unpack(afd, tfd, "again", &uo, NULL, &err), 0, "the export unpacks (%s)", warren_error_message(&err));
+        is(image_unpack(afd, tfd, "again", &uo, NULL, &err), 0, "the export unpacks (%s)",
+           warren_error_message(&err));
         struct stat st;
         snprintf(p, sizeof p, "%s/again/home/user/f", tmp);
         ok(stat(p, &st) == 0 && st.st_uid == 301000 && st.st_gid == 301001 && (st.st_mode & 04000),
@@ -218,7 +232,8 @@ static void test_export(void) {
         uint8_t cap[32];
         snprintf(p, sizeof p, "%s/again/bin/ping", tmp);
         ssize_t k = getxattr(p, "security.capability", cap, sizeof cap);
-        ok(k == 24 && cap[20] == 0xe0 && cap[21] == 0x93 && cap[22] == 0x04, "its capability's root is 300000");
+        ok(k == 24 && cap[20] == 0xe0 && cap[21] == 0x93 && cap[22] == 0x04,
+           "its capability's root is 300000");
         close(afd);
         close(tfd);
 

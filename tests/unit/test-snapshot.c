@@ -56,13 +56,15 @@ int main(void) {
         SnapshotCreate *a = NULL, *b = NULL, *c = NULL;
         SnapshotInfo *l = NULL;
         size_t n = 0;
-        if (!mkdtemp(tmp) || store_open(tmp, &s, &err) < 0 || store_create(s, "c1", 0, build, NULL, &err) < 0)
+        if (!mkdtemp(tmp) || store_open(tmp, &s, &err) < 0 ||
+            store_create(s, "c1", 0, build, NULL, &err) < 0)
                 return 1;
 
         is(snapshot_list(s, "c1", &l, &n, &err), 0, "no snapshots yet");
         is(n, 0, "...an empty list");
         /* Two at once get two names. */
-        is(snapshot_create_begin(s, "c1", "first\nline two", 1700000000ULL * 1000000ULL, &a, &err), 0, "begin one");
+        is(snapshot_create_begin(s, "c1", "first\nline two", 1700000000ULL * 1000000ULL, &a, &err), 0,
+           "begin one");
         is(snapshot_create_begin(s, "c1", "", 1700000100ULL * 1000000ULL, &b, &err), 0, "begin another");
         is_str(snapshot_create_name(a), "snap0", "the first is snap0");
         is_str(snapshot_create_name(b), "snap1", "the one begun meanwhile is snap1");
@@ -131,8 +133,9 @@ int main(void) {
         ok(!exists(".#restore.snap0") && !exists(".#old.restore.snap0"), "nothing left beside");
 
         /* What a restore killed between its two renames leaves is undone. */
-        snprintf(p, sizeof p, "mv %s/containers/c1/rootfs %s/containers/c1/.#old.restore.snap0 && mkdir "
-                              "%s/containers/c1/.#restore.snap0",
+        snprintf(p, sizeof p,
+                 "mv %s/containers/c1/rootfs %s/containers/c1/.#old.restore.snap0 && mkdir "
+                 "%s/containers/c1/.#restore.snap0",
                  tmp, tmp, tmp);
         ok(system(p) == 0, "simulate a restore killed midway");
         restore_work_cleanup(keep[1], ".#restore.snap0");
@@ -150,8 +153,8 @@ int main(void) {
         for (unsigned i = 0; i < SNAPSHOTS_MAX + 1; i++) {
                 _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
                 if (snapshot_create_begin(s, "c1", "", 0, &c, &e) < 0) {
-                        is(warren_error_set(NULL, e.error, "x"), -EDQUOT, "the %u. snapshot is over the limit",
-                           i + 2);
+                        is(warren_error_set(NULL, e.error, "x"), -EDQUOT,
+                           "the %u. snapshot is over the limit", i + 2);
                         like(warren_error_message(&e), "the limit is 64", "...saying so");
                         break;
                 }
