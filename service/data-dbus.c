@@ -858,7 +858,7 @@ static int do_authorized(sd_bus_message *m, void *userdata, sd_bus_error *error)
         case DATA_SNAPSHOT:
                 return do_snapshot(m, userdata, error);
         case DATA_LIST_SNAPSHOTS:
-                return do_list_snapshots(m, userdata, error);
+                return do_list_snapshots(m, d, error);
         case DATA_RESTORE:
                 return do_restore(m, userdata, error);
         case DATA_DELETE_SNAPSHOT:
@@ -906,7 +906,7 @@ static int method_data(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         bool files = q.method == DATA_PULL || q.method == DATA_PUSH;
         /* Reading one's own snapshot list needs nothing; someone else's is managing. */
         if (q.method == DATA_LIST_SNAPSHOTS && (q.caller == 0 || q.caller == q.owner))
-                return do_list_snapshots(m, userdata, error);
+                return do_list_snapshots(m, d, error);
         const PolkitDetails det = { .container = q.name, .owner = q.owner };
         const char *action = files ? polkit_pick_action(q.caller, q.owner, ACTION_SHELL_OWN, ACTION_SHELL)
                                    : polkit_pick_action(q.caller, q.owner, ACTION_MANAGE_OWN, ACTION_MANAGE);
