@@ -22,6 +22,8 @@ REQUIRED=(
         tmux coreutils procps
         # unit tests of copy-on-write copies (XFS reflinks, btrfs snapshots on loop mounts)
         xfsprogs btrfs-progs
+        # test-75: an exported image must run under LXC's own lxc-create -t local
+        lxc
         # CI: sanitizers, libFuzzer, format check
         clang libclang-rt-14-dev clang-format git
 )
