@@ -54,9 +54,11 @@ static void send_msg(int sock, char type, const void *head, size_t head_size, co
         uint8_t buf[MSG_MAX];
         size_t n = 0, k = text ? MIN(strlen(text), (size_t) DATA_WORKER_TEXT_MAX) : 0;
         buf[n++] = (uint8_t) type;
-        memcpy(buf + n, head, head_size);
+        if (head_size > 0)
+                memcpy(buf + n, head, head_size);
         n += head_size;
-        memcpy(buf + n, text, k);
+        if (k > 0)
+                memcpy(buf + n, text, k);
         n += k;
         (void) send(sock, buf, n, MSG_NOSIGNAL);
 }
