@@ -17,6 +17,7 @@
 
 #include "basic/macro.h"
 #include "basic/strv.h"
+#include "output.h"
 #include "verbs-data.h"
 #include "verbs-image.h"
 
@@ -25,9 +26,8 @@ static bool arg_keep_mac = false;
 static const char *arg_comment = NULL;
 static bool arg_no_freeze = false;
 static const char *arg_split = NULL;
-static const char *arg_output = NULL;
 static const char *arg_compression = NULL;
-static bool arg_recursive = false;
+static bool arg_recursive = false; /* --recursive, or -r (arg_raw) for file */
 
 int parse_data_option(int c, const char *arg) {
         switch (c) {
@@ -54,14 +54,15 @@ int parse_data_option(int c, const char *arg) {
                 }
                 arg_compression = arg;
                 return 0;
-        case 'o':
-                arg_output = arg;
-                return 0;
-        case 'r':
+        case DATA_ARG_RECURSIVE:
                 arg_recursive = true;
                 return 0;
         }
         return -EINVAL;
+}
+
+bool data_verb_owns_o_r(const Verb *v) {
+        return streq(v->name, "export") || streq(v->name, "file");
 }
 
 /* ---- calls that start a job ---- */
@@ -695,6 +696,7 @@ static int file_push(sd_bus *bus, char **args) {
 }
 
 static int verb_file(sd_bus *bus, char **args) {
+        arg_recursive = arg_recursive || arg_raw; /* -r, as incus file takes it */
         if (streq(args[0], "pull"))
                 return file_pull(bus, args + 1);
         if (streq(args[0], "push"))
@@ -705,22 +707,74 @@ static int verb_file(sd_bus *bus, char **args) {
 }
 
 const Verb verbs_data[] = {
-        { "copy", 2, 2, verb_copy, false },         { "rename", 2, 2, verb_rename, false },
-        { "snapshot", 1, 4, verb_snapshot, false }, { "export", 1, 1, verb_export, false },
-        { "file", 2, -1, verb_file, false },        {},
+        {
+                .name = "copy",
+                .min_args = 2,
+                .max_args = 2,
+                .run = verb_copy,
+                .usage = "SRC DST",
+                .summary = "Copy a stopped container",
+                .description = "Like lxc-copy -N: the config and rootfs under a new name, owner and idmap\n"
+                               "kept, new MAC addresses, /etc/hostname and /etc/hosts renamed.",
+                .options = "--snapshot\tCopy-on-write where the filesystem can (btrfs, XFS)\n"
+                           "--keep-mac\tKeep the MAC addresses\n",
+                .example = "warrenctl copy web web-test --snapshot\n",
+        },
+        {
+                .name = "rename",
+                .min_args = 2,
+                .max_args = 2,
+                .run = verb_rename,
+                .usage = "NAME NEW_NAME",
+                .summary = "Rename a stopped container",
+                .example = "warrenctl rename web web-old\n",
+        },
+        {
+                .name = "snapshot",
+                .min_args = 1,
+                .max_args = 4,
+                .run = verb_snapshot,
+                .usage = "NAME [create] [--comment TEXT] [--no-freeze]\n"
+                         "NAME list\n"
+                         "NAME restore SNAPSHOT [NEW_NAME]\n"
+                         "NAME delete SNAPSHOT",
+                .summary = "Snapshot a container, list, restore, delete its snapshots",
+                .description = "Like lxc-snapshot: snap0, snap1, ... kept with the container. A running\n"
+                               "container is frozen while it is copied. restore without NEW_NAME\n"
+                               "replaces the (stopped) container's rootfs and config.",
+                .options = "--comment=TEXT\tSay what the snapshot is\n"
+                           "--no-freeze\tCopy a running container as it runs\n",
+                .example = "warrenctl snapshot web --comment 'before the upgrade'\n"
+                           "warrenctl snapshot web restore snap0\n",
+        },
+        {
+                .name = "export",
+                .min_args = 1,
+                .max_args = 1,
+                .run = verb_export,
+                .usage = "NAME --split DIR | -o FILE|-",
+                .summary = "Write a container as an image",
+                .description = "--split writes LXC's rootfs.tar.* and meta.tar.* (what lxc-create -t local\n"
+                               "and warrenctl create -t local read), -o one tarball with metadata.yaml,\n"
+                               "templates/ and rootfs/ (what incus image import reads).",
+                .options = "--split=DIR\tLXC's two tarballs in DIR\n"
+                           "-o FILE|-\tOne unified tarball\n"
+                           "--compression=C\txz (default), gzip, zstd, none\n",
+                .example = "warrenctl export web --split ./web-image\n",
+        },
+        {
+                .name = "file",
+                .min_args = 2,
+                .max_args = -1,
+                .run = verb_file,
+                .usage = "pull NAME:/PATH... DEST|- [-r]\n"
+                         "push SRC...|- NAME:/PATH [-r]",
+                .summary = "Copy files out of or into a container",
+                .description = "By tar stream through the service, never by host path; a running\n"
+                               "container's files as it sees them. '-' is stdin or stdout.",
+                .options = "-r --recursive\tDirectories too\n",
+                .example = "warrenctl file pull web:/etc/hostname .\n"
+                           "warrenctl file push ./site web:/var/www/ -r\n",
+        },
+        {},
 };
-
-const char *verbs_data_help(void) {
-        return "  copy SRC DST [--snapshot] [--keep-mac] Copy a stopped container (copy-on-write with\n"
-               "                                        --snapshot where the filesystem can)\n"
-               "  rename NAME NEW_NAME                  Rename a stopped container\n"
-               "  snapshot NAME [create] [--comment C] [--no-freeze]\n"
-               "                                        Snapshot a container (a running one frozen)\n"
-               "  snapshot NAME list|restore SNAP [NEW]|delete SNAP\n"
-               "                                        List, restore (in place, or as NEW), delete\n"
-               "  export NAME --split DIR | -o FILE|- [--compression xz|gzip|zstd|none]\n"
-               "                                        Write a container as an image: LXC's rootfs +\n"
-               "                                        meta tarballs, or one unified tarball\n"
-               "  file pull NAME:/PATH... DEST|- [-r]  Copy files out of a container\n"
-               "  file push SRC...|- NAME:/PATH [-r]   Copy files into a container\n";
-}

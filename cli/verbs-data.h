@@ -4,25 +4,27 @@
 /* warrenctl copy, rename, snapshot, export and file (verbs-data.c),
  * clients of the Container data methods.
  *
- * Wiring in warrenctl.c: DATA_SHORT_OPTIONS in the getopt string,
- * DATA_OPTIONS in the option table, 'o', 'r' and the DATA_ARG_* codes to
- * parse_data_option(), verbs_data[] in the verb lookup, verbs_data_help()
- * in the help text. */
+ * Wiring in warrenctl.c: DATA_OPTIONS in the option table, the DATA_ARG_*
+ * codes to parse_data_option(), verbs_data[] in the verb groups, and
+ * data_verb_owns_o_r() where -o/-r are checked: export takes "-o FILE"
+ * and file takes "-r" (recursive), as incus does, not the table options. */
+
+#include <stdbool.h>
 
 #include "warrenctl.h"
 
 extern const Verb verbs_data[];
-const char *verbs_data_help(void);
 int parse_data_option(int c, const char *arg);
+bool data_verb_owns_o_r(const Verb *v);
 
-#define DATA_SHORT_OPTIONS "o:r"
 enum {
-        DATA_ARG_SNAPSHOT = 0x600,
+        DATA_ARG_SNAPSHOT = 0x700,
         DATA_ARG_KEEP_MAC,
         DATA_ARG_COMMENT,
         DATA_ARG_NO_FREEZE,
         DATA_ARG_SPLIT,
         DATA_ARG_COMPRESSION,
+        DATA_ARG_RECURSIVE,
 };
 /* clang-format off */
 #define DATA_OPTIONS                                                            \
@@ -32,6 +34,5 @@ enum {
         { "no-freeze", no_argument, NULL, DATA_ARG_NO_FREEZE },                 \
         { "split", required_argument, NULL, DATA_ARG_SPLIT },                   \
         { "compression", required_argument, NULL, DATA_ARG_COMPRESSION },       \
-        { "output", required_argument, NULL, 'o' },                             \
-        { "recursive", no_argument, NULL, 'r' }
+        { "recursive", no_argument, NULL, DATA_ARG_RECURSIVE }
 /* clang-format on */
