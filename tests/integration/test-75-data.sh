@@ -237,6 +237,7 @@ t_ok "start c1" warrenctl start c1
 t_ok "export a running container" warrenctl export c1 -o "$W/run.tar.zst" --compression zstd
 t_match "...taken frozen" "$T_OUT" 'taken frozen'
 t_eq "...and thawed" "$(prop c1 State)" RUNNING
+t_ok "stop c1" warrenctl stop -k c1
 s0=$(state)
 t_fail_match "an unknown output" "Unknown output 'bogus'" /usr/bin/python3 "$CALL" export c1 bogus="$W/x1"
 t_match "...InvalidArgs" "$T_OUT" '^error org.freedesktop.DBus.Error.InvalidArgs'
@@ -252,7 +253,6 @@ t_fail_match "an unknown option" "Unknown option 'level' for Export \\(known: co
         /usr/bin/python3 "$CALL" export c1 unified="$W/x1" --option=level:u:9
 t_fail_match "warrenctl needs --split or -o" "export needs --split DIR" warrenctl export c1
 t_ok "nothing changed" unchanged "$s0"
-t_ok "stop c1" warrenctl stop -k c1
 
 # --- Files ------------------------------------------------------------------------------
 cd "$W" || bail_out "no $W"
@@ -426,6 +426,9 @@ grant alice warren-manage-own
 # Destroy refuses while a job works on the container, and removes snapshots.
 t_ok "alice destroys a1 with its snapshots" as_user alice warrenctl destroy a1
 t_fail "they are gone" test -e "$C/a1"
+# The next file starts from an empty store.
+t_ok "every container made here is destroyed" sh -c 'for c in $(warrenctl list --noheadings --raw -o name); do warrenctl destroy "$c" || exit 1; done'
+t_eq "the store is empty again" "$(ls -A "$C")" ""
 if [[ -f $W/warren.conf.orig ]]; then
         cp -a "$W/warren.conf.orig" /etc/warren/warren.conf
 else
