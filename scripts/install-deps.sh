@@ -24,10 +24,14 @@ REQUIRED=(
         # the desktop front end (gui/) and its headless test: X, screenshots, AT-SPI
         libgtk-4-dev libadwaita-1-dev libvte-2.91-gtk4-dev xvfb imagemagick python3-dogtail
         at-spi2-core desktop-file-utils appstream fonts-cantarell
+        # unit tests of copy-on-write copies (XFS reflinks, btrfs snapshots on loop mounts)
+        xfsprogs btrfs-progs
+        # test-75: an exported image must run under LXC's own lxc-create -t local
+        lxc
         # CI: sanitizers, libFuzzer, format check
         clang libclang-rt-14-dev clang-format git
 )
-PEERS=(hyperfine lxc crun systemd-container)
+PEERS=(hyperfine lxc crun systemd-container rsync zstd)
 
 with_peers=1
 [[ ${1:-} == --no-peers ]] && with_peers=0

@@ -21,6 +21,7 @@
 #include "container-dbus.h"
 #include "container.h"
 #include "daemon.h"
+#include "data-work.h"
 #include "monitor-client.h"
 #include "monitor.h"
 #include "network-dbus.h"
@@ -423,6 +424,10 @@ static int do_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (runtime_is_active(d, name))
                 return sd_bus_error_setf(error, WARREN_ERROR_BUSY, "Container '%s' is %s; stop it first",
                                          name, runtime_state_string(d, name));
+        /* A clone, snapshot or export reading it, or a restore writing it. */
+        r = data_work_check_busy(name, error);
+        if (r < 0)
+                return r;
         r = container_destroy(d->store, name, &err);
         if (r < 0)
                 return bus_error_from_warren(error, r, &err);
