@@ -311,6 +311,10 @@ static int do_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                                          "Cannot start container '%s': %s", name, problem);
         if (runtime_is_active(d, name))
                 return runtime_start(d, m, name, owner, error); /* says why not */
+        /* A clone, export or restore working on its files. */
+        r = data_work_check_busy(name, error);
+        if (r < 0)
+                return r;
         r = container_load_config(d->store, name, LXC_INCLUDE_EXPAND, &c, &err);
         if (r >= 0)
                 r = owner_check_may_run(d, name, owner, c, &err);

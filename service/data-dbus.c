@@ -175,7 +175,7 @@ static int read_request(Daemon *d, sd_bus_message *m, DataRequest *q, sd_bus_err
         if (r >= 0)
                 r = bus_caller_uid(m, &q->caller);
         if (r >= 0)
-                r = runtime_target(d, m, &q->name, &q->owner, error);
+                r = bus_message_container(d, m, &q->name, &q->owner, error);
         if (r < 0)
                 return r;
         switch (q->method) {
