@@ -21,6 +21,7 @@
 #include "container-dbus.h"
 #include "container.h"
 #include "daemon.h"
+#include "data-dbus.h"
 #include "data-work.h"
 #include "monitor-client.h"
 #include "monitor.h"
@@ -640,6 +641,7 @@ const sd_bus_vtable container_vtable[] = {
                                 SD_BUS_RESULT("h", pty_master, "s", name), method_open_console, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetConsoleLog", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", log),
                                 method_get_console_log, UNPRIV),
+        DATA_CONTAINER_METHODS,
         SD_BUS_METHOD_WITH_ARGS("Destroy", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_container_destroy,
                                 UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetConfig", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", items),

@@ -894,7 +894,7 @@ static int do_owner_authorized(sd_bus_message *m, void *userdata, sd_bus_error *
  * Handlers take the Daemon from here. */
 static Daemon *data_daemon;
 
-static int method_data(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+int method_data(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = data_daemon;
         _cleanup_(data_request_done) DataRequest q = {};
         _cleanup_(copy_plan_done) CopyPlan p = {};
@@ -918,30 +918,6 @@ static int method_data(sd_bus_message *m, void *userdata, sd_bus_error *error) {
 /* ---- vtables ---- */
 
 #define UNPRIV SD_BUS_VTABLE_UNPRIVILEGED
-
-static const sd_bus_vtable data_container_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD_WITH_ARGS("Clone", SD_BUS_ARGS("s", new_name, "a{sv}", options),
-                                SD_BUS_RESULT("o", container, "o", job), method_data, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("Rename", SD_BUS_ARGS("s", new_name), SD_BUS_NO_RESULT, method_data, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("CreateSnapshot", SD_BUS_ARGS("s", comment),
-                                SD_BUS_RESULT("s", name, "o", job), method_data, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("CreateSnapshotWithOptions", SD_BUS_ARGS("s", comment, "a{sv}", options),
-                                SD_BUS_RESULT("s", name, "o", job), method_data, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("ListSnapshots", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sst)", snapshots),
-                                method_data, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("RestoreSnapshot", SD_BUS_ARGS("s", name, "s", new_name), SD_BUS_NO_RESULT,
-                                method_data, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("DeleteSnapshot", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT, method_data,
-                                UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("Export", SD_BUS_ARGS("a{sh}", outputs, "a{sv}", options),
-                                SD_BUS_RESULT("o", job), method_data, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("PullFiles", SD_BUS_ARGS("as", paths, "h", out_fd, "a{sv}", options),
-                                SD_BUS_RESULT("o", job), method_data, UNPRIV),
-        SD_BUS_METHOD_WITH_ARGS("PushFiles", SD_BUS_ARGS("h", in_fd, "s", dest_dir, "a{sv}", options),
-                                SD_BUS_RESULT("o", job), method_data, UNPRIV),
-        SD_BUS_VTABLE_END,
-};
 
 static const sd_bus_vtable data_manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
@@ -970,26 +946,11 @@ static const sd_bus_vtable data_manager_vtable[] = {
         SD_BUS_VTABLE_END,
 };
 
-static int data_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
-                            void **found, sd_bus_error *error) {
-        Daemon *d = *(Daemon **) userdata;
-        void *f = NULL;
-        int r = container_object_find(bus, path, interface, d, &f, error);
-        if (r <= 0)
-                return r;
-        *found = d;
-        return 1;
-}
-
 int data_dbus_register(Daemon *d) {
         data_daemon = d;
         int r = sd_bus_add_object_vtable(d->bus, NULL, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE,
                                          data_manager_vtable, &data_daemon);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the data manager vtable: %m");
-        r = sd_bus_add_fallback_vtable(d->bus, NULL, WARREN_CONTAINER_PREFIX, WARREN_CONTAINER_IFACE,
-                                       data_container_vtable, data_object_find, &data_daemon);
-        if (r < 0)
-                return log_error_errno(r, "Failed to add the data container vtable: %m");
         return 0;
 }

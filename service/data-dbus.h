@@ -3,8 +3,9 @@
 
 /* Container data on the bus (issue 17): Clone, Rename, CreateSnapshot,
  * ListSnapshots, RestoreSnapshot, DeleteSnapshot, Export, PullFiles and
- * PushFiles on org.warren1.Container (a second fallback vtable at the
- * container prefix, merged by sd-bus into the interface), and their
+ * PushFiles on org.warren1.Container (entries of container-dbus.c's one
+ * vtable, DATA_CONTAINER_METHODS: sd-bus asserts when PropertiesChanged
+ * meets two vtables of one interface on a path), and their
  * name-based shortcuts on org.warren1.Manager (CloneContainer,
  * RenameContainer, ...). data-dbus.c: requests, authorization, clone,
  * rename and snapshots; data-files-dbus.c: Export and the file transfers.
@@ -20,8 +21,38 @@
 
 typedef struct Daemon Daemon;
 
-/* Registers both vtables (warrend.c calls it once). */
+/* Registers the Manager shortcuts' vtable (warrend.c calls it once). */
 int data_dbus_register(Daemon *d);
+/* Every data method of both interfaces. */
+int method_data(sd_bus_message *m, void *userdata, sd_bus_error *error);
+
+#define DATA_CONTAINER_METHODS                                                                             \
+        SD_BUS_METHOD_WITH_ARGS("Clone", SD_BUS_ARGS("s", new_name, "a{sv}", options),                     \
+                                SD_BUS_RESULT("o", container, "o", job), method_data,                      \
+                                SD_BUS_VTABLE_UNPRIVILEGED),                                               \
+                SD_BUS_METHOD_WITH_ARGS("Rename", SD_BUS_ARGS("s", new_name), SD_BUS_NO_RESULT,            \
+                                        method_data, SD_BUS_VTABLE_UNPRIVILEGED),                          \
+                SD_BUS_METHOD_WITH_ARGS("CreateSnapshot", SD_BUS_ARGS("s", comment),                       \
+                                        SD_BUS_RESULT("s", name, "o", job), method_data,                   \
+                                        SD_BUS_VTABLE_UNPRIVILEGED),                                       \
+                SD_BUS_METHOD_WITH_ARGS(                                                                   \
+                        "CreateSnapshotWithOptions", SD_BUS_ARGS("s", comment, "a{sv}", options),          \
+                        SD_BUS_RESULT("s", name, "o", job), method_data, SD_BUS_VTABLE_UNPRIVILEGED),      \
+                SD_BUS_METHOD_WITH_ARGS("ListSnapshots", SD_BUS_NO_ARGS,                                   \
+                                        SD_BUS_RESULT("a(sst)", snapshots), method_data,                   \
+                                        SD_BUS_VTABLE_UNPRIVILEGED),                                       \
+                SD_BUS_METHOD_WITH_ARGS("RestoreSnapshot", SD_BUS_ARGS("s", name, "s", new_name),          \
+                                        SD_BUS_NO_RESULT, method_data, SD_BUS_VTABLE_UNPRIVILEGED),        \
+                SD_BUS_METHOD_WITH_ARGS("DeleteSnapshot", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,        \
+                                        method_data, SD_BUS_VTABLE_UNPRIVILEGED),                          \
+                SD_BUS_METHOD_WITH_ARGS("Export", SD_BUS_ARGS("a{sh}", outputs, "a{sv}", options),         \
+                                        SD_BUS_RESULT("o", job), method_data, SD_BUS_VTABLE_UNPRIVILEGED), \
+                SD_BUS_METHOD_WITH_ARGS("PullFiles",                                                       \
+                                        SD_BUS_ARGS("as", paths, "h", out_fd, "a{sv}", options),           \
+                                        SD_BUS_RESULT("o", job), method_data, SD_BUS_VTABLE_UNPRIVILEGED), \
+                SD_BUS_METHOD_WITH_ARGS("PushFiles",                                                       \
+                                        SD_BUS_ARGS("h", in_fd, "s", dest_dir, "a{sv}", options),          \
+                                        SD_BUS_RESULT("o", job), method_data, SD_BUS_VTABLE_UNPRIVILEGED)
 
 typedef enum DataMethod {
         DATA_CLONE,
