@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "basic/escape.h"
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "table.h"
@@ -319,10 +320,12 @@ int job_watch_wait(JobWatch *w, const char *job_path, const char *what) {
         clear_line(w);
         if (!w->result)
                 return r < 0 ? r : -EIO;
+        /* The message may be an image server's text: no terminal controls. */
+        _cleanup_free_ char *safe = w->message ? escape_untrusted_text(w->message, 0) : NULL;
         if (streq(w->result, "done")) {
-                if (!isempty(w->message)) {
-                        fputs(w->message, stdout);
-                        if (w->message[strlen(w->message) - 1] != '\n')
+                if (!isempty(safe)) {
+                        fputs(safe, stdout);
+                        if (safe[strlen(safe) - 1] != '\n')
                                 fputc('\n', stdout);
                 }
                 return 0;
@@ -331,8 +334,8 @@ int job_watch_wait(JobWatch *w, const char *job_path, const char *what) {
                 fprintf(stderr, "warrenctl: Canceled: %s\n", what);
                 return -ECANCELED;
         }
-        if (!isempty(w->message))
-                fprintf(stderr, "warrenctl: Failed to %s: %s%s%s%s\n", what, w->message,
+        if (!isempty(safe))
+                fprintf(stderr, "warrenctl: Failed to %s: %s%s%s%s\n", what, safe,
                         isempty(w->error) ? "" : " (", strempty(w->error), isempty(w->error) ? "" : ")");
         else
                 fprintf(stderr, "warrenctl: Failed to %s: the job %s\n", what, w->result);
@@ -349,6 +352,36 @@ typedef struct ImageRow {
 static int read_image_row(sd_bus_message *reply, ImageRow *row) {
         return sd_bus_message_read(reply, "(ssssstto)", &row->dist, &row->release, &row->arch, &row->variant,
                                    &row->build, &row->size, &row->last_used, &row->path);
+}
+
+/* Where a cached image came from: its remote's name, else its server's
+ * URL, marked when it is in a user's own partition. */
+typedef struct ImageSource {
+        char *remote, *server;
+        uint32_t owner_uid;
+} ImageSource;
+
+static void image_source_done(ImageSource *s) {
+        free(s->remote);
+        free(s->server);
+}
+
+static void read_image_source(sd_bus *bus, const char *path, ImageSource *s) {
+        *s = (ImageSource){};
+        (void) sd_bus_get_property_string(bus, WARREN_BUS, path, "org.warren1.Image", "Remote", NULL,
+                                          &s->remote);
+        (void) sd_bus_get_property_string(bus, WARREN_BUS, path, "org.warren1.Image", "Server", NULL,
+                                          &s->server);
+        (void) sd_bus_get_property_trivial(bus, WARREN_BUS, path, "org.warren1.Image", "OwnerUID", NULL, 'u',
+                                           &s->owner_uid);
+}
+
+static void format_source(const ImageSource *s, char *buf, size_t size) {
+        const char *what = !isempty(s->remote) ? s->remote : !isempty(s->server) ? s->server : "-";
+        if (s->owner_uid != 0)
+                snprintf(buf, size, "%s (uid %u's)", what, (unsigned) s->owner_uid);
+        else
+                snprintf(buf, size, "%s", what);
 }
 
 static void format_time(uint64_t usec, char *buf, size_t size) {
@@ -368,13 +401,16 @@ static int image_list(sd_bus *bus) {
         r = sd_bus_message_enter_container(reply, 'a', "(ssssstto)");
         if (r < 0)
                 return r;
-        Table *t = table_new(7, "DIST", "RELEASE", "ARCH", "VARIANT", "BUILD", "SIZE", "LAST USED");
+        Table *t =
+                table_new(8, "DIST", "RELEASE", "ARCH", "VARIANT", "BUILD", "SIZE", "LAST USED", "REMOTE");
         if (!t)
                 return -ENOMEM;
         if (arg_json)
                 printf("[");
         while ((r = read_image_row(reply, &row)) > 0) {
-                char size[32], used[32];
+                char size[32], used[32], source[512];
+                _cleanup_(image_source_done) ImageSource src = {};
+                read_image_source(bus, row.path, &src);
                 if (arg_json) {
                         const char *const fields[][2] = { { "dist", row.dist },
                                                           { "release", row.release },
@@ -390,12 +426,17 @@ static int image_list(sd_bus *bus) {
                         printf("\"size\": %" PRIu64 ", \"last_used_usec\": %" PRIu64 ", \"path\": ",
                                row.size, row.last_used);
                         json_print_string(row.path);
-                        printf("}");
+                        printf(", \"remote\": ");
+                        json_print_string(strempty(src.remote));
+                        printf(", \"server\": ");
+                        json_print_string(strempty(src.server));
+                        printf(", \"owner_uid\": %u}", (unsigned) src.owner_uid);
                 } else {
                         format_bytes(row.size, size, sizeof size);
                         format_time(row.last_used, used, sizeof used);
+                        format_source(&src, source, sizeof source);
                         const char *cells[] = { row.dist,  row.release, row.arch, row.variant,
-                                                row.build, size,        used };
+                                                row.build, size,        used,     source };
                         for (size_t i = 0; i < ELEMENTSOF(cells); i++)
                                 table_add(t, cells[i]);
                 }
