@@ -282,6 +282,7 @@ static int wait_download(Fetch *f, int *ret_fd, WarrenError *reterr) {
         uint64_t last = UINT64_MAX, since = now_usec();
         bool waited = false;
 
+        f->phase = IMAGE_PHASE_META;
         for (;;) {
                 int r = image_cache_lock(f->vdirfd, IMAGE_CACHE_DOWNLOAD, false, ret_fd);
                 if (r >= 0)

@@ -216,6 +216,8 @@ print("message=%s" % st["message"].replace("\n", " | "))
 PY
 }
 field() { sed -n "s/^$1=//p" <<<"$2"; }
+# has_controls TEXT: TEXT holds a control character other than newline and tab.
+has_controls() { printf '%s' "$1" | LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]'; }
 
 server_start S1 "$FIX/server" --sign-gnupghome "$GNUPGHOME_SIGN"
 remotes "default = fixture" "[images]" "url = https://images.linuxcontainers.org" "users = yes" \
@@ -293,6 +295,22 @@ t_eq "phases seen in order, ending with done ($(field phases "$out"))" "$(field 
 t_match "Message is the create-message" "$(field message "$out")" "build $NEWEST"
 t_eq "--flush-cache downloaded again" "$(rootfs_gets "$S1_LOG")" 2
 start_stop prog1
+
+# --- text from a server reaches terminals and Job.Message escaped (issue 12 §6) ---------------
+server_start SE "$FIX/server" --fault evil-message
+out=$(job_trace e-msg none -d busybox -r 1.35 --server "$SE")
+t_eq "a create-message with terminal controls: the create is done" "$(field result "$out")" done
+t_eq "Job.Message has them escaped (and the bytes that are not UTF-8)" "$(field message "$out")" \
+        'evil create-message \x1b]0;pwned\x07\x1b[2J\x0dover\xc2\x9b31mred\xff\xfe end | '
+t_ok "warrenctl prints the create-message" create_dl e-msg2 "$SE"
+t_match "escaped" "$T_OUT" 'create-message \\x1b\]0;pwned\\x07'
+t_fail "with no terminal control left in it" has_controls "$T_OUT$T_ERR"
+start_stop e-msg
+server_start SN "$FIX/server" --fault evil-escape-name
+t_fail_match "a hostile tar entry name is refused, named escaped" \
+        "Refusing archive entry '\\.\\./\\\\x1b\\[2J\\\\x0descape'" create_dl e-name "$SN"
+t_fail "and the error has no terminal control in it" has_controls "$T_ERR"
+t_ok "e-name: nothing left behind" nothing_left e-name
 
 # --- remote listing ---------------------------------------------------------------------------
 t_ok "images --remote, by the remote's name" warrenctl images --remote --server fixture
@@ -475,6 +493,36 @@ t_ok "s1 and s2 exist" test -d "$STORE/s1/rootfs/bin" -a -d "$STORE/s2/rootfs/bi
 start_stop s1
 start_stop s2
 
+# --- the cache lock is never held across a transfer (issue 12 §4) ------------------------------------
+server_start SL "$FIX/server" --fault stall-rootfs --stall-count 1 --stall-seconds 300
+server_start S3 "$FIX/server"
+warrenctl create st1 -t download -- -d busybox -r 1.35 --server "$SL" >"$TMPDIR/st1.out" 2>&1 &
+st1_pid=$!
+st1_job=$(wait_job_phase rootfs)
+t_match "st1 hangs in a stalled rootfs transfer ($st1_job)" "$st1_job" '^/org/warren1/job/[0-9]+$'
+s0=${EPOCHREALTIME/./}
+t_ok "st2: the same image from another server meanwhile" create_dl st2 "$S3"
+st2_ms=$(((${EPOCHREALTIME/./} - s0) / 1000))
+t_ok "st2 did not wait for st1's transfer (${st2_ms} ms)" test "$st2_ms" -lt 5000
+start_stop st2
+warrenctl create st3 -t download -- -d busybox -r 1.35 --server "$SL" >"$TMPDIR/st3.out" 2>&1 &
+st3_pid=$!
+sleep 2
+t_eq "st3 (same image, same server) waits for st1's transfer instead of starting one" \
+        "$(rootfs_gets "$SL_LOG")" 1
+s0=${EPOCHREALTIME/./}
+t_ok "Job.Cancel of st1" gcall "$st1_job" org.warren1.Job.Cancel
+wait "$st1_pid"
+wait "$st3_pid"
+st3_rc=$?
+st3_ms=$(((${EPOCHREALTIME/./} - s0) / 1000))
+t_eq "st3 then downloads and succeeds" "$st3_rc" 0
+t_ok "within seconds of the cancel (${st3_ms} ms)" test "$st3_ms" -lt 10000
+t_eq "with the second transfer" "$(rootfs_gets "$SL_LOG")" 2
+t_ok "st1: nothing left" nothing_left st1
+start_stop st3
+t_ok "destroy st2 and st3" warrenctl destroy st2 st3
+
 # --- image pull / remove ----------------------------------------------------------------------
 # The first rootfs request is served, later ones stall: cached once, then busy.
 server_start SB "$FIX/server" --fault stall-rootfs --stall-skip 1 --stall-seconds 300
@@ -640,7 +688,7 @@ t_fail "nothing escaped" test -e /var/lib/warren/escape-local -o -e "$STORE/esca
 t_fail_match "local: a missing tarball is named" "$FIX/missing\\.tar" warrenctl create loc4 -t local -- "$FIX/missing.tar"
 t_ok "loc4: nothing left behind" nothing_left loc4
 
-for c in img1 img2 img3 prog1 g-index v-each v-nover s1 s2 loc1 loc2; do
+for c in img1 img2 img3 prog1 e-msg e-msg2 g-index v-each v-nover s1 s2 loc1 loc2; do
         warrenctl destroy "$c" >/dev/null 2>&1
 done
 servers_stop
