@@ -940,8 +940,9 @@ static int plan_image_create(Daemon *d, const CreateRequest *q, uid_t caller, Im
                 return -ENOMEM;
         if (!p->args.local && caller != 0)
                 p->actions[p->n_actions++] = ACTION_PULL;
-        if (caller != 0 && !p->admin_why && p->source.admin_why) {
-                p->admin_why = strdup(p->source.admin_why);
+        if (caller != 0 && !p->admin_why && (p->args.no_verify || p->source.admin_why)) {
+                p->admin_why = strdup(p->args.no_verify ? "--no-verify skips the image's verification"
+                                                        : p->source.admin_why);
                 if (!p->admin_why)
                         return -ENOMEM;
         }
