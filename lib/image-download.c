@@ -331,7 +331,8 @@ static int transfer_reset(Transfer *t) {
         t->size = 0;
         t->too_large = t->canceled = false;
         t->write_error = 0;
-        sha256_init(&t->sha);
+        if (sha256_init(&t->sha) < 0)
+                return -ENOMEM;
         if (t->fd >= 0) {
                 if (ftruncate(t->fd, 0) < 0 || lseek(t->fd, 0, SEEK_SET) < 0)
                         return -errno;
@@ -550,7 +551,9 @@ static int download(const char *url, Transfer *t, ImageDownloadResult *ret, Warr
 
         if (ret) {
                 ret->size = t->size;
-                sha256_final(&t->sha, ret->sha256);
+                r = sha256_final(&t->sha, ret->sha256);
+                if (r < 0)
+                        return warren_error_set(reterr, r, "Failed to hash the download of '%s'", url);
         }
         return 0;
 }
@@ -560,13 +563,16 @@ int image_download_fd(const char *url, int fd, const ImageDownloadOptions *o, Im
         Transfer t = { .opts = o, .fd = fd };
         if (fd < 0)
                 return warren_error_set(reterr, EBADF, "No file to download '%s' into", url);
-        return download(url, &t, ret, reterr);
+        int r = download(url, &t, ret, reterr);
+        sha256_done(&t.sha);
+        return r;
 }
 
 int image_download_buffer(const char *url, const ImageDownloadOptions *o, char **ret_data, size_t *ret_size,
                           ImageDownloadResult *ret, WarrenError *reterr) {
         Transfer t = { .opts = o, .fd = -EBADF };
         int r = download(url, &t, ret, reterr);
+        sha256_done(&t.sha);
         if (r < 0) {
                 free(t.data);
                 return r;

@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "basic/error.h"
-#include "sha256.h"
+#include "image-sums.h"
 
 #define IMAGE_SERVER_DEFAULT "https://images.linuxcontainers.org"
 #define IMAGE_DOWNLOAD_MAX_REDIRECTS 5U
