@@ -107,9 +107,12 @@ static bool visible_to(bool user, uid_t owner, uid_t caller) {
         return caller == 0 || !user || owner == caller;
 }
 
-static bool caller_uid(sd_bus *bus, uid_t *ret) {
+/* Who asks; (uid_t) -1 when nobody does (a signal being emitted): then only
+ * the shared cache is visible, so no broadcast names a user's build. */
+static uid_t current_caller(sd_bus *bus) {
         sd_bus_message *m = sd_bus_get_current_message(bus);
-        return m && bus_caller_uid(m, ret) >= 0;
+        uid_t uid;
+        return m && bus_caller_uid(m, &uid) >= 0 ? uid : (uid_t) -1;
 }
 
 static int open_cache(Daemon *d, ImageCache **ret, sd_bus_error *error) {
@@ -158,7 +161,8 @@ int image_object_find(sd_bus *bus, const char *path, const char *interface, void
         uid_t caller;
         if (image_id_from_path(path, &id) < 0)
                 return 0;
-        if (!caller_uid(bus, &caller) || !visible_to(id.origin.user, id.origin.uid, caller))
+        caller = current_caller(bus);
+        if (!visible_to(id.origin.user, id.origin.uid, caller))
                 return 0;
         vdir = image_cache_variant_path(d->cache_dir, &id.origin, &id.spec);
         if (!vdir)
@@ -176,9 +180,8 @@ int image_node_enumerator(sd_bus *bus, const char *path, void *userdata, char **
         _cleanup_strv_free_ char **paths = NULL;
         ImageCacheEntry *l = NULL;
         size_t n = 0;
-        uid_t caller = (uid_t) -1;
+        uid_t caller = current_caller(bus);
         int r = open_cache(userdata, &c, NULL);
-        (void) caller_uid(bus, &caller);
         if (r >= 0)
                 r = image_cache_list(c, &l, &n, NULL);
         for (size_t i = 0; r >= 0 && i < n; i++) {

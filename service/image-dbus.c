@@ -191,7 +191,8 @@ static void work_end(ImageWork *w, const ImageJobResult *res) {
                                 (void) sd_bus_emit_object_added(d->bus, cpath);
                         }
                 }
-                if (res->downloaded && res->build && w->dist) {
+                /* A user's own partition is announced to nobody. */
+                if (res->downloaded && res->build && w->dist && !w->user) {
                         const ImageOrigin o = { .server = w->server, .user = w->user, .uid = w->uid };
                         const ImageSpec spec = { w->dist, w->release, w->arch, w->variant };
                         _cleanup_free_ char *ipath = image_bus_path(&o, &spec, res->build);
