@@ -559,7 +559,33 @@ t_fail_match "RemoveImage of a path that is no image: NoSuchImage" "NoSuchImage"
         gcall /org/warren1 org.warren1.Manager.RemoveImage "'/org/warren1/image/x'"
 t_fail_match "PullImage garbage is InvalidArgs naming the argument" "InvalidArgs.*'--bogus'" \
         gcall /org/warren1 org.warren1.Manager.PullImage "['-d', 'busybox', '-r', '1.35', '--bogus']" '{}'
-t_ok "pull it again (for the tests below)" warrenctl image pull -- -d busybox -r 1.35 --server fixture
+# PullImage through GDBus, recording ObjectManager InterfacesAdded until JobRemoved.
+added=$(/usr/bin/python3 - <<'PY'
+from gi.repository import Gio, GLib
+bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
+loop, st = GLib.MainLoop(), {"job": None, "added": []}
+def added(c, s, p, i, m, params):
+    path, ifaces = params.unpack()
+    if "org.warren1.Image" in ifaces:
+        st["added"].append(path)
+def removed(c, s, p, i, m, params):
+    if params.unpack()[1] == st["job"]:
+        loop.quit()
+bus.signal_subscribe("org.warren1", "org.freedesktop.DBus.ObjectManager", "InterfacesAdded", "/org/warren1",
+                     None, Gio.DBusSignalFlags.NONE, added)
+bus.signal_subscribe("org.warren1", "org.warren1.Manager", "JobRemoved", "/org/warren1", None,
+                     Gio.DBusSignalFlags.NONE, removed)
+r = bus.call_sync("org.warren1", "/org/warren1", "org.warren1.Manager", "PullImage",
+                  GLib.Variant("(asa{sv})", (["-d", "busybox", "-r", "1.35", "--server", "fixture"], {})),
+                  GLib.VariantType("(o)"), 0, 60000, None)
+st["job"] = r.unpack()[0]
+GLib.timeout_add_seconds(60, loop.quit)
+loop.run()
+print(" ".join(st["added"]))
+PY
+)
+t_match "pull it again: InterfacesAdded announces the shared build ($added)" "$added" \
+        "^/org/warren1/image/shared_2f$(esc_url "$S1" | sed 's/%/_25/g; s/\./_2e/g; s/-/_2d/g')_2fbusybox"
 n_s1_rootfs=$(rootfs_gets "$S1_LOG")
 
 # --- authorization and alice's containers --------------------------------------------------------
