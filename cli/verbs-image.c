@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "basic/escape.h"
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "verbs-image.h"
@@ -305,10 +306,12 @@ int job_watch_wait(JobWatch *w, const char *job_path, const char *what) {
         clear_line(w);
         if (!w->result)
                 return r < 0 ? r : -EIO;
+        /* The message may be an image server's text: no terminal controls. */
+        _cleanup_free_ char *safe = w->message ? escape_untrusted_text(w->message, 0) : NULL;
         if (streq(w->result, "done")) {
-                if (!isempty(w->message)) {
-                        fputs(w->message, stdout);
-                        if (w->message[strlen(w->message) - 1] != '\n')
+                if (!isempty(safe)) {
+                        fputs(safe, stdout);
+                        if (safe[strlen(safe) - 1] != '\n')
                                 fputc('\n', stdout);
                 }
                 return 0;
@@ -317,8 +320,8 @@ int job_watch_wait(JobWatch *w, const char *job_path, const char *what) {
                 fprintf(stderr, "warrenctl: Canceled: %s\n", what);
                 return -ECANCELED;
         }
-        if (!isempty(w->message))
-                fprintf(stderr, "warrenctl: Failed to %s: %s%s%s%s\n", what, w->message,
+        if (!isempty(safe))
+                fprintf(stderr, "warrenctl: Failed to %s: %s%s%s%s\n", what, safe,
                         isempty(w->error) ? "" : " (", strempty(w->error), isempty(w->error) ? "" : ")");
         else
                 fprintf(stderr, "warrenctl: Failed to %s: the job %s\n", what, w->result);
@@ -337,6 +340,36 @@ static int read_image_row(sd_bus_message *reply, ImageRow *row) {
                                    &row->build, &row->size, &row->last_used, &row->path);
 }
 
+/* Where a cached image came from: its remote's name, else its server's
+ * URL, marked when it is in a user's own partition. */
+typedef struct ImageSource {
+        char *remote, *server;
+        uint32_t owner_uid;
+} ImageSource;
+
+static void image_source_done(ImageSource *s) {
+        free(s->remote);
+        free(s->server);
+}
+
+static void read_image_source(sd_bus *bus, const char *path, ImageSource *s) {
+        *s = (ImageSource){};
+        (void) sd_bus_get_property_string(bus, WARREN_BUS, path, "org.warren1.Image", "Remote", NULL,
+                                          &s->remote);
+        (void) sd_bus_get_property_string(bus, WARREN_BUS, path, "org.warren1.Image", "Server", NULL,
+                                          &s->server);
+        (void) sd_bus_get_property_trivial(bus, WARREN_BUS, path, "org.warren1.Image", "OwnerUID", NULL, 'u',
+                                           &s->owner_uid);
+}
+
+static void format_source(const ImageSource *s, char *buf, size_t size) {
+        const char *what = !isempty(s->remote) ? s->remote : !isempty(s->server) ? s->server : "-";
+        if (s->owner_uid != 0)
+                snprintf(buf, size, "%s (uid %u's)", what, (unsigned) s->owner_uid);
+        else
+                snprintf(buf, size, "%s", what);
+}
+
 static const OutputColumn image_columns[] = {
         { "dist", "DIST", OUTPUT_STRING, OUTPUT_DEFAULT, "distribution" },
         { "release", "RELEASE", OUTPUT_STRING, OUTPUT_DEFAULT, "release" },
@@ -346,6 +379,13 @@ static const OutputColumn image_columns[] = {
         { "size", "SIZE", OUTPUT_SIZE, OUTPUT_DEFAULT | OUTPUT_RIGHT, "size in the cache" },
         { "last_used", "LAST USED", OUTPUT_TIME, OUTPUT_DEFAULT, "last used by a create (JSON: µs)",
           "last_used_usec" },
+        { "source", "REMOTE", OUTPUT_STRING, OUTPUT_DEFAULT,
+          "where it came from: the remote, else the server's URL; \"(uid N's)\" for a user's own "
+          "partition" },
+        { "remote", "REMOTE NAME", OUTPUT_STRING, 0, "the remote's name, empty for an unlisted server" },
+        { "server", "SERVER", OUTPUT_STRING, 0, "the server's canonical URL" },
+        { "owner_uid", "OWNER UID", OUTPUT_NUMBER, 0,
+          "0 for the shared cache, else the uid whose partition holds it" },
         { "path", "PATH", OUTPUT_STRING, 0, "the D-Bus object path" },
         {},
 };
@@ -376,6 +416,18 @@ static int image_list(sd_bus *bus) {
                         r = output_cell_size(t, "size", row.size);
                 if (r >= 0)
                         r = output_cell_time(t, "last_used", row.last_used);
+                char source[512];
+                _cleanup_(image_source_done) ImageSource src = {};
+                read_image_source(bus, row.path, &src);
+                format_source(&src, source, sizeof source);
+                if (r >= 0)
+                        r = output_cell_string(t, "source", source);
+                if (r >= 0)
+                        r = output_cell_string(t, "remote", strempty(src.remote));
+                if (r >= 0)
+                        r = output_cell_string(t, "server", strempty(src.server));
+                if (r >= 0)
+                        r = output_cell_number(t, "owner_uid", src.owner_uid);
                 if (r >= 0)
                         r = output_cell_string(t, "path", row.path);
         }

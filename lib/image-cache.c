@@ -1,33 +1,22 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The image cache's layout, locks, listing and removal; the fetch itself
+ * is image-fetch.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
-#include "image-cache.h"
+#include "image-cache-private.h"
 #include "log.h"
 #include "store.h"
 #include "strv.h"
-
-#define LOCK_FILE ".lock"
-#define TEMP_PREFIX ".#pull-"
-#define ROOTFS_FILE "rootfs.tar.xz"
-#define META_FILE "meta.tar.xz"
-#define SUMS_FILE "SHA256SUMS"
-#define META_DIR "meta"
-#define LAST_USED_FILE "last-used"
-
-struct ImageCache {
-        char *path;
-        int dirfd;
-};
 
 static void closedirp(DIR **d) {
         if (*d)
@@ -85,55 +74,177 @@ const char *image_cache_path(const ImageCache *c) {
         return c->path;
 }
 
-static char *variant_rel(const ImageSpec *s) {
+/* ---- names ---- */
+
+static bool plain_char(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+               c == '_' || c == '~' || c == '+' || c == '-';
+}
+
+char *image_cache_server_dirname(const char *url) {
+        size_t n = 0;
+        char *out;
+        for (const char *c = url; *c; c++)
+                n += plain_char(*c) ? 1 : 3;
+        if (n == 0 || n > NAME_MAX || url[0] == '.')
+                return NULL;
+        out = malloc(n + 1);
+        if (!out)
+                return NULL;
+        n = 0;
+        for (const char *c = url; *c; c++) {
+                if (plain_char(*c))
+                        out[n++] = *c;
+                else
+                        n += (size_t) sprintf(out + n, "%%%02X", (unsigned char) *c);
+        }
+        out[n] = 0;
+        return out;
+}
+
+static int hexval(char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+char *image_cache_server_from_dirname(const char *name) {
+        _cleanup_free_ char *url = malloc(strlen(name) + 1), *again = NULL;
+        size_t n = 0;
+        if (!url)
+                return NULL;
+        for (const char *c = name; *c; c++) {
+                if (*c != '%') {
+                        url[n++] = *c;
+                        continue;
+                }
+                int hi = hexval(c[1]), lo = hi >= 0 ? hexval(c[2]) : -1;
+                if (lo < 0 || (hi == 0 && lo == 0))
+                        return NULL;
+                url[n++] = (char) (hi * 16 + lo);
+                c += 2;
+        }
+        url[n] = 0;
+        /* Only the one spelling we write, of an http(s) URL. */
+        again = image_cache_server_dirname(url);
+        if (!again || !streq(again, name) ||
+            (strncmp(url, "https://", 8) != 0 && strncmp(url, "http://", 7) != 0))
+                return NULL;
+        return TAKE_PTR(url);
+}
+
+char *image_cache_partition_name(const ImageOrigin *origin) {
         char *p = NULL;
-        if (asprintf(&p, "%s/%s/%s/%s", s->dist, s->release, s->arch, s->variant ?: IMAGE_VARIANT_DEFAULT) <
-            0)
+        if (!origin->user)
+                return strdup(IMAGE_CACHE_SHARED);
+        if (origin->uid == 0 || origin->uid == (uid_t) -1)
+                return NULL;
+        if (asprintf(&p, IMAGE_CACHE_USER_PREFIX "%u", (unsigned) origin->uid) < 0)
                 return NULL;
         return p;
 }
 
-char *image_cache_temp_path(const char *cache_dir, const ImageSpec *spec, pid_t pid) {
-        _cleanup_free_ char *rel = variant_rel(spec);
+/* "uid-<N>" -> N (not 0). */
+static bool parse_partition(const char *name, bool *ret_user, uid_t *ret_uid) {
+        if (streq(name, IMAGE_CACHE_SHARED)) {
+                *ret_user = false;
+                *ret_uid = 0;
+                return true;
+        }
+        if (strncmp(name, IMAGE_CACHE_USER_PREFIX, strlen(IMAGE_CACHE_USER_PREFIX)) != 0)
+                return false;
+        const char *d = name + strlen(IMAGE_CACHE_USER_PREFIX);
+        char *end = NULL;
+        errno = 0;
+        unsigned long v = strtoul(d, &end, 10);
+        if (errno || end == d || *end || d[0] == '0' || v == 0 || v >= (unsigned long) (uid_t) -1)
+                return false;
+        *ret_user = true;
+        *ret_uid = (uid_t) v;
+        return true;
+}
+
+int image_cache_variant_rel(const ImageOrigin *origin, const ImageSpec *spec, char **ret,
+                            WarrenError *reterr) {
+        _cleanup_free_ char *part = image_cache_partition_name(origin), *srv = NULL;
+        if (!origin->server)
+                return warren_error_set(reterr, EINVAL, "No image server for the cache");
+        srv = image_cache_server_dirname(origin->server);
+        if (!part || !srv)
+                return warren_error_set(reterr, EINVAL, "Invalid image cache origin: server '%s', %s %u",
+                                        origin->server, origin->user ? "uid" : "shared",
+                                        (unsigned) origin->uid);
+        if (asprintf(ret, "%s/%s/%s/%s/%s/%s", part, srv, spec->dist, spec->release, spec->arch,
+                     spec->variant ?: IMAGE_VARIANT_DEFAULT) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+char *image_cache_variant_path(const char *cache_dir, const ImageOrigin *origin, const ImageSpec *spec) {
+        _cleanup_free_ char *rel = NULL;
         char *p = NULL;
-        if (!rel || asprintf(&p, "%s/images/%s/" TEMP_PREFIX "%d", streq(cache_dir, "/") ? "" : cache_dir,
-                             rel, (int) pid) < 0)
+        if (image_cache_variant_rel(origin, spec, &rel, NULL) < 0 ||
+            asprintf(&p, "%s/images/%s", streq(cache_dir, "/") ? "" : cache_dir, rel) < 0)
                 return NULL;
         return p;
 }
 
-/* Opens (creating) the image's variant directory and takes its lock. */
-static int lock_variant(ImageCache *c, const ImageSpec *spec, int *ret_dirfd, int *ret_lockfd,
-                        WarrenError *reterr) {
-        _cleanup_free_ char *rel = variant_rel(spec), *abs = NULL;
-        _cleanup_close_ int dfd = -EBADF, lfd = -EBADF;
+char *image_cache_temp_path(const char *cache_dir, const ImageOrigin *origin, const ImageSpec *spec,
+                            pid_t pid) {
+        _cleanup_free_ char *v = image_cache_variant_path(cache_dir, origin, spec);
+        char *p = NULL;
+        if (!v || asprintf(&p, "%s/" IMAGE_CACHE_TEMP_PREFIX "%d", v, (int) pid) < 0)
+                return NULL;
+        return p;
+}
+
+/* ---- directories and locks ---- */
+
+int image_cache_open_variant(ImageCache *c, const char *rel, int *ret_fd, WarrenError *reterr) {
+        _cleanup_free_ char *abs = NULL, *part = strndup(rel, strcspn(rel, "/"));
+        _cleanup_close_ int fd = -EBADF;
         int r;
 
-        if (!rel || asprintf(&abs, "%s/%s", c->path, rel) < 0)
+        if (!part || asprintf(&abs, "%s/%s", c->path, rel) < 0)
                 return -ENOMEM;
+        /* A partition is nobody's business but warrend's. */
+        if (mkdirat(c->dirfd, part, 0700) < 0 && errno != EEXIST)
+                return warren_error_set(reterr, errno, "Failed to create cache partition '%s/%s': %m",
+                                        c->path, part);
         r = mkdir_p(abs, 0755);
         if (r < 0)
                 return warren_error_set(reterr, r, "Failed to create cache directory '%s': %s", abs,
                                         strerror(-r));
-        dfd = openat(c->dirfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dfd < 0)
+        fd = openat(c->dirfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
                 return warren_error_set(reterr, errno, "Failed to open cache directory '%s': %m", abs);
-        lfd = openat(dfd, LOCK_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        if (lfd < 0)
-                return warren_error_set(reterr, errno, "Failed to open cache lock '%s/" LOCK_FILE "': %m",
-                                        abs);
-        while (flock(lfd, LOCK_EX) < 0)
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+int image_cache_lock(int dirfd, const char *name, bool wait, int *ret_fd) {
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+                return -errno;
+        while (flock(fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0)
                 if (errno != EINTR)
-                        return warren_error_set(reterr, errno, "Failed to lock '%s/" LOCK_FILE "': %m", abs);
-        *ret_dirfd = TAKE_FD(dfd);
-        *ret_lockfd = TAKE_FD(lfd);
+                        return errno == EWOULDBLOCK ? -EBUSY : -errno;
+        *ret_fd = TAKE_FD(fd);
         return 0;
 }
 
 typedef enum WalkFilter {
         WALK_BUILDS, /* complete entries */
-        WALK_TEMPS,  /* leftovers of fetches that died */
+        WALK_TEMPS,  /* fetches' temporaries */
 } WalkFilter;
+
+static void sort_builds(char **l) {
+        size_t n = strv_length(l);
+        for (size_t i = 1; i < n; i++) /* insertion sort: few builds */
+                for (size_t k = i; k > 0 && image_build_compare(l[k - 1], l[k]) > 0; k--) {
+                        char *t = l[k];
+                        l[k] = l[k - 1];
+                        l[k - 1] = t;
+                }
+}
 
 /* Names in dirfd matching filter; sorted (builds: oldest first). */
 static int list_names(int dirfd, WalkFilter filter, char ***ret) {
@@ -150,7 +261,8 @@ static int list_names(int dirfd, WalkFilter filter, char ***ret) {
                 return -errno;
         }
         while ((errno = 0, de = readdir(d))) {
-                bool want = filter == WALK_TEMPS ? strncmp(de->d_name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0
+                bool want = filter == WALK_TEMPS ? strncmp(de->d_name, IMAGE_CACHE_TEMP_PREFIX,
+                                                           strlen(IMAGE_CACHE_TEMP_PREFIX)) == 0
                                                  : image_name_validate("build", de->d_name, NULL) >= 0;
                 if (!want || (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN))
                         continue;
@@ -159,343 +271,30 @@ static int list_names(int dirfd, WalkFilter filter, char ***ret) {
         }
         if (errno > 0)
                 return -errno;
-        size_t n = strv_length(l);
-        for (size_t i = 1; i < n; i++) /* insertion sort: few builds */
-                for (size_t k = i; k > 0 && image_build_compare(l[k - 1], l[k]) > 0; k--) {
-                        char *t = l[k];
-                        l[k] = l[k - 1];
-                        l[k - 1] = t;
-                }
+        sort_builds(l);
         *ret = TAKE_PTR(l);
         return 0;
 }
 
-static void remove_stale(int vdirfd) {
+int image_cache_list_builds(int vdirfd, char ***ret) {
+        return list_names(vdirfd, WALK_BUILDS, ret);
+}
+
+void image_cache_remove_stale(int vdirfd) {
         _cleanup_strv_free_ char **temps = NULL;
         if (list_names(vdirfd, WALK_TEMPS, &temps) < 0)
                 return;
         STRV_FOREACH(t, temps) {
+                _cleanup_close_ int fd = openat(vdirfd, *t, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                /* A live fetch holds its temporary's flock. */
+                if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) < 0)
+                        continue;
                 log_debug("Removing stale cache temporary '%s'", *t);
                 (void) rm_rf_at(vdirfd, *t);
         }
 }
 
-static int touch_at(int dirfd, const char *name) {
-        _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0 || futimens(fd, NULL) < 0)
-                return -errno;
-        return 0;
-}
-
-void image_fetch_result_done(ImageFetchResult *r) {
-        if (!r)
-                return;
-        free(r->build);
-        free(r->path);
-        safe_close(r->rootfs_fd);
-        image_meta_free(r->meta);
-        *r = IMAGE_FETCH_RESULT_NULL;
-}
-
-typedef struct Fetch {
-        ImageCache *cache;
-        const ImageFetchParams *p;
-        ImageSpec spec; /* arch and variant resolved */
-        char *server;
-        int vdirfd;
-        ImagePhase phase;
-} Fetch;
-
-static int fetch_progress(uint64_t done, uint64_t total, void *userdata) {
-        Fetch *f = userdata;
-        return f->p->progress ? f->p->progress(f->phase, done, total, f->p->userdata) : 0;
-}
-
-static ImageDownloadOptions download_options(Fetch *f, uint64_t max_size) {
-        ImageDownloadOptions o = f->p->download;
-        o.max_size = max_size;
-        o.progress = fetch_progress;
-        o.userdata = f;
-        return o;
-}
-
-/* Loads the meta of a cached build and opens its rootfs into ret. */
-static int use_entry(Fetch *f, const char *build, bool downloaded, bool index_fetched, ImageFetchResult *ret,
-                     WarrenError *reterr) {
-        _cleanup_close_ int efd = -EBADF, mfd = -EBADF, rfd = -EBADF;
-        _cleanup_image_meta_ ImageMeta *meta = NULL;
-        _cleanup_free_ char *rel = variant_rel(&f->spec), *path = NULL, *b = strdup(build);
-        int r;
-
-        if (!rel || !b || asprintf(&path, "%s/%s/%s", f->cache->path, rel, build) < 0)
-                return -ENOMEM;
-        efd = openat(f->vdirfd, build, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (efd < 0)
-                return warren_error_set(reterr, errno, "Failed to open cached image '%s': %m", path);
-        mfd = openat(efd, META_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (mfd < 0)
-                return warren_error_set(reterr, errno, "Failed to open '%s/" META_DIR "': %m", path);
-        r = image_meta_load(mfd, f->p->mode, &meta, reterr);
-        if (r < 0)
-                return r;
-        rfd = openat(efd, ROOTFS_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (rfd < 0)
-                return warren_error_set(reterr, errno, "Failed to open '%s/" ROOTFS_FILE "': %m", path);
-        (void) touch_at(efd, LAST_USED_FILE);
-
-        *ret = (ImageFetchResult){
-                .build = TAKE_PTR(b),
-                .path = TAKE_PTR(path),
-                .rootfs_fd = TAKE_FD(rfd),
-                .meta = TAKE_PTR(meta),
-                .downloaded = downloaded,
-                .index_fetched = index_fetched,
-        };
-        return 0;
-}
-
-static int fetch_index(Fetch *f, char **ret_build, char **ret_path, WarrenError *reterr) {
-        const ImageLimits *l = &f->p->limits;
-        ImageDownloadOptions o = download_options(f, l->index_max ?: IMAGE_LIMIT_INDEX_DEFAULT);
-        _cleanup_image_index_ ImageIndex *idx = NULL;
-        _cleanup_free_ char *text = NULL;
-        const ImageIndexEntry *entry;
-        size_t size = 0;
-        int r = -ECOMM;
-
-        f->phase = IMAGE_PHASE_INDEX;
-        for (int compat = 1; compat >= 0; compat--) {
-                _cleanup_free_ char *url = image_index_url(f->server, f->p->mode, compat);
-                ImageDownloadResult res = {};
-                WarrenError e = WARREN_ERROR_NULL;
-                if (!url)
-                        return -ENOMEM;
-                r = image_download_buffer(url, &o, &text, &size, &res, compat ? &e : reterr);
-                /* index-<mode>.7 is optional: fall back on any HTTP error status. */
-                if (r < 0 && compat && res.http_status >= 400 && res.http_status < 500) {
-                        log_debug("No compat index: %s", warren_error_message(&e));
-                        warren_error_clear(&e);
-                        continue;
-                }
-                if (r < 0 && compat) {
-                        if (reterr && reterr->error == 0)
-                                *reterr = e;
-                        else
-                                warren_error_clear(&e);
-                }
-                break;
-        }
-        if (r < 0)
-                return r;
-        r = image_index_parse(text, size, &idx, reterr);
-        if (r < 0)
-                return r;
-        r = image_index_find(idx, &f->spec, &entry, reterr);
-        if (r < 0)
-                return r;
-        *ret_build = strdup(entry->build);
-        *ret_path = strdup(entry->path);
-        if (!*ret_build || !*ret_path)
-                return -ENOMEM;
-        return 0;
-}
-
-static int download_file(Fetch *f, const char *image_path, const char *file, int dirfd, uint64_t max,
-                         const Sha256Sums *sums, WarrenError *reterr) {
-        _cleanup_free_ char *dir = image_url_join(f->server, image_path), *url = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        ImageDownloadOptions o = download_options(f, max);
-        ImageDownloadResult res = {};
-        int r;
-
-        if (!dir || !(url = image_url_join(dir, file)))
-                return -ENOMEM;
-        fd = openat(dirfd, file, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return warren_error_set(reterr, errno, "Failed to create '%s' in the cache: %m", file);
-        r = image_download_fd(url, fd, &o, &res, reterr);
-        if (r < 0)
-                return r;
-        if (sums) {
-                r = sha256sums_verify(sums, file, res.sha256, reterr);
-                if (r < 0)
-                        return r;
-        }
-        /* Cached files are not hashed again: they must survive a crash whole. */
-        if (fsync(fd) < 0)
-                return warren_error_set(reterr, errno, "Failed to sync '%s' in the cache: %m", file);
-        return 0;
-}
-
-static int download_entry(Fetch *f, const char *build, const char *image_path, WarrenError *reterr) {
-        const ImageLimits *l = &f->p->limits;
-        _cleanup_free_ char *tmp = NULL, *dir = NULL, *sums_text = NULL;
-        _cleanup_sha256sums_ Sha256Sums *sums = NULL;
-        _cleanup_close_ int tfd = -EBADF, mfd = -EBADF, metafd = -EBADF;
-        _cleanup_image_meta_ ImageMeta *meta = NULL;
-        size_t sums_size = 0;
-        int r;
-
-        if (asprintf(&tmp, TEMP_PREFIX "%d", (int) getpid()) < 0)
-                return -ENOMEM;
-        (void) rm_rf_at(f->vdirfd, tmp);
-        if (mkdirat(f->vdirfd, tmp, 0755) < 0)
-                return warren_error_set(reterr, errno, "Failed to create cache temporary '%s': %m", tmp);
-        tfd = openat(f->vdirfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (tfd < 0) {
-                r = warren_error_set(reterr, errno, "Failed to open cache temporary '%s': %m", tmp);
-                goto fail;
-        }
-
-        f->phase = IMAGE_PHASE_META;
-        if (!f->p->no_verify) {
-                ImageDownloadOptions o = download_options(f, l->index_max ?: IMAGE_LIMIT_INDEX_DEFAULT);
-                dir = image_url_join(f->server, image_path);
-                _cleanup_free_ char *url = dir ? image_url_join(dir, SUMS_FILE) : NULL;
-                if (!url) {
-                        r = -ENOMEM;
-                        goto fail;
-                }
-                r = image_download_buffer(url, &o, &sums_text, &sums_size, NULL, reterr);
-                if (r >= 0)
-                        r = sha256sums_parse(sums_text, sums_size, &sums, reterr);
-                if (r >= 0)
-                        r = write_file_atomic_at(tfd, SUMS_FILE, sums_text, sums_size, 0644);
-                if (r < 0)
-                        goto fail;
-        }
-        r = download_file(f, image_path, META_FILE, tfd, l->meta_max ?: IMAGE_LIMIT_META_DEFAULT, sums,
-                          reterr);
-        if (r < 0)
-                goto fail;
-        /* Check the meta before the big download: an image without a config
-         * for this mode is refused early. */
-        if (mkdirat(tfd, META_DIR, 0755) < 0) {
-                r = warren_error_set(reterr, errno, "Failed to create '%s/" META_DIR "': %m", tmp);
-                goto fail;
-        }
-        mfd = openat(tfd, META_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        metafd = openat(tfd, META_FILE, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (mfd < 0 || metafd < 0) {
-                r = warren_error_set(reterr, errno, "Failed to open the downloaded meta: %m");
-                goto fail;
-        }
-        r = image_meta_extract(metafd, mfd, reterr);
-        if (r >= 0)
-                r = image_meta_load(mfd, f->p->mode, &meta, reterr);
-        if (r < 0)
-                goto fail;
-
-        f->phase = IMAGE_PHASE_ROOTFS;
-        r = download_file(f, image_path, ROOTFS_FILE, tfd, l->rootfs_max ?: IMAGE_LIMIT_ROOTFS_DEFAULT, sums,
-                          reterr);
-        if (r < 0)
-                goto fail;
-        if (fsync(tfd) < 0 || renameat2(f->vdirfd, tmp, f->vdirfd, build, RENAME_NOREPLACE) < 0) {
-                r = warren_error_set(reterr, errno, "Failed to move the image into the cache as '%s': %m",
-                                     build);
-                goto fail;
-        }
-        return 0;
-fail:
-        (void) rm_rf_at(f->vdirfd, tmp);
-        return r;
-}
-
-static void remove_other_builds(Fetch *f, const char *keep) {
-        _cleanup_strv_free_ char **builds = NULL;
-        if (list_names(f->vdirfd, WALK_BUILDS, &builds) < 0)
-                return;
-        STRV_FOREACH(b, builds)
-                if (!streq(*b, keep)) {
-                        log_debug("Removing older cached build '%s'", *b);
-                        (void) rm_rf_at(f->vdirfd, *b);
-                }
-}
-
-/* The newest cached build if it may be used without the network. */
-static int usable_cached(Fetch *f, char **ret_build) {
-        _cleanup_strv_free_ char **builds = NULL;
-        size_t n;
-        int r = list_names(f->vdirfd, WALK_BUILDS, &builds);
-        if (r < 0)
-                return r;
-        n = strv_length(builds);
-        for (size_t i = n; i > 0; i--) {
-                _cleanup_close_ int mfd = -EBADF;
-                _cleanup_image_meta_ ImageMeta *meta = NULL;
-                _cleanup_free_ char *p = NULL;
-                if (asprintf(&p, "%s/" META_DIR, builds[i - 1]) < 0)
-                        return -ENOMEM;
-                mfd = openat(f->vdirfd, p, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (mfd < 0 || image_meta_load(mfd, f->p->mode, &meta, NULL) < 0)
-                        continue;
-                if (f->p->force_cache || (meta->has_expiry && (uint64_t) time(NULL) < meta->expiry)) {
-                        *ret_build = strdup(builds[i - 1]);
-                        return *ret_build ? 1 : -ENOMEM;
-                }
-                return 0; /* the newest one has expired: ask the index */
-        }
-        return 0;
-}
-
-static bool build_cached(Fetch *f, const char *build) {
-        struct stat st;
-        return fstatat(f->vdirfd, build, &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISDIR(st.st_mode);
-}
-
-int image_cache_fetch(ImageCache *c, const ImageFetchParams *p, ImageFetchResult *ret, WarrenError *reterr) {
-        _cleanup_close_ int vdirfd = -EBADF, lockfd = -EBADF;
-        _cleanup_free_ char *server = NULL, *build = NULL, *image_path = NULL;
-        Fetch f = { .cache = c, .p = p, .spec = p->spec };
-        int r;
-
-        *ret = IMAGE_FETCH_RESULT_NULL;
-        if (!f.spec.variant)
-                f.spec.variant = IMAGE_VARIANT_DEFAULT;
-        if (!f.spec.arch) {
-                r = image_host_arch(&f.spec.arch, reterr);
-                if (r < 0)
-                        return r;
-        }
-        r = image_spec_validate(&f.spec, reterr);
-        if (r < 0)
-                return r;
-        r = image_server_url(p->server ?: IMAGE_SERVER_DEFAULT, &server, reterr);
-        if (r < 0)
-                return r;
-        f.server = server;
-
-        r = lock_variant(c, &f.spec, &vdirfd, &lockfd, reterr);
-        if (r < 0)
-                return r;
-        f.vdirfd = vdirfd;
-        /* Holding the lock, any temporary here is from a fetch that died. */
-        remove_stale(vdirfd);
-
-        if (p->flush_cache)
-                remove_other_builds(&f, "");
-        else {
-                r = usable_cached(&f, &build);
-                if (r < 0)
-                        return warren_error_set(reterr, r, "Failed to read the image cache: %s",
-                                                strerror(-r));
-                if (r > 0)
-                        return use_entry(&f, build, false, false, ret, reterr);
-        }
-
-        r = fetch_index(&f, &build, &image_path, reterr);
-        if (r < 0)
-                return r;
-        if (build_cached(&f, build))
-                return use_entry(&f, build, false, true, ret, reterr);
-
-        r = download_entry(&f, build, image_path, reterr);
-        if (r < 0)
-                return r;
-        remove_other_builds(&f, build);
-        return use_entry(&f, build, true, true, ret, reterr);
-}
+/* ---- listing ---- */
 
 static uint64_t dir_size(int dirfd, unsigned depth) {
         _cleanup_(closedirp) DIR *d = NULL;
@@ -524,8 +323,35 @@ static uint64_t dir_size(int dirfd, unsigned depth) {
         return total;
 }
 
-/* The names in dirfd that are valid image names, sorted. */
-static int list_level(int dirfd, const char *what, char ***ret) {
+typedef enum Level {
+        LEVEL_PARTITION,
+        LEVEL_SERVER,
+        LEVEL_DIST,
+        LEVEL_RELEASE,
+        LEVEL_ARCH,
+        LEVEL_VARIANT,
+        LEVEL_BUILD,
+        _LEVEL_MAX,
+} Level;
+
+static bool level_name_ok(Level level, const char *name) {
+        static const char *const what[_LEVEL_MAX] = {
+                [LEVEL_DIST] = "distribution", [LEVEL_RELEASE] = "release", [LEVEL_ARCH] = "architecture",
+                [LEVEL_VARIANT] = "variant",   [LEVEL_BUILD] = "build",
+        };
+        bool user;
+        uid_t uid;
+        if (level == LEVEL_PARTITION)
+                return parse_partition(name, &user, &uid);
+        if (level == LEVEL_SERVER) {
+                _cleanup_free_ char *u = image_cache_server_from_dirname(name);
+                return u != NULL;
+        }
+        return image_name_validate(what[level], name, NULL) >= 0;
+}
+
+/* The valid names of a level in dirfd, sorted. */
+static int list_level(int dirfd, Level level, char ***ret) {
         _cleanup_(closedirp) DIR *d = NULL;
         _cleanup_strv_free_ char **l = NULL;
         int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -536,21 +362,17 @@ static int list_level(int dirfd, const char *what, char ***ret) {
                 return -errno;
         }
         while ((de = readdir(d)))
-                if (image_name_validate(what, de->d_name, NULL) >= 0 && strv_extend(&l, de->d_name) < 0)
+                if (de->d_name[0] != '.' && level_name_ok(level, de->d_name) &&
+                    strv_extend(&l, de->d_name) < 0)
                         return -ENOMEM;
-        size_t n = strv_length(l);
-        for (size_t i = 1; i < n; i++)
-                for (size_t k = i; k > 0 && image_build_compare(l[k - 1], l[k]) > 0; k--) {
-                        char *t = l[k];
-                        l[k] = l[k - 1];
-                        l[k - 1] = t;
-                }
+        sort_builds(l);
         *ret = TAKE_PTR(l);
         return 0;
 }
 
 ImageCacheEntry *image_cache_entries_free(ImageCacheEntry *e, size_t n) {
         for (size_t i = 0; e && i < n; i++) {
+                free(e[i].server);
                 free(e[i].dist);
                 free(e[i].release);
                 free(e[i].arch);
@@ -567,7 +389,7 @@ typedef struct EntryList {
         size_t n, alloc;
 } EntryList;
 
-static int add_entry(EntryList *l, const ImageCache *c, char *const names[5], int efd) {
+static int add_entry(EntryList *l, const ImageCache *c, char *const names[_LEVEL_MAX], int efd) {
         struct stat st;
         if (l->n == l->alloc) {
                 size_t na = l->alloc ? l->alloc * 2 : 16;
@@ -579,30 +401,30 @@ static int add_entry(EntryList *l, const ImageCache *c, char *const names[5], in
         }
         ImageCacheEntry *e = &l->e[l->n];
         *e = (ImageCacheEntry){};
-        e->dist = strdup(names[0]);
-        e->release = strdup(names[1]);
-        e->arch = strdup(names[2]);
-        e->variant = strdup(names[3]);
-        e->build = strdup(names[4]);
         l->n++;
-        if (!e->dist || !e->release || !e->arch || !e->variant || !e->build ||
-            asprintf(&e->path, "%s/%s/%s/%s/%s/%s", c->path, names[0], names[1], names[2], names[3],
-                     names[4]) < 0) {
+        (void) parse_partition(names[LEVEL_PARTITION], &e->user, &e->uid);
+        e->server = image_cache_server_from_dirname(names[LEVEL_SERVER]);
+        e->dist = strdup(names[LEVEL_DIST]);
+        e->release = strdup(names[LEVEL_RELEASE]);
+        e->arch = strdup(names[LEVEL_ARCH]);
+        e->variant = strdup(names[LEVEL_VARIANT]);
+        e->build = strdup(names[LEVEL_BUILD]);
+        if (!e->server || !e->dist || !e->release || !e->arch || !e->variant || !e->build ||
+            asprintf(&e->path, "%s/%s/%s/%s/%s/%s/%s/%s", c->path, names[0], names[1], names[2], names[3],
+                     names[4], names[5], names[6]) < 0) {
                 e->path = NULL;
                 return -ENOMEM;
         }
         e->size = dir_size(efd, 0);
-        if (fstatat(efd, LAST_USED_FILE, &st, AT_SYMLINK_NOFOLLOW) >= 0 || fstat(efd, &st) >= 0)
+        if (fstatat(efd, IMAGE_CACHE_LAST_USED, &st, AT_SYMLINK_NOFOLLOW) >= 0 || fstat(efd, &st) >= 0)
                 e->last_used_usec =
                         (uint64_t) st.st_mtim.tv_sec * 1000000ULL + (uint64_t) st.st_mtim.tv_nsec / 1000ULL;
         return 0;
 }
 
-/* Walks dist/release/arch/variant/build below dirfd. */
-static int walk(const ImageCache *c, int dirfd, unsigned level, char *names[5], EntryList *l) {
-        static const char *const what[5] = { "distribution", "release", "architecture", "variant", "build" };
+static int walk(const ImageCache *c, int dirfd, Level level, char *names[_LEVEL_MAX], EntryList *l) {
         _cleanup_strv_free_ char **sub = NULL;
-        int r = list_level(dirfd, what[level], &sub);
+        int r = list_level(dirfd, level, &sub);
         if (r < 0)
                 return r == -ENOENT ? 0 : r;
         STRV_FOREACH(s, sub) {
@@ -610,7 +432,7 @@ static int walk(const ImageCache *c, int dirfd, unsigned level, char *names[5], 
                 if (fd < 0)
                         continue;
                 names[level] = *s;
-                r = level == 4 ? add_entry(l, c, names, fd) : walk(c, fd, level + 1, names, l);
+                r = level == LEVEL_BUILD ? add_entry(l, c, names, fd) : walk(c, fd, level + 1, names, l);
                 if (r < 0)
                         return r;
         }
@@ -619,8 +441,8 @@ static int walk(const ImageCache *c, int dirfd, unsigned level, char *names[5], 
 
 int image_cache_list(ImageCache *c, ImageCacheEntry **ret, size_t *ret_n, WarrenError *reterr) {
         EntryList l = {};
-        char *names[5] = {};
-        int r = walk(c, c->dirfd, 0, names, &l);
+        char *names[_LEVEL_MAX] = {};
+        int r = walk(c, c->dirfd, LEVEL_PARTITION, names, &l);
         if (r < 0) {
                 image_cache_entries_free(l.e, l.n);
                 return warren_error_set(reterr, r, "Failed to list image cache '%s': %s", c->path,
@@ -631,9 +453,13 @@ int image_cache_list(ImageCache *c, ImageCacheEntry **ret, size_t *ret_n, Warren
         return 0;
 }
 
-int image_cache_remove(ImageCache *c, const ImageSpec *spec, const char *build, WarrenError *reterr) {
+/* ---- removal ---- */
+
+int image_cache_remove(ImageCache *c, const ImageOrigin *origin, const ImageSpec *spec, const char *build,
+                       WarrenError *reterr) {
         _cleanup_close_ int vdirfd = -EBADF, lockfd = -EBADF;
         _cleanup_strv_free_ char **builds = NULL;
+        _cleanup_free_ char *rel = NULL;
         ImageSpec s = *spec;
         unsigned removed = 0;
         int r;
@@ -645,11 +471,24 @@ int image_cache_remove(ImageCache *c, const ImageSpec *spec, const char *build, 
         r = image_spec_validate(&s, reterr);
         if (r >= 0 && build)
                 r = image_name_validate("build", build, reterr);
+        if (r >= 0)
+                r = image_cache_variant_rel(origin, &s, &rel, reterr);
         if (r < 0)
                 return r;
-        r = lock_variant(c, &s, &vdirfd, &lockfd, reterr);
+        vdirfd = openat(c->dirfd, rel, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (vdirfd < 0 && errno == ENOENT)
+                return warren_error_set(reterr, ENOENT, "No cached image %s %s %s %s%s%s from %s", s.dist,
+                                        s.release, s.arch, s.variant, build ? " build " : "",
+                                        strempty(build), origin->server);
+        if (vdirfd < 0)
+                return warren_error_set(reterr, errno, "Failed to open '%s/%s': %m", c->path, rel);
+        r = image_cache_lock(vdirfd, IMAGE_CACHE_LOCK, false, &lockfd);
+        if (r == -EBUSY)
+                return warren_error_set(reterr, EBUSY,
+                                        "Image %s %s %s %s from %s is being updated by a job; try again",
+                                        s.dist, s.release, s.arch, s.variant, origin->server);
         if (r < 0)
-                return r;
+                return warren_error_set(reterr, r, "Failed to lock '%s/%s': %s", c->path, rel, strerror(-r));
         r = list_names(vdirfd, WALK_BUILDS, &builds);
         if (r < 0)
                 return warren_error_set(reterr, r, "Failed to list cached builds: %s", strerror(-r));
@@ -664,7 +503,8 @@ int image_cache_remove(ImageCache *c, const ImageSpec *spec, const char *build, 
                 removed++;
         }
         if (removed == 0)
-                return warren_error_set(reterr, ENOENT, "No cached image %s %s %s %s%s%s", s.dist, s.release,
-                                        s.arch, s.variant, build ? " build " : "", strempty(build));
+                return warren_error_set(reterr, ENOENT, "No cached image %s %s %s %s%s%s from %s", s.dist,
+                                        s.release, s.arch, s.variant, build ? " build " : "",
+                                        strempty(build), origin->server);
         return 0;
 }

@@ -109,26 +109,81 @@ int image_url_check(const char *url, WarrenError *reterr) {
         return 0;
 }
 
+/* Characters a server URL's path may hold: no escapes, no query. */
+static bool server_path_ok(const char *p) {
+        for (const char *c = p; *c; c++)
+                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
+                      strchr("._~/+-", *c)))
+                        return false;
+        /* No "." or ".." component: it is joined with index paths. */
+        for (const char *c = p; *c;) {
+                size_t k = strcspn(c, "/");
+                if ((k == 1 && c[0] == '.') || (k == 2 && c[0] == '.' && c[1] == '.'))
+                        return false;
+                c += k;
+                c += strspn(c, "/");
+        }
+        return true;
+}
+
+static char *lowercase(char *s) {
+        for (char *c = s; c && *c; c++)
+                if (*c >= 'A' && *c <= 'Z')
+                        *c = (char) (*c - 'A' + 'a');
+        return s;
+}
+
 int image_server_url(const char *server, char **ret, WarrenError *reterr) {
-        _cleanup_free_ char *u = NULL;
+        _cleanup_(curl_url_cleanupp) CURLU *u = curl_url();
+        _cleanup_curl_free_ char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *user = NULL,
+                                 *query = NULL, *fragment = NULL;
+        _cleanup_free_ char *in = NULL, *out = NULL;
         size_t n;
         int r;
 
-        if (isempty(server))
-                return warren_error_set(reterr, EINVAL, "Invalid image server ''");
-        if (strstr(server, "://"))
-                u = strdup(server);
-        else if (asprintf(&u, "https://%s", server) < 0)
-                u = NULL;
         if (!u)
                 return -ENOMEM;
-        n = strlen(u);
-        while (n > 0 && u[n - 1] == '/')
-                u[--n] = 0;
-        r = image_url_check(u, reterr);
+        if (isempty(server) || strlen(server) > IMAGE_SERVER_URL_MAX)
+                return warren_error_set(reterr, EINVAL,
+                                        "Invalid image server '%.64s': must be 1-%u characters",
+                                        strempty(server), IMAGE_SERVER_URL_MAX);
+        if (strstr(server, "://"))
+                in = strdup(server);
+        else if (asprintf(&in, "https://%s", server) < 0)
+                in = NULL;
+        if (!in)
+                return -ENOMEM;
+        r = image_url_check(in, reterr);
         if (r < 0)
                 return r;
-        *ret = TAKE_PTR(u);
+        if (curl_url_set(u, CURLUPART_URL, in, CURLU_PATH_AS_IS) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
+            curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+                return warren_error_set(reterr, EINVAL, "Invalid image server URL '%s'", in);
+        if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
+            curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
+            curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0) == CURLUE_OK)
+                return warren_error_set(reterr, EINVAL,
+                                        "Invalid image server URL '%s': no user, query or fragment allowed",
+                                        in);
+        if (!server_path_ok(path))
+                return warren_error_set(reterr, EINVAL,
+                                        "Invalid image server URL '%s': its path may hold only "
+                                        "[A-Za-z0-9._~/+-], without '.' or '..' components",
+                                        in);
+        lowercase(scheme);
+        lowercase(host);
+        /* The port only if it is not the scheme's own. */
+        if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
+            streq(port, streq(scheme, "https") ? "443" : "80"))
+                port = (curl_free(port), NULL);
+        if (asprintf(&out, "%s://%s%s%s%s", scheme, host, port ? ":" : "", strempty(port), path) < 0)
+                return -ENOMEM;
+        n = strlen(out);
+        while (n > 0 && out[n - 1] == '/')
+                out[--n] = 0;
+        *ret = TAKE_PTR(out);
         return 0;
 }
 
@@ -276,7 +331,8 @@ static int transfer_reset(Transfer *t) {
         t->size = 0;
         t->too_large = t->canceled = false;
         t->write_error = 0;
-        sha256_init(&t->sha);
+        if (sha256_init(&t->sha) < 0)
+                return -ENOMEM;
         if (t->fd >= 0) {
                 if (ftruncate(t->fd, 0) < 0 || lseek(t->fd, 0, SEEK_SET) < 0)
                         return -errno;
@@ -495,7 +551,9 @@ static int download(const char *url, Transfer *t, ImageDownloadResult *ret, Warr
 
         if (ret) {
                 ret->size = t->size;
-                sha256_final(&t->sha, ret->sha256);
+                r = sha256_final(&t->sha, ret->sha256);
+                if (r < 0)
+                        return warren_error_set(reterr, r, "Failed to hash the download of '%s'", url);
         }
         return 0;
 }
@@ -505,13 +563,16 @@ int image_download_fd(const char *url, int fd, const ImageDownloadOptions *o, Im
         Transfer t = { .opts = o, .fd = fd };
         if (fd < 0)
                 return warren_error_set(reterr, EBADF, "No file to download '%s' into", url);
-        return download(url, &t, ret, reterr);
+        int r = download(url, &t, ret, reterr);
+        sha256_done(&t.sha);
+        return r;
 }
 
 int image_download_buffer(const char *url, const ImageDownloadOptions *o, char **ret_data, size_t *ret_size,
                           ImageDownloadResult *ret, WarrenError *reterr) {
         Transfer t = { .opts = o, .fd = -EBADF };
         int r = download(url, &t, ret, reterr);
+        sha256_done(&t.sha);
         if (r < 0) {
                 free(t.data);
                 return r;

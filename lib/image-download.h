@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #include "basic/error.h"
-#include "sha256.h"
+#include "image-sums.h"
 
 #define IMAGE_SERVER_DEFAULT "https://images.linuxcontainers.org"
 #define IMAGE_DOWNLOAD_MAX_REDIRECTS 5U
@@ -49,8 +49,13 @@ typedef struct ImageDownloadResult {
  * "lxc/<version> compat:<level>"; servers key the index format on it. */
 const char *image_user_agent(void);
 
-/* Normalizes a --server value: "host[:port][/path]" gets "https://", a
- * trailing '/' is dropped; then checks it like image_url_check(). */
+/* The canonical form of a --server value, which also keys the image cache:
+ * "host[:port][/path]" gets "https://"; scheme and host are lower-cased, a
+ * default port (443, 80) and trailing '/' dropped; a user, query or
+ * fragment, a path with other characters than [A-Za-z0-9._~/+-] or with
+ * '.'/'..' components, or more than IMAGE_SERVER_URL_MAX characters are
+ * refused (-EINVAL); then checked like image_url_check(). */
+#define IMAGE_SERVER_URL_MAX 200U
 int image_server_url(const char *server, char **ret, WarrenError *reterr);
 /* https:// to any host; http:// only if the host is loopback. -EINVAL for a
  * malformed URL or another scheme, -EPERM for http to a non-loopback host,

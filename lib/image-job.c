@@ -114,12 +114,18 @@ static int validate_params(const ImagePullParams *p, WarrenError *reterr) {
         r = image_spec_validate(&p->fetch.spec, reterr);
         if (r < 0)
                 return r;
-        if (p->fetch.server) {
+        if (p->fetch.origin.server) {
                 _cleanup_free_ char *u = NULL;
-                r = image_server_url(p->fetch.server, &u, reterr);
+                r = image_server_url(p->fetch.origin.server, &u, reterr);
                 if (r < 0)
                         return r;
         }
+        if (p->fetch.origin.user && (p->fetch.origin.uid == 0 || p->fetch.origin.uid == (uid_t) -1))
+                return warren_error_set(reterr, EINVAL, "Invalid cache partition: uid %u has none",
+                                        (unsigned) p->fetch.origin.uid);
+        if (p->fetch.keyring && p->fetch.keyring[0] != '/')
+                return warren_error_set(reterr, EINVAL, "Invalid keyring '%s': must be an absolute path",
+                                        p->fetch.keyring);
         if (!p->target_dir)
                 return 0;
         if (p->target_dir[0] != '/')
@@ -158,6 +164,20 @@ static int make_dev_pts(int rootfd, const ImagePullParams *p, WarrenError *reter
         return 0;
 }
 
+/* A cached build refused at use (hostile or broken rootfs, config the
+ * image may not carry) stays out of the cache, so it blocks nobody later. */
+static void drop_refused(const ImagePullParams *p, ImageCache *cache, const ImageSpec *spec,
+                         const char *build) {
+        _cleanup_free_ char *server = NULL;
+        ImageOrigin o = p->fetch.origin;
+        if (image_server_url(o.server ?: IMAGE_SERVER_DEFAULT, &server, NULL) < 0)
+                return;
+        o.server = server;
+        int k = image_cache_remove(cache, &o, spec, build, NULL);
+        if (k < 0)
+                log_debug("Failed to drop refused image build '%s' from the cache: %s", build, strerror(-k));
+}
+
 static int build_container(const ImagePullParams *p, ImageCache *cache, const ImageSpec *spec,
                            const ImageFetchResult *fr, Reporter *rep, WarrenError *reterr) {
         _cleanup_free_ char *rootfs_path = NULL, *config = NULL, *fstab = NULL, *hooks = NULL;
@@ -185,13 +205,8 @@ static int build_container(const ImagePullParams *p, ImageCache *cache, const Im
         if (r < 0)
                 return warren_error_set(reterr, r, "Image pull canceled");
         r = image_unpack(fr->rootfs_fd, tfd, "rootfs", &uo, NULL, reterr);
-        if (r == -EPERM || r == -EBADMSG) {
-                /* A hostile or broken rootfs stays out of the cache too. */
-                int k = image_cache_remove(cache, spec, fr->build, NULL);
-                if (k < 0)
-                        log_debug("Failed to drop refused image build '%s' from the cache: %s", fr->build,
-                                  strerror(-k));
-        }
+        if (r == -EPERM || r == -EBADMSG)
+                drop_refused(p, cache, spec, fr->build);
         if (r < 0)
                 return r;
 
@@ -235,6 +250,8 @@ static int build_container(const ImagePullParams *p, ImageCache *cache, const Im
                 .extra_items = p->config_items,
         };
         r = image_config_assemble(&cp, &config, reterr);
+        if (r == -EPERM || r == -EINVAL)
+                drop_refused(p, cache, spec, fr->build);
         if (r < 0)
                 return r;
         r = write_file_atomic_at(tfd, "config", config, strlen(config), 0644);
@@ -477,8 +494,7 @@ struct ImageJob {
         int fd;
         bool reaped, finished, has_pending;
         ImageJobResult pending; /* a result read together with progress, returned next */
-        char *cache_dir;
-        char *dist, *release, *arch, *variant; /* for the cache temporary's path */
+        char *temp_dir;         /* where the child downloads, for cleaning up after it */
         char *target_dir;
 };
 
@@ -587,11 +603,10 @@ _Noreturn static void child_main(const ImagePullParams *p, int sock, pid_t paren
 }
 
 static void job_cleanup(ImageJob *j) {
-        const ImageSpec spec = { j->dist, j->release, j->arch, j->variant };
-        _cleanup_free_ char *tmp = image_cache_temp_path(j->cache_dir, &spec, j->pid);
+        _cleanup_free_ char *tmp = NULL;
         int r;
 
-        if (tmp) {
+        if (j->temp_dir && asprintf(&tmp, "%s%d", j->temp_dir, (int) j->pid) >= 0) {
                 r = rm_rf_at(AT_FDCWD, tmp);
                 if (r < 0)
                         log_debug("Failed to remove '%s': %s", tmp, strerror(-r));
@@ -631,6 +646,21 @@ static void job_finish(ImageJob *j, ImageJobResult *res, bool kill_it) {
         j->finished = true;
 }
 
+/* "<variant dir>/.#pull-": the child's temporary without its pid. */
+static int job_temp_prefix(const ImagePullParams *q, char **ret) {
+        _cleanup_free_ char *server = NULL, *t = NULL;
+        ImageOrigin o = q->fetch.origin;
+        if (image_server_url(o.server ?: IMAGE_SERVER_DEFAULT, &server, NULL) < 0)
+                return -EINVAL;
+        o.server = server;
+        t = image_cache_temp_path(q->cache_dir, &o, &q->fetch.spec, 0);
+        if (!t)
+                return -ENOMEM;
+        t[strlen(t) - 1] = 0; /* the "0" of pid 0 */
+        *ret = TAKE_PTR(t);
+        return 0;
+}
+
 int image_job_start(const ImagePullParams *p, ImageJob **ret, WarrenError *reterr) {
         _cleanup_free_ ImageJob *j = NULL;
         ImagePullParams q = *p;
@@ -651,14 +681,9 @@ int image_job_start(const ImagePullParams *p, ImageJob **ret, WarrenError *reter
         if (!j)
                 return -ENOMEM;
         j->fd = -EBADF;
-        j->cache_dir = strdup(q.cache_dir);
-        j->dist = strdup(q.fetch.spec.dist);
-        j->release = strdup(q.fetch.spec.release);
-        j->arch = strdup(q.fetch.spec.arch);
-        j->variant = strdup(q.fetch.spec.variant);
+        r = job_temp_prefix(&q, &j->temp_dir);
         j->target_dir = q.target_dir ? strdup(q.target_dir) : NULL;
-        if (!j->cache_dir || !j->dist || !j->release || !j->arch || !j->variant ||
-            (q.target_dir && !j->target_dir)) {
+        if (r < 0 || (q.target_dir && !j->target_dir)) {
                 image_job_free(TAKE_PTR(j));
                 return -ENOMEM;
         }
@@ -799,11 +824,7 @@ ImageJob *image_job_free(ImageJob *j) {
                 (void) image_job_cancel(j, NULL);
         image_job_result_done(&j->pending);
         safe_close(j->fd);
-        free(j->cache_dir);
-        free(j->dist);
-        free(j->release);
-        free(j->arch);
-        free(j->variant);
+        free(j->temp_dir);
         free(j->target_dir);
         free(j);
         return NULL;

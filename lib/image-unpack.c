@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <limits.h>
+#include <lzma.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "image-tree.h"
 #include "image-unpack.h"
 #include "log.h"
 #include "store.h"
@@ -24,6 +26,9 @@
 #define READ_BLOCK (256U * 1024U)
 #define PIPE_SIZE (1024 * 1024)
 #define DECOMPRESSOR_ERROR_MAX 512U
+/* The threaded xz decoder's memory limit: far above what any image's
+ * dictionary and blocks need, far below what a hostile header could ask. */
+#define XZ_MEMLIMIT_MB 1024
 
 /* security.capability layout (linux/capability.h), little-endian. */
 #define VFS_CAP_REVISION_MASK 0xFF000000U
@@ -311,15 +316,88 @@ typedef struct Decompressor {
         int read_fd, err_fd;
 } Decompressor;
 
+static const char *lzma_ret_string(lzma_ret r) {
+        switch (r) {
+        case LZMA_MEM_ERROR:
+                return "out of memory";
+        case LZMA_MEMLIMIT_ERROR:
+                return "it needs more memory than the limit of " STRINGIFY(XZ_MEMLIMIT_MB) " MiB";
+        case LZMA_FORMAT_ERROR:
+                return "not in the .xz format";
+        case LZMA_OPTIONS_ERROR:
+                return "unsupported .xz options";
+        case LZMA_DATA_ERROR:
+                return "corrupt .xz data";
+        case LZMA_BUF_ERROR:
+                return "truncated .xz data";
+        default:
+                return "xz decoding failed";
+        }
+}
+
+/* .xz through liblzma's threaded decoder: the blocks of a multi-block file
+ * (what xz -T writes) are decoded in parallel, as `xz -T0 -d` would. Threads
+ * are fine here: this process only reads, decodes and writes to the pipe. */
+_Noreturn static void xz_run(int archive_fd, int out_fd, int err_fd) {
+        static uint8_t in[READ_BLOCK], out[READ_BLOCK];
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        lzma_stream z = LZMA_STREAM_INIT;
+        const lzma_mt mt = {
+                .flags = LZMA_CONCATENATED,
+                .threads = (uint32_t) (ncpu < 1   ? 1
+                                       : ncpu > 8 ? 8
+                                                  : ncpu),
+                .memlimit_threading = (uint64_t) XZ_MEMLIMIT_MB << 20,
+                .memlimit_stop = (uint64_t) XZ_MEMLIMIT_MB << 20,
+        };
+        lzma_action action = LZMA_RUN;
+        lzma_ret ret = lzma_stream_decoder_mt(&z, &mt);
+
+        z.next_out = out;
+        z.avail_out = sizeof out;
+        while (ret == LZMA_OK) {
+                if (z.avail_in == 0 && action == LZMA_RUN) {
+                        ssize_t k = read(archive_fd, in, sizeof in);
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k < 0) {
+                                dprintf(err_fd, "read: %m");
+                                _exit(EXIT_FAILURE);
+                        }
+                        if (k == 0)
+                                action = LZMA_FINISH;
+                        z.next_in = in;
+                        z.avail_in = (size_t) k;
+                }
+                ret = lzma_code(&z, action);
+                if (z.avail_out == 0 || ret == LZMA_STREAM_END) {
+                        if (write_all(out_fd, out, sizeof out - z.avail_out) < 0)
+                                _exit(2); /* the reader went away: it knows why */
+                        z.next_out = out;
+                        z.avail_out = sizeof out;
+                }
+        }
+        if (ret == LZMA_STREAM_END)
+                _exit(EXIT_SUCCESS);
+        dprintf(err_fd, "%s", lzma_ret_string(ret));
+        _exit(EXIT_FAILURE);
+}
+
 /* The child: archive_fd through libarchive's decompression filters ("raw"
- * format: the bytes as they are) into the pipe. */
+ * format: the bytes as they are) into the pipe; .xz through xz_run(). */
 _Noreturn static void decompressor_run(int archive_fd, int out_fd, int err_fd) {
-        struct archive *a = archive_read_new();
+        static const uint8_t xz_magic[6] = { 0xFD, '7', 'z', 'X', 'Z', 0x00 };
+        struct archive *a;
         static char buf[READ_BLOCK];
         struct archive_entry *e;
+        uint8_t head[6];
 
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
         (void) signal(SIGPIPE, SIG_DFL);
+        if (pread(archive_fd, head, sizeof head, 0) == (ssize_t) sizeof head &&
+            memcmp(head, xz_magic, sizeof head) == 0)
+                xz_run(archive_fd, out_fd, err_fd);
+        a = archive_read_new();
         if (!a || archive_read_support_filter_all(a) != ARCHIVE_OK ||
             archive_read_support_format_raw(a) != ARCHIVE_OK ||
             archive_read_open_fd(a, archive_fd, READ_BLOCK) != ARCHIVE_OK ||
@@ -400,6 +478,7 @@ static int decompressor_finish(Decompressor *d, bool kill_it, char msg[DECOMPRES
 
 typedef struct Unpack {
         const ImageUnpackOptions *o;
+        ImageTree *tree; /* what the archive made so far: no write through its symlinks */
         int archive_fd;
         uint64_t archive_size;
         ImageUnpackStats stats;
@@ -500,6 +579,13 @@ static int unpack_entry(Unpack *u, struct archive *in, struct archive *out, stru
         }
         if (streq(skip_dot_slash(path), "") || streq(path, "."))
                 u->saw_root = true;
+        ImageTreeKind kind = link               ? IMAGE_TREE_OTHER
+                             : type == AE_IFDIR ? IMAGE_TREE_DIR
+                             : type == AE_IFLNK ? IMAGE_TREE_SYMLINK
+                                                : IMAGE_TREE_OTHER;
+        r = image_tree_check(u->tree, path, kind, link, reterr);
+        if (r < 0)
+                return r;
         r = shift_ids(e, o, path, reterr);
         if (r < 0)
                 return r;
@@ -521,6 +607,9 @@ static int unpack_entry(Unpack *u, struct archive *in, struct archive *out, stru
                                         strna(archive_error_string(out)));
         if (r == ARCHIVE_WARN)
                 log_debug("Archive entry '%s': %s", path, strna(archive_error_string(out)));
+        r = image_tree_add(u->tree, path, kind);
+        if (r < 0)
+                return r;
         u->stats.entries++;
         return 0;
 }
@@ -535,11 +624,11 @@ static int unpack_stream(Unpack *u, int read_fd, bool raw_tar, WarrenError *rete
                 return -ENOMEM;
         if ((!raw_tar && archive_read_support_filter_all(in) != ARCHIVE_OK) ||
             archive_read_support_format_tar(in) != ARCHIVE_OK ||
-            archive_write_disk_set_options(
-                    out, ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME |
-                                 ARCHIVE_EXTRACT_XATTR | ARCHIVE_EXTRACT_ACL |
-                                 ARCHIVE_EXTRACT_SECURE_NODOTDOT | ARCHIVE_EXTRACT_SECURE_SYMLINKS |
-                                 ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS) != ARCHIVE_OK)
+            archive_write_disk_set_options(out,
+                                           ARCHIVE_EXTRACT_OWNER | ARCHIVE_EXTRACT_PERM |
+                                                   ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_XATTR |
+                                                   ARCHIVE_EXTRACT_ACL | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
+                                                   ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS) != ARCHIVE_OK)
                 return warren_error_set(reterr, ENOTSUP, "Failed to set up libarchive");
         if (archive_read_open_fd(in, read_fd, READ_BLOCK) != ARCHIVE_OK)
                 return warren_error_set(reterr, read_err(in), "Failed to open archive: %s",
@@ -642,10 +731,13 @@ int image_unpack(int archive_fd, int parent_dirfd, const char *name, const Image
         _cleanup_close_ int tmpfd = -EBADF;
         Decompressor d = { .read_fd = -EBADF, .err_fd = -EBADF };
         char dmsg[DECOMPRESSOR_ERROR_MAX];
-        Unpack u = { .o = o, .archive_fd = archive_fd };
+        _cleanup_(image_tree_freep) ImageTree *tree = image_tree_new();
+        Unpack u = { .o = o, .tree = tree, .archive_fd = archive_fd };
         struct stat st;
         int r;
 
+        if (!tree)
+                return -ENOMEM;
         if (isempty(name) || strchr(name, '/') || streq(name, ".") || streq(name, ".."))
                 return warren_error_set(reterr, EINVAL, "Invalid unpack target name '%s'", strempty(name));
         if (fstat(archive_fd, &st) < 0)

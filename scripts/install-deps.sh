@@ -15,8 +15,10 @@ REQUIRED=(
         # build
         gcc meson ninja-build pkg-config
         libsystemd-dev libpolkit-gobject-1-dev libcap-dev libnl-3-dev libnl-route-3-dev
-        libglib2.0-dev libcurl4-openssl-dev libarchive-dev libnftables-dev libseccomp-dev
-        libjson-glib-dev libsmartcols-dev scdoc libdbus-1-dev bash-completion
+        libglib2.0-dev libcurl4-openssl-dev libarchive-dev libnftables-dev libseccomp-dev libgpgme-dev
+        libssl-dev liblzma-dev libjson-glib-dev libsmartcols-dev scdoc libdbus-1-dev bash-completion
+        # image signatures (gpgme runs gpg; tests make keys with it)
+        gnupg
         # run and test: bus, polkit, namespaces, users, networks, busybox rootfs
         dbus dbus-daemon polkitd systemd libglib2.0-bin util-linux passwd uidmap iproute2
         nftables dnsmasq-base busybox-static python3 python3-dbus python3-gi gir1.2-glib-2.0

@@ -3,11 +3,13 @@
  * build), Manager.ListImages/RemoveImage, and Manager.ListRemoteImages
  * (its index fetched and parsed by a forked helper, image-helper.h). */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "basic/escape.h"
 #include "basic/strv.h"
 #include "bus-error.h"
 #include "daemon.h"
@@ -15,50 +17,102 @@
 #include "image-dbus.h"
 #include "image-helper.h"
 #include "image-job.h"
+#include "image-remote.h"
 #include "polkit.h"
 
 #define ACTION_PULL "org.warren1.pull-image"
+#define ACTION_ADMIN "org.warren1.create-privileged"
 #define REMOTE_TEXT_MAX (4U * 1024U * 1024U)
 
-char *image_bus_path(const char *dist, const char *release, const char *arch, const char *variant,
-                     const char *build) {
-        _cleanup_free_ char *id = NULL;
+/* Object ids: "<partition>/<server dir>/<dist>/<release>/<arch>/<variant>/<build>". */
+#define ID_FIELDS 7
+
+char *image_bus_path(const ImageOrigin *origin, const ImageSpec *spec, const char *build) {
+        _cleanup_free_ char *id = NULL, *part = image_cache_partition_name(origin), *srv = NULL;
         char *p = NULL;
-        if (asprintf(&id, "%s/%s/%s/%s/%s", dist, release, arch, variant, build) < 0)
+        if (!part || !origin->server || !(srv = image_cache_server_dirname(origin->server)))
+                return NULL;
+        if (asprintf(&id, "%s/%s/%s/%s/%s/%s/%s", part, srv, spec->dist, spec->release, spec->arch,
+                     spec->variant, build) < 0)
                 return NULL;
         if (sd_bus_path_encode(WARREN_IMAGE_PREFIX, id, &p) < 0)
                 return NULL;
         return p;
 }
 
+static char *entry_bus_path(const ImageCacheEntry *e) {
+        const ImageOrigin o = { .server = e->server, .user = e->user, .uid = e->uid };
+        const ImageSpec spec = { e->dist, e->release, e->arch, e->variant };
+        return image_bus_path(&o, &spec, e->build);
+}
+
 typedef struct ImageId {
-        char *fields[5]; /* dist, release, arch, variant, build; one allocation */
+        char *id;     /* the decoded path, cut into fields */
+        char *server; /* decoded from the server dir */
+        ImageOrigin origin;
+        ImageSpec spec;
+        const char *build;
 } ImageId;
 
 static void image_id_done(ImageId *id) {
-        free(id->fields[0]);
+        free(id->id);
+        free(id->server);
 }
 
-/* Path -> the five names, each valid; -ENXIO if the path is not an image's. */
+/* Path -> origin, spec and build, each valid; -ENXIO if the path is not an image's. */
 static int image_id_from_path(const char *path, ImageId *ret) {
-        static const char *const what[5] = { "distribution", "release", "architecture", "variant", "build" };
-        _cleanup_free_ char *s = NULL;
-        if (sd_bus_path_decode(path, WARREN_IMAGE_PREFIX, &s) <= 0)
+        static const char *const what[] = { "distribution", "release", "architecture", "variant", "build" };
+        _cleanup_(image_id_done) ImageId id = {};
+        char *fields[ID_FIELDS];
+        if (sd_bus_path_decode(path, WARREN_IMAGE_PREFIX, &id.id) <= 0 || !id.id)
                 return -ENXIO;
-        char *p = s;
-        for (size_t i = 0; i < 5; i++) {
+        char *p = id.id;
+        for (size_t i = 0; i < ID_FIELDS; i++) {
                 char *slash = strchr(p, '/');
-                if ((i < 4) != (slash != NULL))
+                if ((i < ID_FIELDS - 1) != (slash != NULL))
                         return -ENXIO;
                 if (slash)
                         *slash = 0;
-                if (image_name_validate(what[i], p, NULL) < 0)
+                if (i >= 2 && image_name_validate(what[i - 2], p, NULL) < 0)
                         return -ENXIO;
-                ret->fields[i] = p;
+                fields[i] = p;
                 p = slash ? slash + 1 : NULL;
         }
-        TAKE_PTR(s);
+        id.server = image_cache_server_from_dirname(fields[1]);
+        if (!id.server)
+                return -ENXIO;
+        id.origin.server = id.server;
+        if (!streq(fields[0], IMAGE_CACHE_SHARED)) {
+                char *end = NULL;
+                const char *d = fields[0] + strlen(IMAGE_CACHE_USER_PREFIX);
+                if (strncmp(fields[0], IMAGE_CACHE_USER_PREFIX, strlen(IMAGE_CACHE_USER_PREFIX)) != 0)
+                        return -ENXIO;
+                errno = 0;
+                unsigned long v = strtoul(d, &end, 10);
+                if (errno || end == d || *end || d[0] == '0' || v == 0 || v >= UINT32_MAX)
+                        return -ENXIO;
+                id.origin.user = true;
+                id.origin.uid = (uid_t) v;
+        }
+        id.spec = (ImageSpec){ fields[2], fields[3], fields[4], fields[5] };
+        id.build = fields[6];
+        *ret = id;
+        id = (ImageId){};
         return 0;
+}
+
+/* Builds in a user's own partition are that user's business (and root's,
+ * to manage the disk): nobody else sees them. */
+static bool visible_to(bool user, uid_t owner, uid_t caller) {
+        return caller == 0 || !user || owner == caller;
+}
+
+/* Who asks; (uid_t) -1 when nobody does (a signal being emitted): then only
+ * the shared cache is visible, so no broadcast names a user's build. */
+static uid_t current_caller(sd_bus *bus) {
+        sd_bus_message *m = sd_bus_get_current_message(bus);
+        uid_t uid;
+        return m && bus_caller_uid(m, &uid) >= 0 ? uid : (uid_t) -1;
 }
 
 static int open_cache(Daemon *d, ImageCache **ret, sd_bus_error *error) {
@@ -85,9 +139,10 @@ static int image_lookup(Daemon *d, const char *path, ImageCacheEntry **ret_list,
         if (r < 0)
                 return r;
         for (size_t i = 0; i < n; i++)
-                if (streq(l[i].dist, id.fields[0]) && streq(l[i].release, id.fields[1]) &&
-                    streq(l[i].arch, id.fields[2]) && streq(l[i].variant, id.fields[3]) &&
-                    streq(l[i].build, id.fields[4])) {
+                if (streq(l[i].server, id.server) && l[i].user == id.origin.user &&
+                    (!l[i].user || l[i].uid == id.origin.uid) && streq(l[i].dist, id.spec.dist) &&
+                    streq(l[i].release, id.spec.release) && streq(l[i].arch, id.spec.arch) &&
+                    streq(l[i].variant, id.spec.variant) && streq(l[i].build, id.build)) {
                         *ret_list = l;
                         *ret_n = n;
                         *ret = &l[i];
@@ -100,31 +155,39 @@ static int image_lookup(Daemon *d, const char *path, ImageCacheEntry **ret_list,
 int image_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
                       sd_bus_error *error) {
         _cleanup_(image_id_done) ImageId id = {};
-        _cleanup_free_ char *dir = NULL;
+        _cleanup_free_ char *vdir = NULL, *dir = NULL;
         Daemon *d = userdata;
         struct stat st;
+        uid_t caller;
         if (image_id_from_path(path, &id) < 0)
                 return 0;
-        if (asprintf(&dir, "%s/images/%s/%s/%s/%s/%s", d->cache_dir, id.fields[0], id.fields[1],
-                     id.fields[2], id.fields[3], id.fields[4]) < 0)
+        caller = current_caller(bus);
+        if (!visible_to(id.origin.user, id.origin.uid, caller))
+                return 0;
+        vdir = image_cache_variant_path(d->cache_dir, &id.origin, &id.spec);
+        if (!vdir)
+                return 0;
+        if (asprintf(&dir, "%s/%s", vdir, id.build) < 0)
                 return -ENOMEM;
         if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
                 return 0;
         *found = d;
         return 1;
 }
-
 int image_node_enumerator(sd_bus *bus, const char *path, void *userdata, char ***nodes,
                           sd_bus_error *error) {
         _cleanup_image_cache_ ImageCache *c = NULL;
         _cleanup_strv_free_ char **paths = NULL;
         ImageCacheEntry *l = NULL;
         size_t n = 0;
+        uid_t caller = current_caller(bus);
         int r = open_cache(userdata, &c, NULL);
         if (r >= 0)
                 r = image_cache_list(c, &l, &n, NULL);
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                char *p = image_bus_path(l[i].dist, l[i].release, l[i].arch, l[i].variant, l[i].build);
+                if (!visible_to(l[i].user, l[i].uid, caller))
+                        continue;
+                char *p = entry_bus_path(&l[i]);
                 if (!p || strv_consume(&paths, p) < 0) {
                         free(p);
                         r = -ENOMEM;
@@ -137,6 +200,15 @@ int image_node_enumerator(sd_bus *bus, const char *path, void *userdata, char **
                 return -ENOMEM;
         *nodes = TAKE_PTR(paths);
         return 0;
+}
+
+/* The listed remote whose URL the entry came from, "" if none. */
+static char *remote_name(Daemon *d, const char *server) {
+        _cleanup_image_remotes_ ImageRemotes *rs = NULL;
+        const ImageRemote *r = NULL;
+        if (image_remotes_load((const char *const[]){ d->config_dir, d->data_dir, NULL }, &rs, NULL) >= 0)
+                r = image_remotes_find_url(rs, server);
+        return strdup(r ? r->name : "");
 }
 
 static int property_get_image(sd_bus *bus, const char *path, const char *interface, const char *property,
@@ -158,6 +230,14 @@ static int property_get_image(sd_bus *bus, const char *path, const char *interfa
                 r = sd_bus_message_append(reply, "t", e->last_used_usec);
         else if (streq(property, "Path"))
                 r = sd_bus_message_append(reply, "s", e->path);
+        else if (streq(property, "Server"))
+                r = sd_bus_message_append(reply, "s", e->server);
+        else if (streq(property, "OwnerUID"))
+                r = sd_bus_message_append(reply, "u", (uint32_t) (e->user ? e->uid : 0));
+        else if (streq(property, "Remote")) {
+                _cleanup_free_ char *name = remote_name(userdata, e->server);
+                r = name ? sd_bus_message_append(reply, "s", name) : -ENOMEM;
+        }
         image_cache_entries_free(l, n);
         return r;
 }
@@ -168,7 +248,11 @@ int method_list_images(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
         ImageCacheEntry *l = NULL;
         size_t n = 0;
-        int r = open_cache(userdata, &c, error);
+        uid_t caller;
+        int r = bus_caller_uid(m, &caller);
+        if (r < 0)
+                return r;
+        r = open_cache(userdata, &c, error);
         if (r < 0)
                 return r;
         r = image_cache_list(c, &l, &n, &err);
@@ -178,8 +262,9 @@ int method_list_images(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (r >= 0)
                 r = sd_bus_message_open_container(reply, 'a', "(ssssstto)");
         for (size_t i = 0; r >= 0 && i < n; i++) {
-                _cleanup_free_ char *p =
-                        image_bus_path(l[i].dist, l[i].release, l[i].arch, l[i].variant, l[i].build);
+                if (!visible_to(l[i].user, l[i].uid, caller))
+                        continue;
+                _cleanup_free_ char *p = entry_bus_path(&l[i]);
                 r = p ? sd_bus_message_append(reply, "(ssssstto)", l[i].dist, l[i].release, l[i].arch,
                                               l[i].variant, l[i].build, l[i].size, l[i].last_used_usec, p)
                       : -ENOMEM;
@@ -209,21 +294,23 @@ static int do_remove_image(sd_bus_message *m, void *userdata, sd_bus_error *erro
         int r = read_image_arg(m, &id, error);
         if (r < 0)
                 return r;
-        const ImageSpec spec = { id.fields[0], id.fields[1], id.fields[2], id.fields[3] };
-        /* The job's child holds the image's lock: removing would block us. */
-        uint32_t job = image_in_use(spec.dist, spec.release, spec.arch, spec.variant);
+        const ImageSpec *spec = &id.spec;
+        uint32_t job = image_in_use(&id.origin, spec);
         if (job > 0)
-                return sd_bus_error_setf(error, WARREN_ERROR_BUSY, "Image %s %s %s %s is in use by job %u",
-                                         spec.dist, spec.release, spec.arch, spec.variant, job);
+                return sd_bus_error_setf(error, WARREN_ERROR_BUSY,
+                                         "Image %s %s %s %s from %s is in use by job %u", spec->dist,
+                                         spec->release, spec->arch, spec->variant, id.server, job);
         r = open_cache(userdata, &c, error);
         if (r < 0)
                 return r;
-        r = image_cache_remove(c, &spec, id.fields[4], &err);
+        r = image_cache_remove(c, &id.origin, spec, id.build, &err);
         if (r == -ENOENT)
                 return sd_bus_error_set(error, WARREN_ERROR_NO_SUCH_IMAGE, warren_error_message(&err)), r;
+        if (r == -EBUSY)
+                return sd_bus_error_set(error, WARREN_ERROR_BUSY, warren_error_message(&err)), r;
         if (r < 0)
                 return bus_error_from_warren(error, r, &err);
-        path = image_bus_path(spec.dist, spec.release, spec.arch, spec.variant, id.fields[4]);
+        path = image_bus_path(&id.origin, spec, id.build);
         if (path)
                 (void) sd_bus_emit_interfaces_removed(sd_bus_message_get_bus(m), path, WARREN_IMAGE_IFACE,
                                                       NULL);
@@ -238,7 +325,12 @@ int method_remove_image(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                 r = bus_caller_uid(m, &caller);
         if (r < 0)
                 return r;
-        /* The cache is shared: whoever may fill it may prune it. */
+        /* The shared cache and one's own partition: whoever may fill it may
+         * prune it. Another user's partition: the administrator. */
+        if (caller != 0 && id.origin.user && id.origin.uid != caller) {
+                const PolkitDetails det = { .owner = caller, .why = "the image is in another user's cache" };
+                return polkit_authorize(userdata, m, ACTION_ADMIN, &det, do_remove_image, userdata, error);
+        }
         const PolkitDetails det = { .owner = caller };
         return polkit_authorize(userdata, m, ACTION_PULL, &det, do_remove_image, userdata, error);
 }
@@ -254,6 +346,10 @@ const sd_bus_vtable image_vtable[] = {
         /* Updated by the jobs' children when they use the image: no signal. */
         SD_BUS_PROPERTY("LastUsed", "t", property_get_image, 0, 0),
         SD_BUS_PROPERTY("Path", "s", property_get_image, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        SD_BUS_PROPERTY("Server", "s", property_get_image, 0, SD_BUS_VTABLE_PROPERTY_CONST),
+        /* Follows remotes.conf, which root may edit at any time: no signal. */
+        SD_BUS_PROPERTY("Remote", "s", property_get_image, 0, 0),
+        SD_BUS_PROPERTY("OwnerUID", "u", property_get_image, 0, SD_BUS_VTABLE_PROPERTY_CONST),
         SD_BUS_VTABLE_END,
 };
 
@@ -325,9 +421,13 @@ static int remote_reply(RemoteQuery *q) {
         if (!q->has_result)
                 return sd_bus_reply_method_errorf(q->request, SD_BUS_ERROR_FAILED,
                                                   "The image listing helper ended without a result");
-        if (q->result.error)
+        if (q->result.error) {
+                /* It may quote what the server said. */
+                _cleanup_free_ char *safe =
+                        escape_untrusted_text(q->result.message ?: strerror(q->result.error), 0);
                 return sd_bus_reply_method_errorf(q->request, image_job_error_name(q->result.error), "%s",
-                                                  q->result.message ?: strerror(q->result.error));
+                                                  safe ?: strerror(q->result.error));
+        }
         if (q->overflow)
                 return sd_bus_reply_method_errorf(q->request, SD_BUS_ERROR_FAILED,
                                                   "The server's index lists too many images");
@@ -368,6 +468,8 @@ static size_t remote_queries_count(void) {
 int method_list_remote_images(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        _cleanup_image_remotes_ ImageRemotes *remotes = NULL;
+        _cleanup_(image_server_choice_done) ImageServerChoice choice = {};
         _cleanup_free_ char *url = NULL;
         const char *server;
         uid_t caller;
@@ -396,9 +498,16 @@ int method_list_remote_images(sd_bus_message *m, void *userdata, sd_bus_error *e
         }
         if (r < 0)
                 return r;
-        r = image_server_url(isempty(server) ? IMAGE_SERVER_DEFAULT : server, &url, &err);
+        /* A remote's name or a URL, as for the download template. */
+        r = image_remotes_load((const char *const[]){ d->config_dir, d->data_dir, NULL }, &remotes, &err);
+        if (r < 0)
+                return sd_bus_error_setf(error, WARREN_ERROR_INVALID_CONFIG, "Image remotes unusable: %s",
+                                         warren_error_message(&err)),
+                       r;
+        r = image_remotes_resolve(remotes, server, &choice, &err);
         if (r < 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, warren_error_message(&err)), r;
+        url = TAKE_PTR(choice.url);
         if (remote_queries_count() >= IMAGE_REMOTE_QUERIES_MAX)
                 return sd_bus_error_setf(error, WARREN_ERROR_QUOTA_EXCEEDED,
                                          "Too many image listings running: the limit is %u per warrend",

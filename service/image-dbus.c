@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "basic/escape.h"
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "bus-error.h"
@@ -26,10 +27,12 @@
 #include "container.h"
 #include "daemon.h"
 #include "idmap.h"
+#include "image-args.h"
 #include "image-cache.h"
 #include "image-dbus.h"
 #include "image-helper.h"
 #include "image-job.h"
+#include "image-remote.h"
 #include "job.h"
 #include "network.h"
 #include "owner-limits.h"
@@ -40,246 +43,7 @@
 
 #define ACTION_PULL "org.warren1.pull-image"
 #define ACTION_ADMIN "org.warren1.create-privileged"
-#define TEMPLATE_ARGS_MAX 64U
-#define DOWNLOAD_TIMEOUT_MAX 3600U
 #define REMOTE_TEXT_MAX (4U * 1024U * 1024U)
-
-/* ---- template arguments ---- */
-
-typedef struct ImageArgs {
-        bool local;
-        /* download: lxc-download's options; the names are borrowed */
-        const char *dist, *release, *arch, *variant, *server;
-        bool no_verify, flush_cache, force_cache;
-        unsigned timeout_s; /* warren's: connect and stall timeout of each attempt; 0: the default */
-        uint64_t max_size;  /* warren's: lowers the size limit of every download; 0: the defaults */
-        /* local */
-        const char *fstree, *metadata;
-} ImageArgs;
-
-typedef enum ArgId {
-        ARG_DIST,
-        ARG_RELEASE,
-        ARG_ARCH,
-        ARG_VARIANT,
-        ARG_SERVER,
-        ARG_NO_VERIFY,
-        ARG_FLUSH_CACHE,
-        ARG_FORCE_CACHE,
-        ARG_KEYSERVER,
-        ARG_TIMEOUT,
-        ARG_MAX_SIZE,
-        ARG_LIST,
-        ARG_FSTREE,
-        ARG_METADATA,
-} ArgId;
-
-typedef struct ArgDef {
-        const char *long_name; /* with "--" */
-        const char *short_name;
-        bool has_value;
-        ArgId id;
-} ArgDef;
-
-static const ArgDef download_args[] = {
-        { "--dist", "-d", true, ARG_DIST },
-        { "--release", "-r", true, ARG_RELEASE },
-        { "--arch", "-a", true, ARG_ARCH },
-        { "--variant", "-v", true, ARG_VARIANT },
-        { "--server", NULL, true, ARG_SERVER },
-        { "--no-verify", NULL, false, ARG_NO_VERIFY },
-        { "--no-validate", NULL, false, ARG_NO_VERIFY }, /* lxc-download's name */
-        { "--flush-cache", NULL, false, ARG_FLUSH_CACHE },
-        { "--force-cache", NULL, false, ARG_FORCE_CACHE },
-        { "--keyserver", NULL, true, ARG_KEYSERVER },
-        { "--timeout", NULL, true, ARG_TIMEOUT },
-        { "--max-size", NULL, true, ARG_MAX_SIZE },
-        { "--list", "-l", false, ARG_LIST },
-};
-
-static const ArgDef local_args[] = {
-        { "--fstree", "-f", true, ARG_FSTREE },
-        { "--metadata", "-m", true, ARG_METADATA },
-};
-
-#define DOWNLOAD_KNOWN                                                                                \
-        "-d DIST, -r RELEASE, -a ARCH, --variant VARIANT, --server URL, --no-verify, --flush-cache, " \
-        "--force-cache, --keyserver, --timeout SECONDS, --max-size BYTES"
-#define LOCAL_KNOWN "[--fstree|-f] PATH, --metadata|-m PATH"
-
-static int invalid_arg(sd_bus_error *error, const char *tmpl, const char *arg, const char *why) {
-        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                 "Invalid argument '%s' for template '%s': %s", arg, tmpl, why);
-}
-
-/* "123", "64K", "10M", "2G" (powers of 1024). */
-static int parse_size(const char *s, uint64_t *ret) {
-        char *end;
-        uint64_t mult = 1;
-        if (!s || !(*s >= '0' && *s <= '9'))
-                return -EINVAL;
-        errno = 0;
-        unsigned long long v = strtoull(s, &end, 10);
-        if (errno)
-                return -EINVAL;
-        if (*end && !end[1]) {
-                switch (*end) {
-                case 'K':
-                        mult = 1ULL << 10;
-                        break;
-                case 'M':
-                        mult = 1ULL << 20;
-                        break;
-                case 'G':
-                        mult = 1ULL << 30;
-                        break;
-                default:
-                        return -EINVAL;
-                }
-        } else if (*end)
-                return -EINVAL;
-        if (v == 0 || v > UINT64_MAX / mult)
-                return -EINVAL;
-        *ret = v * mult;
-        return 0;
-}
-
-static int check_name_arg(const char *what, const char *value, sd_bus_error *error) {
-        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
-        if (image_name_validate(what, value, &err) < 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, warren_error_message(&err)),
-                       -EINVAL;
-        return 0;
-}
-
-static int apply_arg(ImageArgs *a, const char *tmpl, const ArgDef *def, const char *arg, const char *value,
-                     sd_bus_error *error) {
-        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
-        switch (def->id) {
-        case ARG_DIST:
-                a->dist = value;
-                return check_name_arg("distribution", value, error);
-        case ARG_RELEASE:
-                a->release = value;
-                return check_name_arg("release", value, error);
-        case ARG_ARCH:
-                a->arch = value;
-                return check_name_arg("architecture", value, error);
-        case ARG_VARIANT:
-                a->variant = value;
-                return check_name_arg("variant", value, error);
-        case ARG_SERVER: {
-                _cleanup_free_ char *url = NULL;
-                if (image_server_url(value, &url, &err) < 0)
-                        return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS,
-                                                warren_error_message(&err)),
-                               -EINVAL;
-                a->server = value;
-                return 0;
-        }
-        case ARG_NO_VERIFY:
-                a->no_verify = true;
-                return 0;
-        case ARG_FLUSH_CACHE:
-                a->flush_cache = true;
-                return 0;
-        case ARG_FORCE_CACHE:
-                a->force_cache = true;
-                return 0;
-        case ARG_KEYSERVER:
-                /* Accepted for lxc-download's scripts: warren checks SHA256SUMS over HTTPS, not GPG. */
-                return 0;
-        case ARG_TIMEOUT: {
-                uint64_t v;
-                if (parse_size(value, &v) < 0 || v > DOWNLOAD_TIMEOUT_MAX || strpbrk(value, "KMG"))
-                        return invalid_arg(error, tmpl, value,
-                                           "--timeout takes 1.." STRINGIFY(DOWNLOAD_TIMEOUT_MAX) " seconds");
-                a->timeout_s = (unsigned) v;
-                return 0;
-        }
-        case ARG_MAX_SIZE:
-                if (parse_size(value, &a->max_size) < 0)
-                        return invalid_arg(error, tmpl, value,
-                                           "--max-size takes a size in bytes (K, M, G suffixes)");
-                return 0;
-        case ARG_LIST:
-                return invalid_arg(error, tmpl, arg,
-                                   "listing is Manager.ListRemoteImages (warrenctl images --remote)");
-        case ARG_FSTREE:
-        case ARG_METADATA:
-                if (value[0] != '/' || strlen(value) >= PATH_MAX)
-                        return invalid_arg(error, tmpl, value, "not an absolute path");
-                if (def->id == ARG_FSTREE)
-                        a->fstree = value;
-                else
-                        a->metadata = value;
-                return 0;
-        }
-        return -EINVAL;
-}
-
-static int parse_image_args(const char *tmpl, char *const *args, ImageArgs *ret, sd_bus_error *error) {
-        ImageArgs a = { .local = streq(tmpl, "local") };
-        const ArgDef *defs = a.local ? local_args : download_args;
-        size_t n_defs = a.local ? ELEMENTSOF(local_args) : ELEMENTSOF(download_args);
-        int r;
-
-        if (strv_length(args) > TEMPLATE_ARGS_MAX)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Too many arguments for template '%s' (more than %u)", tmpl,
-                                         TEMPLATE_ARGS_MAX);
-        for (size_t i = 0; args && args[i]; i++) {
-                const char *arg = args[i], *eq = NULL, *value = NULL;
-                const ArgDef *def = NULL;
-                if (strncmp(arg, "--", 2) == 0)
-                        eq = strchr(arg, '=');
-                size_t len = eq ? (size_t) (eq - arg) : strlen(arg);
-                for (size_t k = 0; k < n_defs && !def; k++)
-                        if ((strlen(defs[k].long_name) == len &&
-                             strncmp(arg, defs[k].long_name, len) == 0) ||
-                            (!eq && defs[k].short_name && streq(arg, defs[k].short_name)))
-                                def = &defs[k];
-                if (!def && a.local && arg[0] != '-' && !a.fstree) {
-                        r = apply_arg(&a, tmpl, &local_args[0], arg, arg, error);
-                        if (r < 0)
-                                return r;
-                        continue;
-                }
-                if (!def)
-                        return invalid_arg(error, tmpl, arg,
-                                           a.local ? "unknown (known: " LOCAL_KNOWN ")"
-                                                   : "unknown (known: " DOWNLOAD_KNOWN ")");
-                if (def->has_value) {
-                        value = eq ? eq + 1 : args[i + 1];
-                        if (!eq && value)
-                                i++;
-                        if (isempty(value))
-                                return invalid_arg(error, tmpl, arg, "needs a value");
-                } else if (eq)
-                        return invalid_arg(error, tmpl, arg, "takes no value");
-                r = apply_arg(&a, tmpl, def, arg, value, error);
-                if (r < 0)
-                        return r;
-        }
-        if (a.local && !a.fstree)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Template 'local' needs the path of a rootfs tarball (" LOCAL_KNOWN
-                                         ")");
-        if (!a.local && (!a.dist || !a.release))
-                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
-                                         "Template 'download' needs -d DIST and -r RELEASE (%s missing)",
-                                         a.dist ? "-r" : "-d");
-        if (!a.local && !a.arch) {
-                _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
-                if (image_host_arch(&a.arch, &err) < 0)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "%s: give -a ARCH",
-                                                 warren_error_message(&err));
-        }
-        if (!a.local && !a.variant)
-                a.variant = IMAGE_VARIANT_DEFAULT;
-        *ret = a;
-        return 0;
-}
 
 /* ---- running image work ---- */
 
@@ -296,6 +60,9 @@ struct ImageWork {
         StoreCreate *create; /* create: the container's temporary directory */
         char *container;
         char *dist, *release, *arch, *variant;
+        char *server; /* canonical; with user/uid: where its builds are cached */
+        bool user;
+        uid_t uid;
         Owner owner; /* non-root creates: the assembled config is checked again */
         bool owner_loaded;
         ImageWork *next;
@@ -322,10 +89,12 @@ bool image_create_in_progress(const char *name) {
         return work_by_container(name) != NULL;
 }
 
-uint32_t image_in_use(const char *dist, const char *release, const char *arch, const char *variant) {
+uint32_t image_in_use(const ImageOrigin *o, const ImageSpec *spec) {
         for (ImageWork *w = works; w; w = w->next)
-                if (w->dist && streq(w->dist, dist) && streq(w->release, release) && streq(w->arch, arch) &&
-                    streq(w->variant, variant))
+                if (w->dist && streq(w->server, o->server) && w->user == o->user &&
+                    (!o->user || w->uid == o->uid) && streq(w->dist, spec->dist) &&
+                    streq(w->release, spec->release) && streq(w->arch, spec->arch) &&
+                    streq(w->variant, spec->variant))
                         return w->job ? w->job->id : UINT32_MAX;
         return 0;
 }
@@ -352,6 +121,7 @@ static ImageWork *work_free(ImageWork *w) {
         free(w->release);
         free(w->arch);
         free(w->variant);
+        free(w->server);
         free(w);
         return NULL;
 }
@@ -401,6 +171,7 @@ static int work_check_config(ImageWork *w, WarrenError *reterr) {
 
 static void work_end(ImageWork *w, const ImageJobResult *res) {
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        _cleanup_free_ char *safe = NULL;
         Daemon *d = w->daemon;
         int r = res->error ? -res->error : 0;
         const char *message = res->message;
@@ -415,23 +186,28 @@ static void work_end(ImageWork *w, const ImageJobResult *res) {
         if (r >= 0) {
                 if (w->create)
                         (void) container_emit_added(d, w->container);
-                if (res->downloaded && res->build && w->dist) {
-                        _cleanup_free_ char *ipath =
-                                image_bus_path(w->dist, w->release, w->arch, w->variant, res->build);
+                /* A user's own partition is announced to nobody. */
+                if (res->downloaded && res->build && w->dist && !w->user) {
+                        const ImageOrigin o = { .server = w->server, .user = w->user, .uid = w->uid };
+                        const ImageSpec spec = { w->dist, w->release, w->arch, w->variant };
+                        _cleanup_free_ char *ipath = image_bus_path(&o, &spec, res->build);
                         if (ipath)
                                 (void) sd_bus_emit_object_added(d->bus, ipath);
                 }
                 log_debug("Image job %u (%s %s) done, build %s", w->job->id, w->job->type, w->job->target,
                           strna(res->build));
-                (void) job_set_message(w->job, NULL, res->create_message);
+                /* The create-message is the server's text: it reaches terminals. */
+                safe = res->create_message ? escape_untrusted_text(res->create_message, 0) : NULL;
+                (void) job_set_message(w->job, NULL, safe);
                 (void) job_finish(w->job, "done");
         } else if (r == -ECANCELED) {
                 log_info("Image job %u (%s %s) canceled", w->job->id, w->job->type, w->job->target);
                 (void) job_set_message(w->job, NULL, "Canceled");
                 (void) job_finish(w->job, "canceled");
         } else {
-                if (!message)
-                        message = strerror(-r);
+                /* Errors may quote what a server or a tarball said. */
+                safe = escape_untrusted_text(message ?: strerror(-r), 0);
+                message = safe ?: strerror(-r);
                 log_warning("Image job %u (%s %s) failed: %s", w->job->id, w->job->type, w->job->target,
                             message);
                 (void) job_set_message(w->job, image_job_error_name(-r), message);
@@ -542,17 +318,69 @@ static int work_watch_image_job(ImageWork *w) {
         return 0;
 }
 
-static int work_set_spec(ImageWork *w, const ImageArgs *a) {
+/* Where --server points for this caller: root trusts whatever it names
+ * and fills the shared cache; others fill it only from remotes listed for
+ * them (remotes.conf users = yes); their ad-hoc servers get a partition
+ * of the cache of their own, which nobody else (root included) reads, and
+ * a listed remote closed to users needs the administrator. */
+typedef struct ImageSource {
+        ImageServerChoice choice;
+        bool user_partition;
+        bool needs_admin;
+        char *admin_why;
+} ImageSource;
+
+static void image_source_done(ImageSource *s) {
+        image_server_choice_done(&s->choice);
+        free(s->admin_why);
+}
+
+static int image_source_resolve(Daemon *d, const char *server, uid_t caller, ImageSource *ret,
+                                sd_bus_error *error) {
+        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        _cleanup_image_remotes_ ImageRemotes *rs = NULL;
+        int r = image_remotes_load((const char *const[]){ d->config_dir, d->data_dir, NULL }, &rs, &err);
+        if (r < 0)
+                return sd_bus_error_setf(error, WARREN_ERROR_INVALID_CONFIG, "Image remotes unusable: %s",
+                                         warren_error_message(&err)),
+                       r;
+        r = image_remotes_resolve(rs, server, &ret->choice, &err);
+        if (r < 0)
+                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, warren_error_message(&err)), r;
+        if (caller == 0)
+                return 0;
+        if (!ret->choice.remote)
+                ret->user_partition = true;
+        else if (!ret->choice.users) {
+                ret->needs_admin = true;
+                if (asprintf(&ret->admin_why,
+                             "image remote '%s' is not open to ordinary users (remotes.conf)",
+                             ret->choice.remote) < 0)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
+static ImageOrigin source_origin(const ImageSource *s, uid_t caller) {
+        return (ImageOrigin){ .server = s->choice.url, .user = s->user_partition, .uid = caller };
+}
+
+static int work_set_spec(ImageWork *w, const ImageArgs *a, const ImageSource *src) {
         w->dist = strdup(a->dist);
         w->release = strdup(a->release);
         w->arch = strdup(a->arch);
         w->variant = strdup(a->variant);
-        return w->dist && w->release && w->arch && w->variant ? 0 : -ENOMEM;
+        w->server = strdup(src->choice.url);
+        w->user = src->user_partition;
+        w->uid = w->caller;
+        return w->dist && w->release && w->arch && w->variant && w->server ? 0 : -ENOMEM;
 }
 
-static void fetch_params(const ImageArgs *a, ImageMode mode, ImageFetchParams *ret) {
+static void fetch_params(const ImageArgs *a, const ImageSource *src, uid_t caller, ImageMode mode,
+                         ImageFetchParams *ret) {
         *ret = (ImageFetchParams){
-                .server = a->server,
+                .origin = source_origin(src, caller),
+                .keyring = src->choice.keyring,
                 .spec = { a->dist, a->release, a->arch, a->variant },
                 .mode = mode,
                 .no_verify = a->no_verify,
@@ -634,6 +462,7 @@ static int read_create_request(sd_bus_message *m, CreateRequest *q, sd_bus_error
 /* What a create will do, worked out before anything changes. */
 typedef struct ImagePlan {
         ImageArgs args;
+        ImageSource source; /* download */
         bool unprivileged;
         Owner owner;
         bool owner_loaded;
@@ -648,6 +477,7 @@ typedef struct ImagePlan {
 } ImagePlan;
 
 static void image_plan_done(ImagePlan *p) {
+        image_source_done(&p->source);
         if (p->owner_loaded)
                 owner_done(&p->owner);
         idmap_free(p->idmap);
@@ -808,6 +638,11 @@ static int plan_image_create(Daemon *d, const CreateRequest *q, uid_t caller, Im
                         "Template 'local' opens a file by the caller's path: only root may use "
                         "it (uid %u asked for '%s')",
                         (unsigned) caller, p->args.fstree);
+        if (!p->args.local) {
+                r = image_source_resolve(d, p->args.server, caller, &p->source, error);
+                if (r < 0)
+                        return r;
+        }
         r = container_config_apply_items(items, q->items, &err);
         if (r < 0)
                 return bus_error_from_config(error, r, &err);
@@ -867,7 +702,13 @@ static int plan_image_create(Daemon *d, const CreateRequest *q, uid_t caller, Im
                 return -ENOMEM;
         if (!p->args.local && caller != 0)
                 p->actions[p->n_actions++] = ACTION_PULL;
-        if (caller != 0 && (p->args.no_verify || needs_admin))
+        if (caller != 0 && !p->admin_why && (p->args.no_verify || p->source.admin_why)) {
+                p->admin_why = strdup(p->args.no_verify ? "--no-verify skips the image's verification"
+                                                        : p->source.admin_why);
+                if (!p->admin_why)
+                        return -ENOMEM;
+        }
+        if (caller != 0 && (p->args.no_verify || needs_admin || p->source.needs_admin))
                 p->actions[p->n_actions++] = ACTION_ADMIN;
         return 0;
 }
@@ -921,8 +762,8 @@ static int create_start_child(Daemon *d, ImageWork *w, const CreateRequest *q, c
                 .idmap = p->ranges,
                 .n_idmap = p->n_ranges,
         };
-        fetch_params(&p->args, mode, &pp.fetch);
-        int r = work_set_spec(w, &p->args);
+        fetch_params(&p->args, &p->source, w->caller, mode, &pp.fetch);
+        int r = work_set_spec(w, &p->args, &p->source);
         if (r < 0)
                 return r;
         r = image_job_start(&pp, &w->image_job, reterr);
@@ -1035,8 +876,8 @@ static int read_pull_request(sd_bus_message *m, PullRequest *q, sd_bus_error *er
         return r;
 }
 
-static int plan_pull(Daemon *d, sd_bus_message *m, PullRequest *q, ImageArgs *a, uid_t *ret_caller,
-                     sd_bus_error *error) {
+static int plan_pull(Daemon *d, sd_bus_message *m, PullRequest *q, ImageArgs *a, ImageSource *src,
+                     uid_t *ret_caller, sd_bus_error *error) {
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
         Owner owner = {};
         int r = read_pull_request(m, q, error);
@@ -1045,6 +886,9 @@ static int plan_pull(Daemon *d, sd_bus_message *m, PullRequest *q, ImageArgs *a,
         if (r < 0)
                 return r;
         r = parse_image_args("download", q->args, a, error);
+        if (r < 0)
+                return r;
+        r = image_source_resolve(d, a->server, *ret_caller, src, error);
         if (r < 0)
                 return r;
         if (*ret_caller != 0) {
@@ -1061,12 +905,13 @@ static int plan_pull(Daemon *d, sd_bus_message *m, PullRequest *q, ImageArgs *a,
 static int do_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
         _cleanup_(pull_request_done) PullRequest q = {};
+        _cleanup_(image_source_done) ImageSource src = {};
         _cleanup_(work_freep) ImageWork *w = NULL;
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
         _cleanup_free_ char *target = NULL, *jpath = NULL;
         ImageArgs a;
         uid_t caller;
-        int r = plan_pull(d, m, &q, &a, &caller, error);
+        int r = plan_pull(d, m, &q, &a, &src, &caller, error);
         if (r < 0)
                 return r;
         w = calloc(1, sizeof *w);
@@ -1075,8 +920,8 @@ static int do_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error)
         w->daemon = d;
         w->caller = caller;
         ImagePullParams pp = { .cache_dir = d->cache_dir };
-        fetch_params(&a, caller == 0 ? IMAGE_MODE_SYSTEM : IMAGE_MODE_USER, &pp.fetch);
-        r = work_set_spec(w, &a);
+        fetch_params(&a, &src, caller, caller == 0 ? IMAGE_MODE_SYSTEM : IMAGE_MODE_USER, &pp.fetch);
+        r = work_set_spec(w, &a, &src);
         if (r < 0)
                 return r;
         r = image_job_start(&pp, &w->image_job, &err);
@@ -1093,25 +938,29 @@ static int do_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error)
         return jpath ? sd_bus_reply_method_return(m, "o", jpath) : -ENOMEM;
 }
 
-/* --no-verify also needs the administrator. */
+/* --no-verify, or a remote closed to users, also needs the administrator. */
 static int do_pull_authorized(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(pull_request_done) PullRequest q = {};
+        _cleanup_(image_source_done) ImageSource src = {};
         ImageArgs a;
         uid_t caller;
-        int r = plan_pull(userdata, m, &q, &a, &caller, error);
+        int r = plan_pull(userdata, m, &q, &a, &src, &caller, error);
         if (r < 0)
                 return r;
-        if (caller == 0 || !a.no_verify)
+        if (caller == 0 || !(a.no_verify || src.needs_admin))
                 return do_pull_image(m, userdata, error);
-        const PolkitDetails det = { .owner = caller, .why = "--no-verify skips the image's verification" };
+        const PolkitDetails det = { .owner = caller,
+                                    .why = a.no_verify ? "--no-verify skips the image's verification"
+                                                       : src.admin_why };
         return polkit_authorize(userdata, m, ACTION_ADMIN, &det, do_pull_image, userdata, error);
 }
 
 int method_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(pull_request_done) PullRequest q = {};
+        _cleanup_(image_source_done) ImageSource src = {};
         ImageArgs a;
         uid_t caller;
-        int r = plan_pull(userdata, m, &q, &a, &caller, error);
+        int r = plan_pull(userdata, m, &q, &a, &src, &caller, error);
         if (r < 0)
                 return r;
         const PolkitDetails det = { .owner = caller };

@@ -70,14 +70,18 @@ extern const sd_bus_vtable image_manager_vtable[];
  * (the busybox path checks it too, besides store_exists()). */
 bool image_create_in_progress(const char *name);
 
-/* The object path of one cached build; malloc'd, NULL on ENOMEM. */
-char *image_bus_path(const char *dist, const char *release, const char *arch, const char *variant,
-                     const char *build);
+typedef struct ImageOrigin ImageOrigin;
+typedef struct ImageSpec ImageSpec;
+
+/* The object path of one cached build: its partition, server, dist,
+ * release, arch, variant and build, "/"-joined and escaped as
+ * sd_bus_path_encode() does. malloc'd, NULL on ENOMEM or a bad origin. */
+char *image_bus_path(const ImageOrigin *origin, const ImageSpec *spec, const char *build);
 
 /* Between image-dbus.c (jobs) and image-cache-dbus.c (cache objects,
  * listings): the job id using an image (0 if none); the bus error a failed
  * image job's errno maps to; ending the remote listings at exit. */
-uint32_t image_in_use(const char *dist, const char *release, const char *arch, const char *variant);
+uint32_t image_in_use(const ImageOrigin *origin, const ImageSpec *spec);
 const char *image_job_error_name(int err);
 void image_remote_queries_free_all(void);
 

@@ -3,13 +3,18 @@
 #
 #   tests/bench/unpack.sh [BUILD_DIR]     (default: build)
 #
-# Unpack speed of warren's image_unpack() against `tar -xJf`, on a rootfs
-# tarball of ~200 MB built from this machine's /usr (xz, cached in
-# $BENCH_CACHE, default /var/tmp/warren-bench-usr.tar.xz). Prints the median
-# of $RUNS (default 5) wall times for: tar -xJf (GNU tar piping through xz),
-# warren with its forked decompressor (the default), and warren decompressing
-# in-process, then the ratios to tar. A figure, never a failure on speed.
-# BENCH_MB sets the uncompressed size (default 200).
+# Unpack speed of warren's image_unpack() against `tar -xJf`, on a real
+# Debian rootfs: bookworm minbase made with mmdebstrap from the mirror in
+# the machine's apt sources (~170 MB, ~8,700 entries), packed as an image
+# server packs it (xz; BENCH_XZ_THREADS=0, the default, writes several
+# blocks as `xz -T0` does, 1 a single block), cached in $BENCH_CACHE
+# (default /var/tmp/warren-bench-minbase-T$BENCH_XZ_THREADS.tar.xz).
+# BENCH_ROOTFS=usr instead packs ~BENCH_MB (200) MB of this machine's /usr.
+# Prints the median of $RUNS (default 5) interleaved wall times for: tar
+# -xJf (GNU tar piping through xz), warren with its forked decompressor
+# (the default: liblzma's threaded decoder for .xz), and warren
+# decompressing in-process (libarchive), then the ratios to tar. A figure,
+# never a failure on speed.
 
 set -euo pipefail
 
@@ -17,19 +22,34 @@ src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 build=$(realpath -m "${1:-$src/build}")
 bin=$build/tests/unit/test-image-unpack
 runs=${RUNS:-5}
+rootfs=${BENCH_ROOTFS:-minbase}
+threads=${BENCH_XZ_THREADS:-0}
 mb=${BENCH_MB:-200}
-tarball=${BENCH_CACHE:-/var/tmp/warren-bench-usr-${mb}M.tar.xz}
+case $rootfs in
+minbase) tarball=${BENCH_CACHE:-/var/tmp/warren-bench-minbase-T$threads.tar.xz} ;;
+usr) tarball=${BENCH_CACHE:-/var/tmp/warren-bench-usr-${mb}M.tar.xz} ;;
+*) echo "unpack.sh: BENCH_ROOTFS must be minbase or usr, not '$rootfs'" >&2; exit 1 ;;
+esac
 
 [[ -x $bin ]] || { echo "unpack.sh: $bin not built (ninja -C $build)" >&2; exit 1; }
 
-if [[ ! -s $tarball ]]; then
+if [[ ! -s $tarball && $rootfs == minbase ]]; then
+        command -v mmdebstrap >/dev/null || { echo "unpack.sh: needs mmdebstrap (apt-get install mmdebstrap)" >&2; exit 1; }
+        mirror=$(sed -n 's/^URIs: *\([^ ]*\).*/\1/p' /etc/apt/sources.list.d/debian.sources 2>/dev/null | head -n1)
+        mirror=${mirror:-http://deb.debian.org/debian}
+        echo "# building $tarball: mmdebstrap --variant=minbase bookworm from $mirror (once)"
+        mmdebstrap --quiet --variant=minbase --format=tar bookworm "$tarball.tar" "$mirror"
+        xz -T"$threads" -6 -c "$tarball.tar" >"$tarball.tmp"
+        rm -f "$tarball.tar"
+        mv "$tarball.tmp" "$tarball"
+elif [[ ! -s $tarball ]]; then
         echo "# building $tarball from /usr (~$mb MB, once)"
         list=$(mktemp /tmp/warren-bench-list.XXXXXX)
         # Entries in walk order until the data reaches the size.
         # (awk stops reading early: find's SIGPIPE is expected.)
         { find /usr -xdev \( -type f -o -type d -o -type l \) -printf '%s %P\n' || true; } |
                 awk -v max=$((mb * 1000 * 1000)) '{ s += $1; sub(/^[0-9]+ /, ""); print "usr/" $0; if (s > max) exit }' >"$list"
-        tar -C / --no-recursion --numeric-owner -cf - -T "$list" | xz -6 -T0 >"$tarball.tmp"
+        tar -C / --no-recursion --numeric-owner -cf - -T "$list" | xz -6 -T"$threads" >"$tarball.tmp"
         mv "$tarball.tmp" "$tarball"
         rm -f "$list"
 fi
@@ -37,7 +57,7 @@ fi
 work=$(mktemp -d /var/tmp/warren-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 raw=$(xz -dc "$tarball" | wc -c)
-echo "# tarball: $(du -h "$tarball" | cut -f1) xz, $((raw / 1000000)) MB uncompressed, $(xz -l "$tarball" | awk 'NR==2 {print $2}') xz blocks; $runs runs each; $(nproc) CPUs"
+echo "# tarball ($rootfs): $(du -hL "$tarball" | cut -f1) xz, $((raw / 1000000)) MB uncompressed, $(xz -dc "$tarball" | tar -t | wc -l) entries, $(xz -l "$tarball" | awk 'NR==2 {print $2}') xz blocks; $runs runs each; $(nproc) CPUs; load $(cut -d' ' -f1 /proc/loadavg)"
 
 median() {
         sort -n | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'

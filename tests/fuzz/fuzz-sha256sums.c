@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sha256.h"
+#include "image-sums.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,11 +2,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Issue 6: the download and local templates against the fixture image
 # server (started here, on 127.0.0.1 inside the sandbox's network
-# namespace): create and start, the cache (a second create downloads
-# nothing), the newest build whatever its line order, verification,
-# hostile servers and tarballs leaving nothing behind, cancel, progress,
-# concurrency, image list/pull/remove, remote listing, authorization and
-# garbage arguments.
+# namespace): create, start and stop (every container made from an image,
+# as root and as alice, issue 14), the cache (a second create downloads
+# no image, though it asks the index), the newest build whatever its line
+# order, remotes (issue 12: remotes.conf, the fixture signed with a key
+# made here, the cache keyed by server), verification, hostile servers and
+# tarballs leaving nothing behind, cancel, progress, concurrency, image
+# list/pull/remove, remote listing, authorization and garbage arguments.
+# The attacks of one user on another are in test-81-abuse-images.sh.
 # timeout: 900
 . "$(dirname "$0")/lib.sh"
 
@@ -22,6 +25,17 @@ SERVER_FDS=()
 bash "$WARREN_SRC/tests/fixtures/make-image.sh" "$FIX/server" "$ARCH" >/dev/null || bail_out "make-image.sh failed"
 IMG_DIR=$FIX/server/images/busybox/1.35/$ARCH/default/$NEWEST
 PASSWD_SUM=$(sha256sum </etc/passwd)
+
+# A throwaway signing key for the fixture remote; its public key is the
+# remote's keyring (root's, 0644).
+GNUPGHOME_SIGN=$TMPDIR/gnupg
+KEYRING=/etc/warren/keyrings/fixture.gpg
+mkdir -p -m 0700 "$GNUPGHOME_SIGN" /etc/warren/keyrings
+printf '%s\n' '%no-protection' 'Key-Type: eddsa' 'Key-Curve: ed25519' 'Name-Real: warren fixture' \
+        'Name-Email: fixture@warren.invalid' 'Expire-Date: 0' '%commit' |
+        gpg --homedir "$GNUPGHOME_SIGN" --batch --quiet --gen-key 2>/dev/null || bail_out "gpg --gen-key failed"
+gpg --homedir "$GNUPGHOME_SIGN" --batch --quiet --export >"$KEYRING" && chmod 0644 "$KEYRING" ||
+        bail_out "gpg --export failed"
 
 # server_start VAR ROOT [image-server.py ARGS...]: a fixture server on
 # 127.0.0.1; VAR becomes its URL, VAR_LOG its request log. It runs until
@@ -52,6 +66,25 @@ servers_stop() {
         for fd in "${SERVER_FDS[@]}"; do exec {fd}>&-; done
         for pid in "${SERVER_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
         wait 2>/dev/null
+        gpgconf --homedir "$GNUPGHOME_SIGN" --kill all 2>/dev/null
+}
+
+# The cache directory name of a server URL (percent-escaped, as warrend does).
+esc_url() { /usr/bin/python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="~+"))' "$1"; }
+# remotes REMOTE-LINES...: writes /etc/warren/remotes.conf (root's, 0644).
+remotes() { printf '%s\n' "$@" >/etc/warren/remotes.conf && chmod 0644 /etc/warren/remotes.conf; }
+
+# start_stop NAME [USER]: NAME (as USER) starts, runs its init, answers an
+# attach with its own name in /etc/hostname, and stops cleanly.
+start_stop() {
+        local name=$1 user=${2:-} run=()
+        [[ -n $user ]] && run=(as_user "$user")
+        t_ok "$name${user:+ ($user)}: starts" "${run[@]}" warrenctl start "$name"
+        t_eq "$name: RUNNING" "$(warrenctl state "$name")" RUNNING
+        t_ok "$name: attach" "${run[@]}" warrenctl attach "$name" --no-pty -- cat /etc/hostname
+        t_eq "$name: its /etc/hostname holds its name" "$T_OUT" "$name"
+        t_ok "$name: stops" "${run[@]}" warrenctl stop "$name" --timeout=20
+        t_eq "$name: STOPPED" "$(warrenctl state "$name")" STOPPED
 }
 
 # rootfs requests in a server log (of any build, or of BUILD).
@@ -63,7 +96,9 @@ create_dl() {
 }
 prop() { "${BUS[@]}" get-property org.warren1 "$1" "$2" "$3" | sed 's/^[a-z]* //; s/"//g'; }
 job_paths() { "${BUS[@]}" tree --list org.warren1 2>/dev/null | grep '^/org/warren1/job/[0-9]'; }
-cached_builds() { find "$CACHE" -mindepth 5 -maxdepth 5 -type d 2>/dev/null | sort; }
+cached_builds() { find "$CACHE" -mindepth 7 -maxdepth 7 -type d 2>/dev/null | sort; }
+# Builds cached from one server (URL) in the shared partition.
+cached_from() { find "$CACHE/shared/$(esc_url "$1")" -mindepth 5 -maxdepth 5 -type d 2>/dev/null | sort; }
 warrend_pid() { sandbox_name_pid org.warren1; }
 sandbox_name_pid() {
         "${BUS[@]}" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
@@ -181,11 +216,15 @@ print("message=%s" % st["message"].replace("\n", " | "))
 PY
 }
 field() { sed -n "s/^$1=//p" <<<"$2"; }
+# has_controls TEXT: TEXT holds a control character other than newline and tab.
+has_controls() { printf '%s' "$1" | LC_ALL=C grep -q $'[\x01-\x08\x0b-\x1f\x7f]'; }
 
-server_start S1 "$FIX/server"
+server_start S1 "$FIX/server" --sign-gnupghome "$GNUPGHOME_SIGN"
+remotes "default = fixture" "[images]" "url = https://images.linuxcontainers.org" "users = yes" \
+        "[fixture]" "url = $S1" "keyring = $KEYRING" "users = yes"
 
-# --- create from the fixture, start, hostname ---------------------------------------
-t_ok "create img1 from the fixture server" create_dl img1 "$S1"
+# --- create from the fixture remote, start, hostname -------------------------------
+t_ok "create img1 from the fixture remote, by its name" create_dl img1 fixture
 t_match "the newest build was used, whatever its line order (create-message)" "$T_OUT" \
         "busybox test image, build $NEWEST"
 t_match "without a terminal, a line per phase" "$T_ERR" 'Downloading the image index\.\.\.'
@@ -193,6 +232,8 @@ t_eq "one rootfs download, of the newest build" "$(rootfs_gets "$S1_LOG")/$(root
 t_match "the index fell back from index-system.7 to index-system" "$(cat "$S1_LOG")" \
         $'GET\t/meta/1.0/index-system.7\t[^\n]*\nGET\t/meta/1.0/index-system\twarren/'
 t_match "User-Agent names warren and compat level 7" "$(head -n1 "$S1_LOG")" $'\twarren/[^ ]+ compat:7$'
+t_match "the index's signature was fetched" "$(cat "$S1_LOG")" $'GET\t/meta/1.0/index-system.asc\t'
+t_match "and SHA256SUMS'" "$(cat "$S1_LOG")" $'GET\t/images/busybox/1.35/[^/]+/default/'"$NEWEST"$'/SHA256SUMS.asc\t'
 t_eq "the container is owned by root" "$(prop /org/warren1/container/img1 org.warren1.Container OwnerUID)" 0
 t_eq "lxc.uts.name" "$(warrenctl config get img1 lxc.uts.name)" img1
 t_eq "lxc.rootfs.path" "$(warrenctl config get img1 lxc.rootfs.path)" "dir:$STORE/img1/rootfs"
@@ -209,23 +250,30 @@ t_eq "files not listed in templates are untouched" "$(cat "$STORE/img1/rootfs/et
 t_eq "numeric owners kept (home/user is 1000)" "$(stat -c %u:%g "$STORE/img1/rootfs/home/user")" 1000:1000
 t_eq "device nodes of a privileged container are created" "$(stat -c %F "$STORE/img1/rootfs/dev/null")" \
         "character special file"
-t_ok "start img1" warrenctl start img1
-t_ok "attach works" warrenctl attach img1 -- cat /etc/hostname
-t_eq "its /etc/hostname holds its name" "$T_OUT" img1
-t_ok "stop img1" warrenctl stop img1 -k
+start_stop img1
 
 # --- the cache --------------------------------------------------------------------------
-t_ok "create img2: the same image again" create_dl img2 "$S1"
+n_index=$(grep -c $'^GET\t/meta/1.0/index-system\t' "$S1_LOG")
+t_ok "create img2: the same image again, by the remote's URL" create_dl img2 "$S1/"
 t_eq "no second rootfs download (cache hit)" "$(rootfs_gets "$S1_LOG")" 1
+t_eq "but the server's index was asked again" "$(grep -c $'^GET\t/meta/1.0/index-system\t' "$S1_LOG")" $((n_index + 1))
 t_match "the create-message again" "$T_OUT" "build $NEWEST"
+start_stop img2
+t_ok "create img3 without --server: the default remote" warrenctl create img3 -t download -- -d busybox -r 1.35
+t_eq "img3: still one rootfs download" "$(rootfs_gets "$S1_LOG")" 1
+start_stop img3
 t_ok "image list" warrenctl image list
-t_match "lists the cached build" "$T_OUT" "busybox +1\\.35 +$ARCH +default +$NEWEST "
+t_match "lists the cached build and its remote" "$T_OUT" "busybox +1\\.35 +$ARCH +default +$NEWEST .* fixture"
 t_ok "ListImages" "${BUS[@]}" call org.warren1 /org/warren1 org.warren1.Manager ListImages
 t_match "ListImages returns a(ssssstto) with the build and its object" "$T_OUT" \
         "^a\\(ssssstto\\) 1 \"busybox\" \"1.35\" \"$ARCH\" \"default\" \"$NEWEST\" [0-9]+ [0-9]+ \"/org/warren1/image/[A-Za-z0-9_]+\"$"
 IMG_PATH=$(sed 's/.*"\(\/org\/warren1\/image\/[A-Za-z0-9_]*\)"$/\1/' <<<"$T_OUT")
 t_eq "Image.Build" "$(prop "$IMG_PATH" org.warren1.Image Build)" "$NEWEST"
-t_eq "Image.Path" "$(prop "$IMG_PATH" org.warren1.Image Path)" "$CACHE/busybox/1.35/$ARCH/default/$NEWEST"
+t_eq "Image.Path: the shared partition, keyed by the server" "$(prop "$IMG_PATH" org.warren1.Image Path)" \
+        "$CACHE/shared/$(esc_url "$S1")/busybox/1.35/$ARCH/default/$NEWEST"
+t_eq "Image.Server" "$(prop "$IMG_PATH" org.warren1.Image Server)" "$S1"
+t_eq "Image.Remote" "$(prop "$IMG_PATH" org.warren1.Image Remote)" fixture
+t_eq "Image.OwnerUID: the shared cache" "$(prop "$IMG_PATH" org.warren1.Image OwnerUID)" 0
 t_ok "Image.Size is the files' size" test "$(prop "$IMG_PATH" org.warren1.Image Size)" -gt \
         "$(stat -c %s "$IMG_DIR/rootfs.tar.xz")"
 t_ok "Image introspection matches dbus/org.warren1.Image.xml" \
@@ -246,9 +294,26 @@ t_ok "at most ~5 progress signals a second ($(field max_per_second "$out"))" tes
 t_eq "phases seen in order, ending with done ($(field phases "$out"))" "$(field phase_order "$out")" yes
 t_match "Message is the create-message" "$(field message "$out")" "build $NEWEST"
 t_eq "--flush-cache downloaded again" "$(rootfs_gets "$S1_LOG")" 2
+start_stop prog1
+
+# --- text from a server reaches terminals and Job.Message escaped (issue 12 §6) ---------------
+server_start SE "$FIX/server" --fault evil-message
+out=$(job_trace e-msg none -d busybox -r 1.35 --server "$SE")
+t_eq "a create-message with terminal controls: the create is done" "$(field result "$out")" done
+t_eq "Job.Message has them escaped (and the bytes that are not UTF-8)" "$(field message "$out")" \
+        'evil create-message \x1b]0;pwned\x07\x1b[2J\x0dover\xc2\x9b31mred\xff\xfe end | '
+t_ok "warrenctl prints the create-message" create_dl e-msg2 "$SE"
+t_match "escaped" "$T_OUT" 'create-message \\x1b\]0;pwned\\x07'
+t_fail "with no terminal control left in it" has_controls "$T_OUT$T_ERR"
+start_stop e-msg
+server_start SN "$FIX/server" --fault evil-escape-name
+t_fail_match "a hostile tar entry name is refused, named escaped" \
+        "Refusing archive entry '\\.\\./\\\\x1b\\[2J\\\\x0descape'" create_dl e-name "$SN"
+t_fail "and the error has no terminal control in it" has_controls "$T_ERR"
+t_ok "e-name: nothing left behind" nothing_left e-name
 
 # --- remote listing ---------------------------------------------------------------------------
-t_ok "images --remote" warrenctl images --remote --server "$S1"
+t_ok "images --remote, by the remote's name" warrenctl images --remote --server fixture
 t_match "lists the newest busybox 1.35 build" "$T_OUT" "busybox +1\\.35 +$ARCH +default +$NEWEST"
 t_match "and the other products" "$T_OUT" "alpine +3\\.19.*debian +bookworm"
 t_match "with their variants" "$T_OUT" "busybox +1\\.35 +$ARCH +tiny +20240401_00:00"
@@ -273,7 +338,7 @@ fault_case() { # fault_case NAME DESC REGEX SERVER_ARGS... -- CREATE_ARGS...
         server_start SF "$FIX/server" "${sargs[@]}"
         t_fail_match "$desc" "$re" create_dl "$name" "$SF" --flush-cache "${cargs[@]}"
         t_ok "$name: nothing left behind" nothing_left "$name"
-        t_eq "$name: nothing cached" "$(cached_builds)" ""
+        t_eq "$name: nothing cached from that server" "$(cached_from "$SF")" ""
 }
 HEX='[0-9a-f]{64}'
 fault_case f-corrupt "a corrupted rootfs fails verification, naming the file and both hashes" \
@@ -298,9 +363,55 @@ for f in /tmp/escape-absolute /tmp/escape-symlink /var/lib/warren/escape-dotdot 
 done
 t_eq "the /etc/passwd hardlink target is unchanged" "$(sha256sum </etc/passwd)" "$PASSWD_SUM"
 
+# --- signatures: a remote with a keyring, even for root --------------------------------
+# sig_case NAME DESC REGEX SERVER_ARGS...: the server listed as remote "signed"
+# with the fixture's keyring; root's create is refused, nothing is left.
+sig_case() {
+        local name=$1 desc=$2 re=$3
+        shift 3
+        server_start SV "$FIX/server" "$@"
+        remotes "default = fixture" "[fixture]" "url = $S1" "keyring = $KEYRING" "users = yes" \
+                "[signed]" "url = $SV" "keyring = $KEYRING" "users = yes"
+        t_fail_match "$desc" "$re" create_dl "$name" signed
+        t_ok "$name: nothing left behind" nothing_left "$name"
+        t_eq "$name: nothing cached from that server" "$(cached_from "$SV")" ""
+}
+sig_case v-unsigned "root: an unsigned image from a remote with a keyring is refused, naming the file" \
+        "Verification of 'index-system' failed: it is not signed.*VerificationFailed"
+sig_case v-tamper "root: a file changed after signing is refused" \
+        "Verification of 'SHA256SUMS' failed: signature Bad signature.*VerificationFailed" \
+        --sign-gnupghome "$GNUPGHOME_SIGN" --fault tamper-signed
+sig_case v-files "root: signed index but unsigned files are refused" \
+        "Verification of 'meta\\.tar\\.xz' failed: it is not signed.*VerificationFailed" \
+        --sign-gnupghome "$GNUPGHOME_SIGN" --sign-what sums --fault no-sums
+server_start SV "$FIX/server" --sign-gnupghome "$GNUPGHOME_SIGN" --sign-what files --fault no-sums
+remotes "default = fixture" "[fixture]" "url = $S1" "keyring = $KEYRING" "users = yes" \
+        "[signed]" "url = $SV" "keyring = $KEYRING" "users = yes"
+t_ok "each file signed, no SHA256SUMS (LXC's images): accepted" create_dl v-each signed
+t_match "v-each: each file's signature was checked" "$(cat "$SV_LOG")" $'rootfs.tar.xz.asc\t'
+start_stop v-each
+server_start SU "$FIX/server"
+remotes "default = fixture" "[fixture]" "url = $S1" "keyring = $KEYRING" "users = yes" \
+        "[signed]" "url = $SU" "keyring = $KEYRING" "users = yes"
+t_fail_match "an unsigned server listed with a keyring is refused" "not signed" create_dl v-nover signed
+t_ok "--no-verify (root): it is accepted" create_dl v-nover signed --no-verify
+start_stop v-nover
+t_fail_match "a remote whose keyring is missing is refused, naming it" "keyrings/missing\\.gpg" \
+        bash -c "printf '%s\n' '[fixture]' 'url = $S1' 'keyring = /etc/warren/keyrings/missing.gpg' \
+                >/etc/warren/remotes.conf && warrenctl create v-nokey -t download -- -d busybox -r 1.35 --server fixture"
+t_ok "v-nokey: nothing left behind" nothing_left v-nokey
+chmod 0666 /etc/warren/remotes.conf
+t_fail_match "a remotes.conf anyone may write is refused" "remotes\\.conf.*mode 0666" create_dl v-mode fixture
+t_fail_match "as InvalidConfig" "InvalidConfig.*remotes\\.conf.*mode 0666" \
+        gcall /org/warren1 org.warren1.Manager.PullImage "['-d', 'busybox', '-r', '1.35']" '{}'
+t_ok "v-mode: nothing left" nothing_left v-mode
+remotes "default = fixture" "[images]" "url = https://images.linuxcontainers.org" "users = yes" \
+        "[fixture]" "url = $S1" "keyring = $KEYRING" "users = yes"
+
 server_start SG "$FIX/server" --fault garbage-index
 t_ok "an index with garbage lines: they are skipped" create_dl g-index "$SG" --flush-cache
 t_match "the newest valid build is used" "$T_OUT" "build $NEWEST"
+start_stop g-index
 t_fail "no garbage line's build was requested" grep -qE '2999|3999|4999|5999|empty-build|etc/' "$SG_LOG"
 mkdir -p "$FIX/garbage/meta/1.0"
 printf 'garbage\n;;;;;\nbusybox;1.35\nbusybox;1.35;%s;default;29991231_23:59;/images/../../etc/\n' "$ARCH" \
@@ -320,7 +431,7 @@ server_start SS "$FIX/server" --fault stall-rootfs --stall-seconds 300
 out=$(job_trace c-bus cancel -d busybox -r 1.35 --server "$SS" --flush-cache)
 t_eq "Job.Cancel mid-download: JobRemoved says canceled" "$(field result "$out")" canceled
 t_ok "c-bus: nothing left behind" nothing_left c-bus
-t_eq "c-bus: nothing cached" "$(cached_builds)" ""
+t_eq "c-bus: nothing cached" "$(cached_from "$SS")" ""
 
 before=$(warrend_pid)
 warrenctl create c-int -t download -- -d busybox -r 1.35 --server "$SS" --flush-cache >"$TMPDIR/c-int.out" 2>&1 &
@@ -379,17 +490,57 @@ r2=$?
 t_eq "two creates of one image at once both succeed" "$r1/$r2" 0/0
 t_eq "they share one download" "$(rootfs_gets "$S2_LOG")" 1
 t_ok "s1 and s2 exist" test -d "$STORE/s1/rootfs/bin" -a -d "$STORE/s2/rootfs/bin"
+start_stop s1
+start_stop s2
+
+# --- the cache lock is never held across a transfer (issue 12 §4) ------------------------------------
+server_start SL "$FIX/server" --fault stall-rootfs --stall-count 1 --stall-seconds 300
+server_start S3 "$FIX/server"
+warrenctl create st1 -t download -- -d busybox -r 1.35 --server "$SL" >"$TMPDIR/st1.out" 2>&1 &
+st1_pid=$!
+st1_job=$(wait_job_phase rootfs)
+t_match "st1 hangs in a stalled rootfs transfer ($st1_job)" "$st1_job" '^/org/warren1/job/[0-9]+$'
+s0=${EPOCHREALTIME/./}
+t_ok "st2: the same image from another server meanwhile" create_dl st2 "$S3"
+st2_ms=$(((${EPOCHREALTIME/./} - s0) / 1000))
+t_ok "st2 did not wait for st1's transfer (${st2_ms} ms)" test "$st2_ms" -lt 5000
+start_stop st2
+warrenctl create st3 -t download -- -d busybox -r 1.35 --server "$SL" >"$TMPDIR/st3.out" 2>&1 &
+st3_pid=$!
+sleep 2
+t_eq "st3 (same image, same server) waits for st1's transfer instead of starting one" \
+        "$(rootfs_gets "$SL_LOG")" 1
+s0=${EPOCHREALTIME/./}
+t_ok "Job.Cancel of st1" gcall "$st1_job" org.warren1.Job.Cancel
+wait "$st1_pid"
+wait "$st3_pid"
+st3_rc=$?
+st3_ms=$(((${EPOCHREALTIME/./} - s0) / 1000))
+t_eq "st3 then downloads and succeeds" "$st3_rc" 0
+t_ok "within seconds of the cancel (${st3_ms} ms)" test "$st3_ms" -lt 10000
+t_eq "with the second transfer" "$(rootfs_gets "$SL_LOG")" 2
+t_ok "st1: nothing left" nothing_left st1
+start_stop st3
+t_ok "destroy st2 and st3" warrenctl destroy st2 st3
 
 # --- image pull / remove ----------------------------------------------------------------------
-IMG_PATH=$("${BUS[@]}" call org.warren1 /org/warren1 org.warren1.Manager ListImages |
-        sed -n 's/.*"\(\/org\/warren1\/image\/[A-Za-z0-9_]*\)"$/\1/p')
-warrenctl create busy1 -t download -- -d busybox -r 1.35 --server "$SS" --flush-cache >/dev/null 2>&1 &
+# The first rootfs request is served, later ones stall: cached once, then busy.
+server_start SB "$FIX/server" --fault stall-rootfs --stall-skip 1 --stall-seconds 300
+t_ok "pull from a server that stalls later" warrenctl image pull -- -d busybox -r 1.35 --server "$SB"
+B_PATH=$("${BUS[@]}" call org.warren1 /org/warren1 org.warren1.Manager ListImages | tr ' ' '\n' |
+        grep "$(esc_url "$SB" | sed 's/%/_25/g; s/\./_2e/g; s/-/_2d/g')" | tr -d '"' | head -n1)
+t_match "its image object ($B_PATH)" "$B_PATH" '^/org/warren1/image/shared_2f'
+warrenctl create busy1 -t download -- -d busybox -r 1.35 --server "$SB" --flush-cache >/dev/null 2>&1 &
 cpid=$!
 wait_job_phase rootfs >/dev/null
-t_fail_match "RemoveImage while a job uses the image: Busy" "Busy" \
-        gcall /org/warren1 org.warren1.Manager.RemoveImage "'$IMG_PATH'"
+t_fail_match "RemoveImage while a job uses the image (same server): Busy" "Busy.*in use by job" \
+        gcall /org/warren1 org.warren1.Manager.RemoveImage "'$B_PATH'"
+IMG_PATH=$("${BUS[@]}" call org.warren1 /org/warren1 org.warren1.Manager ListImages | tr ' ' '\n' |
+        grep "$(esc_url "$S1" | sed 's/%/_25/g; s/\./_2e/g; s/-/_2d/g')" | tr -d '"' | head -n1)
+t_match "the fixture remote's image ($IMG_PATH)" "$IMG_PATH" '^/org/warren1/image/shared_2f'
 kill -INT "$cpid"
 wait "$cpid"
+t_ok "busy1: nothing left" nothing_left busy1
 t_ok "image pull" warrenctl image pull -- -d busybox -r 1.35 --server "$S1"
 t_match "pull prints the create-message" "$T_OUT" "build $NEWEST"
 t_ok "image list after the pull" warrenctl image list --json
@@ -408,8 +559,36 @@ t_fail_match "RemoveImage of a path that is no image: NoSuchImage" "NoSuchImage"
         gcall /org/warren1 org.warren1.Manager.RemoveImage "'/org/warren1/image/x'"
 t_fail_match "PullImage garbage is InvalidArgs naming the argument" "InvalidArgs.*'--bogus'" \
         gcall /org/warren1 org.warren1.Manager.PullImage "['-d', 'busybox', '-r', '1.35', '--bogus']" '{}'
+# PullImage through GDBus, recording ObjectManager InterfacesAdded until JobRemoved.
+added=$(/usr/bin/python3 - <<'PY'
+from gi.repository import Gio, GLib
+bus = Gio.bus_get_sync(Gio.BusType.SYSTEM, None)
+loop, st = GLib.MainLoop(), {"job": None, "added": []}
+def added(c, s, p, i, m, params):
+    path, ifaces = params.unpack()
+    if "org.warren1.Image" in ifaces:
+        st["added"].append(path)
+def removed(c, s, p, i, m, params):
+    if params.unpack()[1] == st["job"]:
+        loop.quit()
+bus.signal_subscribe("org.warren1", "org.freedesktop.DBus.ObjectManager", "InterfacesAdded", "/org/warren1",
+                     None, Gio.DBusSignalFlags.NONE, added)
+bus.signal_subscribe("org.warren1", "org.warren1.Manager", "JobRemoved", "/org/warren1", None,
+                     Gio.DBusSignalFlags.NONE, removed)
+r = bus.call_sync("org.warren1", "/org/warren1", "org.warren1.Manager", "PullImage",
+                  GLib.Variant("(asa{sv})", (["-d", "busybox", "-r", "1.35", "--server", "fixture"], {})),
+                  GLib.VariantType("(o)"), 0, 60000, None)
+st["job"] = r.unpack()[0]
+GLib.timeout_add_seconds(60, loop.quit)
+loop.run()
+print(" ".join(st["added"]))
+PY
+)
+t_match "pull it again: InterfacesAdded announces the shared build ($added)" "$added" \
+        "^/org/warren1/image/shared_2f$(esc_url "$S1" | sed 's/%/_25/g; s/\./_2e/g; s/-/_2d/g')_2fbusybox"
+n_s1_rootfs=$(rootfs_gets "$S1_LOG")
 
-# --- authorization ----------------------------------------------------------------------------------
+# --- authorization and alice's containers --------------------------------------------------------
 ALICE=$(id -u alice)
 server_start SA "$FIX/server"
 t_fail_match "alice without grants may not create" "org\\.warren1\\.create" \
@@ -420,16 +599,22 @@ t_fail_match "alice with create but not pull-image is denied, naming the action"
 t_eq "nothing was downloaded for her" "$(wc -l <"$SA_LOG")" 0
 t_fail_match "nor may she pull" "org\\.warren1\\.pull-image" \
         as_user alice warrenctl image pull -- -d busybox -r 1.35 --server "$SA"
-t_fail_match "nor remove" "org\\.warren1\\.pull-image" as_user alice warrenctl image remove /org/warren1/image/x_2fy_2fz_2fw_2fv
+t_fail_match "nor remove" "org\\.warren1\\.pull-image" as_user alice warrenctl image remove "$IMG_PATH"
 t_fail_match "the local template is root's only" "only root" \
         as_user alice warrenctl create a2 -t local -- "$IMG_DIR/rootfs.tar.xz"
 grant alice warren-pull
+grant alice warren-manage-own
 t_fail_match "--no-verify needs create-privileged" "org\\.warren1\\.create-privileged" \
         as_user alice warrenctl create a3 -t download -- -d busybox -r 1.35 --server "$SA" --no-verify
 t_ok "a3: nothing left" nothing_left a3
-t_ok "with pull-image alice creates a1" \
+t_ok "with pull-image alice creates a1 from her own server" \
         as_user alice warrenctl create a1 -t download -- -d busybox -r 1.35 --server "$SA"
 t_eq "a1 is alice's" "$(prop /org/warren1/container/a1 org.warren1.Container OwnerUID)" "$ALICE"
+t_eq "her server's build is in her own partition" \
+        "$(find "$CACHE/uid-$ALICE/$(esc_url "$SA")" -mindepth 5 -maxdepth 5 -type d | wc -l)" 1
+t_eq "and nowhere else" "$(cached_from "$SA")" ""
+t_ok "alice's image list" as_user alice warrenctl image list
+t_match "shows her build as from her server, hers" "$T_OUT" "$NEWEST .*$SA \\(uid $ALICE's\\)"
 t_eq "a1's uid map is alice's subuid range" "$(grep -c '^lxc.idmap = u 0 200000 65536$' "$STORE/a1/config")" 1
 t_eq "a1's gid map is alice's subgid range" "$(grep -c '^lxc.idmap = g 0 200000 65536$' "$STORE/a1/config")" 1
 t_match "the user-mode config was used (userns.conf)" "$(cat "$STORE/a1/config")" \
@@ -441,20 +626,36 @@ t_fail "excludes-user: no device nodes unpacked" test -e "$STORE/a1/rootfs/dev/n
 t_eq "no usernet quota: loopback only" "$(grep '^lxc.net' "$STORE/a1/config")" "lxc.net.0.type = empty"
 out=$(gcall "/org/warren1/container/a1" org.freedesktop.DBus.Properties.Get org.warren1.Container Unprivileged)
 t_match "Unprivileged is true" "$out" true
+start_stop a1 alice
+t_ok "alice creates a5 from the fixture remote (listed for users)" \
+        as_user alice warrenctl create a5 -t download -- -d busybox -r 1.35 --server fixture
+t_eq "a5: the shared cache's build (no new rootfs download)" "$(rootfs_gets "$S1_LOG")" "$n_s1_rootfs"
+start_stop a5 alice
+remotes "default = fixture" "[fixture]" "url = $S1" "keyring = $KEYRING" "users = no"
+t_fail_match "a remote closed to users needs create-privileged, naming why" \
+        "org\\.warren1\\.create-privileged.*not open to ordinary users" \
+        as_user alice warrenctl create a6 -t download -- -d busybox -r 1.35 --server fixture
+t_ok "a6: nothing left" nothing_left a6
+remotes "default = fixture" "[fixture]" "url = $S1" "keyring = $KEYRING" "users = yes"
 t_ok "root may destroy a1" warrenctl destroy a1
+t_ok "alice destroys a5" as_user alice warrenctl destroy a5
 server_start SD "$FIX/server" --fault evil-devices
 t_ok "alice: an image with device nodes" \
         as_user alice warrenctl create a4 -t download -- -d busybox -r 1.35 --server "$SD" --flush-cache
 t_fail "no block device unpacked for an unprivileged container" test -e "$STORE/a4/rootfs/dev/sda"
 t_fail "nor a char device" test -e "$STORE/a4/rootfs/dev/mem"
+start_stop a4 alice
 t_ok "root may destroy a4" warrenctl destroy a4
 t_ok "root: the same image, privileged" create_dl r-dev "$SD"
+t_match "downloaded again: alice's copy is hers only" "$(grep -c 'rootfs\.tar\.xz' "$SD_LOG")" '^2$'
 t_eq "device nodes are created for a privileged container" "$(stat -c %F "$STORE/r-dev/rootfs/dev/sda")" \
         "block special file"
+start_stop r-dev
 t_ok "destroy r-dev" warrenctl destroy r-dev
-t_ok "drop the image with device nodes" warrenctl image remove busybox/1.35
+t_ok "drop the images with device nodes" warrenctl image remove busybox/1.35
 revoke alice warren-create
 revoke alice warren-pull
+revoke alice warren-manage-own
 
 # --- garbage --------------------------------------------------------------------------------------
 n_before_garbage=$(wc -l <"$S1_LOG")
@@ -491,14 +692,13 @@ t_ok "local: create from a rootfs tarball" warrenctl create loc1 -t local -- "$I
 t_eq "local: lxc.uts.name" "$(warrenctl config get loc1 lxc.uts.name)" loc1
 t_eq "local: the shared config is included" "$(warrenctl config get loc1 lxc.include)" "$WARREN_SRC/data/common.conf"
 t_ok "local: the rootfs is there" test -x "$STORE/loc1/rootfs/bin/busybox"
+t_ok "loc1: a hostname for the start check" sh -c "echo loc1 >$STORE/loc1/rootfs/etc/hostname"
+start_stop loc1
 t_ok "local with --metadata" warrenctl create loc2 -t local -- --fstree "$IMG_DIR/rootfs.tar.xz" \
         --metadata "$IMG_DIR/meta.tar.xz"
 t_match "local: the metadata's create-message" "$T_OUT" "build $NEWEST"
 t_eq "local: templates applied" "$(cat "$STORE/loc2/rootfs/etc/hostname")" loc2
-t_ok "start loc2" warrenctl start loc2
-t_ok "attach loc2" warrenctl attach loc2 -- cat /etc/hostname
-t_eq "loc2's /etc/hostname holds its name" "$T_OUT" loc2
-t_ok "stop loc2" warrenctl stop loc2 -k
+start_stop loc2
 /usr/bin/python3 - "$FIX/evil-local.tar" <<'PY'
 import io, sys, tarfile
 with tarfile.open(sys.argv[1], "w") as t:
@@ -514,7 +714,7 @@ t_fail "nothing escaped" test -e /var/lib/warren/escape-local -o -e "$STORE/esca
 t_fail_match "local: a missing tarball is named" "$FIX/missing\\.tar" warrenctl create loc4 -t local -- "$FIX/missing.tar"
 t_ok "loc4: nothing left behind" nothing_left loc4
 
-for c in img1 img2 prog1 g-index s1 s2 loc1 loc2; do
+for c in img1 img2 img3 prog1 e-msg e-msg2 g-index v-each v-nover s1 s2 loc1 loc2; do
         warrenctl destroy "$c" >/dev/null 2>&1
 done
 servers_stop

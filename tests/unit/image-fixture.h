@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "image-cache.h"
 #include "image-index.h"
 
 #define FIXTURE_PYTHON "/usr/bin/python3"
@@ -92,6 +93,27 @@ static inline int fixture_setup(bool with_image) {
         return fixture_run(argv, false);
 }
 
+/* Makes a throwaway ed25519 signing key in the GnuPG home dir (created)
+ * and exports its public key to keyring (mode 0644). */
+static inline int fixture_gpg_key(const char *home, const char *keyring) {
+        char script[PATH_MAX * 3];
+        snprintf(script, sizeof script,
+                 "set -e; mkdir -p -m 0700 '%s'; "
+                 "printf '%%s\\n' '%%no-protection' 'Key-Type: eddsa' 'Key-Curve: ed25519' "
+                 "'Name-Real: warren test' 'Name-Email: test@warren.invalid' 'Expire-Date: 0' '%%commit' | "
+                 "gpg --homedir '%s' --batch --quiet --gen-key 2>/dev/null; "
+                 "gpg --homedir '%s' --batch --quiet --export >'%s'; chmod 0644 '%s'",
+                 home, home, home, keyring, keyring);
+        char *argv[] = { "/bin/sh", "-c", script, NULL };
+        return fixture_run(argv, false);
+}
+
+/* Ends the gpg-agent the signing server started in home. */
+static inline void fixture_gpg_done(const char *home) {
+        char *argv[] = { "/usr/bin/gpgconf", "--homedir", (char *) home, "--kill", "all", NULL };
+        (void) fixture_run(argv, false);
+}
+
 /* Starts the server with the faults (NULL-terminated list, may be NULL). */
 static inline int fixture_server_start(FixtureServer *s, const char *const *faults, const char *extra_arg) {
         static unsigned counter = 0;
@@ -116,8 +138,11 @@ static inline int fixture_server_start(FixtureServer *s, const char *const *faul
                 argv[n++] = "--fault";
                 argv[n++] = (char *) *f;
         }
-        if (extra_arg)
-                argv[n++] = (char *) extra_arg;
+        /* Extra arguments: one string, split at spaces. */
+        static char extra[1024];
+        snprintf(extra, sizeof extra, "%s", extra_arg ? extra_arg : "");
+        for (char *tok = strtok(extra, " "); tok && n < 31; tok = strtok(NULL, " "))
+                argv[n++] = tok;
         argv[n] = NULL;
 
         if (pipe2(in, O_CLOEXEC) < 0 || pipe2(out, O_CLOEXEC) < 0)
@@ -230,4 +255,29 @@ static inline bool fixture_exists(const char *fmt, ...) {
         vsnprintf(p, sizeof p, fmt, ap);
         va_end(ap);
         return lstat(p, &st) == 0;
+}
+
+/* The cache's variant directory of busybox 1.35 (host arch, default
+ * variant) from the server at url, in the shared partition (uid 0) or
+ * uid's own. */
+static inline void fixture_variant_dir(const char *cache, const char *url, uid_t uid, char *buf, size_t size) {
+        const ImageOrigin o = { .server = url, .user = uid != 0, .uid = uid };
+        const ImageSpec spec = { "busybox", "1.35", fixture_arch(), "default" };
+        char *p = image_cache_variant_path(cache, &o, &spec);
+        snprintf(buf, size, "%s", p ? p : "(none)");
+        free(p);
+}
+
+/* Complete builds (names not starting with '.') in dir; 0 if it is missing. */
+static inline int fixture_count_builds(const char *dir) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        int n = 0;
+        if (!d)
+                return 0;
+        while ((de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        n++;
+        closedir(d);
+        return n;
 }

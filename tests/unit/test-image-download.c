@@ -10,7 +10,7 @@
 #include "fileio.h"
 #include "image-download.h"
 #include "image-fixture.h"
-#include "sha256.h"
+#include "image-sums.h"
 #include "build-config.h"
 #include "tap.h"
 

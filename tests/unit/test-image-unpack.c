@@ -336,6 +336,34 @@ static void test_escapes(void) {
                   { { AE_IFLNK, "link", .link = esc_dir }, { 0, "h", .link = "link/victim" } },
                   2,
                   "link/victim" },
+                /* The symlink is known however the path spells it. */
+                { "write through './link//x'",
+                  { { AE_IFLNK, "./link", .link = esc_dir }, { AE_IFREG, ".//link//escape", .data = "x" } },
+                  2,
+                  "goes through the symlink 'link'" },
+                { "write through 'a/./link/./x'",
+                  { { AE_IFDIR, "a" }, { AE_IFLNK, "a/link/", .link = esc_dir },
+                    { AE_IFREG, "a/./link/./escape", .data = "x" } },
+                  3,
+                  "goes through the symlink 'a/link'" },
+                { "hardlink through './link'",
+                  { { AE_IFLNK, "link", .link = esc_dir }, { 0, "h", .link = "./link//victim" } },
+                  2,
+                  "hardlink to './link//victim' goes through the symlink 'link'" },
+                /* libarchive would follow the symlink to set the directory's owner and mode. */
+                { "a directory over a symlink",
+                  { { AE_IFLNK, "link", .link = esc_dir }, { AE_IFDIR, "./link/" } },
+                  2,
+                  "a directory over the symlink 'link'" },
+                /* ...and the directory's deferred fixups would follow the symlink. */
+                { "a symlink over a directory",
+                  { { AE_IFDIR, "d" }, { AE_IFLNK, "./d", .link = esc_dir } },
+                  2,
+                  "a symlink over the directory 'd'" },
+                { "a symlink over a directory made as a parent",
+                  { { AE_IFREG, "p/q/file", .data = "x" }, { AE_IFLNK, "p/q", .link = esc_dir } },
+                  2,
+                  "a symlink over the directory 'p/q'" },
         };
         ImageUnpackOptions o = { .decompress_in_child = true };
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -484,6 +512,36 @@ static void test_corrupt(void) {
            "garbage: nothing left");
 }
 
+/* A multi-block .xz (as xz -T writes) goes through the threaded decoder:
+ * the same tree, and a corrupt block still fails. */
+static void test_xz_blocks(void) {
+        char tar[PATH_MAX], xz[PATH_MAX + 8], cmd[PATH_MAX * 3];
+        TEntry t[] = { { AE_IFDIR, "./" },
+                       { AE_IFREG, "./a", .fill = 3 << 20 },
+                       { AE_IFREG, "./b", .fill = 2 << 20 },
+                       { AE_IFREG, "./c", .data = "end" } };
+        WarrenError e = WARREN_ERROR_NULL;
+        ImageUnpackStats stats = {};
+        struct stat st;
+
+        snprintf(tar, sizeof tar, "%s/blocks.tar", fixture_base);
+        snprintf(xz, sizeof xz, "%s.xz", tar);
+        snprintf(cmd, sizeof cmd, "xz -T2 --block-size=512KiB -1 -c '%s' >'%s'", tar, xz);
+        char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+        ok(make_archive(tar, t, ELEMENTSOF(t), false) == 0 && fixture_run(argv, false) == 0,
+           "xz blocks: a multi-block .xz made with xz -T2");
+        int fd = open(xz, O_RDONLY | O_CLOEXEC);
+        is(image_unpack(fd, parentfd, "blocks", &(ImageUnpackOptions){ .decompress_in_child = true }, &stats, &e),
+           0, "xz blocks: unpacked %s", e.error ? warren_error_message(&e) : "");
+        close(fd);
+        warren_error_clear(&e);
+        ok(fstatat(parentfd, "blocks/a", &st, 0) == 0 && st.st_size == 3 << 20 &&
+                   fstatat(parentfd, "blocks/b", &st, 0) == 0 && st.st_size == 2 << 20 &&
+                   file_is("blocks", "c", "end"),
+           "xz blocks: every file whole");
+        fixture_rm_rf(xz);
+}
+
 static int progress_cb(uint64_t done, uint64_t total, void *userdata) {
         uint64_t *v = userdata; /* [0] last done, [1] total, [2] calls, [3] non-monotonic */
         if (done < v[0])
@@ -592,6 +650,7 @@ int main(int argc, char **argv) {
         test_escapes();
         test_excludes_and_limits();
         test_corrupt();
+        test_xz_blocks();
         test_progress();
         test_enospc();
 
