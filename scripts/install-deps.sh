@@ -20,6 +20,8 @@ REQUIRED=(
         dbus dbus-daemon polkitd systemd libglib2.0-bin util-linux passwd uidmap iproute2
         nftables dnsmasq-base busybox-static python3 python3-dbus python3-gi gir1.2-glib-2.0
         tmux coreutils procps
+        # a bootable Debian for the real-distribution tests (tests/fixtures/make-debian-image.sh)
+        mmdebstrap arch-test libdistro-info-perl xz-utils tar
         # CI: sanitizers, libFuzzer, format check
         clang libclang-rt-14-dev clang-format git
 )
