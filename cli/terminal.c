@@ -178,12 +178,17 @@ static int flush_all(Buffer *b, int fd) {
         return 0;
 }
 
+/* After the input ended (console): until output is quiet this long, at most that long. */
+#define INPUT_EOF_DRAIN_MS 100
+#define INPUT_EOF_DRAIN_MAX_MS 1000
+
 typedef struct ProxyState {
         const TerminalProxy *p;
         TerminalEscape esc;
         Buffer *to_master, *to_out;
-        bool in_eof, master_gone;
+        bool in_eof, master_gone, input_ended;
         long long drain_until; /* >0: TERMINAL_DONE pending, stop when output is quiet until then */
+        long long drain_cap;   /* >0: and at the latest then */
 } ProxyState;
 
 /* Reads what the user typed; 1 when the escape sequence was seen. */
@@ -198,7 +203,7 @@ static int read_input(ProxyState *s) {
                 s->in_eof = true;
                 /* Piped input into a pty: pass the end on as the terminal's
                  * EOF character, so a reading program finishes. */
-                if (!isatty(s->p->in_fd))
+                if (!isatty(s->p->in_fd) && !s->p->end_on_input_eof)
                         s->to_master->data[s->to_master->len++] = 0x04;
                 return 0;
         }
@@ -223,8 +228,11 @@ static int read_master(ProxyState *s) {
         }
         if (s->p->out_fd >= 0)
                 b->len += (size_t) n;
-        if (s->drain_until > 0)
+        if (s->drain_until > 0) {
                 s->drain_until = now_ms() + (s->p->drain_ms > 0 ? s->p->drain_ms : 50);
+                if (s->drain_cap > 0 && s->drain_until > s->drain_cap)
+                        s->drain_until = s->drain_cap;
+        }
         return 0;
 }
 
@@ -240,7 +248,9 @@ static int proxy_loop(ProxyState *s, int sfd, TerminalEnd *ret_end, int *ret_sig
 
                 if (s->master_gone || (s->drain_until > 0 && now_ms() >= s->drain_until)) {
                         r = flush_all(s->to_out, p->out_fd);
-                        *ret_end = s->master_gone ? TERMINAL_HANGUP : TERMINAL_DONE;
+                        *ret_end = s->master_gone   ? TERMINAL_HANGUP
+                                   : s->input_ended ? TERMINAL_INPUT_EOF
+                                                    : TERMINAL_DONE;
                         return r;
                 }
                 if (p->extra_fd >= 0 && p->extra_prepare && s->drain_until == 0) {
@@ -296,6 +306,13 @@ static int proxy_loop(ProxyState *s, int sfd, TerminalEnd *ret_end, int *ret_sig
                                 r = flush_all(s->to_out, p->out_fd);
                                 *ret_end = TERMINAL_ESCAPE;
                                 return r;
+                        }
+                        if (s->in_eof && p->end_on_input_eof && !s->input_ended) {
+                                /* What was typed goes on, and the other side gets a
+                                 * moment to take it before our end of the pty closes. */
+                                s->input_ended = true;
+                                s->drain_until = now_ms() + INPUT_EOF_DRAIN_MS;
+                                s->drain_cap = now_ms() + INPUT_EOF_DRAIN_MAX_MS;
                         }
                 }
                 if (pf[1].revents & POLLOUT) {

@@ -40,10 +40,11 @@ int terminal_raw_enter(int fd);
 void terminal_restore(void);
 
 typedef enum TerminalEnd {
-        TERMINAL_HANGUP, /* the master reported EOF/EIO: every slave fd is closed */
-        TERMINAL_ESCAPE, /* the user typed the escape sequence */
-        TERMINAL_DONE,   /* extra_dispatch() asked to stop (output drained first) */
-        TERMINAL_SIGNAL, /* SIGTERM/SIGINT/SIGHUP/SIGQUIT arrived (or on_signal said stop): *ret_signal */
+        TERMINAL_HANGUP,    /* the master reported EOF/EIO: every slave fd is closed */
+        TERMINAL_ESCAPE,    /* the user typed the escape sequence */
+        TERMINAL_DONE,      /* extra_dispatch() asked to stop (output drained first) */
+        TERMINAL_SIGNAL,    /* SIGTERM/SIGINT/SIGHUP/SIGQUIT arrived (or on_signal said stop): *ret_signal */
+        TERMINAL_INPUT_EOF, /* in_fd ended and end_on_input_eof was set (what it gave was sent) */
 } TerminalEnd;
 
 typedef struct TerminalProxy {
@@ -60,6 +61,9 @@ typedef struct TerminalProxy {
         int (*extra_dispatch)(void *userdata);
         void *userdata;
         int drain_ms; /* after TERMINAL_DONE, keep copying output until quiet this long (0: 50) */
+        /* End (TERMINAL_INPUT_EOF) when in_fd ends, rather than passing the
+         * end on as an EOF character (console: nothing more will be typed). */
+        bool end_on_input_eof;
         /* Optional: gets SIGTERM, SIGINT, SIGHUP, SIGQUIT, and then also
          * SIGUSR1 and SIGUSR2, instead of ending at once (attach passes
          * them on); returns 0 to go on, >0 to end with TERMINAL_SIGNAL,

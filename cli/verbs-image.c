@@ -13,7 +13,6 @@
 
 #include "basic/macro.h"
 #include "basic/strv.h"
-#include "table.h"
 #include "verbs-image.h"
 
 #define WARREN_JOB_PREFIX "/org/warren1/job"
@@ -179,20 +178,6 @@ JobWatch *job_watch_free(JobWatch *w) {
         return NULL;
 }
 
-static void format_bytes(uint64_t n, char *buf, size_t size) {
-        static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
-        double v = (double) n;
-        size_t u = 0;
-        while (v >= 1024.0 && u + 1 < ELEMENTSOF(units)) {
-                v /= 1024.0;
-                u++;
-        }
-        if (u == 0)
-                snprintf(buf, size, "%" PRIu64 " B", n);
-        else
-                snprintf(buf, size, "%.1f %s", v, units[u]);
-}
-
 static const char *phase_line(const char *phase) {
         static const struct {
                 const char *phase, *text;
@@ -231,7 +216,8 @@ static void note_phase(JobWatch *w) {
 }
 
 static void draw(JobWatch *w) {
-        char bar[BAR_WIDTH + 1], done[32], total[32], rate[32], eta[32] = "";
+        char bar[BAR_WIDTH + 1], done[FORMAT_SIZE_MAX], total[FORMAT_SIZE_MAX], rate[FORMAT_SIZE_MAX],
+                eta[32] = "";
         if (!w->tty || w->progress < 0)
                 return;
         size_t fill = (size_t) (w->progress * BAR_WIDTH + 0.5);
@@ -242,11 +228,11 @@ static void draw(JobWatch *w) {
         if (w->total > 0) {
                 double secs = (double) (now_usec() - w->phase_start_usec) / 1e6;
                 double bps = secs > 0.2 ? (double) w->done / secs : 0.0;
-                format_bytes(w->done, done, sizeof done);
-                format_bytes(w->total, total, sizeof total);
+                format_size(w->done, done);
+                format_size(w->total, total);
                 fprintf(stderr, "  %s / %s", done, total);
                 if (bps > 0) {
-                        format_bytes((uint64_t) bps, rate, sizeof rate);
+                        format_size((uint64_t) bps, rate);
                         if (w->done < w->total) {
                                 uint64_t left = (uint64_t) ((double) (w->total - w->done) / bps);
                                 snprintf(eta, sizeof eta, "  ETA %" PRIu64 ":%02" PRIu64, left / 60,
@@ -351,61 +337,51 @@ static int read_image_row(sd_bus_message *reply, ImageRow *row) {
                                    &row->build, &row->size, &row->last_used, &row->path);
 }
 
-static void format_time(uint64_t usec, char *buf, size_t size) {
-        time_t t = (time_t) (usec / 1000000ULL);
-        struct tm tm;
-        if (usec == 0 || !localtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M", &tm) == 0)
-                snprintf(buf, size, "-");
-}
+static const OutputColumn image_columns[] = {
+        { "dist", "DIST", OUTPUT_STRING, OUTPUT_DEFAULT, "distribution" },
+        { "release", "RELEASE", OUTPUT_STRING, OUTPUT_DEFAULT, "release" },
+        { "arch", "ARCH", OUTPUT_STRING, OUTPUT_DEFAULT, "architecture" },
+        { "variant", "VARIANT", OUTPUT_STRING, OUTPUT_DEFAULT, "variant" },
+        { "build", "BUILD", OUTPUT_STRING, OUTPUT_DEFAULT, "the server's build id" },
+        { "size", "SIZE", OUTPUT_SIZE, OUTPUT_DEFAULT | OUTPUT_RIGHT, "size in the cache" },
+        { "last_used", "LAST USED", OUTPUT_TIME, OUTPUT_DEFAULT, "last used by a create (JSON: µs)",
+          "last_used_usec" },
+        { "path", "PATH", OUTPUT_STRING, 0, "the D-Bus object path" },
+        {},
+};
 
 static int image_list(sd_bus *bus) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        OutputTable *t = NULL;
         ImageRow row;
-        bool first = true;
-        int r = call_manager(bus, "ListImages", &reply, NULL);
+        int r = output_table_new(image_columns, "image list", &t);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(ssssstto)");
-        if (r < 0)
-                return r;
-        Table *t = table_new(7, "DIST", "RELEASE", "ARCH", "VARIANT", "BUILD", "SIZE", "LAST USED");
-        if (!t)
-                return -ENOMEM;
-        if (arg_json)
-                printf("[");
-        while ((r = read_image_row(reply, &row)) > 0) {
-                char size[32], used[32];
-                if (arg_json) {
-                        const char *const fields[][2] = { { "dist", row.dist },
-                                                          { "release", row.release },
-                                                          { "arch", row.arch },
-                                                          { "variant", row.variant },
-                                                          { "build", row.build } };
-                        printf("%s\n  {", first ? "" : ",");
-                        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
-                                printf("\"%s\": ", fields[i][0]);
-                                json_print_string(fields[i][1]);
-                                printf(", ");
-                        }
-                        printf("\"size\": %" PRIu64 ", \"last_used_usec\": %" PRIu64 ", \"path\": ",
-                               row.size, row.last_used);
-                        json_print_string(row.path);
-                        printf("}");
-                } else {
-                        format_bytes(row.size, size, sizeof size);
-                        format_time(row.last_used, used, sizeof used);
-                        const char *cells[] = { row.dist,  row.release, row.arch, row.variant,
-                                                row.build, size,        used };
-                        for (size_t i = 0; i < ELEMENTSOF(cells); i++)
-                                table_add(t, cells[i]);
-                }
-                first = false;
+        r = call_manager(bus, "ListImages", &reply, NULL);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(ssssstto)");
+        while (r >= 0 && (r = read_image_row(reply, &row)) > 0) {
+                r = output_table_add_row(t);
+                if (r >= 0)
+                        r = output_cell_string(t, "dist", row.dist);
+                if (r >= 0)
+                        r = output_cell_string(t, "release", row.release);
+                if (r >= 0)
+                        r = output_cell_string(t, "arch", row.arch);
+                if (r >= 0)
+                        r = output_cell_string(t, "variant", row.variant);
+                if (r >= 0)
+                        r = output_cell_string(t, "build", row.build);
+                if (r >= 0)
+                        r = output_cell_size(t, "size", row.size);
+                if (r >= 0)
+                        r = output_cell_time(t, "last_used", row.last_used);
+                if (r >= 0)
+                        r = output_cell_string(t, "path", row.path);
         }
-        if (arg_json)
-                printf("%s]\n", first ? "" : "\n");
-        else
-                table_print(t, true);
-        table_free(t);
+        if (r >= 0)
+                r = output_table_print(t);
+        output_table_free(t);
         return r;
 }
 
@@ -505,7 +481,13 @@ static int image_remove(sd_bus *bus, char **specs) {
 
 static int verb_image(sd_bus *bus, char **args) {
         const char *sub = args[0];
-        if (streq(sub, "list") || streq(sub, "ls")) {
+        bool list = streq(sub, "list") || streq(sub, "ls");
+        if (!list && (arg_json != JSON_OFF || arg_output || arg_noheadings || arg_raw)) {
+                fprintf(stderr, "warrenctl: %s means nothing for 'image %s'\n",
+                        arg_json != JSON_OFF ? "--json" : "--output/--noheadings/--raw", sub);
+                return -EINVAL;
+        }
+        if (list) {
                 if (args[1]) {
                         fprintf(stderr, "warrenctl: image list takes no arguments\n");
                         return -EINVAL;
@@ -533,6 +515,15 @@ static int verb_image(sd_bus *bus, char **args) {
         return -EINVAL;
 }
 
+static const OutputColumn remote_columns[] = {
+        { "dist", "DIST", OUTPUT_STRING, OUTPUT_DEFAULT, "distribution" },
+        { "release", "RELEASE", OUTPUT_STRING, OUTPUT_DEFAULT, "release" },
+        { "arch", "ARCH", OUTPUT_STRING, OUTPUT_DEFAULT, "architecture" },
+        { "variant", "VARIANT", OUTPUT_STRING, OUTPUT_DEFAULT, "variant" },
+        { "build", "BUILD", OUTPUT_STRING, OUTPUT_DEFAULT, "the newest build" },
+        {},
+};
+
 static int verb_images(sd_bus *bus, char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *dist, *release, *arch, *variant, *build;
@@ -544,39 +535,68 @@ static int verb_images(sd_bus *bus, char **args) {
                 }
                 return image_list(bus);
         }
-        int r = call_manager(bus, "ListRemoteImages", &reply, "sa{sv}", strempty(arg_server), 0);
+        OutputTable *t = NULL;
+        int r = output_table_new(remote_columns, "images --remote", &t);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(sssss)");
-        if (r < 0)
-                return r;
-        Table *t = table_new(5, "DIST", "RELEASE", "ARCH", "VARIANT", "BUILD");
-        if (!t)
-                return -ENOMEM;
-        while ((r = sd_bus_message_read(reply, "(sssss)", &dist, &release, &arch, &variant, &build)) > 0) {
+        r = call_manager(bus, "ListRemoteImages", &reply, "sa{sv}", strempty(arg_server), 0);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(sssss)");
+        while (r >= 0 &&
+               (r = sd_bus_message_read(reply, "(sssss)", &dist, &release, &arch, &variant, &build)) > 0) {
                 if (args[0] && !streq(args[0], dist))
                         continue;
-                const char *cells[] = { dist, release, arch, variant, build };
-                for (size_t i = 0; i < ELEMENTSOF(cells); i++)
-                        table_add(t, cells[i]);
+                r = output_table_add_row(t);
+                if (r >= 0)
+                        r = output_cell_string(t, "dist", dist);
+                if (r >= 0)
+                        r = output_cell_string(t, "release", release);
+                if (r >= 0)
+                        r = output_cell_string(t, "arch", arch);
+                if (r >= 0)
+                        r = output_cell_string(t, "variant", variant);
+                if (r >= 0)
+                        r = output_cell_string(t, "build", build);
         }
-        table_print(t, true);
-        table_free(t);
+        if (r >= 0)
+                r = output_table_print(t);
+        output_table_free(t);
         return r;
 }
 
 const Verb verbs_image[] = {
-        { "image", 1, -1, verb_image, false },
-        { "images", 0, 1, verb_images, false },
+        {
+                .name = "image",
+                .min_args = 1,
+                .max_args = -1,
+                .run = verb_image,
+                .flags = VERB_JSON | VERB_TABLE,
+                .usage = "list [-o COLUMNS]\n"
+                         "pull -- -d DIST -r RELEASE [-a ARCH] [--variant V] [--server URL]\n"
+                         "remove DIST/RELEASE[/ARCH[/VARIANT[/BUILD]]]...",
+                .summary = "Manage the shared image cache",
+                .description = "list shows the cached images; pull downloads one as the download template\n"
+                               "would, without creating a container (a job with progress; Ctrl-C cancels);\n"
+                               "remove deletes cached builds. pull and remove need org.warren1.pull-image.",
+                .example = "warrenctl image pull -- -d debian -r bookworm -a amd64\n"
+                           "warrenctl image list -o dist,release,size\n"
+                           "warrenctl image remove debian/bookworm\n",
+                .columns = image_columns,
+        },
+        {
+                .name = "images",
+                .max_args = 1,
+                .run = verb_images,
+                .flags = VERB_JSON | VERB_TABLE | VERB_READ_ONLY,
+                .usage = "[--remote [--server=URL] [DIST]]",
+                .summary = "List cached images, or an image server's",
+                .description =
+                        "Without --remote as image list; with it, what an image server's index offers\n"
+                        "(the default server unless --server), of DIST if given.",
+                .options = "--remote\tList the server's images, not the cache\n"
+                           "--server=URL\tThe image server (with --remote)\n",
+                .example = "warrenctl images --remote debian\n",
+                .columns = remote_columns,
+        },
         {},
 };
-
-const char *verbs_image_help(void) {
-        return "  image list [--json]                   List the cached images\n"
-               "  image pull -- -d DIST -r RELEASE [-a ARCH] [--variant V] [--server URL]\n"
-               "                                        Download an image into the cache\n"
-               "  image remove DIST/RELEASE[/ARCH[/VARIANT[/BUILD]]]...\n"
-               "                                        Remove cached images\n"
-               "  images [--remote [--server URL] [DIST]]\n"
-               "                                        The cache, or what an image server offers\n";
-}

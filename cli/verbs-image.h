@@ -8,18 +8,13 @@
  *
  * Wiring in warrenctl.c: IMAGE_OPTIONS in the option table, the
  * IMAGE_ARG_* codes to parse_image_option(), verbs_image[] in the verb
- * lookup, verbs_image_help() in the help text, image_options_check(verb)
- * once the verb is known. */
+ * lookup, image_options_check(verb) once the verb is known. */
 
 #include <stdbool.h>
 
 #include "warrenctl.h"
 
-/* Defined in warrenctl.c. */
-extern bool arg_json;
-
 extern const Verb verbs_image[];
-const char *verbs_image_help(void);
 int parse_image_option(int c, const char *arg);
 /* 0, or -EINVAL after printing which option does not belong to verb. */
 int image_options_check(const char *verb);

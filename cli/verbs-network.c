@@ -7,7 +7,6 @@
 
 #include "basic/macro.h"
 #include "basic/strv.h"
-#include "table.h"
 #include "verbs-network.h"
 
 static const char *arg_ipv4 = NULL;
@@ -81,13 +80,12 @@ int network_options_check(const char *verb) {
 }
 
 static int call_failed(const char *what, const char *name, sd_bus_error *error, int r) {
-        if (sd_bus_error_is_set(error))
-                fprintf(stderr, "warrenctl: Failed to %s '%s': %s\n", what, name,
-                        error->message ? error->message : error->name);
-        else
-                fprintf(stderr, "warrenctl: Failed to %s '%s': %s\n", what, name, strerror(-r));
+        _cleanup_free_ char *w = NULL;
+        if (asprintf(&w, "Failed to %s '%s'", what, name) < 0)
+                w = NULL;
+        r = log_bus_error(w ?: what, error, r);
         sd_bus_error_free(error);
-        return r < 0 ? r : -EIO;
+        return r;
 }
 
 /* --- create / delete ------------------------------------------------------ */
@@ -176,43 +174,50 @@ static int network_get_props(sd_bus *bus, const char *path, NetworkProps *p) {
         return bus_map_all_properties(bus, path, WARREN_NETWORK_IFACE, map, p);
 }
 
-static void network_print_json(const NetworkProps *p, const char *path) {
-        printf("{\"name\": ");
-        json_print_string(p->name);
-        printf(", \"ipv4\": ");
-        json_print_string(strempty(p->ipv4));
-        printf(", \"nat\": %s, \"dhcp\": %s, \"dhcp_range\": ", p->nat ? "true" : "false",
-               p->dhcp ? "true" : "false");
-        json_print_string(strempty(p->dhcp_range));
-        printf(", \"uplink\": ");
-        json_print_string(strempty(p->uplink));
-        printf(", \"containers\": [");
-        for (size_t i = 0; p->containers && p->containers[i]; i++) {
-                if (i > 0)
-                        printf(", ");
-                json_print_string(p->containers[i]);
-        }
-        printf("], \"path\": ");
-        json_print_string(path);
-        printf("}");
+static const OutputColumn network_columns[] = {
+        { "name", "NAME", OUTPUT_STRING, OUTPUT_DEFAULT, "the bridge's name" },
+        { "ipv4", "IPV4", OUTPUT_STRING, OUTPUT_DEFAULT, "the bridge's address (CIDR)" },
+        { "nat", "NAT", OUTPUT_BOOLEAN, OUTPUT_DEFAULT, "masquerading out of the host" },
+        { "dhcp", "DHCP", OUTPUT_BOOLEAN, OUTPUT_DEFAULT, "a DHCP (and DNS) server on it" },
+        { "dhcp_range", "DHCP RANGE", OUTPUT_STRING, 0, "the DHCP range (FIRST,LAST)" },
+        { "uplink", "UPLINK", OUTPUT_STRING, 0, "a host interface enslaved to it" },
+        { "containers", "CONTAINERS", OUTPUT_STRV, OUTPUT_DEFAULT | OUTPUT_WRAP, "containers on it" },
+        { "path", "PATH", OUTPUT_STRING, 0, "the D-Bus object path" },
+        {},
+};
+
+static int network_row(OutputTable *t, const NetworkProps *p, const char *path) {
+        int r = output_table_add_row(t);
+        if (r >= 0)
+                r = output_cell_string(t, "name", p->name);
+        if (r >= 0)
+                r = output_cell_string(t, "ipv4", strempty(p->ipv4));
+        if (r >= 0)
+                r = output_cell_bool(t, "nat", p->nat, NULL);
+        if (r >= 0)
+                r = output_cell_bool(t, "dhcp", p->dhcp, NULL);
+        if (r >= 0)
+                r = output_cell_string(t, "dhcp_range", strempty(p->dhcp_range));
+        if (r >= 0)
+                r = output_cell_string(t, "uplink", strempty(p->uplink));
+        if (r >= 0)
+                r = output_cell_strv(t, "containers", p->containers);
+        if (r >= 0)
+                r = output_cell_string(t, "path", path);
+        return r;
 }
 
 static int network_list(sd_bus *bus) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *name, *ipv4, *path;
-        bool first = true;
-        int r = call_manager(bus, "ListNetworks", &reply, NULL);
+        OutputTable *t = NULL;
+        int r = output_table_new(network_columns, "network list", &t);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(sso)");
-        if (r < 0)
-                return log_bus_error("Bad reply to ListNetworks", NULL, r);
-        Table *t = table_new(5, "NAME", "IPV4", "NAT", "DHCP", "CONTAINERS");
-        if (!t)
-                return -ENOMEM;
-        if (arg_json)
-                printf("[");
-        while ((r = sd_bus_message_read(reply, "(sso)", &name, &ipv4, &path)) > 0) {
+        r = call_manager(bus, "ListNetworks", &reply, NULL);
+        if (r >= 0 && (r = sd_bus_message_enter_container(reply, 'a', "(sso)")) < 0)
+                log_bus_error("Bad reply to ListNetworks", NULL, r);
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sso)", &name, &ipv4, &path)) > 0) {
                 NetworkProps p = {};
                 /* A network deleted meanwhile is still listed, from the reply. */
                 if (network_get_props(bus, path, &p) < 0) {
@@ -225,27 +230,12 @@ static int network_list(sd_bus *bus) {
                                 break;
                         }
                 }
-                if (arg_json) {
-                        printf("%s\n  ", first ? "" : ",");
-                        network_print_json(&p, path);
-                } else {
-                        _cleanup_free_ char *users = strv_join(p.containers, ",");
-                        table_add(t, name);
-                        table_add(t, p.ipv4);
-                        table_add(t, p.nat ? "yes" : "no");
-                        table_add(t, p.dhcp ? "yes" : "no");
-                        table_add(t, users);
-                }
+                r = network_row(t, &p, path);
                 network_props_done(&p);
-                first = false;
         }
-        if (r < 0)
-                log_bus_error("Bad reply to ListNetworks", NULL, r);
-        else if (arg_json)
-                printf("%s]\n", first ? "" : "\n");
-        else
-                table_print(t, true);
-        table_free(t);
+        if (r >= 0)
+                r = output_table_print(t);
+        output_table_free(t);
         return r;
 }
 
@@ -281,11 +271,24 @@ static int network_info(sd_bus *bus, const char *name) {
                 network_props_done(&p);
                 return log_bus_error("Failed to read the network's properties", NULL, r);
         }
-        if (arg_json) {
-                network_print_json(&p, path);
-                printf("\n");
+        if (arg_json != JSON_OFF) {
+                OutputObject *o = output_object_new();
+                if (!o)
+                        r = -ENOMEM;
+                else {
+                        output_object_string(o, "name", p.name);
+                        output_object_string(o, "ipv4", strempty(p.ipv4));
+                        output_object_bool(o, "nat", p.nat);
+                        output_object_bool(o, "dhcp", p.dhcp);
+                        output_object_string(o, "dhcp_range", strempty(p.dhcp_range));
+                        output_object_string(o, "uplink", strempty(p.uplink));
+                        output_object_strv(o, "containers", p.containers);
+                        output_object_string(o, "path", path);
+                        r = output_object_print(o);
+                        output_object_free(o);
+                }
                 network_props_done(&p);
-                return 0;
+                return r;
         }
         users = strv_join(p.containers, " ");
         printf("Name:        %s\n", p.name);
@@ -312,6 +315,12 @@ static int verb_network(sd_bus *bus, char **args) {
                 fprintf(stderr,
                         "warrenctl: %s means nothing for 'network %s' (it is for 'network create')\n",
                         arg_first_option, sub);
+                return -EINVAL;
+        }
+        if ((arg_json != JSON_OFF && !streq(sub, "list") && !streq(sub, "ls") && !streq(sub, "info")) ||
+            ((arg_output || arg_noheadings || arg_raw) && !streq(sub, "list") && !streq(sub, "ls"))) {
+                fprintf(stderr, "warrenctl: %s means nothing for 'network %s'\n",
+                        arg_json != JSON_OFF ? "--json" : "--output/--noheadings/--raw", sub);
                 return -EINVAL;
         }
         if (streq(sub, "create")) {
@@ -348,14 +357,32 @@ static int verb_network(sd_bus *bus, char **args) {
 }
 
 const Verb verbs_network[] = {
-        { "network", 1, -1, verb_network, false },
+        {
+                .name = "network",
+                .min_args = 1,
+                .max_args = -1,
+                .run = verb_network,
+                .flags = VERB_JSON | VERB_TABLE,
+                .usage = "create NAME [--ipv4=CIDR] [--nat] [--dhcp] [--dhcp-range=FIRST,LAST]\n"
+                         "       [--no-dns] [--uplink=IFACE [--force]]\n"
+                         "delete NAME...\n"
+                         "list [-o COLUMNS]\n"
+                         "info NAME",
+                .summary = "Manage container bridges",
+                .description =
+                        "Managed bridges: with an address, NAT, DHCP and DNS, or an uplink. delete is\n"
+                        "refused while containers use the network. Creating and deleting need\n"
+                        "org.warren1.network.",
+                .options = "--ipv4=CIDR\tThe bridge's address, e.g. 10.0.4.1/24\n"
+                           "--nat\tMasquerade traffic out of the host\n"
+                           "--dhcp\tServe DHCP (and DNS unless --no-dns)\n"
+                           "--dhcp-range=FIRST,LAST\tThe addresses DHCP hands out\n"
+                           "--no-dns\tNo DNS server\n"
+                           "--uplink=IFACE\tEnslave a host interface\n"
+                           "--force\tEven if the uplink has addresses\n",
+                .example = "warrenctl network create br1 --ipv4=10.0.4.1/24 --nat --dhcp\n"
+                           "warrenctl network list -o name,containers\n",
+                .columns = network_columns,
+        },
         {},
 };
-
-const char *verbs_network_help(void) {
-        return "  network create NAME [--ipv4=CIDR] [--nat] [--dhcp] [--dhcp-range=FIRST,LAST]\n"
-               "                 [--no-dns] [--uplink=IFACE [--force]]  Create a managed bridge\n"
-               "  network delete NAME...                Delete managed networks (refused while in use)\n"
-               "  network list [--json]                 List managed networks\n"
-               "  network info NAME [--json]            Show a network's details\n";
-}

@@ -6,8 +6,7 @@
  *
  * Wiring in warrenctl.c: NETWORK_OPTIONS in the option table (long options
  * only), the NETWORK_ARG_* codes to parse_network_option(), verbs_network[]
- * in the verb lookup, verbs_network_help() in the help text, and
- * network_options_check(verb) once the verb is known: the create options
+ * in the verb lookup, and network_options_check(verb) once the verb is known: the create options
  * mean nothing to any other verb. */
 
 #include <stdbool.h>
@@ -16,11 +15,7 @@
 
 #define WARREN_NETWORK_IFACE "org.warren1.Network"
 
-/* Defined in warrenctl.c. */
-extern bool arg_json;
-
 extern const Verb verbs_network[];
-const char *verbs_network_help(void);
 /* 0, or -EINVAL after printing what was wrong. */
 int parse_network_option(int c, const char *arg);
 /* 0 if no network option was given or verb is "network", else -EINVAL

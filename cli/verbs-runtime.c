@@ -9,7 +9,6 @@
 
 #include "basic/macro.h"
 #include "basic/strv.h"
-#include "table.h"
 #include "warrenctl.h"
 
 static uint32_t arg_timeout = 60; /* lxc-stop's default */
@@ -135,33 +134,54 @@ static int verb_state(sd_bus *bus, char **args) {
                 sd_bus_error_free(&error);
                 return r;
         }
-        printf("%s\n", state);
+        if (arg_json != JSON_OFF) {
+                OutputObject *o = output_object_new();
+                if (!o)
+                        r = -ENOMEM;
+                else {
+                        output_object_string(o, "name", args[0]);
+                        output_object_string(o, "state", state);
+                        r = output_object_print(o);
+                        output_object_free(o);
+                }
+        } else
+                printf("%s\n", state);
         free(state);
-        return 0;
+        return r;
 }
+
+static const OutputColumn checkconfig_columns[] = {
+        { "feature", "FEATURE", OUTPUT_STRING, OUTPUT_DEFAULT, "a kernel or host feature" },
+        { "status", "STATUS", OUTPUT_STRING, OUTPUT_DEFAULT, "enabled, missing or optional" },
+        { "detail", "DETAIL", OUTPUT_STRING, OUTPUT_DEFAULT | OUTPUT_WRAP, "what was found" },
+        {},
+};
 
 static int verb_checkconfig(sd_bus *bus, char **args) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         const char *feature, *status, *detail;
+        OutputTable *t = NULL;
         int missing = 0;
-        int r = call_manager(bus, "CheckConfig", &reply, NULL);
+        int r = output_table_new(checkconfig_columns, "checkconfig", &t);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(sss)");
-        if (r < 0)
-                return r;
-        Table *t = table_new(3, "FEATURE", "STATUS", "DETAIL");
-        if (!t)
-                return -ENOMEM;
-        while ((r = sd_bus_message_read(reply, "(sss)", &feature, &status, &detail)) > 0) {
-                table_add(t, feature);
-                table_add(t, status);
-                table_add(t, detail);
+        r = call_manager(bus, "CheckConfig", &reply, NULL);
+        if (r >= 0)
+                r = sd_bus_message_enter_container(reply, 'a', "(sss)");
+        while (r >= 0 && (r = sd_bus_message_read(reply, "(sss)", &feature, &status, &detail)) > 0) {
+                r = output_table_add_row(t);
+                if (r >= 0)
+                        r = output_cell_string(t, "feature", feature);
+                if (r >= 0)
+                        r = output_cell_string(t, "status", status);
+                if (r >= 0)
+                        r = output_cell_string(t, "detail", detail);
                 if (streq(status, "missing"))
                         missing++;
         }
-        table_print(t, true);
-        table_free(t);
+        if (r >= 0)
+                r = output_table_print(t);
+        output_table_free(t);
         if (r < 0)
                 return r;
         if (missing > 0) {
@@ -277,22 +297,81 @@ static int verb_autostart(sd_bus *bus, char **args) {
         return ret;
 }
 
-const Verb verbs_runtime[] = {
-        { "start", 1, -1, verb_start, false },        { "stop", 1, -1, verb_stop, false },
-        { "reboot", 1, -1, verb_reboot, false },      { "kill", 1, -1, verb_kill, false },
-        { "freeze", 1, -1, verb_freeze, false },      { "unfreeze", 1, -1, verb_unfreeze, false },
-        { "state", 1, 1, verb_state, false },         { "checkconfig", 0, 0, verb_checkconfig, false },
-        { "autostart", 0, 0, verb_autostart, false }, {},
-};
+#define NAMES_ONLY(verb, what, more, ex)                                                              \
+        {                                                                                             \
+                .name = #verb, .min_args = 1, .max_args = -1, .run = verb_##verb, .usage = "NAME...", \
+                .summary = what, .description = more, .example = "warrenctl " #verb " " ex "\n",      \
+        }
 
-const char *verbs_runtime_help(void) {
-        return "  start NAME...                         Boot containers\n"
-               "  stop NAME... [--timeout=SEC] [-k]     Halt containers (SIGKILL at the timeout, or at once "
-               "with -k)\n"
-               "  reboot NAME...                        Reboot containers\n"
-               "  kill NAME... [-s SIGNAL]              Send a signal to init (default SIGKILL)\n"
-               "  freeze NAME... / unfreeze NAME...     Freeze or thaw every process\n"
-               "  state NAME                            Print the state\n"
-               "  checkconfig                           What this kernel supports\n"
-               "  autostart [--stop] [-g GROUPS] [-a]   Start (stop) lxc.start.auto containers\n";
-}
+const Verb verbs_runtime[] = {
+        NAMES_ONLY(start, "Boot containers",
+                   "Runs their init (lxc.init.cmd, else /sbin/init) in fresh namespaces; fails\n"
+                   "with the reason if it does not come up.",
+                   "web"),
+        {
+                .name = "stop",
+                .min_args = 1,
+                .max_args = -1,
+                .run = verb_stop,
+                .usage = "NAME... [-t SEC] [-k]",
+                .summary = "Halt containers",
+                .description = "As lxc-stop: the halt signal (lxc.signal.halt, SIGPWR by default) to init,\n"
+                               "then SIGKILL when the timeout passes.",
+                .options = "-t --timeout=SEC\tSeconds to wait before SIGKILL (default 60)\n"
+                           "-k --kill\tSIGKILL at once\n",
+                .example = "warrenctl stop web -t 10\n",
+        },
+        NAMES_ONLY(reboot, "Reboot containers",
+                   "The reboot signal (lxc.signal.reboot, SIGINT by default) to init.", "web"),
+        {
+                .name = "kill",
+                .min_args = 1,
+                .max_args = -1,
+                .run = verb_kill,
+                .usage = "NAME... [-s SIGNAL]",
+                .summary = "Send a signal to containers' init",
+                .options = "-s --signal=SIGNAL\tA name (TERM, SIGTERM) or number (default SIGKILL)\n",
+                .example = "warrenctl kill web -s SIGUSR2\n",
+        },
+        NAMES_ONLY(freeze, "Freeze containers", "Every process stops (the cgroup freezer) until unfreeze.",
+                   "web"),
+        NAMES_ONLY(unfreeze, "Thaw frozen containers", NULL, "web"),
+        {
+                .name = "state",
+                .min_args = 1,
+                .max_args = 1,
+                .run = verb_state,
+                .flags = VERB_JSON | VERB_READ_ONLY,
+                .usage = "NAME",
+                .summary = "Print a container's state",
+                .description = "STOPPED, STARTING, RUNNING, STOPPING, ABORTING, FREEZING or FROZEN.",
+                .example = "warrenctl state web\n",
+        },
+        {
+                .name = "checkconfig",
+                .run = verb_checkconfig,
+                .flags = VERB_JSON | VERB_TABLE | VERB_READ_ONLY,
+                .usage = "[-o COLUMNS]",
+                .summary = "What this host's kernel supports",
+                .description = "As lxc-checkconfig, asked of the service; fails if a required feature is\n"
+                               "missing.",
+                .example = "warrenctl checkconfig -o feature,status\n",
+                .columns = checkconfig_columns,
+        },
+        {
+                .name = "autostart",
+                .run = verb_autostart,
+                .usage = "[--stop] [-g GROUPS] [-a] [-t SEC] [-k]",
+                .summary = "Start or stop the containers marked lxc.start.auto",
+                .description = "As lxc-autostart: by lxc.start.order, waiting lxc.start.delay after each;\n"
+                               "--stop in the reverse order.",
+                .options = "--stop\tStop them instead\n"
+                           "-g --groups=GROUPS\tOnly those in these lxc.group groups; a trailing ','\n"
+                           "\tadds those without a group (the default set)\n"
+                           "-a --all\tEvery marked container, whatever its groups\n"
+                           "-t --timeout=SEC\t--stop: seconds before SIGKILL\n"
+                           "-k --kill\t--stop: SIGKILL at once\n",
+                .example = "warrenctl autostart -g onboot,\n",
+        },
+        {},
+};

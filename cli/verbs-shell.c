@@ -557,6 +557,7 @@ static int verb_console(sd_bus *bus, char **args) {
                 .escape_key = arg_escape,
                 .winch = true,
                 .extra_fd = -1,
+                .end_on_input_eof = true,
         };
         TerminalEnd end;
         int sig = 0;
@@ -576,6 +577,8 @@ static int verb_console(sd_bus *bus, char **args) {
                 return 0;
         case TERMINAL_SIGNAL:
                 arg_exit_status = 128 + sig;
+                return 0;
+        case TERMINAL_INPUT_EOF:
                 return 0;
         default:
                 fprintf(stderr, "\n");
@@ -602,16 +605,51 @@ static int verb_console_log(sd_bus *bus, char **args) {
 }
 
 const Verb verbs_shell[] = {
-        { "attach", 1, 1, verb_attach, true },
-        { "console", 1, 1, verb_console, false },
-        { "console-log", 1, 1, verb_console_log, false },
+        {
+                .name = "attach",
+                .min_args = 1,
+                .max_args = 1,
+                .run = verb_attach,
+                .flags = VERB_REST,
+                .usage = "NAME [OPTIONS...] [-- COMMAND [ARGS...]]",
+                .summary = "Run a command inside a running container",
+                .description = "As lxc-attach: in all its namespaces and its cgroup; without a command,\n"
+                               "root's login shell. warrenctl exits with the command's status; signals to\n"
+                               "warrenctl go to the command (a second Ctrl-C within a second kills it).",
+                .options = "-e --env=KEY=VALUE\tSet a variable (repeatable)\n"
+                           "--clear-env\tStart from an empty environment\n"
+                           "--cwd=DIR\tWorking directory inside\n"
+                           "--uid=N --gid=N\tRun as this uid and gid of the container\n"
+                           "--pty, --no-pty\tGive the command a pty, or our stdin, stdout and\n"
+                           "\tstderr (default: a pty if any is a terminal; those that\n"
+                           "\tare not go to the command as they are)\n",
+                .example = "warrenctl attach web -- ps ax\n"
+                           "echo hello | warrenctl attach web --no-pty -- cat\n",
+        },
+        {
+                .name = "console",
+                .min_args = 1,
+                .max_args = 1,
+                .run = verb_console,
+                .usage = "NAME [-t N] [--escape=KEY]",
+                .summary = "Connect to a container's console",
+                .description = "As lxc-console: the terminal is connected to the console (or tty N), one\n"
+                               "holder at a time. Leave with Ctrl-a q; input that ends (stdin at end of\n"
+                               "file) ends it too.",
+                .options = "-t --tty=N\ttty N instead of the console (0)\n"
+                           "--escape=KEY\tThe escape prefix: a letter for Ctrl-that letter\n"
+                           "\t(default a), or none\n",
+                .example = "warrenctl console web\nwarrenctl console web -t 1 --escape=b\n",
+        },
+        {
+                .name = "console-log",
+                .min_args = 1,
+                .max_args = 1,
+                .run = verb_console_log,
+                .usage = "NAME",
+                .summary = "Print the console's recent output",
+                .description = "What the console showed lately (a ring buffer in the container's monitor).",
+                .example = "warrenctl console-log web | tail\n",
+        },
         {},
 };
-
-const char *verbs_shell_help(void) {
-        return "  attach NAME [-- CMD ARGS...]          Run a command (default: root's shell) inside\n"
-               "       [-e KEY=VAL] [--cwd=DIR] [--uid=N] [--gid=N] [--clear-env] [--pty|--no-pty]\n"
-               "  console NAME [-t N] [--escape=X]      Connect to the console (tty N; leave with Ctrl-a "
-               "q)\n"
-               "  console-log NAME                      Print the console's recent output\n";
-}

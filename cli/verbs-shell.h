@@ -10,15 +10,13 @@
  *   - console's "-t N" arrives as arg_template: for the verb "console" call
  *     parse_shell_option(SHELL_ARG_TTY, arg_template) and clear it (as is
  *     done for stop's timeout);
- *   - look verbs up in verbs_shell[] too and add verbs_shell_help() to
- *     the help text.
+ *   - look verbs up in verbs_shell[] too.
  * "attach" is declared with rest_after_first, so "attach NAME -- CMD ARGS"
  * gives args = { NAME, CMD, ARGS..., NULL }. */
 
 #include "warrenctl.h"
 
 extern const Verb verbs_shell[];
-const char *verbs_shell_help(void);
 /* 0, or -EINVAL after printing what was wrong. */
 int parse_shell_option(int c, const char *arg);
 

@@ -10,10 +10,9 @@
 #include <systemd/sd-bus.h>
 #include <unistd.h>
 
-#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/strv.h"
-#include "table.h"
+#include "polkit-agent.h"
 #include "verbs-image.h"
 #include "verbs-network.h"
 #include "verbs-shell.h"
@@ -21,11 +20,7 @@
 
 bool arg_ask_password = true;
 int arg_exit_status = -1;
-bool arg_fancy = false;
-bool arg_json = false;
-const char *arg_template = NULL;
-char **arg_config = NULL; /* key, value pairs from --config */
-static bool arg_unprivileged = false;
+static const Verb *arg_verb = NULL; /* the verb being run, for help and checks */
 
 int bus_connect(sd_bus **ret) {
         sd_bus *bus = NULL;
@@ -34,15 +29,20 @@ int bus_connect(sd_bus **ret) {
                 fprintf(stderr, "warrenctl: Failed to connect to the system bus: %s\n", strerror(-r));
                 return r;
         }
+        /* As systemd's tools: calls may be answered after an interactive
+         * authorization (our pkttyagent on a terminal, or a desktop's agent). */
         (void) sd_bus_set_allow_interactive_authorization(bus, arg_ask_password);
         *ret = bus;
         return 0;
 }
 
 int log_bus_error(const char *what, const sd_bus_error *error, int r) {
-        if (error && sd_bus_error_is_set(error))
+        if (error && sd_bus_error_is_set(error)) {
                 fprintf(stderr, "warrenctl: %s: %s\n", what, error->message ? error->message : error->name);
-        else
+                if (sd_bus_error_has_name(error, SD_BUS_ERROR_ACCESS_DENIED) ||
+                    sd_bus_error_has_name(error, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED))
+                        polkit_explain_denial(error->message);
+        } else
                 fprintf(stderr, "warrenctl: %s: %s\n", what, strerror(r < 0 ? -r : r));
         return r < 0 ? r : -EIO;
 }
@@ -75,6 +75,19 @@ int call_manager(sd_bus *bus, const char *member, sd_bus_message **ret_reply, co
                              ap);
         va_end(ap);
         return r;
+}
+
+int call_quiet(sd_bus *bus, const char *path, const char *iface, const char *member,
+               sd_bus_message **ret_reply) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+        int r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, path, iface, member);
+        if (r < 0)
+                return r;
+        /* A read on the side never asks for a password. */
+        r = sd_bus_message_set_allow_interactive_authorization(m, false);
+        if (r < 0)
+                return r;
+        return sd_bus_call(bus, m, CALL_TIMEOUT_USEC, NULL, ret_reply);
 }
 
 int container_path(sd_bus *bus, const char *name, char **ret) {
@@ -122,277 +135,6 @@ int call_container(sd_bus *bus, const char *name, const char *member, sd_bus_mes
         return r;
 }
 
-/* --- create / destroy --------------------------------------------------- */
-
-static int append_config_items(sd_bus_message *m, char **kv) {
-        int r = sd_bus_message_open_container(m, 'a', "(ss)");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; kv && kv[i] && kv[i + 1]; i += 2)
-                if ((r = sd_bus_message_append(m, "(ss)", kv[i], kv[i + 1])) < 0)
-                        return r;
-        return sd_bus_message_close_container(m);
-}
-
-static int verb_create(sd_bus *bus, char **args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
-        _cleanup_free_ char *what = NULL;
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        JobWatch *w = NULL;
-        const char *cpath, *jpath;
-        int r;
-
-        if (!arg_template) {
-                fprintf(stderr, "warrenctl: create needs a template: -t busybox|download|local\n");
-                return -EINVAL;
-        }
-        if (asprintf(&what, "create container '%s'", args[0]) < 0)
-                return -ENOMEM;
-        r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE,
-                                           "CreateContainer");
-        if (r >= 0)
-                r = sd_bus_message_append(m, "ss", args[0], arg_template);
-        if (r >= 0)
-                r = sd_bus_message_append_strv(m, args + 1);
-        if (r >= 0)
-                r = sd_bus_message_open_container(m, 'a', "{sv}");
-        if (r >= 0 && arg_config) {
-                r = sd_bus_message_open_container(m, 'e', "sv");
-                if (r >= 0)
-                        r = sd_bus_message_append(m, "s", "config");
-                if (r >= 0)
-                        r = sd_bus_message_open_container(m, 'v', "a(ss)");
-                if (r >= 0)
-                        r = append_config_items(m, arg_config);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-                if (r >= 0)
-                        r = sd_bus_message_close_container(m);
-        }
-        if (r >= 0 && arg_unprivileged)
-                r = sd_bus_message_append(m, "{sv}", "unprivileged", "b", 1);
-        if (r >= 0)
-                r = sd_bus_message_close_container(m);
-        if (r < 0)
-                return log_bus_error("Failed to build request", NULL, r);
-        /* Subscribe before calling so no signal of the job slips past. */
-        r = job_watch_new(bus, &w);
-        if (r < 0)
-                return r;
-        r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, &reply);
-        if (r < 0) {
-                r = log_bus_error("Failed to create container", &error, r);
-                sd_bus_error_free(&error);
-        } else if ((r = sd_bus_message_read(reply, "oo", &cpath, &jpath)) < 0)
-                r = log_bus_error("Bad reply", NULL, r);
-        else
-                r = job_watch_wait(w, jpath, what);
-        job_watch_free(w);
-        return r;
-}
-
-static int verb_destroy(sd_bus *bus, char **args) {
-        int r = 0;
-        STRV_FOREACH(n, args) {
-                int k = call_manager(bus, "DestroyContainer", NULL, "s", *n);
-                if (k < 0 && r == 0)
-                        r = k;
-        }
-        return r;
-}
-
-/* --- list / info -------------------------------------------------------- */
-
-typedef struct ContainerProps {
-        char *name, *state, *cgroup, *config_path, *rootfs_path;
-        uint32_t init_pid, owner, ttys;
-        int unprivileged, autostart;
-        uint64_t memory;
-        char **ipv4, **ipv6;
-} ContainerProps;
-
-static void container_props_done(ContainerProps *p) {
-        free(p->name);
-        free(p->state);
-        free(p->cgroup);
-        free(p->config_path);
-        free(p->rootfs_path);
-        strv_free(p->ipv4);
-        strv_free(p->ipv6);
-}
-
-static int get_props(sd_bus *bus, const char *path, ContainerProps *p) {
-        static const struct bus_properties_map map[] = {
-                { "Name", "s", NULL, offsetof(ContainerProps, name) },
-                { "State", "s", NULL, offsetof(ContainerProps, state) },
-                { "CGroup", "s", NULL, offsetof(ContainerProps, cgroup) },
-                { "ConfigPath", "s", NULL, offsetof(ContainerProps, config_path) },
-                { "RootfsPath", "s", NULL, offsetof(ContainerProps, rootfs_path) },
-                { "InitPID", "u", NULL, offsetof(ContainerProps, init_pid) },
-                { "OwnerUID", "u", NULL, offsetof(ContainerProps, owner) },
-                { "TTYs", "u", NULL, offsetof(ContainerProps, ttys) },
-                { "Unprivileged", "b", NULL, offsetof(ContainerProps, unprivileged) },
-                { "Autostart", "b", NULL, offsetof(ContainerProps, autostart) },
-                { "MemoryCurrent", "t", NULL, offsetof(ContainerProps, memory) },
-                { "IPv4Addresses", "as", NULL, offsetof(ContainerProps, ipv4) },
-                { "IPv6Addresses", "as", NULL, offsetof(ContainerProps, ipv6) },
-                {},
-        };
-        return bus_map_all_properties(bus, path, WARREN_CONTAINER_IFACE, map, p);
-}
-
-/* lxc.group of a container, if the caller may read its config. */
-static char *container_groups(sd_bus *bus, const char *path) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_strv_free_ char **groups = NULL;
-        const char *k, *v;
-        if (sd_bus_call_method(bus, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "GetConfig", NULL, &reply,
-                               NULL) < 0)
-                return NULL;
-        if (sd_bus_message_enter_container(reply, 'a', "(ss)") < 0)
-                return NULL;
-        while (sd_bus_message_read(reply, "(ss)", &k, &v) > 0)
-                if (streq(k, "lxc.group") && strv_extend(&groups, v) < 0)
-                        return NULL;
-        return groups ? strv_join(groups, ",") : NULL;
-}
-
-static int verb_list(sd_bus *bus, char **args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *name, *state, *path;
-        uint32_t owner;
-        Table *t;
-        int r = call_manager(bus, "ListContainers", &reply, NULL);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(reply, 'a', "(ssuo)");
-        if (r < 0)
-                return r;
-        if (arg_fancy)
-                t = table_new(7, "NAME", "STATE", "AUTOSTART", "GROUPS", "IPV4", "IPV6", "UNPRIVILEGED");
-        else
-                t = table_new(3, "NAME", "STATE", "OWNER");
-        if (!t)
-                return -ENOMEM;
-        if (arg_json)
-                printf("[");
-        bool first = true;
-        while ((r = sd_bus_message_read(reply, "(ssuo)", &name, &state, &owner, &path)) > 0) {
-                char buf[32];
-                ContainerProps p = {};
-                _cleanup_free_ char *groups = NULL, *v4 = NULL, *v6 = NULL;
-                if (arg_fancy || arg_json) {
-                        (void) get_props(bus, path, &p);
-                        groups = container_groups(bus, path);
-                        v4 = strv_join(p.ipv4, ",");
-                        v6 = strv_join(p.ipv6, ",");
-                }
-                if (arg_json) {
-                        printf("%s\n  {\"name\": ", first ? "" : ",");
-                        json_print_string(name);
-                        printf(", \"state\": ");
-                        json_print_string(state);
-                        printf(", \"owner\": %u, \"autostart\": %s, \"groups\": ", owner,
-                               p.autostart ? "true" : "false");
-                        json_print_string(strempty(groups));
-                        printf(", \"ipv4\": ");
-                        json_print_string(strempty(v4));
-                        printf(", \"ipv6\": ");
-                        json_print_string(strempty(v6));
-                        printf(", \"unprivileged\": %s, \"pid\": %u, \"path\": ",
-                               p.unprivileged ? "true" : "false", p.init_pid);
-                        json_print_string(path);
-                        printf("}");
-                } else if (arg_fancy) {
-                        table_add(t, name);
-                        table_add(t, state);
-                        table_add(t, p.autostart ? "YES" : "NO");
-                        table_add(t, groups);
-                        table_add(t, v4);
-                        table_add(t, v6);
-                        table_add(t, p.unprivileged ? "true" : "false");
-                } else {
-                        snprintf(buf, sizeof buf, "%u", owner);
-                        table_add(t, name);
-                        table_add(t, state);
-                        table_add(t, buf);
-                }
-                container_props_done(&p);
-                first = false;
-        }
-        if (arg_json)
-                printf("%s]\n", first ? "" : "\n");
-        else
-                table_print(t, true);
-        table_free(t);
-        return r;
-}
-
-/* lxc.idmap lines, if the caller may read the config. */
-static void print_idmap(sd_bus *bus, const char *path) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        const char *k, *v;
-        if (sd_bus_call_method(bus, WARREN_BUS, path, WARREN_CONTAINER_IFACE, "GetConfig", NULL, &reply,
-                               NULL) < 0 ||
-            sd_bus_message_enter_container(reply, 'a', "(ss)") < 0)
-                return;
-        while (sd_bus_message_read(reply, "(ss)", &k, &v) > 0)
-                if (streq(k, "lxc.idmap"))
-                        printf("ID map:         %s\n", v);
-}
-
-static int verb_info(sd_bus *bus, char **args) {
-        _cleanup_free_ char *path = NULL, *v4 = NULL, *v6 = NULL;
-        ContainerProps p = {};
-        int r = container_path(bus, args[0], &path);
-        if (r < 0)
-                return r;
-        r = get_props(bus, path, &p);
-        if (r < 0) {
-                container_props_done(&p);
-                return log_bus_error("Failed to read properties", NULL, r);
-        }
-        v4 = strv_join(p.ipv4, " ");
-        v6 = strv_join(p.ipv6, " ");
-        printf("Name:           %s\n", p.name);
-        printf("State:          %s\n", p.state);
-        if (p.init_pid > 0)
-                printf("PID:            %u\n", p.init_pid);
-        printf("Owner UID:      %u\n", p.owner);
-        printf("Unprivileged:   %s\n", p.unprivileged ? "yes" : "no");
-        print_idmap(bus, path);
-        printf("Autostart:      %s\n", p.autostart ? "yes" : "no");
-        if (v4 && *v4)
-                printf("IP:             %s\n", v4);
-        if (v6 && *v6)
-                printf("IPv6:           %s\n", v6);
-        if (p.cgroup && *p.cgroup)
-                printf("CGroup:         %s\n", p.cgroup);
-        if (p.memory > 0)
-                printf("Memory use:     %.2f MiB\n", (double) p.memory / (1024.0 * 1024.0));
-        printf("TTYs:           %u\n", p.ttys);
-        printf("Config:         %s\n", p.config_path);
-        printf("Rootfs:         %s\n", p.rootfs_path);
-        container_props_done(&p);
-        return 0;
-}
-
-/* --- config ------------------------------------------------------------- */
-
-static int print_items(sd_bus_message *reply, const char *only_key) {
-        const char *k, *v;
-        int r = sd_bus_message_enter_container(reply, 'a', "(ss)");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_read(reply, "(ss)", &k, &v)) > 0) {
-                if (!only_key)
-                        printf("%s = %s\n", k, v);
-                else if (streq(k, only_key))
-                        printf("%s\n", v);
-        }
-        return r;
-}
-
 int parse_key_value(const char *arg, char ***kv) {
         const char *eq = strchr(arg, '=');
         if (!eq || eq == arg) {
@@ -413,167 +155,186 @@ int parse_key_value(const char *arg, char ***kv) {
         return 0;
 }
 
-static int verb_config(sd_bus *bus, char **args) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL, *m = NULL;
-        const char *sub = args[0];
-        int r;
+/* --- verbs and help ------------------------------------------------------------- */
 
-        if (streq(sub, "validate")) {
-                int ret = 0;
-                if (!args[1]) {
-                        fprintf(stderr, "warrenctl: config validate needs FILE...\n");
-                        return -EINVAL;
-                }
-                for (char **f = args + 1; *f; f++) {
-                        _cleanup_free_ char *text = NULL;
-                        _cleanup_(sd_bus_message_unrefp) sd_bus_message *rep = NULL;
-                        size_t size;
-                        r = read_full_file(*f, 4 * 1024 * 1024, &text, &size);
-                        if (r < 0) {
-                                fprintf(stderr, "warrenctl: %s: %s\n", *f, strerror(-r));
-                                ret = r;
-                                continue;
-                        }
-                        if (strlen(text) != size) {
-                                fprintf(stderr, "warrenctl: %s: contains NUL bytes, not a config file\n",
-                                        *f);
-                                ret = -EBADMSG;
-                                continue;
-                        }
-                        r = call_manager(bus, "ValidateConfig", &rep, "s", text);
-                        if (r < 0) {
-                                fprintf(stderr, "warrenctl: %s: invalid\n", *f);
-                                ret = r;
-                        } else
-                                printf("%s: OK\n", *f);
-                }
-                return ret;
-        }
-        if (!args[1]) {
-                fprintf(stderr, "warrenctl: config %s needs a container name\n", sub);
-                return -EINVAL;
-        }
-        if (streq(sub, "show") || streq(sub, "get")) {
-                if (streq(sub, "get") && !args[2]) {
-                        fprintf(stderr, "warrenctl: config get NAME KEY\n");
-                        return -EINVAL;
-                }
-                r = call_container(bus, args[1], "GetConfig", &reply, NULL);
-                if (r < 0)
-                        return r;
-                return print_items(reply, streq(sub, "get") ? args[2] : NULL);
-        }
-        if (streq(sub, "set")) {
-                _cleanup_strv_free_ char **kv = NULL;
-                if (!args[2]) {
-                        fprintf(stderr, "warrenctl: config set NAME KEY=VALUE...\n");
-                        return -EINVAL;
-                }
-                for (char **a = args + 2; *a; a++)
-                        if ((r = parse_key_value(*a, &kv)) < 0)
-                                return r;
-                _cleanup_free_ char *path = NULL;
-                sd_bus_error error = SD_BUS_ERROR_NULL;
-                r = container_path(bus, args[1], &path);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, path, WARREN_CONTAINER_IFACE,
-                                                   "SetConfig");
-                if (r >= 0)
-                        r = append_config_items(m, kv);
-                if (r < 0)
-                        return r;
-                r = sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, NULL);
-                if (r < 0) {
-                        r = log_bus_error("SetConfig", &error, r);
-                        sd_bus_error_free(&error);
-                }
-                return r;
-        }
-        fprintf(stderr, "warrenctl: Unknown config command '%s' (get, set, show, validate)\n", sub);
-        return -EINVAL;
-}
+static int verb_help(sd_bus *bus, char **args);
 
-/* --- main ------------------------------------------------------------------ */
-
-static void help(void) {
-        printf("warrenctl [OPTIONS...] COMMAND ...\n\n"
-               "Manage warren system containers.\n\n"
-               "Commands:\n"
-               "  create NAME -t TEMPLATE [-- ARGS...]  Create a container; download's ARGS:\n"
-               "                                        -d DIST -r RELEASE [-a ARCH] [--variant V]\n"
-               "                                        [--server URL]; local's: PATH (root only).\n"
-               "                                        Ctrl-C cancels.\n"
-               "  destroy NAME...                       Destroy containers\n"
-               "  list, ls [--fancy|--json]             List containers\n"
-               "  info NAME                             Show a container's details\n"
-               "  config show NAME                      Print a container's config\n"
-               "  config get NAME KEY                   Print the values of one key\n"
-               "  config set NAME KEY=VALUE...          Change a container's config\n"
-               "  config validate FILE...               Check LXC config files\n"
-               "%s%s%s%s"
-               "\nOptions:\n"
-               "  -h --help             Show this help\n"
-               "     --version          Show the version\n"
-               "  -t --template=NAME    Template for create (busybox, download, local)\n"
-               "     --config=KEY=VALUE Extra config item for create (repeatable)\n"
-               "     --unprivileged     create: a user-namespaced container even as root\n"
-               "  -f --fancy            More columns in list\n"
-               "     --json             JSON output for list\n"
-               "     --no-ask-password  Do not ask for a password (no interactive polkit)\n"
-               "     --remote           images: what an image server offers\n"
-               "     --server=URL       images --remote: the image server\n",
-               verbs_runtime_help(), verbs_shell_help(), verbs_network_help(), verbs_image_help());
-}
-
-static const Verb verbs[] = {
-        { "create", 1, 1, verb_create, true },
-        { "destroy", 1, -1, verb_destroy, false },
-        { "list", 0, 0, verb_list, false },
-        { "ls", 0, 0, verb_list, false },
-        { "info", 1, 1, verb_info, false },
-        { "config", 1, -1, verb_config, false },
+static const Verb verbs_main[] = {
+        {
+                .name = "help",
+                .max_args = 1,
+                .run = verb_help,
+                .flags = VERB_READ_ONLY,
+                .usage = "[COMMAND]",
+                .summary = "Show the help of warrenctl or of one command",
+                .example = "warrenctl help list\n",
+        },
         {},
 };
 
+static const struct {
+        const char *title;
+        const Verb *verbs;
+} verb_groups[] = {
+        { "Containers", verbs_container },
+        { "Running containers", verbs_runtime },
+        { "Inside containers", verbs_shell },
+        { "Networks", verbs_network },
+        { "Images", verbs_image },
+        { "Help", verbs_main },
+};
+
 static const Verb *find_verb(const char *name) {
-        for (const Verb *v = verbs; v->name; v++)
-                if (streq(v->name, name))
-                        return v;
-        for (const Verb *v = verbs_runtime; v->name; v++)
-                if (streq(v->name, name))
-                        return v;
-        for (const Verb *v = verbs_shell; v->name; v++)
-                if (streq(v->name, name))
-                        return v;
-        for (const Verb *v = verbs_network; v->name; v++)
-                if (streq(v->name, name))
-                        return v;
-        for (const Verb *v = verbs_image; v->name; v++)
-                if (streq(v->name, name))
-                        return v;
+        for (size_t g = 0; g < ELEMENTSOF(verb_groups); g++)
+                for (const Verb *v = verb_groups[g].verbs; v->name; v++)
+                        if (streq(v->name, name))
+                                return v;
         return NULL;
 }
+
+static const Verb *verb_resolve(const Verb *v) {
+        if (v && v->alias_of)
+                return find_verb(v->alias_of);
+        return v;
+}
+
+/* Lines of text, each indented by indent. */
+static void print_lines(const char *text, const char *indent) {
+        for (const char *t = text; t && *t;) {
+                size_t n = strcspn(t, "\n");
+                printf("%s%.*s\n", indent, (int) n, t);
+                t += n + (t[n] == '\n');
+        }
+}
+
+/* "OPTION\tTEXT" lines, the texts aligned. */
+static void print_options(const char *text) {
+        for (const char *t = text; t && *t;) {
+                size_t n = strcspn(t, "\n"), k = strcspn(t, "\t\n");
+                /* Long options alone line up with those after a short one. */
+                bool long_only = k >= 2 && t[0] == '-' && t[1] == '-';
+                if (k < n)
+                        printf("  %s%-*.*s %.*s\n", long_only ? "   " : "", long_only ? 23 : 26, (int) k, t,
+                               (int) (n - k - 1), t + k + 1);
+                else
+                        printf("  %.*s\n", (int) n, t);
+                t += n + (t[n] == '\n');
+        }
+}
+
+static const char global_options[] = "-h --help\tShow this help, or with a command its own\n"
+                                     "--version\tShow the version\n"
+                                     "--no-ask-password\tNever ask for a password (no polkit agent)\n"
+                                     "-J --json[=pretty|short]\tJSON output, for commands that print data\n"
+                                     "-o --output=COLUMNS\tA table's columns (NAME,...; +NAME adds one)\n"
+                                     "-n --noheadings\tNo table heading\n"
+                                     "-r --raw\tRaw table: one space between columns\n";
+
+static void help(void) {
+        printf("warrenctl [OPTIONS...] COMMAND ...\n\n"
+               "Manage warren system containers through the org.warren1 service.\n");
+        for (size_t g = 0; g < ELEMENTSOF(verb_groups); g++) {
+                printf("\n%s:\n", verb_groups[g].title);
+                for (const Verb *v = verb_groups[g].verbs; v->name; v++) {
+                        if (v->alias_of)
+                                continue;
+                        _cleanup_free_ char *first = NULL;
+                        const char *u = strempty(v->usage);
+                        /* A subcommand verb lists its subcommands. */
+                        if (strchr(u, '\n')) {
+                                _cleanup_strv_free_ char **lines = strv_split(u, "\n");
+                                _cleanup_strv_free_ char **words = NULL;
+                                STRV_FOREACH(l, lines)
+                                        if (**l != ' ' &&
+                                            strv_consume(&words, strndup(*l, strcspn(*l, " "))) < 0)
+                                                return;
+                                _cleanup_free_ char *subs = strv_join(words, "|");
+                                if (!subs || asprintf(&first, "%s %s ...", v->name, subs) < 0)
+                                        return;
+                        } else if (asprintf(&first, "%s%s%s", v->name, *u ? " " : "", u) < 0)
+                                return;
+                        if (strlen(first) <= 36)
+                                printf("  %-36s %s\n", first, v->summary);
+                        else
+                                printf("  %s\n  %-36s %s\n", first, "", v->summary);
+                }
+        }
+        printf("\nOptions:\n");
+        print_options(global_options);
+        printf("\nRun 'warrenctl help COMMAND' or 'warrenctl COMMAND --help' for a command's options\n"
+               "and an example. See warrenctl(1), warrend(8), warren.conf(5), warren-dbus(7).\n");
+}
+
+static void verb_print_help(const Verb *v) {
+        v = verb_resolve(v);
+        bool first = true;
+        for (const char *u = strempty(v->usage);; first = false) {
+                size_t n = strcspn(u, "\n");
+                if (u[0] == ' ') /* a continued usage line */
+                        printf("       %*s%.*s\n", (int) strlen(v->name) + 10, "", (int) n, u);
+                else
+                        printf("%s warrenctl %s%s%.*s\n", first ? "Usage:" : "      ", v->name, n ? " " : "",
+                               (int) n, u);
+                u += n + (u[n] == '\n');
+                if (!*u)
+                        break;
+        }
+        printf("\n%s.\n", v->summary);
+        if (v->description)
+                printf("\n%s\n", v->description);
+        if (v->options || (v->flags & (VERB_JSON | VERB_TABLE)))
+                printf("\nOptions:\n");
+        print_options(v->options);
+        if (v->flags & VERB_JSON)
+                print_options("-J --json[=pretty|short]\tJSON output\n");
+        if (v->flags & VERB_TABLE)
+                print_options("-o --output=COLUMNS\tColumns to show (NAME,...; +NAME adds one)\n"
+                              "-n --noheadings\tNo heading\n"
+                              "-r --raw\tRaw output: one space between columns\n");
+        if (v->columns)
+                output_columns_help(v->columns);
+        if (v->example) {
+                printf("\nExample%s:\n", strchr(v->example, '\n') != strrchr(v->example, '\n') ? "s" : "");
+                print_lines(v->example, "  ");
+        }
+        printf("\nGlobal options (--no-ask-password, ...): warrenctl --help. More: warrenctl(1).\n");
+}
+
+static int verb_help(sd_bus *bus, char **args) {
+        if (!args[0]) {
+                help();
+                return 0;
+        }
+        const Verb *v = find_verb(args[0]);
+        if (!v) {
+                fprintf(stderr, "warrenctl: Unknown command '%s'. See warrenctl --help.\n", args[0]);
+                return -EINVAL;
+        }
+        verb_print_help(v);
+        return 0;
+}
+
+/* --- options and main ------------------------------------------------------------- */
 
 enum {
         ARG_VERSION = 0x100,
         ARG_NO_ASK_PASSWORD,
         ARG_JSON,
-        ARG_CONFIG,
-        ARG_UNPRIVILEGED,
 };
 
-#define SHORT_OPTIONS "+ht:f" RUNTIME_SHORT_OPTIONS SHELL_SHORT_OPTIONS
+#define SHORT_OPTIONS "+ht:fJo:nr" RUNTIME_SHORT_OPTIONS SHELL_SHORT_OPTIONS
 
 static const struct option options[] = {
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, ARG_VERSION },
         { "template", required_argument, NULL, 't' },
-        { "config", required_argument, NULL, ARG_CONFIG },
-        { "unprivileged", no_argument, NULL, ARG_UNPRIVILEGED },
         { "fancy", no_argument, NULL, 'f' },
-        { "json", no_argument, NULL, ARG_JSON },
+        { "json", optional_argument, NULL, ARG_JSON },
+        { "output", required_argument, NULL, 'o' },
+        { "noheadings", no_argument, NULL, 'n' },
+        { "raw", no_argument, NULL, 'r' },
         { "no-ask-password", no_argument, NULL, ARG_NO_ASK_PASSWORD },
+        CONTAINER_OPTIONS,
         RUNTIME_OPTIONS,
         SHELL_OPTIONS,
         NETWORK_OPTIONS,
@@ -581,11 +342,17 @@ static const struct option options[] = {
         {},
 };
 
+/* What was given, for "means nothing for VERB". */
+static const char *opt_table = NULL, *opt_json = NULL, *opt_fancy = NULL;
+
 /* One option; 1 means "done, exit successfully" (--help), <0 failure. */
 static int handle_option(int c, const char *arg) {
         switch (c) {
         case 'h':
-                help();
+                if (arg_verb)
+                        verb_print_help(arg_verb);
+                else
+                        help();
                 return 1;
         case ARG_VERSION:
                 printf("warrenctl %s\n", WARRENCTL_VERSION);
@@ -593,16 +360,25 @@ static int handle_option(int c, const char *arg) {
         case 't':
                 arg_template = arg;
                 return 0;
-        case ARG_CONFIG:
-                return parse_key_value(arg, &arg_config);
-        case ARG_UNPRIVILEGED:
-                arg_unprivileged = true;
-                return 0;
         case 'f':
                 arg_fancy = true;
+                opt_fancy = "--fancy";
                 return 0;
+        case 'J':
         case ARG_JSON:
-                arg_json = true;
+                opt_json = "--json";
+                return parse_json_mode(arg, &arg_json);
+        case 'o':
+                arg_output = arg;
+                opt_table = "--output";
+                return 0;
+        case 'n':
+                arg_noheadings = true;
+                opt_table = "--noheadings";
+                return 0;
+        case 'r':
+                arg_raw = true;
+                opt_table = "--raw";
                 return 0;
         case ARG_NO_ASK_PASSWORD:
                 arg_ask_password = false;
@@ -612,6 +388,8 @@ static int handle_option(int c, const char *arg) {
         case 'e':
                 return parse_shell_option(c, arg);
         default:
+                if (c >= CONTAINER_ARG_CONFIG)
+                        return parse_container_option(c, arg);
                 if (c >= IMAGE_ARG_REMOTE)
                         return parse_image_option(c, arg);
                 if (c >= NETWORK_ARG_IPV4)
@@ -620,12 +398,43 @@ static int handle_option(int c, const char *arg) {
         }
 }
 
+static int options_check(const Verb *v) {
+        /* -t is the template for create, the timeout for stop (as lxc-stop
+         * -t), the tty for console (as lxc-console -t). */
+        if (arg_template && !streq(v->name, "create")) {
+                int r;
+                if (streq(v->name, "stop") || streq(v->name, "autostart"))
+                        r = parse_runtime_option(ARG_TIMEOUT, arg_template);
+                else if (streq(v->name, "console"))
+                        r = parse_shell_option(SHELL_ARG_TTY, arg_template);
+                else {
+                        fprintf(stderr, "warrenctl: -t means nothing for '%s'\n", v->name);
+                        r = -EINVAL;
+                }
+                if (r < 0)
+                        return r;
+                arg_template = NULL;
+        }
+        const char *bad = opt_json && !(v->flags & VERB_JSON)     ? opt_json
+                          : opt_table && !(v->flags & VERB_TABLE) ? opt_table
+                          : opt_fancy && !(v->flags & VERB_LIST)  ? opt_fancy
+                                                                  : NULL;
+        if (bad) {
+                fprintf(stderr, "warrenctl: %s means nothing for '%s'. See warrenctl %s --help.\n", bad,
+                        v->name, v->name);
+                return -EINVAL;
+        }
+        if (network_options_check(v->name) < 0 || image_options_check(v->name) < 0 ||
+            container_options_check(v) < 0)
+                return -EINVAL;
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_strv_free_ char **args = NULL;
         int c, r;
 
-        arg_ask_password = isatty(STDIN_FILENO);
         /* "+" stops at the first non-option so that the verb, its arguments
          * and everything after "--" keep their order. */
         while ((c = getopt_long(argc, argv, SHORT_OPTIONS, options, NULL)) >= 0)
@@ -640,6 +449,8 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "warrenctl: Unknown command '%s'. See warrenctl --help.\n", argv[optind]);
                 return EXIT_FAILURE;
         }
+        v = verb_resolve(v);
+        arg_verb = v;
         /* Options may also follow the verb. */
         optind++;
         while (optind < argc) {
@@ -659,37 +470,26 @@ int main(int argc, char *argv[]) {
                 if ((r = handle_option(c, optarg)) != 0)
                         return r > 0 ? EXIT_SUCCESS : EXIT_FAILURE;
         }
-        /* -t is the template for create, the timeout for stop (as lxc-stop
-         * -t), the tty for console (as lxc-console -t). */
-        if (arg_template && !streq(v->name, "create")) {
-                if (streq(v->name, "stop") || streq(v->name, "autostart"))
-                        r = parse_runtime_option(ARG_TIMEOUT, arg_template);
-                else if (streq(v->name, "console"))
-                        r = parse_shell_option(SHELL_ARG_TTY, arg_template);
-                else {
-                        fprintf(stderr, "warrenctl: -t means nothing for '%s'\n", v->name);
-                        r = -EINVAL;
-                }
-                if (r < 0)
-                        return EXIT_FAILURE;
-                arg_template = NULL;
-        }
-        if (network_options_check(v->name) < 0 || image_options_check(v->name) < 0)
+        if (options_check(v) < 0)
                 return EXIT_FAILURE;
         size_t n = strv_length(args);
         if (n < (size_t) v->min_args ||
-            (v->max_args >= 0 && !v->rest_after_first && n > (size_t) v->max_args)) {
-                fprintf(stderr, "warrenctl: Wrong number of arguments for '%s'. See warrenctl --help.\n",
-                        v->name);
+            (v->max_args >= 0 && !(v->flags & VERB_REST) && n > (size_t) v->max_args)) {
+                fprintf(stderr, "warrenctl: Wrong number of arguments for '%s'. Usage: warrenctl %s %.*s\n",
+                        v->name, v->name, (int) strcspn(strempty(v->usage), "\n"), strempty(v->usage));
                 return EXIT_FAILURE;
         }
         if (!args && !(args = calloc(1, sizeof(char *))))
                 return EXIT_FAILURE;
+        if (v->run == verb_help)
+                return verb_help(NULL, args) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
         r = bus_connect(&bus);
         if (r < 0)
                 return EXIT_FAILURE;
+        if (!(v->flags & VERB_READ_ONLY))
+                (void) polkit_agent_open();
         r = v->run(bus, args);
-        strv_free(arg_config);
+        polkit_agent_close();
         if (r >= 0 && arg_exit_status >= 0)
                 return arg_exit_status; /* a command's own exit status (attach) */
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;

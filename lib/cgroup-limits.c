@@ -312,6 +312,26 @@ static bool is_placement_key(const char *rest) {
                streq(rest, "pattern") || streq(rest, "use");
 }
 
+int cgroup_limits_check_key(const char *key, const char *value, WarrenError *reterr) {
+        if (value && (strlen(value) > 4096 || strpbrk(value, "\n\r")))
+                return invalid_value(key, value, "must be a single line of at most 4096 bytes", reterr);
+        if (strncmp(key, "lxc.cgroup2.", 12) == 0) {
+                int r = validate_file(key, key + 12, reterr);
+                if (r < 0)
+                        return r;
+                if (strncmp(key + 12, "devices.", 8) == 0 && !streq(key + 12, "devices.allow") &&
+                    !streq(key + 12, "devices.deny"))
+                        return warren_error_set(
+                                reterr, EINVAL,
+                                "Invalid cgroup key '%s': only devices.allow and devices.deny exist", key);
+                return 0;
+        }
+        if (strncmp(key, "lxc.cgroup.", 11) == 0)
+                return is_placement_key(key + 11) ? 0 : validate_file(key, key + 11, reterr);
+        return warren_error_set(reterr, EINVAL,
+                                "Invalid cgroup key '%s': not an lxc.cgroup.* or lxc.cgroup2.* key", key);
+}
+
 int cgroup_plan_limits(const CgroupLayout *l, char *const *kv, CgroupPlan **ret, WarrenError *reterr) {
         _cleanup_(cgroup_plan_freep) CgroupPlan *p = calloc(1, sizeof(CgroupPlan));
         const char *swap_key = NULL, *swap_value = NULL;
@@ -323,26 +343,15 @@ int cgroup_plan_limits(const CgroupLayout *l, char *const *kv, CgroupPlan **ret,
                 const char *key = kv[i], *value = kv[i + 1];
                 if (!value)
                         return warren_error_set(reterr, EINVAL, "Cgroup key '%s' has no value", key);
-                if (strlen(value) > 4096 || strpbrk(value, "\n\r"))
-                        return invalid_value(key, value, "must be a single line of at most 4096 bytes",
-                                             reterr);
-
-                if (strncmp(key, "lxc.cgroup2.", 12) == 0) {
-                        r = validate_file(key, key + 12, reterr);
-                        if (r < 0)
-                                return r;
+                r = cgroup_limits_check_key(key, value, reterr);
+                if (r < 0)
+                        return r;
+                if (strncmp(key, "lxc.cgroup2.", 12) == 0)
                         r = plan_v2_key(l, p, key, key + 12, value, &swap_key, &swap_value, reterr);
-                } else if (strncmp(key, "lxc.cgroup.", 11) == 0) {
-                        if (is_placement_key(key + 11))
-                                continue;
-                        r = validate_file(key, key + 11, reterr);
-                        if (r < 0)
-                                return r;
+                else if (is_placement_key(key + 11))
+                        continue;
+                else
                         r = plan_v1_key(l, p, key, key + 11, value, reterr);
-                } else
-                        return warren_error_set(
-                                reterr, EINVAL,
-                                "Invalid cgroup key '%s': not an lxc.cgroup.* or lxc.cgroup2.* key", key);
                 if (r < 0)
                         return r;
         }

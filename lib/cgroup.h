@@ -105,6 +105,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupPlan *, cgroup_plan_free);
  * warren manages itself (cgroup.procs, tasks, ...); -EOPNOTSUPP when the
  * controller is nowhere on this host. */
 int cgroup_plan_limits(const CgroupLayout *l, char *const *kv, CgroupPlan **ret, WarrenError *reterr);
+/* The checks cgroup_plan_limits() makes of one key on its own, whatever the
+ * layout: a file name of the container's own cgroup ("CONTROLLER.FILE" of
+ * [A-Za-z0-9_.-], no '/' or "..", not a file warren manages), a value of a
+ * single line; placement keys (lxc.cgroup.dir...) pass. -EINVAL naming
+ * the key. */
+int cgroup_limits_check_key(const char *key, const char *value, WarrenError *reterr);
 
 typedef struct Cgroup Cgroup;
 

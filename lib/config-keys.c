@@ -341,6 +341,16 @@ static int resolve_net(const char *key, const char *rest, bool legacy, char **re
         if (idx > LXC_CONFIG_MAX_NET_INDEX)
                 return warren_error_set(reterr, EINVAL, "NIC index %.*s in key '%s' is out of range 0..%u",
                                         (int) MIN(ilen, 64), rest, key, LXC_CONFIG_MAX_NET_INDEX);
+        if (rest[ilen] == 0) {
+                /* "lxc.net.N =": clears NIC N, as "lxc.net =" clears all. */
+                static const LxcKeyInfo nic_clear = { "", LXC_KIND_CLEAR, T_CLEAR, LXC_GROUP_NET, false };
+                char *name = NULL;
+                if (asprintf(&name, "lxc.net.%u", (unsigned) idx) < 0)
+                        return -ENOMEM;
+                *ret_name = name;
+                *ret = (LxcKey){ .info = &nic_clear, .nic = (int) idx };
+                return 1;
+        }
         if (rest[ilen] != '.')
                 return unknown_key(reterr, key);
         const char *sub = rest + ilen + 1;

@@ -35,7 +35,8 @@ typedef struct LxcKeyInfo {
         bool prefix;      /* name is followed by a free suffix */
 } LxcKeyInfo;
 
-/* A resolved key: its table entry, and the NIC index for lxc.net.N.* (else -1). */
+/* A resolved key: its table entry, and the NIC index for lxc.net.N.* (else
+ * -1). "lxc.net.N" itself resolves to a LXC_KIND_CLEAR entry with nic N. */
 typedef struct LxcKey {
         const LxcKeyInfo *info;
         int nic;

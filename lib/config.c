@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "config-check.h"
 #include "config-keys.h"
 #include "config.h"
 #include "fileio.h"
@@ -28,6 +29,7 @@ typedef struct Item {
         uint32_t hash;
         int16_t nic;   /* N of lxc.net.N.*, else -1 */
         uint8_t group; /* LxcKeyGroup */
+        bool included; /* read from an included file */
 } Item;
 
 struct LxcConfig {
@@ -179,7 +181,8 @@ static void drop_clears_if_no_include(LxcConfig *c) {
 
 /* Applies a resolved key (canonical name) with an already checked value.
  * Allocates before it removes anything, so a failure leaves c unchanged. */
-static int config_set(LxcConfig *c, const char *name, const LxcKey *k, const char *value, WarrenError *e) {
+static int config_set(LxcConfig *c, const char *name, const LxcKey *k, const char *value, bool included,
+                      WarrenError *e) {
         bool empty = value[0] == 0;
         bool record = !empty || (config_has_include(c) && !streq(name, "lxc.include"));
         Item it = {};
@@ -195,9 +198,12 @@ static int config_set(LxcConfig *c, const char *name, const LxcKey *k, const cha
                 r = item_init(&it, name, value, k);
                 if (r < 0)
                         return r;
+                it.included = included;
         }
 
-        if (k->info->kind == LXC_KIND_CLEAR)
+        if (k->info->kind == LXC_KIND_CLEAR && k->nic >= 0)
+                config_remove_if(c, match_nic, &k->nic); /* lxc.net.N = */
+        else if (k->info->kind == LXC_KIND_CLEAR)
                 config_remove_if(c, match_group, &k->info->group);
         else if (k->nic >= 0 && streq(k->info->name, "type"))
                 /* lxc.net.N.type starts NIC N afresh. */
@@ -557,7 +563,7 @@ static int apply_line(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned dept
         } else if (streq(name, "lxc.include") && ctx->opts && ctx->opts->include_mode == LXC_INCLUDE_EXPAND)
                 return 0;
 
-        return config_set(c, name, &k, value, e);
+        return config_set(c, name, &k, value, depth > 0, e);
 }
 
 static void strip_blanks(char **s) {
@@ -729,8 +735,12 @@ int lxc_config_apply(LxcConfig *c, const char *key, const char *value, WarrenErr
                 r = lxc_value_check(&k, key, value, reterr);
                 if (r < 0)
                         return r;
+                /* Set through the API: only what would start. */
+                r = config_check_item(c, name, value, reterr);
+                if (r < 0)
+                        return r;
         }
-        r = config_set(c, name, &k, value, reterr);
+        r = config_set(c, name, &k, value, false, reterr);
         if (r < 0 && reterr && reterr->error == 0)
                 warren_error_set(reterr, r, "cannot set '%s': %s", key, strerror(-r));
         return r;
@@ -745,6 +755,10 @@ void lxc_config_item(const LxcConfig *c, size_t i, const char **ret_key, const c
                 *ret_key = i < c->n ? c->items[i].key : NULL;
         if (ret_value)
                 *ret_value = i < c->n ? c->items[i].value : NULL;
+}
+
+bool lxc_config_item_included(const LxcConfig *c, size_t i) {
+        return i < c->n && c->items[i].included;
 }
 
 const char *lxc_config_get(const LxcConfig *c, const char *key) {

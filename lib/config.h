@@ -12,6 +12,7 @@
  *     lxc.hook.*, lxc.cgroup2.devices.allow, lxc.include, ...): appends;
  *     an empty value removes every item of that key;
  *   - lxc.net.N.type starts NIC N afresh (removes every lxc.net.N.* item);
+ *     "lxc.net.N =" removes NIC N (only an empty value is valid there);
  *   - prefix keys (lxc.cgroup.*, lxc.cgroup2.*, lxc.sysctl.*, lxc.prlimit.*)
  *     are scalars per full key; "lxc.cgroup2 =" style empty clears the prefix;
  *   - legacy names are rewritten (lxc.utsname -> lxc.uts.name, lxc.rootfs ->
@@ -76,13 +77,18 @@ int lxc_config_parse(LxcConfig *c, const char *text, size_t len, const char *fil
 int lxc_config_load(LxcConfig *c, const char *path, const LxcParseOptions *opts, WarrenError *reterr);
 
 /* Applies one item as if it were a line "key = value" appended to the
- * config (normalizing legacy names, validating the value). On error c is
- * unchanged and the message names the key and value. */
+ * config (normalizing legacy names, validating the value), and only if it
+ * would start: config_check_item() (config-check.h), in the context of c.
+ * A file may hold what LXC loads; what is set through the API must start.
+ * On error c is unchanged and the message names the key and value. */
 int lxc_config_apply(LxcConfig *c, const char *key, const char *value, WarrenError *reterr);
 
 size_t lxc_config_n_items(const LxcConfig *c);
 /* Borrowed pointers, valid until c is modified. */
 void lxc_config_item(const LxcConfig *c, size_t i, const char **ret_key, const char **ret_value);
+/* Whether item i was read from an included file (LXC_INCLUDE_EXPAND), not
+ * from the file or text parsed itself or set by lxc_config_apply(). */
+bool lxc_config_item_included(const LxcConfig *c, size_t i);
 /* The value of a scalar key (the last one), or NULL if unset. */
 const char *lxc_config_get(const LxcConfig *c, const char *key);
 /* Every value of key in order (a list key), or an empty strv. NULL on ENOMEM. */

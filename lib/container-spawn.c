@@ -23,6 +23,7 @@
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "caps.h"
+#include "config-check.h"
 #include "config.h"
 #include "idmap.h"
 #include "mount.h"
@@ -87,60 +88,6 @@ static SpawnPlan *spawn_plan_free(SpawnPlan *p) {
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(SpawnPlan *, spawn_plan_free);
 
-/* Splits lxc.init.cmd into words on blanks. Single and double quotes and
- * backslashes group words as in sh (no expansions), so
- * "/bin/sh -c 'echo hi'" is three words; a plain command is unaffected. */
-static int split_command(const char *cmd, char ***ret, WarrenError *reterr) {
-        _cleanup_strv_free_ char **l = NULL;
-        _cleanup_free_ char *w = malloc(strlen(cmd) + 1);
-        const char *p = cmd;
-
-        if (!w)
-                return warren_error_set(reterr, ENOMEM, "Out of memory");
-        for (;;) {
-                size_t n = 0;
-                bool have = false;
-                char q = 0;
-
-                p += strspn(p, " \t\n");
-                if (!*p)
-                        break;
-                for (; *p; p++) {
-                        if (q == '\'') {
-                                if (*p == '\'')
-                                        q = 0;
-                                else
-                                        w[n++] = *p;
-                        } else if (*p == '\\' && p[1] && (!q || strchr("\"\\$`", p[1]))) {
-                                w[n++] = *++p;
-                        } else if (q == '"') {
-                                if (*p == '"')
-                                        q = 0;
-                                else
-                                        w[n++] = *p;
-                        } else if (*p == '\'' || *p == '"') {
-                                q = *p;
-                                have = true;
-                        } else if (strchr(" \t\n", *p))
-                                break;
-                        else
-                                w[n++] = *p;
-                }
-                if (q)
-                        return warren_error_set(reterr, EINVAL,
-                                                "Invalid lxc.init.cmd '%s': unterminated quote", cmd);
-                if (n > 0 || have) {
-                        w[n] = 0;
-                        if (strv_extend(&l, w) < 0)
-                                return warren_error_set(reterr, ENOMEM, "Out of memory");
-                }
-        }
-        if (!l)
-                return warren_error_set(reterr, EINVAL, "Invalid lxc.init.cmd '%s': no command", cmd);
-        *ret = TAKE_PTR(l);
-        return 0;
-}
-
 static int parse_id(const char *key, const char *v, unsigned *ret, WarrenError *reterr) {
         char *end;
         errno = 0;
@@ -151,37 +98,8 @@ static int parse_id(const char *key, const char *v, unsigned *ret, WarrenError *
         return 0;
 }
 
-static const struct {
-        const char *name;
-        int resource;
-} rlimit_table[] = {
-        { "as", RLIMIT_AS },           { "core", RLIMIT_CORE },         { "cpu", RLIMIT_CPU },
-        { "data", RLIMIT_DATA },       { "fsize", RLIMIT_FSIZE },       { "locks", RLIMIT_LOCKS },
-        { "memlock", RLIMIT_MEMLOCK }, { "msgqueue", RLIMIT_MSGQUEUE }, { "nice", RLIMIT_NICE },
-        { "nofile", RLIMIT_NOFILE },   { "nproc", RLIMIT_NPROC },       { "rss", RLIMIT_RSS },
-        { "rtprio", RLIMIT_RTPRIO },   { "rttime", RLIMIT_RTTIME },     { "sigpending", RLIMIT_SIGPENDING },
-        { "stack", RLIMIT_STACK },
-};
-
-static bool parse_rlim(const char *s, size_t n, rlim_t *ret) {
-        if (n == 9 && strncmp(s, "unlimited", 9) == 0) {
-                *ret = RLIM_INFINITY;
-                return true;
-        }
-        if (n == 0 || n > 20 || strspn(s, "0123456789") < n)
-                return false;
-        char buf[21];
-        memcpy(buf, s, n);
-        buf[n] = 0;
-        errno = 0;
-        unsigned long long v = strtoull(buf, NULL, 10);
-        if (errno || v >= RLIM_INFINITY)
-                return false;
-        *ret = (rlim_t) v;
-        return true;
-}
-
-static int plan_limits(SpawnPlan *p, const LxcConfig *c, WarrenError *reterr) {
+/* lxc.prlimit.*: the rules are config_rlimit_parse()'s, shared with SetConfig. */
+static int plan_limits(SpawnPlan *p, const LxcConfig *c, bool new_user_ns, WarrenError *reterr) {
         p->prlimit_kv = lxc_config_get_prefix(c, "lxc.prlimit.");
         if (!p->prlimit_kv)
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
@@ -191,36 +109,17 @@ static int plan_limits(SpawnPlan *p, const LxcConfig *c, WarrenError *reterr) {
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
 
         for (size_t i = 0; i < n; i++) {
-                const char *key = p->prlimit_kv[2 * i], *v = p->prlimit_kv[2 * i + 1];
-                const char *name = key + strlen("lxc.prlimit.");
                 SpawnLimit *l = &p->limits[p->n_limits++];
-                size_t soft_len = strcspn(v, ":");
-                bool found = false;
-
-                l->key = key;
-                for (size_t j = 0; j < ELEMENTSOF(rlimit_table); j++)
-                        if (streq(name, rlimit_table[j].name)) {
-                                l->resource = rlimit_table[j].resource;
-                                found = true;
-                        }
-                if (!found)
-                        return warren_error_set(reterr, EINVAL, "Unknown resource limit '%s'", key);
-                /* "soft[:hard]"; one value sets both, as in LXC. */
-                if (!parse_rlim(v, soft_len, &l->limit.rlim_cur) ||
-                    !parse_rlim(v[soft_len] ? v + soft_len + 1 : v,
-                                v[soft_len] ? strlen(v + soft_len + 1) : soft_len, &l->limit.rlim_max))
-                        return warren_error_set(
-                                reterr, EINVAL,
-                                "Invalid %s value '%s': expected soft[:hard], numbers or 'unlimited'", key,
-                                v);
-                if (l->limit.rlim_cur > l->limit.rlim_max)
-                        return warren_error_set(reterr, EINVAL,
-                                                "Invalid %s value '%s': soft limit above hard limit", key,
-                                                v);
+                l->key = p->prlimit_kv[2 * i];
+                int r = config_rlimit_parse(l->key, p->prlimit_kv[2 * i + 1], new_user_ns, &l->resource,
+                                            &l->limit, reterr);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
 
+/* lxc.sysctl.*: names as config_sysctl_path() reads them, shared with SetConfig. */
 static int plan_sysctls(SpawnPlan *p, const LxcConfig *c, WarrenError *reterr) {
         p->sysctl_kv = lxc_config_get_prefix(c, "lxc.sysctl.");
         if (!p->sysctl_kv)
@@ -231,27 +130,12 @@ static int plan_sysctls(SpawnPlan *p, const LxcConfig *c, WarrenError *reterr) {
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
 
         for (size_t i = 0; i < n; i++) {
-                const char *key = p->sysctl_kv[2 * i], *name = key + strlen("lxc.sysctl.");
                 SpawnSysctl *s = &p->sysctls[p->n_sysctls++];
-                char *d;
-
-                s->key = key;
+                s->key = p->sysctl_kv[2 * i];
                 s->value = p->sysctl_kv[2 * i + 1];
-                if (asprintf(&s->path, "sys/%s", name) < 0) {
-                        s->path = NULL;
-                        return warren_error_set(reterr, ENOMEM, "Out of memory");
-                }
-                /* Dotted name -> path; every component must be a plain name. */
-                d = s->path + strlen("sys/");
-                for (char *comp = d;; comp++) {
-                        size_t l = strcspn(comp, ".");
-                        if (l == 0 || memchr(comp, '/', l))
-                                return warren_error_set(reterr, EINVAL, "Invalid sysctl name '%s'", key);
-                        comp += l;
-                        if (!*comp)
-                                break;
-                        *comp = '/';
-                }
+                int r = config_sysctl_path(s->key, &s->path, reterr);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -266,11 +150,11 @@ static int plan_env(SpawnPlan *p, const LxcConfig *c, WarrenError *reterr) {
                 const char *eq = strchr(*i, '=');
                 /* LXC passes a bare KEY through from its own environment;
                  * warren's is a daemon's, so there is nothing to inherit. */
+                int r = config_environment_check(*i, reterr);
+                if (r < 0)
+                        return r;
                 if (!eq)
                         continue;
-                if (eq == *i)
-                        return warren_error_set(reterr, EINVAL, "Invalid lxc.environment '%s': empty name",
-                                                *i);
                 size_t kl = (size_t) (eq - *i) + 1;
                 char **slot = NULL;
                 for (char **e = p->env; *e; e++)
@@ -345,12 +229,17 @@ static int spawn_plan_new(const SpawnOptions *o, SpawnPlan **ret, WarrenError *r
         r = seccomp_program_from_config(c, &p->seccomp, reterr);
         if (r < 0)
                 return r;
-        r = mount_plan_new(c, p->caps_keep & (UINT64_C(1) << CAP_SYS_ADMIN), &p->mounts, reterr);
+        const MountPlanOptions mo = {
+                .keeps_sys_admin = p->caps_keep & (UINT64_C(1) << CAP_SYS_ADMIN),
+                .owner_uid = o->owner_uid,
+                .owner_gid = o->owner_gid,
+        };
+        r = mount_plan_new(c, &mo, &p->mounts, reterr);
         if (r < 0)
                 return r;
 
         v = lxc_config_get(c, "lxc.init.cmd");
-        r = split_command(v ? v : "/sbin/init", &p->argv, reterr);
+        r = config_command_split(v ? v : "/sbin/init", &p->argv, reterr);
         if (r < 0)
                 return r;
 
@@ -368,7 +257,7 @@ static int spawn_plan_new(const SpawnOptions *o, SpawnPlan **ret, WarrenError *r
         r = plan_env(p, c, reterr);
         if (r < 0)
                 return r;
-        r = plan_limits(p, c, reterr);
+        r = plan_limits(p, c, o->new_user_ns, reterr);
         if (r < 0)
                 return r;
         r = plan_sysctls(p, c, reterr);
@@ -391,10 +280,15 @@ static int move_above_stdio(int *fd) {
         return 0;
 }
 
+static int int_cmp(const void *a, const void *b) {
+        int x = *(const int *) a, y = *(const int *) b;
+        return (x > y) - (x < y);
+}
+
 /* fd 0 from /dev/null, 1 and 2 to the log (or /dev/null) until the console
- * takes over; nothing else of the caller's survives but the sync socket
- * and keep_fd (the rootfs mount, if any). */
-static int child_fds(int *sync_fd, int *keep_fd, int log_fd, WarrenError *reterr) {
+ * takes over; nothing else of the caller's survives but the sync socket,
+ * keep_fd (the rootfs mount, if any) and the mount plan's bind clones. */
+static int child_fds(int *sync_fd, int *keep_fd, const MountPlan *mounts, int log_fd, WarrenError *reterr) {
         int null_fd, r;
 
         if ((r = move_above_stdio(sync_fd)) < 0 || (r = move_above_stdio(keep_fd)) < 0)
@@ -408,14 +302,26 @@ static int child_fds(int *sync_fd, int *keep_fd, int log_fd, WarrenError *reterr
         if (dup2(log_fd, 1) < 0 || dup2(log_fd, 2) < 0 || dup2(null_fd, 0) < 0)
                 return warren_error_set(reterr, errno, "Failed to set up stdio: %m");
 
-        unsigned lo = (unsigned) *sync_fd, hi = *keep_fd >= 0 ? (unsigned) *keep_fd : lo;
-        if (hi < lo) {
-                unsigned t = lo;
-                lo = hi;
-                hi = t;
+        /* The bind clones were opened before stdio was set up, never as 0..2. */
+        size_t n_trees, n = 0;
+        const int *trees = mount_plan_fds(mounts, &n_trees);
+        _cleanup_free_ int *keep = calloc(n_trees + 2, sizeof(int));
+        if (!keep)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        keep[n++] = *sync_fd;
+        if (*keep_fd >= 0)
+                keep[n++] = *keep_fd;
+        for (size_t i = 0; i < n_trees; i++)
+                if (trees[i] >= 3)
+                        keep[n++] = trees[i];
+        qsort(keep, n, sizeof(int), int_cmp);
+        unsigned next = 3;
+        for (size_t i = 0; i < n; i++) {
+                if ((unsigned) keep[i] > next && close_range(next, (unsigned) keep[i] - 1, 0) < 0)
+                        return warren_error_set(reterr, errno, "Failed to close inherited fds: %m");
+                next = (unsigned) keep[i] + 1;
         }
-        if ((lo > 3 && close_range(3, lo - 1, 0) < 0) ||
-            (hi > lo + 1 && close_range(lo + 1, hi - 1, 0) < 0) || close_range(hi + 1, ~0U, 0) < 0)
+        if (close_range(next, ~0U, 0) < 0)
                 return warren_error_set(reterr, errno, "Failed to close inherited fds: %m");
         return 0;
 }
@@ -531,7 +437,7 @@ static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, in
         if (unshare(CLONE_NEWCGROUP) < 0)
                 return warren_error_set(reterr, errno, "Failed to create cgroup namespace: %m");
 
-        r = child_fds(sync_fd, &rootfs_mount_fd, o->log_fd, reterr);
+        r = child_fds(sync_fd, &rootfs_mount_fd, p->mounts, o->log_fd, reterr);
         if (r < 0)
                 return r;
 

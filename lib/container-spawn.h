@@ -40,6 +40,11 @@ typedef struct SpawnOptions {
         void *hook_userdata;
         int log_fd; /* if >= 0, the child's stdout/stderr before exec (else /dev/null),
                        NOT the console: init gets the console as stdio */
+        /* The container's owner (the store's owner file). Root: binds keep
+         * LXC's semantics. Anyone else: bind sources are opened as the owner
+         * and mounted from that fd (MountPlanOptions in mount.h). */
+        uid_t owner_uid;
+        gid_t owner_gid;
 } SpawnOptions;
 
 /* With o->idmap (and new_user_ns), container_spawn() itself writes it as

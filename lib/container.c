@@ -9,6 +9,7 @@
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strv.h"
+#include "config-check.h"
 #include "config.h"
 #include "container.h"
 #include "hooks.h"
@@ -133,6 +134,8 @@ int container_build_config(const ContainerCreateParams *p, const char *container
         r = lxc_config_apply(c, "lxc.rootfs.path", rootfs_value, reterr);
         if (r >= 0)
                 r = lxc_config_apply(c, "lxc.uts.name", p->name, reterr);
+        if (r >= 0) /* the layers together, by the start's rules (config-check.h) */
+                r = config_check(c, reterr);
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);
@@ -260,6 +263,8 @@ int container_set_config(Store *store, const char *name, char *const *kv, Warren
         /* The whole result must load as start would load it. */
         const LxcParseOptions opts = { .include_mode = LXC_INCLUDE_EXPAND };
         r = lxc_config_parse(check, text, strlen(text), path, &opts, reterr);
+        if (r >= 0) /* and by the same rules as the start (config-check.h) */
+                r = config_check(check, reterr);
         if (r < 0)
                 return r;
         return store_write_config(store, name, text, reterr);

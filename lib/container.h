@@ -32,7 +32,8 @@ typedef struct ContainerCreateParams {
 int container_create_validate(const ContainerCreateParams *p, WarrenError *reterr);
 /* The config a create would write, built without touching the disk:
  * default.conf, the owner's default.conf, the template's keys, the idmap,
- * the caller's items, lxc.rootfs.path and lxc.uts.name. */
+ * the caller's items, lxc.rootfs.path and lxc.uts.name; checked as a whole
+ * by the start's rules (config_check()). */
 int container_build_config(const ContainerCreateParams *p, const char *container_dir, LxcConfig **ret,
                            WarrenError *reterr);
 /* Creates the container atomically (nothing left behind on failure). */

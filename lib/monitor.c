@@ -27,6 +27,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "cgroup.h"
+#include "config-check.h"
 #include "config.h"
 #include "container.h"
 #include "idmap.h"
@@ -36,13 +37,14 @@
 #include "monitor-tty.h"
 #include "monitor.h"
 #include "name.h"
+#include "policy.h"
+#include "store.h"
 #include "container-spawn.h"
 #include "hooks.h"
 
 #define MAX_CLIENTS 32U
 #define CLIENT_QUEUE_MAX 32U /* replies/events queued for a slow client before it is dropped */
-#define TTY_MAX_LIMIT 64U
-#define STOP_GRACE_SEC 10U /* after a non-KILL lxc.signal.stop, before SIGKILL */
+#define STOP_GRACE_SEC 10U   /* after a non-KILL lxc.signal.stop, before SIGKILL */
 #define FREEZE_POLL_NSEC (5L * 1000L * 1000L)
 
 typedef enum Tag {
@@ -88,7 +90,9 @@ typedef struct Monitor {
 
         LxcConfig *config;
         char *rootfs;
-        Idmap *idmap;   /* lxc.idmap; NULL: privileged (no user namespace) */
+        Idmap *idmap;    /* lxc.idmap; NULL: privileged (no user namespace) */
+        uid_t owner_uid; /* from the store's owner file: decides how binds are opened */
+        gid_t owner_gid;
         uid_t root_uid; /* host ids of the container's root and its tty group */
         gid_t root_gid, tty_gid;
         unsigned tty_max;
@@ -468,6 +472,8 @@ static int spawn_init(Monitor *m, WarrenError *reterr) {
                 .before_exec_hook = hooks_any(m->config, HOOK_START_HOST) ? start_host_hook : NULL,
                 .hook_userdata = m,
                 .log_fd = STDERR_FILENO,
+                .owner_uid = m->owner_uid,
+                .owner_gid = m->owner_gid,
         };
         /* Our blocked signals do not reach init: the child resets its mask before exec. */
         pid_t pid;
@@ -1048,9 +1054,25 @@ static int load_idmap(Monitor *m, WarrenError *reterr) {
         return 0;
 }
 
+/* A container made by hand (no owner file) is root's, as for the service,
+ * which never starts one it cannot tell the owner of. */
+static int load_owner(Monitor *m, WarrenError *reterr) {
+        _cleanup_store_ Store *store = NULL;
+        int r = store_open(m->o->state_dir, &store, reterr);
+        if (r < 0)
+                return r;
+        r = store_get_owner(store, m->o->name, &m->owner_uid);
+        if (r == -ENOENT)
+                m->owner_uid = 0;
+        else if (r < 0)
+                return warren_error_set(reterr, r, "Failed to read the owner of container '%s': %s",
+                                        m->o->name, strerror(-r));
+        m->owner_gid = m->owner_uid == 0 ? 0 : policy_owner_gid(m->owner_uid);
+        return 0;
+}
+
 static int load_config(Monitor *m, WarrenError *reterr) {
         _cleanup_free_ char *path = NULL;
-        unsigned long long v;
         int r;
 
         if (asprintf(&path, "%s/containers/%s/config", m->o->state_dir, m->o->name) < 0 ||
@@ -1063,12 +1085,14 @@ static int load_config(Monitor *m, WarrenError *reterr) {
         r = lxc_config_load(m->config, path, &po, reterr);
         if (r < 0)
                 return r;
+        r = load_owner(m, reterr);
+        if (r < 0)
+                return r;
 
-        const char *s = lxc_config_get(m->config, "lxc.tty.max");
-        if (s && parse_uint(s, TTY_MAX_LIMIT, &v) < 0)
-                return warren_error_set(reterr, EINVAL, "Invalid lxc.tty.max '%s': expected 0..%u", s,
-                                        TTY_MAX_LIMIT);
-        m->tty_max = s ? (unsigned) v : 0;
+        r = config_tty_max(lxc_config_get(m->config, "lxc.tty.max"), &m->tty_max, reterr);
+        if (r < 0)
+                return r;
+        const char *s;
 
         s = lxc_config_get(m->config, "lxc.console.path");
         if (s && !streq(s, "none"))
@@ -1106,6 +1130,11 @@ static int load_config(Monitor *m, WarrenError *reterr) {
          * idmap) container; the bridges must exist now. */
         m->net_flags = m->idmap ? 0 : NETWORK_CHECK_PRIVILEGED;
         r = network_check_config(m->config, m->net_flags | NETWORK_CHECK_HOST | NETWORK_CHECK_START, reterr);
+        if (r < 0)
+                return r;
+        /* What SetConfig accepts, and nothing else, starts: the same rules,
+         * before anything (a hook, a cgroup) is made. */
+        r = config_check(m->config, reterr);
         if (r < 0)
                 return r;
 

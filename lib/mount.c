@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -17,6 +18,7 @@
 #include "basic/strv.h"
 #include "config.h"
 #include "mount.h"
+#include "policy.h"
 
 #define DEV_TMPFS_SIZE_DEFAULT "500k"
 #define PROC_FD_PATH_MAX 64
@@ -26,10 +28,25 @@ typedef struct CgroupV1 {
         char *options; /* controllers / name=, for mount(2) data */
 } CgroupV1;
 
+/* How the host source of a bind entry is reached. */
+typedef enum BindSource {
+        BIND_BY_PATH, /* looked up by the init (root's containers, included files) */
+        BIND_BY_TREE, /* a detached clone made here, from the fd the owner rule opened */
+        BIND_SKIPPED, /* optional, and the source does not exist */
+} BindSource;
+
+typedef struct PlanEntry {
+        BindSource how;
+        int tree_fd; /* BIND_BY_TREE */
+} PlanEntry;
+
 struct MountPlan {
         MountAuto autos;
         MountEntry *entries;
+        PlanEntry *plan_entries; /* parallel to entries */
         size_t n_entries;
+        int *tree_fds; /* every PlanEntry.tree_fd, for mount_plan_fds() */
+        size_t n_tree_fds;
         bool autodev;
         char *dev_tmpfs_size;
         CgroupV1 *cgroup_v1;
@@ -143,6 +160,22 @@ static int entry_add_option(MountEntry *e, const char *opt, char **data, WarrenE
                 return warren_error_set(reterr, EOPNOTSUPP,
                                         "Invalid mount entry '%s': option '%s' is not supported", e->line,
                                         opt);
+        /* "BIND" would go to the filesystem as data and the entry would
+         * never mount, as with LXC: options are case-sensitive. */
+        const char *lower = NULL;
+        for (size_t i = 0; i < ELEMENTSOF(mount_flag_table) && !lower; i++)
+                if (strcasecmp(opt, mount_flag_table[i].name) == 0)
+                        lower = mount_flag_table[i].name;
+        for (size_t i = 0; i < ELEMENTSOF(propagation_table) && !lower; i++)
+                if (strcasecmp(opt, propagation_table[i].name) == 0)
+                        lower = propagation_table[i].name;
+        if (!lower && strcasecmp(opt, "optional") == 0)
+                lower = "optional";
+        if (lower)
+                return warren_error_set(reterr, EINVAL,
+                                        "Invalid mount entry '%s': unknown option '%s' (options are "
+                                        "case-sensitive: '%s')",
+                                        e->line, opt, lower);
         /* Filesystem specific (size=, mode=, ...): handed to the kernel. */
         if (*data) {
                 char *n;
@@ -223,6 +256,13 @@ int mount_entry_parse(const char *line, MountEntry *ret, WarrenError *reterr) {
                                      e.line);
                 goto out;
         }
+        if (streq(e.fstype, "none") && !(e.flags & (MS_BIND | MS_REMOUNT))) {
+                r = warren_error_set(reterr, EINVAL,
+                                     "Invalid mount entry '%s': type 'none' needs the option bind, rbind or "
+                                     "remount",
+                                     e.line);
+                goto out;
+        }
         *ret = e;
         e = (MountEntry){};
 out:
@@ -284,22 +324,93 @@ int mount_auto_parse(const char *value, bool keeps_sys_admin, MountAuto *m, Warr
         return 0;
 }
 
-static int plan_add_entry(MountPlan *p, const char *line, WarrenError *reterr) {
-        MountEntry e;
+static uint64_t ms_to_mount_attr(unsigned long flags, uint64_t *ret_clr);
+
+/* A bind of a non-root owner's own config: the source is opened by the
+ * owner rule (policy_open_bind_source()) and cloned from that fd now, in
+ * the host's mount namespace, with the entry's attributes; the init only
+ * attaches the clone. Nothing is looked up by path after the check. */
+static int plan_bind_tree(const MountPlanOptions *o, const MountEntry *e, PlanEntry *pe,
+                          WarrenError *reterr) {
+        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        _cleanup_close_ int src = -EBADF, tree = -EBADF;
+        bool recursive = (e->flags & MS_REC) || (e->propagation & MS_REC);
+        uint64_t clr, set = ms_to_mount_attr(e->flags, &clr);
+
+        src = policy_open_bind_source(o->owner_uid, o->owner_gid, e->source, NULL, &err);
+        if (src == -ENOENT && e->optional) {
+                log_debug("Skipping optional mount entry '%s': %s", e->line, warren_error_message(&err));
+                pe->how = BIND_SKIPPED;
+                return 0;
+        }
+        if (src < 0)
+                return warren_error_set(reterr, src, "lxc.mount.entry '%s': %s", e->line,
+                                        warren_error_message(&err));
+        tree = open_tree(src, "",
+                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+                                 (recursive ? AT_RECURSIVE : 0));
+        if (tree < 0)
+                return warren_error_set(reterr, errno, "lxc.mount.entry '%s': failed to clone '%s': %m",
+                                        e->line, e->source);
+        /* A clone of a shared mount joins its peer group: private first, so
+         * that nothing mounted on it inside reaches the host. */
+        struct mount_attr a = { .attr_set = set, .attr_clr = clr, .propagation = MS_PRIVATE };
+        unsigned flags = AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0);
+        if (mount_setattr(tree, "", flags, &a, sizeof a) < 0)
+                return warren_error_set(reterr, errno, "lxc.mount.entry '%s': failed to set its options: %m",
+                                        e->line);
+        unsigned long prop = e->propagation & ~(unsigned long) MS_REC;
+        if (prop && prop != MS_PRIVATE) {
+                a = (struct mount_attr){ .propagation = prop };
+                if (mount_setattr(tree, "", flags, &a, sizeof a) < 0)
+                        return warren_error_set(reterr, errno,
+                                                "lxc.mount.entry '%s': failed to set its propagation: %m",
+                                                e->line);
+        }
+        /* Above stdio, which the init replaces before it mounts. */
+        int fd = fcntl(tree, F_DUPFD_CLOEXEC, 3);
+        if (fd < 0)
+                return warren_error_set(reterr, errno, "Failed to duplicate a mount fd: %m");
+        pe->how = BIND_BY_TREE;
+        pe->tree_fd = fd;
+        return 0;
+}
+
+static int plan_add_entry(MountPlan *p, const MountPlanOptions *o, const char *line, bool owner_rule,
+                          WarrenError *reterr) {
+        _cleanup_(mount_entry_done) MountEntry e = {};
+        PlanEntry pe = { .how = BIND_BY_PATH, .tree_fd = -EBADF };
         int r = mount_entry_parse(line, &e, reterr);
         if (r < 0)
                 return r;
         MountEntry *n = reallocarray(p->entries, p->n_entries + 1, sizeof(MountEntry));
-        if (!n) {
-                mount_entry_done(&e);
+        if (!n)
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
-        }
         p->entries = n;
+        PlanEntry *pn = reallocarray(p->plan_entries, p->n_entries + 1, sizeof(PlanEntry));
+        if (!pn)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        p->plan_entries = pn;
+        int *fds = reallocarray(p->tree_fds, p->n_tree_fds + 1, sizeof(int));
+        if (!fds)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        p->tree_fds = fds;
+
+        if (owner_rule && (e.flags & MS_BIND)) {
+                r = plan_bind_tree(o, &e, &pe, reterr);
+                if (r < 0)
+                        return r;
+        }
+        if (pe.how == BIND_BY_TREE)
+                p->tree_fds[p->n_tree_fds++] = pe.tree_fd;
+        p->plan_entries[p->n_entries] = pe;
         p->entries[p->n_entries++] = e;
+        e = (MountEntry){};
         return 0;
 }
 
-static int plan_read_fstab(MountPlan *p, const char *path, WarrenError *reterr) {
+static int plan_read_fstab(MountPlan *p, const MountPlanOptions *o, const char *path, bool owner_rule,
+                           WarrenError *reterr) {
         _cleanup_free_ char *text = NULL;
         int r;
 
@@ -317,7 +428,7 @@ static int plan_read_fstab(MountPlan *p, const char *path, WarrenError *reterr) 
                 const char *s = l + strspn(l, " \t");
                 if (!*s || *s == '#')
                         continue;
-                r = plan_add_entry(p, s, reterr);
+                r = plan_add_entry(p, o, s, owner_rule, reterr);
                 if (r < 0)
                         return r;
         }
@@ -410,36 +521,18 @@ static int plan_read_cgroup_mounts(MountPlan *p, WarrenError *reterr) {
         return 0;
 }
 
-int mount_plan_new(const LxcConfig *c, bool keeps_sys_admin, MountPlan **ret, WarrenError *reterr) {
-        _cleanup_mount_plan_ MountPlan *p = calloc(1, sizeof(MountPlan));
+/* lxc.mount.auto, lxc.autodev, lxc.autodev.tmpfs.size: no file is read. */
+static int plan_settings(MountPlan *p, const LxcConfig *c, bool keeps_sys_admin, WarrenError *reterr) {
         const char *v;
         int r;
-
-        if (!p)
-                return warren_error_set(reterr, ENOMEM, "Out of memory");
-
         _cleanup_strv_free_ char **autos = lxc_config_get_all(c, "lxc.mount.auto");
-        _cleanup_strv_free_ char **entries = lxc_config_get_all(c, "lxc.mount.entry");
-        if (!autos || !entries)
+        if (!autos)
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
         STRV_FOREACH(a, autos) {
                 r = mount_auto_parse(*a, keeps_sys_admin, &p->autos, reterr);
                 if (r < 0)
                         return r;
         }
-
-        v = lxc_config_get(c, "lxc.mount.fstab");
-        if (!isempty(v)) {
-                r = plan_read_fstab(p, v, reterr);
-                if (r < 0)
-                        return r;
-        }
-        STRV_FOREACH(e, entries) {
-                r = plan_add_entry(p, *e, reterr);
-                if (r < 0)
-                        return r;
-        }
-
         v = lxc_config_get(c, "lxc.autodev");
         if (!v || streq(v, "1"))
                 p->autodev = true;
@@ -458,6 +551,74 @@ int mount_plan_new(const LxcConfig *c, bool keeps_sys_admin, MountPlan **ret, Wa
         if (!p->dev_tmpfs_size)
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
 
+        return 0;
+}
+
+int mount_config_check(const LxcConfig *c, bool keeps_sys_admin, bool userns, bool host_netns,
+                       WarrenError *reterr) {
+        _cleanup_mount_plan_ MountPlan *p = calloc(1, sizeof(MountPlan));
+        if (!p)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        int r = plan_settings(p, c, keeps_sys_admin, reterr);
+        if (r < 0)
+                return r;
+        const char *v = lxc_config_get(c, "lxc.mount.fstab");
+        if (!isempty(v) && v[0] != '/')
+                return warren_error_set(reterr, EINVAL, "Invalid lxc.mount.fstab '%s': not an absolute path",
+                                        v);
+        _cleanup_strv_free_ char **entries = lxc_config_get_all(c, "lxc.mount.entry");
+        if (!entries)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        STRV_FOREACH(e, entries) {
+                _cleanup_(mount_entry_done) MountEntry m = {};
+                r = mount_entry_parse(*e, &m, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return userns ? mount_plan_check_userns(p, host_netns, reterr) : 0;
+}
+
+int mount_plan_new(const LxcConfig *c, const MountPlanOptions *o, MountPlan **ret, WarrenError *reterr) {
+        static const MountPlanOptions defaults = {};
+        _cleanup_mount_plan_ MountPlan *p = calloc(1, sizeof(MountPlan));
+        int r;
+
+        if (!p)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        if (!o)
+                o = &defaults;
+
+        r = plan_settings(p, c, o->keeps_sys_admin, reterr);
+        if (r < 0)
+                return r;
+
+        /* What root wrote in a file the config includes keeps LXC's
+         * semantics; the owner's own lines go through the owner rule. */
+        const char *fstab = NULL;
+        bool fstab_included = false;
+        for (size_t i = 0, n = lxc_config_n_items(c); i < n; i++) {
+                const char *k, *val;
+                lxc_config_item(c, i, &k, &val);
+                if (streq(k, "lxc.mount.fstab")) {
+                        fstab = isempty(val) ? NULL : val;
+                        fstab_included = lxc_config_item_included(c, i);
+                }
+        }
+        if (fstab) {
+                r = plan_read_fstab(p, o, fstab, o->owner_uid != 0 && !fstab_included, reterr);
+                if (r < 0)
+                        return r;
+        }
+        for (size_t i = 0, n = lxc_config_n_items(c); i < n; i++) {
+                const char *k, *val;
+                lxc_config_item(c, i, &k, &val);
+                if (!streq(k, "lxc.mount.entry") || isempty(val))
+                        continue;
+                r = plan_add_entry(p, o, val, o->owner_uid != 0 && !lxc_config_item_included(c, i), reterr);
+                if (r < 0)
+                        return r;
+        }
+
         if (p->autos.cgroup != MOUNT_AUTO_NONE) {
                 r = plan_read_cgroup_mounts(p, reterr);
                 if (r < 0)
@@ -466,6 +627,11 @@ int mount_plan_new(const LxcConfig *c, bool keeps_sys_admin, MountPlan **ret, Wa
 
         *ret = TAKE_PTR(p);
         return 0;
+}
+
+const int *mount_plan_fds(const MountPlan *p, size_t *ret_n) {
+        *ret_n = p->n_tree_fds;
+        return p->tree_fds;
 }
 
 int mount_plan_check_userns(const MountPlan *p, bool host_netns, WarrenError *reterr) {
@@ -483,6 +649,10 @@ MountPlan *mount_plan_free(MountPlan *p) {
         for (size_t i = 0; i < p->n_entries; i++)
                 mount_entry_done(&p->entries[i]);
         free(p->entries);
+        free(p->plan_entries);
+        for (size_t i = 0; i < p->n_tree_fds; i++)
+                safe_close(p->tree_fds[i]);
+        free(p->tree_fds);
         for (size_t i = 0; i < p->n_cgroup_v1; i++) {
                 free(p->cgroup_v1[i].name);
                 free(p->cgroup_v1[i].options);
@@ -627,7 +797,7 @@ static int set_readonly(int fd, const char *rel) {
         return mount_setattr(fd, rel, *rel ? 0 : AT_EMPTY_PATH, &a, sizeof a) < 0 ? -errno : 0;
 }
 
-static int apply_entry(int rootfd, const MountEntry *e) {
+static int apply_entry(int rootfd, const MountEntry *e, const PlanEntry *pe) {
         _cleanup_close_ int target = -EBADF;
         int r;
 
@@ -637,6 +807,13 @@ static int apply_entry(int rootfd, const MountEntry *e) {
         if (target < 0)
                 return target;
 
+        if (pe->how == BIND_BY_TREE) {
+                /* Cloned and set up by the parent: only attach it. */
+                if (move_mount(pe->tree_fd, "", target, "",
+                               MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0)
+                        return -errno;
+                return 0;
+        }
         if (e->flags & MS_BIND) {
                 uint64_t clr, set = ms_to_mount_attr(e->flags, &clr);
                 uint64_t prop = e->propagation & ~(unsigned long) MS_REC;
@@ -657,7 +834,9 @@ static int apply_entry(int rootfd, const MountEntry *e) {
 static int setup_entries(int rootfd, const MountPlan *p, WarrenError *reterr) {
         for (size_t i = 0; i < p->n_entries; i++) {
                 const MountEntry *e = &p->entries[i];
-                int r = apply_entry(rootfd, e);
+                if (p->plan_entries[i].how == BIND_SKIPPED)
+                        continue;
+                int r = apply_entry(rootfd, e, &p->plan_entries[i]);
                 if (r < 0) {
                         if (e->optional) {
                                 log_debug("Ignoring optional mount entry '%s': %s", e->line, strerror(-r));

@@ -46,6 +46,8 @@
  * apply to every mount of the tree. */
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
 
 #include "basic/error.h"
 #include "basic/macro.h"
@@ -92,11 +94,39 @@ int mount_auto_parse(const char *value, bool keeps_sys_admin, MountAuto *m, Warr
 
 typedef struct MountPlan MountPlan;
 
+typedef struct MountPlanOptions {
+        /* The init keeps CAP_SYS_ADMIN (decides a bare "cgroup"). */
+        bool keeps_sys_admin;
+        /* The container's owner. Root (0): binds keep LXC's semantics, the
+         * init looks the source up by path (following symbolic links on the
+         * host side). Anyone else: every bind from the config's own lines
+         * (lxc.mount.entry, or lxc.mount.fstab set there; not those of an
+         * included file, which root wrote) is opened now by
+         * policy_open_bind_source() as the owner, refused unless it passes,
+         * and cloned from that fd with its options (open_tree, private
+         * propagation first); the init only attaches the clone. A missing
+         * source of an "optional" entry is skipped; every other refusal fails
+         * the plan, naming the entry and the path, before anything exists. */
+        uid_t owner_uid;
+        gid_t owner_gid;
+} MountPlanOptions;
+
 /* Reads lxc.mount.auto, lxc.mount.fstab (the file is read now),
  * lxc.mount.entry, lxc.autodev, lxc.autodev.tmpfs.size and, if cgroups are
  * to be mounted, the host's cgroup mounts from /proc/self/mounts.
- * keeps_sys_admin: the init keeps CAP_SYS_ADMIN (decides a bare "cgroup"). */
-int mount_plan_new(const LxcConfig *c, bool keeps_sys_admin, MountPlan **ret, WarrenError *reterr);
+ * o may be NULL (all zero: owner root). */
+int mount_plan_new(const LxcConfig *c, const MountPlanOptions *o, MountPlan **ret, WarrenError *reterr);
+
+/* What mount_plan_new() checks of the config itself, without reading a
+ * file or opening a bind source: lxc.mount.auto, lxc.autodev[.tmpfs.size],
+ * every lxc.mount.entry parsed, lxc.mount.fstab absolute and, with a user
+ * namespace, mount_plan_check_userns(). */
+int mount_config_check(const LxcConfig *c, bool keeps_sys_admin, bool userns, bool host_netns,
+                       WarrenError *reterr);
+
+/* The fds the plan holds (detached bind clones, O_CLOEXEC) that must stay
+ * open in the init until mount_setup_root(). */
+const int *mount_plan_fds(const MountPlan *p, size_t *ret_n);
 MountPlan *mount_plan_free(MountPlan *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(MountPlan *, mount_plan_free);
 #define _cleanup_mount_plan_ _cleanup_(mount_plan_freep)

@@ -73,40 +73,54 @@ static bool nic_key_is_ignorable(const char *sub, const char *value) {
                (streq(sub, "veth.vlan.id") && streq(value, "none"));
 }
 
+/* lxc.net.N.<sub> keys warren implements. */
+static const char *const nic_known_keys[] = {
+        "type",
+        "link",
+        "name",
+        "flags",
+        "hwaddr",
+        "mtu",
+        "ipv4.address",
+        "ipv4.gateway",
+        "ipv6.address",
+        "ipv6.gateway",
+        "veth.pair",
+        "veth.ipv4.route",
+        "veth.ipv6.route",
+        "macvlan.mode",
+        "vlan.id",
+        "ipvlan.mode",
+        "ipvlan.isolation",
+};
+
+int network_check_key(const char *key, const char *value, WarrenError *reterr) {
+        const char *sub = key;
+        if (strncmp(sub, "lxc.net.", 8) == 0) {
+                sub += 8;
+                sub += strspn(sub, "0123456789");
+                if (*sub == '.')
+                        sub++;
+        }
+        for (size_t i = 0; i < ELEMENTSOF(nic_known_keys); i++)
+                if (streq(sub, nic_known_keys[i]))
+                        return 0;
+        if (isempty(value) || nic_key_is_ignorable(sub, value))
+                return 0;
+        return warren_error_set(reterr, EOPNOTSUPP, "%s = %s: not supported by warren", key, value);
+}
+
 /* Refuses lxc.net.N.* keys that ask for something not implemented. */
 static int nic_check_keys(const LxcConfig *c, const Nic *nic, WarrenError *reterr) {
-        static const char *const known[] = {
-                "type",
-                "link",
-                "name",
-                "flags",
-                "hwaddr",
-                "mtu",
-                "ipv4.address",
-                "ipv4.gateway",
-                "ipv6.address",
-                "ipv6.gateway",
-                "veth.pair",
-                "veth.ipv4.route",
-                "veth.ipv6.route",
-                "macvlan.mode",
-                "vlan.id",
-                "ipvlan.mode",
-                "ipvlan.isolation",
-        };
         char prefix[64];
         snprintf(prefix, sizeof prefix, "%s.", nic->key);
         _cleanup_strv_free_ char **kv = lxc_config_get_prefix(c, prefix);
         if (!kv)
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
         for (char **p = kv; p[0] && p[1]; p += 2) {
-                const char *sub = p[0] + strlen(prefix);
-                bool ok = false;
-                for (size_t i = 0; i < ELEMENTSOF(known); i++)
-                        ok = ok || streq(sub, known[i]);
-                if (!ok && !nic_key_is_ignorable(sub, p[1]))
-                        return warren_error_set(reterr, EOPNOTSUPP, "%s = %s: not supported by warren", p[0],
-                                                p[1]);
+                int r = network_check_key(p[0], p[1], reterr);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }

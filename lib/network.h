@@ -61,6 +61,12 @@ typedef enum NetworkCheckFlags {
  * message names the key and value. */
 int network_check_config(const LxcConfig *c, NetworkCheckFlags flags, WarrenError *reterr);
 
+/* One lxc.net.N.<sub> item on its own: -EOPNOTSUPP "lxc.net.0.veth.mode =
+ * router: not supported by warren" for a key warren does not implement
+ * (unless its value asks for nothing, e.g. veth.mode = bridge). The check
+ * network_check_config() applies to every key of a NIC. */
+int network_check_key(const char *key, const char *value, WarrenError *reterr);
+
 /* True if a NIC has type none: the container shares the host's netns. */
 bool network_config_shares_host_netns(const LxcConfig *c);
 

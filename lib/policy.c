@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <fcntl.h>
 #include <grp.h>
+#include <linux/openat2.h>
 #include <linux/capability.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -20,6 +22,7 @@
 
 #include "basic/log.h"
 #include "basic/strv.h"
+#include "config-check.h"
 #include "config.h"
 #include "idmap.h"
 #include "mount.h"
@@ -108,28 +111,25 @@ static int mount_entry_reason(const PolicyContext *ctx, const char *value, char 
                 return reason(ret, "it mounts a host filesystem (type '%s', source '%s')", e.fstype,
                               e.source);
         }
-        if (e.source[0] != '/')
-                return reason(ret, "its bind source '%s' is not an absolute host path", e.source);
         if (ctx->owner_uid == 0)
                 return reason(ret, "it bind-mounts the host path '%s' into a container of root", e.source);
-        struct stat st;
-        WarrenError err = WARREN_ERROR_NULL;
+        /* The same rule the monitor applies at each start, where the source
+         * is opened again and mounted from that fd: no approval could make
+         * another path start, so none is asked for. */
+        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
         _cleanup_close_ int fd =
-                policy_open_as_user(ctx->owner_uid, ctx->owner_gid, e.source, O_PATH, &st, &err);
-        if (fd < 0) {
-                warren_error_clear(&err);
-                if (fd == -ENOMEM)
-                        return fd;
-                return reason(ret, "it bind-mounts the host path '%s', which uid %u cannot open (%s)",
-                              e.source, (unsigned) ctx->owner_uid, strerror(-fd));
-        }
-        if (S_ISLNK(st.st_mode))
-                return reason(ret, "it bind-mounts the host path '%s', which is a symbolic link", e.source);
-        if (st.st_uid != ctx->owner_uid)
-                return reason(
-                        ret, "it bind-mounts the host path '%s', owned by uid %u, not by the owner (uid %u)",
-                        e.source, (unsigned) st.st_uid, (unsigned) ctx->owner_uid);
-        return 0;
+                policy_open_bind_source(ctx->owner_uid, ctx->owner_gid, e.source, NULL, &err);
+        if (fd >= 0 || (fd == -ENOENT && e.optional))
+                return 0;
+        if (fd == -ENOMEM)
+                return fd;
+        return warren_error_set(reterr, fd == -EPERM ? EPERM : EINVAL, "lxc.mount.entry = '%s': %s%s", value,
+                                warren_error_message(&err),
+                                fd == -EPERM
+                                        ? " (the sources of a non-root owner's binds are the owner's own "
+                                          "files; an administrator shares other host paths through a "
+                                          "root-owned file the config includes)"
+                                        : "");
 }
 
 static int net_reason(const char *key, const char *value, char **ret) {
@@ -188,20 +188,8 @@ static int cgroup_reason(const char *key, char **ret) {
 }
 
 static int sysctl_reason(const char *key, char **ret) {
-        static const char *const prefixes[] = {
-                "net.", "fs.mqueue.", "user.", "kernel.shm", "kernel.msg", "kernel.sem",
-        };
-        static const char *const names[] = { "kernel.hostname", "kernel.domainname" };
-        _cleanup_free_ char *name = strdup(key + strlen("lxc.sysctl."));
-        if (!name)
-                return -ENOMEM;
-        for (char *p = name; *p; p++)
-                if (*p == '/')
-                        *p = '.';
-        for (size_t i = 0; i < ELEMENTSOF(prefixes); i++)
-                if (startswith(name, prefixes[i]))
-                        return 0;
-        if (IN_LIST(name, names))
+        const char *name = key + strlen("lxc.sysctl.");
+        if (config_sysctl_is_namespaced(name))
                 return 0;
         return reason(ret, "'%s' is not a namespaced sysctl: it would change the host", name);
 }
@@ -542,19 +530,41 @@ static void send_status(int sock, int error, const struct stat *st, int fd) {
         (void) sendmsg(sock, &mh, MSG_NOSIGNAL);
 }
 
-_Noreturn static void helper_child(int sock, uid_t uid, gid_t gid, const char *path, int flags,
-                                   bool read_data, size_t max) {
-        int r = become_user(uid, gid, &sock);
+/* What a helper is asked to do. */
+typedef struct HelperRequest {
+        uid_t uid;
+        gid_t gid;
+        const char *path;
+        int flags;
+        bool read_data; /* send the bytes of a regular file, not the fd */
+        size_t max;
+        bool no_symlinks; /* no symbolic link in any component, not just the last */
+} HelperRequest;
+
+_Noreturn static void helper_child(int sock, const HelperRequest *q) {
+        int r = become_user(q->uid, q->gid, &sock);
         if (r < 0) {
                 send_status(sock, -r, NULL, -EBADF);
                 _exit(EXIT_FAILURE);
         }
-        int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        int fd;
+        if (q->no_symlinks) {
+                /* openat2() refuses O_PATH with any flag it ignores. */
+                int f = q->flags | O_CLOEXEC | ((q->flags & O_PATH) ? 0 : O_NOCTTY);
+                struct open_how how = {
+                        .flags = (uint64_t) f,
+                        .resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+                };
+                fd = (int) syscall(SYS_openat2, AT_FDCWD, q->path, &how, sizeof how);
+        } else
+                fd = open(q->path, q->flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
         struct stat st;
         if (fd < 0 || fstat(fd, &st) < 0) {
                 send_status(sock, errno, NULL, -EBADF);
                 _exit(EXIT_FAILURE);
         }
+        bool read_data = q->read_data;
+        size_t max = q->max;
         send_status(sock, 0, &st, read_data ? -EBADF : fd);
         if (!read_data || !S_ISREG(st.st_mode))
                 _exit(EXIT_SUCCESS);
@@ -591,8 +601,7 @@ static void helper_done(Helper *h) {
         kill_and_reap(&h->pid);
 }
 
-static int helper_start(Helper *h, uid_t uid, gid_t gid, const char *path, int flags, bool read_data,
-                        size_t max) {
+static int helper_start(Helper *h, const HelperRequest *q) {
         int pair[2];
         *h = (Helper){ .sock = -EBADF };
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
@@ -604,7 +613,7 @@ static int helper_start(Helper *h, uid_t uid, gid_t gid, const char *path, int f
                 return -errno;
         }
         if (pid == 0)
-                helper_child(pair[1], uid, gid, path, flags, read_data, max);
+                helper_child(pair[1], q);
         safe_close(pair[1]);
         h->pid = pid;
         h->sock = pair[0];
@@ -688,22 +697,68 @@ static int helper_status(Helper *h, HelperStatus *ret, int *ret_fd) {
         return ret->error > 0 ? -ret->error : 0;
 }
 
-int policy_open_as_user(uid_t uid, gid_t gid, const char *path, int flags, struct stat *ret_st,
-                        WarrenError *reterr) {
+static int open_as_user(const HelperRequest *q, struct stat *ret_st, WarrenError *reterr) {
         _cleanup_(helper_done) Helper h = { .sock = -EBADF };
         _cleanup_close_ int fd = -EBADF;
         HelperStatus s;
-        int r = helper_start(&h, uid, gid, path, flags, false, 0);
+        int r = helper_start(&h, q);
         if (r < 0)
-                return warren_error_set(reterr, r, "Failed to start a helper as uid %u: %s", (unsigned) uid,
-                                        strerror(-r));
+                return warren_error_set(reterr, r, "Failed to start a helper as uid %u: %s",
+                                        (unsigned) q->uid, strerror(-r));
         r = helper_status(&h, &s, &fd);
         if (r >= 0 && fd < 0)
                 r = -EPROTO;
         if (r < 0)
-                return helper_error(r, uid, path, "open", reterr);
+                return r;
         if (ret_st)
                 *ret_st = s.st;
+        return TAKE_FD(fd);
+}
+
+int policy_open_as_user(uid_t uid, gid_t gid, const char *path, int flags, struct stat *ret_st,
+                        WarrenError *reterr) {
+        const HelperRequest q = { .uid = uid, .gid = gid, .path = path, .flags = flags };
+        int fd = open_as_user(&q, ret_st, reterr);
+        if (fd < 0 && (!reterr || reterr->error == 0))
+                return helper_error(fd, uid, path, "open", reterr);
+        return fd;
+}
+
+int policy_open_bind_source(uid_t uid, gid_t gid, const char *path, struct stat *ret_st,
+                            WarrenError *reterr) {
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        if (!path || path[0] != '/')
+                return warren_error_set(reterr, EINVAL, "Bind source '%s' is not an absolute host path",
+                                        strempty(path));
+        const HelperRequest q = {
+                .uid = uid, .gid = gid, .path = path, .flags = O_PATH, .no_symlinks = true
+        };
+        fd = open_as_user(&q, &st, reterr);
+        if (fd == -ELOOP || fd == -EXDEV)
+                return warren_error_set(reterr, EPERM,
+                                        "Refusing bind source '%s': the path goes through a symbolic link "
+                                        "(opened as uid %u, following none)",
+                                        path, (unsigned) uid);
+        if (fd == -ENOENT)
+                return warren_error_set(reterr, ENOENT,
+                                        "Bind source '%s' does not exist (looked up as uid %u)", path,
+                                        (unsigned) uid);
+        if (fd < 0 && (!reterr || reterr->error == 0))
+                return helper_error(fd, uid, path, "open bind source", reterr);
+        if (fd < 0)
+                return fd;
+        if (S_ISLNK(st.st_mode)) /* cannot be: openat2() refused every link */
+                return warren_error_set(reterr, EPERM, "Refusing bind source '%s': it is a symbolic link",
+                                        path);
+        if (st.st_uid != uid)
+                return warren_error_set(reterr, EPERM,
+                                        "Refusing bind source '%s': it is owned by uid %u, not by the "
+                                        "container's owner (uid %u)",
+                                        path, (unsigned) st.st_uid, (unsigned) uid);
+        if (ret_st)
+                *ret_st = st;
         return TAKE_FD(fd);
 }
 
@@ -713,7 +768,13 @@ int policy_read_user_file(uid_t uid, gid_t gid, const char *path, size_t max, ch
         HelperStatus s;
         if (max >= SIZE_MAX - HELPER_CHUNK)
                 return -EINVAL;
-        int r = helper_start(&h, uid, gid, path, O_RDONLY | O_NONBLOCK, true, max);
+        const HelperRequest q = { .uid = uid,
+                                  .gid = gid,
+                                  .path = path,
+                                  .flags = O_RDONLY | O_NONBLOCK,
+                                  .read_data = true,
+                                  .max = max };
+        int r = helper_start(&h, &q);
         if (r < 0)
                 return warren_error_set(reterr, r, "Failed to start a helper as uid %u: %s", (unsigned) uid,
                                         strerror(-r));
@@ -763,4 +824,12 @@ int policy_read_user_file(uid_t uid, gid_t gid, const char *path, size_t max, ch
                 *ret_size = n;
         *ret = TAKE_PTR(data);
         return 0;
+}
+
+gid_t policy_owner_gid(uid_t uid) {
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+        if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) == 0 && res)
+                return pw.pw_gid;
+        return (gid_t) uid;
 }

@@ -27,13 +27,15 @@
  *                        own cgroup (cpu. cpuset. memory. io. pids. hugetlb.
  *                        blkio. rdma. misc. cpuacct.; not the cpuset
  *                        partition/exclusive files)
- *   lxc.mount.entry      a bind whose host source the owner does not own
- *                        (checked by opening it AS THE OWNER, without
- *                        following a final symlink), any bind for owner
- *                        root, a non-virtual filesystem (anything but proc,
- *                        sysfs, tmpfs, devpts, mqueue, cgroup, cgroup2,
- *                        ramfs, whose source is ignored). Targets are always
- *                        inside the rootfs.
+ *   lxc.mount.entry      any bind for owner root, a non-virtual filesystem
+ *                        (anything but proc, sysfs, tmpfs, devpts, mqueue,
+ *                        cgroup, cgroup2, ramfs, whose source is ignored).
+ *                        Targets are always inside the rootfs. A non-root
+ *                        owner's bind is no matter of authorization: its
+ *                        source must pass policy_open_bind_source() (else a
+ *                        hard error, -EPERM or -EINVAL; a missing source is
+ *                        fine with "optional"), the rule the monitor applies
+ *                        again at every start.
  *   lxc.mount.fstab      the service reads that file as root
  *   lxc.rootfs.path      anything but CONTAINER_DIR/rootfs ("dir:" prefix
  *                        allowed); lxc.rootfs.mount, lxc.rootfs.options
@@ -68,8 +70,10 @@
  * privileged: there every added or removed item needs the administrator.
  *
  * Hard errors (not a matter of authorization): -EPERM when a non-root
- * owner's config lacks a uid or a gid lxc.idmap line; -EINVAL for a
- * malformed lxc.idmap or lxc.mount.entry, or overlapping idmap lines. */
+ * owner's config lacks a uid or a gid lxc.idmap line, or binds a source
+ * policy_open_bind_source() refuses; -EINVAL for a malformed lxc.idmap or
+ * lxc.mount.entry, overlapping idmap lines, or a bind source that cannot be
+ * opened. */
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -134,7 +138,26 @@ int policy_read_user_file(uid_t uid, gid_t gid, const char *path, size_t max, ch
                           WarrenError *reterr);
 
 /* Opens path as the user (flags get O_NOFOLLOW|O_CLOEXEC|O_NOCTTY added;
- * O_PATH works) and returns the fd, plus its stat if ret_st. E.g. the
- * monitor opens bind sources this way at start, and mounts from the fd. */
+ * O_PATH works) and returns the fd, plus its stat if ret_st. */
 int policy_open_as_user(uid_t uid, gid_t gid, const char *path, int flags, struct stat *ret_st,
                         WarrenError *reterr);
+
+/* THE rule for the host source of a bind in a non-root owner's container,
+ * used by the owner policy at SetConfig/create and by the monitor at every
+ * start (which then mounts from the returned fd, never from the path, so
+ * nothing can be swapped in between): the absolute path is opened O_PATH
+ * as the owner (a helper with uid/gid and no other group or capability)
+ * with openat2(RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS), and what was
+ * opened must be owned by uid. Errors name the path:
+ *   -EPERM  "Refusing bind source '/home/a/d': the path goes through a
+ *            symbolic link (opened as uid 1001, following none)"
+ *           "Refusing bind source '/srv': it is owned by uid 0, not by the
+ *            container's owner (uid 1001)"
+ *   -ENOENT "Bind source '/home/a/d' does not exist (looked up as uid 1001)"
+ *   -EINVAL not absolute; -EACCES and others: the owner cannot open it. */
+int policy_open_bind_source(uid_t uid, gid_t gid, const char *path, struct stat *ret_st,
+                            WarrenError *reterr);
+
+/* The primary group of uid from the user database, else gid == uid (what
+ * the service assumes for an owner that is not in the database). */
+gid_t policy_owner_gid(uid_t uid);

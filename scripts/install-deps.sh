@@ -16,10 +16,11 @@ REQUIRED=(
         gcc meson ninja-build pkg-config
         libsystemd-dev libpolkit-gobject-1-dev libcap-dev libnl-3-dev libnl-route-3-dev
         libglib2.0-dev libcurl4-openssl-dev libarchive-dev libnftables-dev libseccomp-dev
+        libjson-glib-dev libsmartcols-dev scdoc libdbus-1-dev bash-completion
         # run and test: bus, polkit, namespaces, users, networks, busybox rootfs
         dbus dbus-daemon polkitd systemd libglib2.0-bin util-linux passwd uidmap iproute2
         nftables dnsmasq-base busybox-static python3 python3-dbus python3-gi gir1.2-glib-2.0
-        tmux coreutils procps
+        tmux coreutils procps zsh groff-base man-db
         # a bootable Debian for the real-distribution tests (tests/fixtures/make-debian-image.sh)
         mmdebstrap arch-test libdistro-info-perl xz-utils tar
         # CI: sanitizers, libFuzzer, format check

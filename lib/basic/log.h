@@ -5,13 +5,25 @@
 
 #include "macro.h"
 
-/* Minimal logging: stderr, level threshold from log_set_max_level() or
- * $WARREN_LOG_LEVEL (debug|info|notice|warning|err). lib/ logs at debug only. */
+/* Logging with priorities. Under systemd (stderr is the journal stream
+ * named by $JOURNAL_STREAM) records go through the journal's native
+ * protocol with PRIORITY=, SYSLOG_IDENTIFIER=, CODE_FILE=/CODE_LINE=,
+ * ERRNO= and any structured fields the caller adds (MESSAGE_ID=,
+ * CONTAINER=, CALLER_UID=, ...). Otherwise each record is one stderr line,
+ * "<N>prefix: message [FIELD=value ...]" — the <N> syslog prefix only when
+ * stderr is not a terminal, so a service manager or log reader keeps the
+ * priority. $WARREN_LOG_TARGET (journal|stderr|console) overrides the
+ * choice; the level threshold comes from log_set_max_level() or
+ * $WARREN_LOG_LEVEL (debug|info|notice|warning|err). lib/ logs at debug
+ * only. */
 void log_set_max_level(int level);
 int log_get_max_level(void);
 void log_parse_environment(void);
 void log_set_prefix(const char *prefix);
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) _printf_(5, 6);
+/* fields: NULL-terminated "KEY=value" strings (KEY: A-Z, 0-9, _). */
+int log_struct_internal(int level, int error, const char *file, int line, char *const *fields,
+                        const char *fmt, ...) _printf_(6, 7);
 
 #define log_full_errno(level, error, ...) log_internal((level), (error), __FILE__, __LINE__, __VA_ARGS__)
 #define log_debug(...) log_full_errno(LOG_DEBUG, 0, __VA_ARGS__)
@@ -24,3 +36,7 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_debug_errno(error, ...) log_full_errno(LOG_DEBUG, (error), __VA_ARGS__)
 #define log_warning_errno(error, ...) log_full_errno(LOG_WARNING, (error), __VA_ARGS__)
 #define log_error_errno(error, ...) log_full_errno(LOG_ERR, (error), __VA_ARGS__)
+/* A record with structured fields: log_struct(LOG_NOTICE, 0, STRV_MAKE("CONTAINER=web", NULL), "..."). */
+#define log_struct(level, error, fields, ...) \
+        log_struct_internal((level), (error), __FILE__, __LINE__, (fields), __VA_ARGS__)
+#define LOG_FIELDS(...) ((char *const[]){ __VA_ARGS__, NULL })

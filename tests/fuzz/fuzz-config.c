@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Parses arbitrary bytes as an LXC config (KEEP mode, and EXPAND mode with
  * includes confined to a directory that does not exist), then checks that
- * format -> parse succeeds and is a fixed point. Aborts if not. */
+ * format -> parse succeeds and is a fixed point, and that the start's rules
+ * (config_check()) either accept the result or say why. Aborts if not. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config-check.h"
 #include "config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -51,6 +53,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         continue;
                 }
                 check_round_trip(c);
+                _cleanup_error_ WarrenError ce = WARREN_ERROR_NULL;
+                if (config_check(c, &ce) < 0 && ce.error == 0)
+                        abort();
         }
         return 0;
 }

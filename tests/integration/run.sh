@@ -15,6 +15,11 @@
 # warrend is stopped cleanly and the daemons' logs are checked for sanitizer
 # reports; then the host is checked to be unchanged. Exit status 0 only if
 # something ran and nothing failed.
+#
+# WARREN_INTEGRATION_JOBS=N (default 1) splits the files over N sandboxes
+# that run side by side (each has its own cgroup subtree, bus, polkitd and
+# users), balanced by each file's "# cost: SECONDS" line (else its
+# timeout); their outputs are printed one after the other and summed.
 
 set -uo pipefail
 
@@ -219,6 +224,62 @@ for f in "${files[@]}"; do
                 (cd "$SRC" && bash -c "$cmd" >/dev/null </dev/null) || echo "run.sh: host fixture failed: $cmd" >&2
         done
 done
+
+jobs=${WARREN_INTEGRATION_JOBS:-1}
+[[ $jobs =~ ^[1-9][0-9]*$ ]] || jobs=1
+((jobs > ${#files[@]})) && jobs=${#files[@]}
+if ((jobs > 1)); then
+        # Longest first, each to the least loaded sandbox.
+        _cost() {
+                local c
+                c=$(sed -n 's/^# cost: *\([0-9][0-9]*\).*/\1/p' "$1" | head -n1)
+                [[ -n $c ]] || c=$(sed -n 's/^# timeout: *\([0-9][0-9]*\).*/\1/p' "$1" | head -n1)
+                echo "${c:-60}"
+        }
+        declare -a load groups
+        for ((j = 0; j < jobs; j++)); do
+                load[j]=0
+                groups[j]=""
+        done
+        while read -r c f; do
+                best=0
+                for ((j = 1; j < jobs; j++)); do
+                        ((load[j] < load[best])) && best=$j
+                done
+                load[best]=$((load[best] + c))
+                groups[best]+="$f "
+        done < <(for f in "${files[@]}"; do echo "$(_cost "$f") $f"; done | sort -rn -k1,1)
+        outdir=$(mktemp -d /tmp/warren-integration-jobs.XXXXXX)
+        trap 'rm -rf "$outdir"' EXIT
+        pids=()
+        for ((j = 0; j < jobs; j++)); do
+                # Files keep their order within a sandbox.
+                mapfile -t g < <(tr ' ' '\n' <<<"${groups[j]}" | sed '/^$/d' | sort)
+                WARREN_INTEGRATION_JOBS=1 "$HERE/run.sh" "$build" "${g[@]}" >"$outdir/$j.out" 2>&1 &
+                pids+=($!)
+        done
+        rc=0
+        for ((j = 0; j < jobs; j++)); do
+                wait "${pids[j]}" || rc=1
+        done
+        passed=0
+        failed=0
+        for ((j = 0; j < jobs; j++)); do
+                echo "# ---- sandbox $((j + 1)) of $jobs ----"
+                grep -v '^integration: ' "$outdir/$j.out"
+                line=$(grep -E '^integration: [0-9]+ passed, [0-9]+ failed' "$outdir/$j.out" | tail -n1)
+                if [[ $line =~ ^integration:\ ([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+                        passed=$((passed + BASH_REMATCH[1]))
+                        failed=$((failed + BASH_REMATCH[2]))
+                else
+                        echo "not ok - sandbox $((j + 1)) printed no result"
+                        failed=$((failed + 1))
+                fi
+        done
+        echo "integration: $passed passed, $failed failed"
+        ((failed == 0 && passed > 0 && rc == 0))
+        exit
+fi
 
 # shellcheck source=sandbox.sh
 . "$HERE/sandbox.sh"

@@ -19,7 +19,7 @@ t_ok "root creates a busybox container" warrenctl create r1 -t busybox
 t_ok "the container dir exists with config and rootfs" test -f $C/r1/config -a -d $C/r1/rootfs
 t_ok "rootfs has busybox init" test -L $C/r1/rootfs/sbin/init
 t_ok "list shows it" warrenctl list
-t_match "list row" "$T_OUT" 'r1 +STOPPED +0'
+t_match "list row" "$T_OUT" 'r1 +STOPPED +root'
 t_ok "list --fancy" warrenctl list --fancy
 t_match "fancy columns" "$T_OUT" 'NAME +STATE +AUTOSTART +GROUPS +IPV4 +IPV6 +UNPRIVILEGED'
 t_match "fancy row" "$T_OUT" 'r1 +STOPPED +NO +- +- +- +false'
@@ -125,7 +125,7 @@ t_ok "alice with warren-create creates" as_user alice warrenctl create a1 -t bus
 t_ok "owner recorded" "${BUS[@]}" get-property org.warren1 /org/warren1/container/a1 org.warren1.Container OwnerUID
 t_eq "OwnerUID is alice" "$T_OUT" "u $alice_uid"
 t_ok "alice lists it" as_user alice warrenctl list
-t_match "alice sees her container" "$T_OUT" "a1 +STOPPED +$alice_uid"
+t_match "alice sees her container" "$T_OUT" "a1 +STOPPED +alice"
 t_ok "reading needs no authorization (carol lists)" as_user carol warrenctl list
 t_match "carol sees the names" "$T_OUT" "a1"
 t_ok "alice reads her own config" as_user alice warrenctl config show a1

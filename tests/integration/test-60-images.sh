@@ -393,7 +393,7 @@ wait "$cpid"
 t_ok "image pull" warrenctl image pull -- -d busybox -r 1.35 --server "$S1"
 t_match "pull prints the create-message" "$T_OUT" "build $NEWEST"
 t_ok "image list after the pull" warrenctl image list --json
-t_match "the pulled build is listed (JSON)" "$T_OUT" "\"build\": \"$NEWEST\""
+t_match "the pulled build is listed (JSON)" "$T_OUT" "\"build\" ?: \"$NEWEST\""
 /usr/bin/python3 -c 'import json, sys; json.load(sys.stdin)' <<<"$T_OUT" && t_pass "image list --json is valid JSON" ||
         t_not "image list --json is valid JSON" "$T_OUT"
 t_ok "image remove" warrenctl image remove "busybox/1.35/$ARCH/default"

@@ -16,6 +16,7 @@
 # host-fixture: tests/fixtures/make-debian-image.sh --variant ifupdown
 # host-fixture: tests/fixtures/make-debian-image.sh --variant sysvinit
 # timeout: 900
+# cost: 150
 . "$(dirname "$0")/lib.sh"
 
 BUS=(busctl --system)

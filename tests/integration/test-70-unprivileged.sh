@@ -45,9 +45,13 @@ t_match "UNPRIVILEGED column is true" "$T_OUT" 'u1 +STOPPED +NO +- +- +- +true'
 rootfs_owner=$(stat -c %u:%g "$C/u1/rootfs")
 t_diag "rootfs owner on the host: $rootfs_owner ($(stat -f -c %T "$C/u1/rootfs"))"
 
-# An admin binds the host's /etc/shadow in (root: no polkit).
-t_ok "root adds a bind of /etc/shadow" \
-        warrenctl config set u1 "lxc.mount.entry=/etc/shadow etc/hostshadow none bind,ro,create=file 0 0"
+# An admin binds the host's /etc/shadow in (root: no polkit). A bind in a
+# non-root owner's own config must be the owner's (issue 12 §5): root shares
+# a host path through a root-owned file the config includes.
+mkdir -p /etc/warren/shared
+echo "lxc.mount.entry = /etc/shadow etc/hostshadow none bind,ro,create=file 0 0" >/etc/warren/shared/u1.conf
+t_ok "root includes a file binding /etc/shadow" \
+        warrenctl config set u1 "lxc.include=/etc/warren/shared/u1.conf"
 
 host_name=$(hostname)
 s=${EPOCHREALTIME/./}
@@ -143,7 +147,6 @@ admin_only=(
         "lxc.hook.pre-start=/bin/true"
         "lxc.net.0.type=none"
         "lxc.cgroup2.devices.allow=c 1:3 rwm"
-        "lxc.mount.entry=/etc/passwd etc/hostpasswd none bind,create=file 0 0"
         "lxc.rootfs.path=dir:/var/tmp"
         "lxc.console.logfile=/var/tmp/u1.log"
 )
@@ -153,6 +156,10 @@ for item in "${admin_only[@]}"; do
                 as_user alice warrenctl config set u1 "$item"
         t_eq "config unchanged on disk after $key" "$(cfg_sum u1)" "$sum"
 done
+# A bind source not her own: no authorization makes it start (issue 12 §5).
+t_fail_match "alice may not bind /etc/passwd" "lxc\.mount\.entry.*Refusing bind source '/etc/passwd': it is owned by uid 0" \
+        as_user alice warrenctl config set u1 "lxc.mount.entry=/etc/passwd etc/hostpasswd none bind,create=file 0 0"
+t_eq "config unchanged on disk after the bind" "$(cfg_sum u1)" "$sum"
 t_ok "alice may set an ordinary key" as_user alice warrenctl config set u1 lxc.cgroup2.pids.max=100
 
 t_ok "bob creates b1" as_user bob warrenctl create b1 -t busybox

@@ -11,6 +11,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sys/resource.h>
+
+#include "config-check.h"
 #include "config-keys.h"
 #include "config.h"
 #include "strv.h"
@@ -231,6 +234,86 @@ static void test_semantics(void) {
         lxc_config_free(c);
 }
 
+/* Issue 14 §4: "lxc.net.N =" clears NIC N, as LXC 5's confile.c does
+ * (clr_config_jump_table_net: an index and nothing after it removes that
+ * NIC); LXC refuses a value there. */
+static void test_nic_clear(void) {
+        LxcConfig *c = NULL;
+        int r = parse_str(&c,
+                          "lxc.net.0.type = veth\nlxc.net.0.link = br0\nlxc.net.0.ipv4.address = 10.0.0.2/24\n"
+                          "lxc.net.1.type = veth\nlxc.net.1.link = br1\n"
+                          "lxc.net.0 =\n",
+                          NULL);
+        ok(r == 0, "lxc.net.0 = loads (%s)", errbuf);
+        ok(!lxc_config_get(c, "lxc.net.0.type") && !lxc_config_get(c, "lxc.net.0.link") &&
+                   count_key(c, "lxc.net.0.ipv4.address") == 0,
+           "every lxc.net.0.* item is gone");
+        is_str(lxc_config_get(c, "lxc.net.1.link"), "br1", "NIC 1 stays");
+        is(lxc_config_n_items(c), 2, "two items left");
+        is(lxc_config_net_count(c), 2, "net count: highest index left + 1");
+        check_fixed_point(c, "NIC clear");
+        lxc_config_free(c);
+
+        r = parse_str(&c, "lxc.net.0.type = veth\nlxc.net.0 =\nlxc.net.0.type = empty\n", NULL);
+        ok(r == 0 && lxc_config_n_items(c) == 1, "a NIC set again after its clear (%s)", errbuf);
+        is_str(lxc_config_get(c, "lxc.net.0.type"), "empty", "the new NIC 0");
+        lxc_config_free(c);
+
+        r = parse_str(&c, "lxc.network.type = veth\nlxc.network.link = a\nlxc.network.type = veth\nlxc.network.0 =\n",
+                      NULL);
+        ok(r == 0 && lxc_config_n_items(c) == 1 && lxc_config_get(c, "lxc.net.1.type"),
+           "legacy lxc.network.0 = clears NIC 0 of the un-indexed legacy NICs (%s)", errbuf);
+        lxc_config_free(c);
+
+        r = parse_str(&c, "lxc.net.00 =\nlxc.net.3 =\n", NULL);
+        ok(r == 0 && lxc_config_n_items(c) == 0, "clearing NICs that do not exist is fine (%s)", errbuf);
+        lxc_config_free(c);
+
+        /* Through the API, as SetConfig applies it. */
+        c = lxc_config_new();
+        WarrenError e = WARREN_ERROR_NULL;
+        ok(lxc_config_apply(c, "lxc.net.0.type", "veth", &e) == 0 && lxc_config_apply(c, "lxc.net.1.type", "empty", &e) == 0 &&
+                   lxc_config_apply(c, "lxc.net.0", "", &e) == 0,
+           "lxc_config_apply of lxc.net.0 = ''");
+        ok(!lxc_config_get(c, "lxc.net.0.type") && lxc_config_get(c, "lxc.net.1.type"), "NIC 0 gone, NIC 1 kept");
+        is(lxc_config_apply(c, "lxc.net.0", "veth", &e), -EINVAL, "a value on lxc.net.0 is refused");
+        like(warren_error_message(&e), "'lxc.net.0': this key only takes an empty value", "message");
+        warren_error_clear(&e);
+        ok(lxc_key_is_known("lxc.net.7"), "lxc.net.7 is a known key");
+        lxc_config_free(c);
+
+        /* Behind an include (KEEP): the clear is recorded, formats as
+         * "lxc.net.0 =" and reads back; expanded, it removes the included NIC. */
+        r = parse_str(&c, "lxc.include = " SUBST TPLDIR "/nic0.conf\nlxc.net.0 =\n", NULL);
+        ok(r == 0 && lxc_config_n_items(c) == 2, "KEEP: the clear after an include is recorded (%s)", errbuf);
+        char *text = lxc_config_format(c);
+        like(text, "\nlxc.net.0 =\n", "formatted as 'lxc.net.0 ='");
+        free(text);
+        check_fixed_point(c, "NIC clear behind an include");
+        lxc_config_free(c);
+
+        char dir[] = "/tmp/test-config-nic-XXXXXX";
+        ok(mkdtemp(dir) != NULL, "tmp dir");
+        char inc[sizeof dir + 16], top[sizeof dir + 16];
+        snprintf(inc, sizeof inc, "%s/nics.conf", dir);
+        snprintf(top, sizeof top, "%s/config", dir);
+        FILE *f = fopen(inc, "we");
+        fputs("lxc.net.0.type = veth\nlxc.net.0.link = br0\nlxc.net.1.type = empty\n", f);
+        fclose(f);
+        f = fopen(top, "we");
+        fprintf(f, "lxc.include = %s\nlxc.net.0 =\nlxc.net.2.type = empty\n", inc);
+        fclose(f);
+        r = load(&c, top, &(LxcParseOptions){ .include_mode = LXC_INCLUDE_EXPAND });
+        ok(r == 0, "EXPAND: loads (%s)", errbuf);
+        ok(!lxc_config_get(c, "lxc.net.0.type") && lxc_config_get(c, "lxc.net.1.type") &&
+                   lxc_config_get(c, "lxc.net.2.type") && lxc_config_n_items(c) == 2,
+           "EXPAND: the included NIC 0 is cleared, NIC 1 and 2 stay");
+        lxc_config_free(c);
+        unlink(inc);
+        unlink(top);
+        rmdir(dir);
+}
+
 static void test_errors(void) {
         static const struct {
                 const char *text, *msg;
@@ -242,7 +325,12 @@ static void test_errors(void) {
                 { "lxc.net.999.type = veth\n", "t.conf:1: NIC index 999 in key 'lxc.net.999.type' is out of range", -EINVAL },
                 { "lxc.net.256.type = veth\n", "out of range 0..255", -EINVAL },
                 { "lxc.net.-1.type = veth\n", "invalid NIC index '-1'", -EINVAL },
-                { "lxc.net.0 = veth\n", "unknown key 'lxc.net.0'", -EINVAL },
+                { "lxc.net.0 = veth\n",
+                  "t.conf:1: invalid value 'veth' for 'lxc.net.0': this key only takes an empty value (which clears it)",
+                  -EINVAL },
+                { "lxc.net.0. =\n", "unknown key 'lxc.net.0.'", -EINVAL },
+                { "lxc.net.256 =\n", "out of range 0..255", -EINVAL },
+                { "lxc.net.x =\n", "invalid NIC index 'x' in key 'lxc.net.x'", -EINVAL },
                 { "lxc.net.0.foo = veth\n", "unknown key 'lxc.net.0.foo'", -EINVAL },
                 { "lxc.net.0.type = foo\n", "t.conf:1: invalid value 'foo' for 'lxc.net.0.type'", -EINVAL },
                 { "lxc.tty.max = abc\n", "t.conf:1: invalid value 'abc' for 'lxc.tty.max': must be an unsigned integer", -EINVAL },
@@ -452,10 +540,16 @@ static void test_values(void) {
                 { "lxc.cgroup.devices.allow", "c 1:3 rwm", true },
                 { "lxc.cgroup.cpuset.cpus", "0-3", true },
         };
+        /* What LXC loads from a file (lxc_config_apply() also wants it to
+         * start here: test_startable()). */
         for (size_t i = 0; i < ELEMENTSOF(v); i++) {
                 LxcConfig *c = lxc_config_new();
                 WarrenError e = WARREN_ERROR_NULL;
-                int r = lxc_config_apply(c, v[i].key, v[i].value, &e);
+                char *line = NULL;
+                if (asprintf(&line, "%s = %s\n", v[i].key, v[i].value) < 0)
+                        abort();
+                int r = lxc_config_parse(c, line, strlen(line), "t.conf", &keep_opts, &e);
+                free(line);
                 if (v[i].good)
                         ok(r == 0, "%s = '%s' is accepted (%s)", v[i].key, v[i].value,
                            r < 0 ? warren_error_message(&e) : "");
@@ -468,6 +562,133 @@ static void test_values(void) {
                 }
                 warren_error_clear(&e);
                 lxc_config_free(c);
+        }
+}
+
+/* Issue 12 §6: what the API accepts is what starts. Each of these loads
+ * from a file (LXC loads it), and is refused by lxc_config_apply() with
+ * the message the start would give; config_check() refuses the config. */
+static void test_startable(void) {
+        struct rlimit nofile;
+        char raised[64], raised_msg[256];
+        ok(getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_max != RLIM_INFINITY, "a finite nofile hard limit");
+        snprintf(raised, sizeof raised, "%llu", (unsigned long long) nofile.rlim_max + 1);
+        snprintf(raised_msg, sizeof raised_msg,
+                 "Invalid lxc.prlimit.nofile value '%s': the hard limit %s is above the service's own (%llu), "
+                 "which an unprivileged container cannot raise",
+                 raised, raised, (unsigned long long) nofile.rlim_max);
+        const struct {
+                const char *key, *value;
+                int error;
+                const char *msg;
+        } bad[] = {
+                { "lxc.mount.entry", "/home/a/d mnt none BIND,create=dir 0 0", EINVAL,
+                  "Invalid mount entry '/home/a/d mnt none BIND,create=dir 0 0': unknown option 'BIND' (options are "
+                  "case-sensitive: 'bind')" },
+                { "lxc.mount.entry", "/home/a/d mnt none Rbind 0 0", EINVAL, "unknown option 'Rbind'" },
+                { "lxc.mount.entry", "/home/a/d mnt none defaults 0 0", EINVAL,
+                  "type 'none' needs the option bind, rbind or remount" },
+                { "lxc.cgroup2.memory.max/../../../x", "1", EINVAL,
+                  "Invalid cgroup key 'lxc.cgroup2.memory.max/../../../x': 'memory.max/../../../x' is not a cgroup "
+                  "file name" },
+                { "lxc.cgroup.memory..limit", "1", EINVAL, "is not a cgroup file name" },
+                { "lxc.cgroup2.cgroup.procs", "1", EINVAL, "'cgroup.procs' is managed by warren" },
+                { "lxc.cgroup2.devices.list", "a", EINVAL, "only devices.allow and devices.deny exist" },
+                { "lxc.sysctl.net/../../sysrq-trigger", "1", EINVAL,
+                  "Invalid sysctl name 'lxc.sysctl.net/../../sysrq-trigger'" },
+                { "lxc.sysctl.net..ipv4.ip_forward", "1", EINVAL, "Invalid sysctl name" },
+                { "lxc.sysctl.kernel.panic", "1", EINVAL,
+                  "lxc.sysctl.kernel.panic = 1: not a sysctl of the container's own namespaces" },
+                { "lxc.prlimit.nofile", raised, EINVAL, raised_msg },
+                { "lxc.prlimit.nofile", "unlimited", EINVAL, "the hard limit unlimited is above the service's own" },
+                { "lxc.prlimit.nofile", "10:5", EINVAL, "soft limit above hard limit" },
+                { "lxc.tty.max", "65", EINVAL, "Invalid lxc.tty.max '65': expected 0..64" },
+                { "lxc.tty.max", "100000", EINVAL, "Invalid lxc.tty.max '100000'" },
+                { "lxc.console.buffer.size", "1G", EINVAL, "Invalid lxc.console.buffer.size '1G': at most 64 MiB" },
+                { "lxc.console.buffer.size", "4096 kB", EINVAL, "unknown unit ' kB'" },
+                { "lxc.net.0.veth.mode", "router", EOPNOTSUPP,
+                  "lxc.net.0.veth.mode = router: not supported by warren" },
+                { "lxc.net.0.l2proxy", "1", EOPNOTSUPP, "lxc.net.0.l2proxy = 1: not supported by warren" },
+                { "lxc.net.0.veth.vlan.tagged.id", "100", EOPNOTSUPP, "not supported by warren" },
+                { "lxc.mount.auto", "proc shmounts:/a:/b", EOPNOTSUPP, "Unsupported lxc.mount.auto item" },
+                { "lxc.console.path", "/dev/tty1", EOPNOTSUPP, "lxc.console.path '/dev/tty1' is not supported" },
+                { "lxc.init.cmd", "/bin/sh -c 'x", EINVAL, "Invalid lxc.init.cmd '/bin/sh -c 'x': unterminated quote" },
+                { "lxc.environment", "=x", EINVAL, "Invalid lxc.environment '=x': empty name" },
+                { "lxc.mount.fstab", "fstab", EINVAL, "Invalid lxc.mount.fstab 'fstab': not an absolute path" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                LxcConfig *c = lxc_config_new();
+                WarrenError e = WARREN_ERROR_NULL;
+                /* An unprivileged container's config, as a non-root owner's always is. */
+                ok(lxc_config_apply(c, "lxc.idmap", "b 0 100000 65536", &e) == 0, "idmap");
+                size_t before = lxc_config_n_items(c);
+                int r = lxc_config_apply(c, bad[i].key, bad[i].value, &e);
+                is(r, -bad[i].error, "%s = %s is refused by the API", bad[i].key, bad[i].value);
+                like(warren_error_message(&e), bad[i].msg, "message for %s = %s", bad[i].key, bad[i].value);
+                is(lxc_config_n_items(c), before, "%s = %s: nothing applied", bad[i].key, bad[i].value);
+                warren_error_clear(&e);
+
+                /* A file holding it loads (LXC loads it), and does not start. */
+                char *text = NULL;
+                if (asprintf(&text, "lxc.idmap = b 0 100000 65536\n%s = %s\n", bad[i].key, bad[i].value) < 0)
+                        abort();
+                LxcConfig *f = lxc_config_new();
+                int pr = lxc_config_parse(f, text, strlen(text), "t.conf", &keep_opts, &e);
+                free(text);
+                warren_error_clear(&e);
+                if (pr == 0) {
+                        is(config_check(f, &e), -bad[i].error, "%s = %s: config_check refuses the loaded file",
+                           bad[i].key, bad[i].value);
+                        like(warren_error_message(&e), bad[i].msg, "the same message for %s", bad[i].key);
+                } else
+                        ok(streq(bad[i].key, "lxc.cgroup.memory..limit"), "%s = %s: not even loaded (%d)",
+                           bad[i].key, bad[i].value, pr);
+                warren_error_clear(&e);
+                lxc_config_free(f);
+                lxc_config_free(c);
+        }
+
+        /* Raising is a matter of privileges: a privileged container may lower
+         * limits, never raise them without CAP_SYS_RESOURCE; within the
+         * service's own, anything goes. */
+        LxcConfig *c = lxc_config_new();
+        WarrenError e = WARREN_ERROR_NULL;
+        char within[64];
+        snprintf(within, sizeof within, "512:%llu", (unsigned long long) nofile.rlim_max);
+        is(lxc_config_apply(c, "lxc.prlimit.nofile", within, &e), 0, "nofile up to the service's hard limit");
+        is(lxc_config_apply(c, "lxc.tty.max", "64", &e), 0, "tty.max 64");
+        is(lxc_config_apply(c, "lxc.console.buffer.size", "64MB", &e), 0, "console.buffer.size 64MB");
+        is(lxc_config_apply(c, "lxc.net.0.type", "veth", &e), 0, "a veth");
+        is(lxc_config_apply(c, "lxc.net.0.veth.mode", "bridge", &e), 0, "veth.mode bridge");
+        is(lxc_config_apply(c, "lxc.mount.entry", "/srv srv none bind,optional,create=dir 0 0", &e), 0,
+           "a lower-case bind");
+        is(lxc_config_apply(c, "lxc.sysctl.net.ipv4.ip_forward", "1", &e), 0, "a namespaced sysctl");
+        is(lxc_config_apply(c, "lxc.cgroup2.memory.max", "1G", &e), 0, "a cgroup limit");
+        is(config_check(c, &e), 0, "config_check accepts what the API accepted (%s)", warren_error_message(&e));
+        warren_error_clear(&e);
+        lxc_config_free(c);
+
+        /* What items decide together. */
+        static const struct {
+                const char *text;
+                int error;
+                const char *msg;
+        } whole[] = {
+                { "lxc.idmap = b 0 100000 65536\nlxc.net.0.type = macvlan\nlxc.net.0.link = eth0\n", EPERM,
+                  "lxc.net.0.type 'macvlan' is only allowed in privileged containers" },
+                { "lxc.idmap = b 0 100000 65536\nlxc.net.0.type = none\nlxc.mount.auto = proc sys\n", EPERM,
+                  "lxc.net.0.type 'none' is only allowed in privileged containers" },
+                { "lxc.idmap = u 1 100000 65536\nlxc.idmap = g 0 100000 65536\n", EINVAL, "lxc.idmap maps no uid 0" },
+                { "lxc.net.0.type = veth\nlxc.net.0.ipv4.gateway = 10.0.0.1\n", EINVAL, "needs lxc.net.0.flags = up" },
+                { "lxc.cap.drop = sys_admin\nlxc.cap.keep = sys_admin\n", EINVAL, "" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(whole); i++) {
+                LxcConfig *w = NULL;
+                ok(parse_str(&w, whole[i].text, NULL) == 0, "whole %zu loads (%s)", i, errbuf);
+                is(config_check(w, &e), -whole[i].error, "whole %zu: config_check refuses it", i);
+                like(warren_error_message(&e), whole[i].msg, "whole %zu: message", i);
+                warren_error_clear(&e);
+                lxc_config_free(w);
         }
 }
 
@@ -585,6 +806,19 @@ static void corpus_file(const char *path) {
         int r = load(&c, path, &keep_opts);
         ok(r == 0, "corpus %s loads (KEEP) (%s)", path + strlen(CORPUS_DIR) + 1, errbuf);
         check_fixed_point(c, path + strlen(CORPUS_DIR) + 1);
+        /* Every line of it could be set through the API as well (the rules
+         * of config-check.h), but network scripts, which warren does not run. */
+        for (size_t i = 0; i < lxc_config_n_items(c); i++) {
+                const char *k, *v;
+                WarrenError e = WARREN_ERROR_NULL;
+                lxc_config_item(c, i, &k, &v);
+                int cr = config_check_item(c, k, v, &e);
+                bool script = strstr(k, ".script.up") || strstr(k, ".script.down");
+                if (cr < 0 && !script)
+                        printf("# %s: %s = %s: %s\n", path + strlen(CORPUS_DIR) + 1, k, v, warren_error_message(&e));
+                ok(script ? cr == -EOPNOTSUPP : cr == 0, "corpus %s: %s = %s would start", path + strlen(CORPUS_DIR) + 1, k, v);
+                warren_error_clear(&e);
+        }
         lxc_config_free(c);
         n_corpus++;
 }
@@ -1026,6 +1260,8 @@ int main(void) {
         test_semantics();
         test_errors();
         test_values();
+        test_nic_clear();
+        test_startable();
         test_api();
         test_corpus();
         test_hwaddr();

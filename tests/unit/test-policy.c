@@ -58,10 +58,14 @@ static LxcConfig *base_config(void) {
         return c;
 }
 
+/* base + "key = value" as a line of the owner's config file: the owner
+ * rules also judge what the API would refuse as unstartable. */
 static LxcConfig *with(const LxcConfig *base, const char *key, const char *value) {
+        static const LxcParseOptions keep = { .include_mode = LXC_INCLUDE_KEEP };
         LxcConfig *c = lxc_config_copy(base);
         WarrenError e = WARREN_ERROR_NULL;
-        if (!c || lxc_config_apply(c, key, value, &e) < 0) {
+        _cleanup_free_ char *line = xprintf("%s = %s\n", key, value);
+        if (!c || lxc_config_parse(c, line, strlen(line), "config", &keep, &e) < 0) {
                 printf("# apply %s = %s: %s\n", key, value, warren_error_message(&e));
                 abort();
         }
@@ -140,7 +144,6 @@ static void test_items(void) {
                 {"lxc.mount.entry", "tmpfs tmp tmpfs defaults,create=dir 0 0", NULL},
                 {"lxc.mount.entry", "none /dev/shm tmpfs defaults 0 0", NULL},
                 {"lxc.mount.entry", "/dev/sdb1 mnt ext4 defaults 0 0", "it mounts a host filesystem (type 'ext4', source '/dev/sdb1')"},
-                {"lxc.mount.entry", "data mnt none bind 0 0", "its bind source 'data' is not an absolute host path"},
                 {"lxc.mount.fstab", "/etc/fstab", "the service reads that file as root (use lxc.mount.entry)"},
                 {"lxc.mount.auto", "proc:rw sys:rw cgroup:rw", NULL},
                 {"lxc.rootfs.path", rootfs, NULL},
@@ -203,41 +206,98 @@ static void test_items(void) {
         }
 }
 
+/* A bind item on top of the base config: a hard error (r, message) or fine. */
+static void check_bind(const char *value, int want_r, const char *want_msg) {
+        _cleanup_lxc_config_ LxcConfig *b = base_config();
+        _cleanup_lxc_config_ LxcConfig *c = with(b, "lxc.mount.entry", value);
+        _cleanup_strv_free_ char **keys = NULL;
+        WarrenError e = WARREN_ERROR_NULL;
+        PolicyContext p = ctx();
+        int r = policy_check_config(&p, c, &keys, &e);
+        is(r, want_r, "lxc.mount.entry = %s: %d", value, want_r);
+        if (want_msg)
+                like(e.message, want_msg, "message for %s", value);
+        ok(strv_length(keys) == 0, "%s: not a matter of authorization", value);
+        warren_error_clear(&e);
+}
+
+#define EPERM_TAIL \
+        " (the sources of a non-root owner's binds are the owner's own files; an administrator " \
+        "shares other host paths through a root-owned file the config includes)"
+
 static void test_bind_sources(void) {
         _cleanup_free_ char *own = xprintf("%s/data", home), *rootowned = xprintf("%s/rootdir", home);
-        _cleanup_free_ char *link = xprintf("%s/link", home), *secret = xprintf("%s/secret/inner", tmpdir);
-        _cleanup_free_ char *missing = xprintf("%s/missing", home);
+        _cleanup_free_ char *lnk = xprintf("%s/link", home), *secret = xprintf("%s/secret/inner", tmpdir);
+        _cleanup_free_ char *missing = xprintf("%s/missing", home), *mid = xprintf("%s/midlink", home);
+        _cleanup_free_ char *hard = xprintf("%s/hard", home), *rootfile = xprintf("%s/rootfile", tmpdir);
+        _cleanup_free_ char *ownfile = xprintf("%s/data/file", home);
         mkdir(own, 0755);
         chown(own, OWNER, OWNER);
         mkdir(rootowned, 0755);
-        symlink("/etc", link);
-        lchown(link, OWNER, OWNER);
+        symlink("/etc", lnk);
+        lchown(lnk, OWNER, OWNER);
+        symlink(own, mid); /* a link to the owner's own dir, in a middle component */
+        lchown(mid, OWNER, OWNER);
         _cleanup_free_ char *sdir = xprintf("%s/secret", tmpdir);
         mkdir(sdir, 0700);
         mkdir(secret, 0755);
         chown(secret, OWNER, OWNER); /* owned by the user, but behind a dir they cannot enter */
+        close(open(rootfile, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+        link(rootfile, hard); /* a hard link in the owner's dir: the inode stays root's */
+        close(open(ownfile, O_CREAT | O_WRONLY | O_CLOEXEC, 0644));
+        chown(ownfile, OWNER, OWNER);
 
         _cleanup_free_ char *e1 = xprintf("%s mnt none bind,create=dir 0 0", own);
+        _cleanup_free_ char *e1b = xprintf("%s/file mnt none bind,create=file 0 0", own);
+        check_bind(e1, 0, NULL);
+        check_bind(e1b, 0, NULL);
         _cleanup_free_ char *e2 = xprintf("%s mnt none bind 0 0", rootowned);
-        _cleanup_free_ char *e3 = xprintf("%s mnt none rbind 0 0", link);
+        _cleanup_free_ char *w2 = xprintf("lxc.mount.entry = '%s': Refusing bind source '%s': it is owned by uid 0, "
+                                          "not by the container's owner (uid 4242)" EPERM_TAIL,
+                                          e2, rootowned);
+        check_bind(e2, -EPERM, w2);
+        _cleanup_free_ char *e3 = xprintf("%s mnt none rbind 0 0", lnk);
+        _cleanup_free_ char *w3 = xprintf("Refusing bind source '%s': the path goes through a symbolic link "
+                                          "(opened as uid 4242, following none)",
+                                          lnk);
+        check_bind(e3, -EPERM, w3);
+        _cleanup_free_ char *e3b = xprintf("%s/midlink/file mnt none bind,create=file 0 0", home);
+        _cleanup_free_ char *w3b = xprintf("Refusing bind source '%s/midlink/file': the path goes through a "
+                                           "symbolic link",
+                                           home);
+        check_bind(e3b, -EPERM, w3b);
         _cleanup_free_ char *e4 = xprintf("%s mnt none bind 0 0", secret);
+        _cleanup_free_ char *w4 = xprintf("Failed to open bind source '%s' as uid 4242: Permission denied", secret);
+        check_bind(e4, -EINVAL, w4);
         _cleanup_free_ char *e5 = xprintf("%s mnt none bind,optional 0 0", missing);
-        _cleanup_free_ char *w2 = xprintf(
-                "it bind-mounts the host path '%s', owned by uid 0, not by the owner (uid 4242)", rootowned);
-        _cleanup_free_ char *w3 =
-                xprintf("it bind-mounts the host path '%s', which is a symbolic link", link);
-        _cleanup_free_ char *w4 = xprintf(
-                "it bind-mounts the host path '%s', which uid 4242 cannot open (Permission denied)", secret);
-        _cleanup_free_ char *w5 = xprintf(
-                "it bind-mounts the host path '%s', which uid 4242 cannot open (No such file or directory)",
-                missing);
-        check_item("lxc.mount.entry", e1, NULL);
-        check_item("lxc.mount.entry", e2, w2);
-        check_item("lxc.mount.entry", e3, w3);
-        check_item("lxc.mount.entry", e4, w4);
-        check_item("lxc.mount.entry", e5, w5);
-        check_item("lxc.mount.entry", "/etc etc none bind,ro 0 0",
-                   "it bind-mounts the host path '/etc', owned by uid 0, not by the owner (uid 4242)");
+        check_bind(e5, 0, NULL);
+        _cleanup_free_ char *e5b = xprintf("%s mnt none bind 0 0", missing);
+        _cleanup_free_ char *w5b = xprintf("Bind source '%s' does not exist (looked up as uid 4242)", missing);
+        check_bind(e5b, -EINVAL, w5b);
+        _cleanup_free_ char *e6 = xprintf("%s mnt none bind,create=file 0 0", hard);
+        _cleanup_free_ char *w6 = xprintf("Refusing bind source '%s': it is owned by uid 0", hard);
+        check_bind(e6, -EPERM, w6);
+        _cleanup_free_ char *e7 = xprintf("%s/data/../rootdir mnt none bind 0 0", home);
+        check_bind(e7, -EPERM, "it is owned by uid 0");
+        check_bind("/etc etc none bind,ro 0 0", -EPERM, "Refusing bind source '/etc': it is owned by uid 0");
+        check_bind("data mnt none bind 0 0", -EINVAL, "Bind source 'data' is not an absolute host path");
+
+        /* The function itself: an fd of what was checked. */
+        WarrenError e = WARREN_ERROR_NULL;
+        struct stat st, st2;
+        int fd = policy_open_bind_source(OWNER, OWNER, own, &st, &e);
+        ok(fd >= 0, "policy_open_bind_source of the owner's dir gives an fd");
+        ok(fd >= 0 && fstat(fd, &st2) == 0 && st2.st_ino == st.st_ino && st.st_uid == OWNER &&
+                   (fcntl(fd, F_GETFL) & O_PATH) && (fcntl(fd, F_GETFD) & FD_CLOEXEC),
+           "an O_PATH, O_CLOEXEC fd of that dir, owned by the owner");
+        if (fd >= 0)
+                close(fd);
+        is(policy_open_bind_source(OWNER, OWNER, lnk, NULL, &e), -EPERM, "a final symlink: -EPERM");
+        warren_error_clear(&e);
+        is(policy_open_bind_source(0, 0, lnk, NULL, &e), -EPERM, "even for uid 0: no symlink is followed");
+        warren_error_clear(&e);
+        is(policy_owner_gid(0), 0, "policy_owner_gid(root) is 0");
+        is(policy_owner_gid(4242), 4242, "policy_owner_gid of a uid not in the database is the uid");
 }
 
 static void test_hard_errors(void) {
@@ -308,8 +368,9 @@ static void test_change(void) {
         warren_error_clear(&e);
 
         _cleanup_lxc_config_ LxcConfig *n2 = with(old, "lxc.mount.entry", "/srv srv none bind 0 0");
-        is(policy_check_change(&p, old, n2, &keys, &e), -EACCES, "a second copy of the bind is a new item");
-        like(e.message, "lxc.mount.entry = '/srv srv none bind 0 0'" ADMIN, "message");
+        is(policy_check_change(&p, old, n2, &keys, &e), -EPERM,
+           "a second copy of the bind is a new item, refused: no approval makes it start");
+        like(e.message, "lxc.mount.entry = '/srv srv none bind 0 0': Refusing bind source '/srv'", "message");
         warren_error_clear(&e);
         keys = strv_free(keys);
 
