@@ -30,6 +30,8 @@ REQUIRED=(
         xfsprogs btrfs-progs
         # test-75: an exported image must run under LXC's own lxc-create -t local
         lxc
+        # a bootable Debian for the real-distribution tests (tests/fixtures/make-debian-image.sh)
+        mmdebstrap arch-test libdistro-info-perl xz-utils tar
         # CI: sanitizers, libFuzzer, format check
         clang libclang-rt-14-dev clang-format git
 )
