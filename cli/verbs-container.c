@@ -12,6 +12,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "verbs-image.h"
+#include "verbs-observe.h"
 #include "warrenctl.h"
 
 const char *arg_template = NULL;
@@ -325,7 +326,7 @@ static char **container_idmap(sd_bus *bus, const char *path) {
         return config_values(bus, path, "lxc.idmap");
 }
 
-static int info_json(const ContainerProps *p, const char *path, char **idmap) {
+static int info_json(sd_bus *bus, const ContainerProps *p, const char *path, char **idmap) {
         OutputObject *o = output_object_new();
         char user[FORMAT_USER_MAX];
         if (!o)
@@ -352,6 +353,8 @@ static int info_json(const ContainerProps *p, const char *path, char **idmap) {
                 output_object_string(o, "config", p->config_path);
                 output_object_string(o, "rootfs", p->rootfs_path);
         }
+        if (!streq_ptr(p->state, "STOPPED"))
+                observe_info_json(bus, path, o);
         int r = output_object_print(o);
         output_object_free(o);
         return r;
@@ -402,9 +405,12 @@ static int verb_info(sd_bus *bus, char **args) {
         if (props_readable(&p))
                 idmap = container_idmap(bus, path);
         if (arg_json != JSON_OFF)
-                r = info_json(&p, path, idmap);
-        else
+                r = info_json(bus, &p, path, idmap);
+        else {
                 info_text(&p, idmap);
+                if (!streq_ptr(p.state, "STOPPED"))
+                        observe_info_text(bus, path);
+        }
         container_props_done(&p);
         return r;
 }

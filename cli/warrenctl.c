@@ -15,6 +15,7 @@
 #include "polkit-agent.h"
 #include "verbs-image.h"
 #include "verbs-network.h"
+#include "verbs-observe.h"
 #include "verbs-shell.h"
 #include "warrenctl.h"
 
@@ -178,6 +179,7 @@ static const struct {
 } verb_groups[] = {
         { "Containers", verbs_container },
         { "Running containers", verbs_runtime },
+        { "Watching containers", verbs_observe },
         { "Inside containers", verbs_shell },
         { "Networks", verbs_network },
         { "Images", verbs_image },
@@ -339,6 +341,7 @@ static const struct option options[] = {
         SHELL_OPTIONS,
         NETWORK_OPTIONS,
         IMAGE_OPTIONS,
+        OBSERVE_OPTIONS,
         {},
 };
 
@@ -388,6 +391,10 @@ static int handle_option(int c, const char *arg) {
         case 'e':
                 return parse_shell_option(c, arg);
         default:
+                if (c == ARG_TIMEOUT && arg_verb && streq(arg_verb->name, "wait"))
+                        return parse_observe_option(OBSERVE_ARG_TIMEOUT, arg);
+                if (c >= OBSERVE_ARG_DELAY)
+                        return parse_observe_option(c, arg);
                 if (c >= CONTAINER_ARG_CONFIG)
                         return parse_container_option(c, arg);
                 if (c >= IMAGE_ARG_REMOTE)
@@ -407,6 +414,8 @@ static int options_check(const Verb *v) {
                         r = parse_runtime_option(ARG_TIMEOUT, arg_template);
                 else if (streq(v->name, "console"))
                         r = parse_shell_option(SHELL_ARG_TTY, arg_template);
+                else if (streq(v->name, "wait"))
+                        r = parse_observe_option(OBSERVE_ARG_TIMEOUT, arg_template);
                 else {
                         fprintf(stderr, "warrenctl: -t means nothing for '%s'\n", v->name);
                         r = -EINVAL;
@@ -425,7 +434,7 @@ static int options_check(const Verb *v) {
                 return -EINVAL;
         }
         if (network_options_check(v->name) < 0 || image_options_check(v->name) < 0 ||
-            container_options_check(v) < 0)
+            observe_options_check(v->name) < 0 || container_options_check(v) < 0)
                 return -EINVAL;
         return 0;
 }

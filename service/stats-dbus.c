@@ -14,19 +14,9 @@
 #include "stats.h"
 #include "store.h"
 
-/* sd-bus wants each vtable of one interface to have its own userdata and
- * find function: this pointer stands for the Daemon. */
+/* sd-bus wants each vtable of one interface to have its own userdata:
+ * this pointer stands for the Daemon. */
 static Daemon *stats_daemon = NULL;
-
-static int stats_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata,
-                             void **found, sd_bus_error *error) {
-        Daemon *d = *(Daemon **) userdata;
-        _cleanup_free_ char *name = container_name_from_path(path);
-        if (!name || store_exists(d->store, name) <= 0)
-                return 0;
-        *found = d;
-        return 1;
-}
 
 static int append_u64(sd_bus_message *m, const char *key, uint64_t v) {
         return sd_bus_message_append(m, "{sv}", key, "t", v);
@@ -111,7 +101,7 @@ static int do_get_stats(sd_bus_message *m, void *userdata, sd_bus_error *error) 
 }
 
 /* The owner reads its own, as its properties; others need manage. */
-static int method_get_stats(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+int method_container_get_stats(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
         _cleanup_free_ char *name = NULL;
         uid_t owner, caller;
@@ -181,13 +171,6 @@ static int method_get_stats_all(sd_bus_message *m, void *userdata, sd_bus_error 
         return polkit_decide(d, m, "org.warren1.manage", &det, reply_stats_all, d, error);
 }
 
-static const sd_bus_vtable stats_container_vtable[] = {
-        SD_BUS_VTABLE_START(0),
-        SD_BUS_METHOD_WITH_ARGS("GetStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", stats), method_get_stats,
-                                SD_BUS_VTABLE_UNPRIVILEGED),
-        SD_BUS_VTABLE_END,
-};
-
 static const sd_bus_vtable stats_manager_vtable[] = {
         SD_BUS_VTABLE_START(0),
         SD_BUS_METHOD_WITH_ARGS("GetStatsAll", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(sa{sv})", stats),
@@ -201,9 +184,5 @@ int stats_dbus_register(Daemon *d) {
                                          stats_manager_vtable, &stats_daemon);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the stats manager vtable: %m");
-        r = sd_bus_add_fallback_vtable(d->bus, NULL, WARREN_CONTAINER_PREFIX, WARREN_CONTAINER_IFACE,
-                                       stats_container_vtable, stats_object_find, &stats_daemon);
-        if (r < 0)
-                return log_error_errno(r, "Failed to add the stats container vtable: %m");
         return 0;
 }
