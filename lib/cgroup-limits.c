@@ -431,8 +431,8 @@ static bool start_only_key(const char *key) {
         return strncmp(key, "lxc.start.", 10) == 0 || streq(key, "lxc.group");
 }
 
-int cgroup_limits_live_items(char *const *items, char *const *effective, char ***ret_plan_kv,
-                             char ***ret_live, char ***ret_restart) {
+int cgroup_limits_live_items(char *const *items, char *const *effective, bool live_allowed,
+                             char ***ret_plan_kv, char ***ret_live, char ***ret_restart) {
         _cleanup_strv_free_ char **plan = calloc(1, sizeof(char *)), **live = calloc(1, sizeof(char *)),
                                  **restart = calloc(1, sizeof(char *));
         if (!plan || !live || !restart)
@@ -444,7 +444,7 @@ int cgroup_limits_live_items(char *const *items, char *const *effective, char **
                 const char *value = kv_last(effective, key);
                 if (!value && live_key(key))
                         value = live_default(key);
-                if (!live_key(key) || !value) {
+                if (!live_allowed || !live_key(key) || !value) {
                         if (!start_only_key(key) && strv_extend(&restart, key) < 0)
                                 return -ENOMEM;
                         continue;

@@ -124,9 +124,10 @@ typedef struct Cgroup Cgroup;
  * other key of items but lxc.start.* and lxc.group (they only say when it
  * starts). ret_plan_kv: the pairs to plan (with memory.max or
  * memory.swap.max, the other one too: v1 limits them together);
- * ret_live, ret_restart: keys, each once. */
-int cgroup_limits_live_items(char *const *items, char *const *effective, char ***ret_plan_kv,
-                             char ***ret_live, char ***ret_restart);
+ * ret_live, ret_restart: keys, each once. Without live_allowed, every
+ * key goes to ret_restart (but lxc.start.* and lxc.group). */
+int cgroup_limits_live_items(char *const *items, char *const *effective, bool live_allowed,
+                             char ***ret_plan_kv, char ***ret_live, char ***ret_restart);
 
 /* Writes a plan to a running cgroup all or nothing: every file is read
  * first; a write the kernel rejects writes back the ones done, in reverse,

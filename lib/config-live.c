@@ -17,13 +17,14 @@ void config_live_result_done(ConfigLiveResult *r) {
 
 /* The running cgroups take the change: ret_undo gets what restores them. */
 static int apply_live(const Cgroup *cg, const CgroupLayout *l, char *const *kv, const LxcConfig *expanded,
-                      ConfigLiveResult *res, CgroupUndo **ret_undo, WarrenError *reterr) {
+                      bool live, ConfigLiveResult *res, CgroupUndo **ret_undo, WarrenError *reterr) {
         _cleanup_strv_free_ char **effective = lxc_config_get_prefix(expanded, "lxc.cgroup"),
                                  **plan_kv = NULL;
         _cleanup_(cgroup_plan_freep) CgroupPlan *plan = NULL;
         if (!effective)
                 return -ENOMEM;
-        int r = cgroup_limits_live_items(kv, effective, &plan_kv, &res->applied_live, &res->needs_restart);
+        int r = cgroup_limits_live_items(kv, effective, live, &plan_kv, &res->applied_live,
+                                         &res->needs_restart);
         if (r < 0)
                 return r;
         if (!plan_kv[0])
@@ -40,7 +41,8 @@ static int apply_live(const Cgroup *cg, const CgroupLayout *l, char *const *kv, 
 }
 
 int container_set_config_live(Store *store, const char *name, char *const *kv, const CgroupLayout *layout,
-                              const char *cgroup_parent, ConfigLiveResult *ret, WarrenError *reterr) {
+                              const char *cgroup_parent, bool live, ConfigLiveResult *ret,
+                              WarrenError *reterr) {
         _cleanup_lxc_config_ LxcConfig *expanded = NULL;
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
         _cleanup_(cgroup_undo_freep) CgroupUndo *undo = NULL;
@@ -50,7 +52,7 @@ int container_set_config_live(Store *store, const char *name, char *const *kv, c
         if (r < 0)
                 return r;
         if (layout && cgroup_new(layout, cgroup_parent, name, &cg, NULL) >= 0 && cgroup_exists(cg)) {
-                r = apply_live(cg, layout, kv, expanded, &res, &undo, reterr);
+                r = apply_live(cg, layout, kv, expanded, live, &res, &undo, reterr);
                 if (r < 0) {
                         config_live_result_done(&res);
                         return r;

@@ -582,8 +582,8 @@ static int do_set_config(sd_bus_message *m, void *userdata, sd_bus_error *error)
                 r = read_set_config_options(m, &live, error);
         if (r < 0)
                 return r;
-        r = container_set_config_live(d->store, name, kv, live ? live_layout(d, name) : NULL,
-                                      MONITOR_CGROUP_PARENT, &res, &err);
+        r = container_set_config_live(d->store, name, kv, live_layout(d, name), MONITOR_CGROUP_PARENT, live,
+                                      &res, &err);
         if (r < 0)
                 return bus_error_from_config(error, r, &err);
         r = reply_set_config(m, &res);
