@@ -29,8 +29,8 @@ static unsigned arg_iterations = 0;  /* 0: until interrupted */
 static double arg_wait_timeout = -1; /* < 0: forever */
 static const char *arg_first_option = NULL;
 
-static const char *const container_states[] = {
-        "STOPPED", "STARTING", "RUNNING", "STOPPING", "ABORTING", "FREEZING", "FROZEN",
+static char *const container_states[] = {
+        "STOPPED", "STARTING", "RUNNING", "STOPPING", "ABORTING", "FREEZING", "FROZEN", NULL,
 };
 
 static int parse_seconds(const char *what, const char *arg, double min, double *ret) {
@@ -951,11 +951,8 @@ static int verb_wait(sd_bus *bus, char **args) {
         STRV_FOREACH(s, want) {
                 for (char *c = *s; *c; c++)
                         *c = (char) toupper((unsigned char) *c);
-                bool known = false;
-                for (size_t i = 0; i < ELEMENTSOF(container_states); i++)
-                        known = known || streq(*s, container_states[i]);
-                if (!known) {
-                        _cleanup_free_ char *all = strv_join((char **) container_states, "|");
+                if (!strv_contains(container_states, *s)) {
+                        _cleanup_free_ char *all = strv_join(container_states, "|");
                         fprintf(stderr, "warrenctl: Unknown state '%s': expected one of %s\n", *s,
                                 strempty(all));
                         return -EINVAL;
