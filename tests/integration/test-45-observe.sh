@@ -456,6 +456,27 @@ sleep 0.3
 t_ok "warrend starts again (hybrid)" warrenctl list
 t_match "it sees the v1 hierarchies again" "$(awk '$3 ~ /cgroup/ { print $2 }' "/proc/$(pgrep -x warrend)/mounts" | tr '\n' ' ')" '/sys/fs/cgroup/memory '
 
+# Completion of the new commands (bash), against the bus.
+cat >"$T_LIB_TMP/complete.sh" <<EOF
+. /usr/share/bash-completion/bash_completion
+. $WARREN_BUILD/data/warrenctl.bash
+COMP_LINE=\$1
+COMP_POINT=\${#COMP_LINE}
+read -ra COMP_WORDS <<<"\$COMP_LINE"
+[[ \$COMP_LINE == *" " ]] && COMP_WORDS+=("")
+COMP_CWORD=\$((\${#COMP_WORDS[@]} - 1))
+_warrenctl warrenctl "\${COMP_WORDS[COMP_CWORD]}" "\${COMP_WORDS[COMP_CWORD-1]}"
+printf '%s\n' "\${COMPREPLY[@]}" | sort | paste -sd' '
+EOF
+comp() { bash --norc "$T_LIB_TMP/complete.sh" "$1" 2>/dev/null; }
+t_eq "completion: the commands" "$(comp 'warrenctl mo')" "monitor"
+t_eq "completion: wait's containers" "$(comp 'warrenctl wait o')" "o1"
+t_eq "completion: wait's states" "$(comp 'warrenctl wait o1 ST')" "STARTING STOPPED STOPPING"
+t_eq "completion: limit names end in =" "$(comp 'warrenctl limit o1 mem')" "memory.high= memory="
+t_eq "completion: top's options" "$(comp 'warrenctl top --d')" "--delay"
+t_eq "completion: top's columns" "$(comp 'warrenctl top -o net')" "net-rx net-tx"
+t_ok "the zsh completion parses" zsh -n "$WARREN_BUILD/data/_warrenctl"
+
 t_ok "destroy o1" warrenctl destroy o1
 t_ok "destroy a1" warrenctl destroy a1
 rm -rf "$IO_DIR"
