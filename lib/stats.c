@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -247,11 +248,28 @@ static int read_text_at(int dirfd, const char *path, size_t max, char **ret) {
         return read_full_file_at(dirfd, path, max, 1, ret, NULL);
 }
 
+/* A small kernel file in one read() (cgroupfs and proc produce it whole):
+ * open, read, close, where read_full_file() would also fstat and read
+ * again for the end. -EFBIG if it does not fit buf. */
+static int read_small(const char *dir, const char *file, char *buf, size_t size) {
+        char path[PATH_MAX];
+        if ((size_t) snprintf(path, sizeof path, "%s/%s", dir, file) >= sizeof path)
+                return -ENAMETOOLONG;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        ssize_t n = read(fd, buf, size - 1);
+        if (n < 0)
+                return -errno;
+        if ((size_t) n >= size - 1)
+                return -EFBIG;
+        buf[n] = 0;
+        return 0;
+}
+
 static int read_u64_file(const char *dir, const char *file, uint64_t *ret) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        if (asprintf(&path, "%s/%s", dir, file) < 0)
-                return -ENOMEM;
-        int r = read_text_at(AT_FDCWD, path, STATS_FILE_MAX, &text);
+        char text[64];
+        int r = read_small(dir, file, text, sizeof text);
         if (r < 0)
                 return r;
         const char *end;
@@ -262,10 +280,8 @@ static int read_u64_file(const char *dir, const char *file, uint64_t *ret) {
 }
 
 static int read_keyed_file(const char *dir, const char *file, const char *key, uint64_t *ret) {
-        _cleanup_free_ char *path = NULL, *text = NULL;
-        if (asprintf(&path, "%s/%s", dir, file) < 0)
-                return -ENOMEM;
-        int r = read_text_at(AT_FDCWD, path, STATS_FILE_MAX, &text);
+        char text[4096];
+        int r = read_small(dir, file, text, sizeof text);
         if (r < 0)
                 return r;
         return stats_parse_keyed(text, key, ret);
@@ -301,6 +317,15 @@ static char *controller_dir(const Dirs *d, const char *controller, bool *ret_v1)
                 return NULL;
         *ret_v1 = true;
         return p;
+}
+
+static bool cgroup_dir_exists(const Dirs *d) {
+        struct stat st;
+        _cleanup_free_ char *v1 = NULL;
+        if (d->v2 && stat(d->v2, &st) >= 0)
+                return true;
+        return d->layout->n_v1 > 0 && asprintf(&v1, "%s%s", d->layout->v1[0].mount, d->path) >= 0 &&
+               stat(v1, &st) >= 0;
 }
 
 static void read_cpu(const Dirs *d, ContainerStats *s) {
@@ -440,29 +465,26 @@ static void read_init(pid_t pid, const char *cgroup_path, ContainerStats *s) {
                 s->have |= STATS_NET;
 }
 
-static bool dir_exists(const char *p) {
-        struct stat st;
-        return p && stat(p, &st) >= 0 && S_ISDIR(st.st_mode);
-}
-
 int stats_read(const CgroupLayout *l, const char *path, pid_t init_pid, ContainerStats *ret,
                WarrenError *reterr) {
         if (!path || path[0] != '/' || strstr(path, "/..") || strstr(path, "//") || strlen(path) > 4096)
                 return warren_error_set(reterr, EINVAL, "Invalid cgroup path '%s'", strna(path));
-        _cleanup_free_ char *v2 = NULL, *v1_first = NULL;
+        _cleanup_free_ char *v2 = NULL;
         if (l->v2_mount && asprintf(&v2, "%s%s", l->v2_mount, path) < 0)
                 return -ENOMEM;
-        if (l->n_v1 > 0 && asprintf(&v1_first, "%s%s", l->v1[0].mount, path) < 0)
-                return -ENOMEM;
-        if (!dir_exists(v2) && !dir_exists(v1_first))
-                return warren_error_set(reterr, ESRCH, "Cgroup %s does not exist", path);
 
         ContainerStats s = {};
-        Dirs d = { .layout = l, .path = path, .v2 = dir_exists(v2) ? v2 : NULL };
+        Dirs d = { .layout = l, .path = path, .v2 = v2 };
         read_cpu(&d, &s);
         read_memory(&d, &s);
         read_io(&d, &s);
         read_pids(&d, &s);
+        /* Nothing read, and no cgroup.procs either: it is not there (one
+         * check for the rare case, not a stat() for every call). */
+        if (!s.have && !cgroup_dir_exists(&d)) {
+                container_stats_done(&s);
+                return warren_error_set(reterr, ESRCH, "Cgroup %s does not exist", path);
+        }
         if (init_pid > 0)
                 read_init(init_pid, path, &s);
         *ret = s;
