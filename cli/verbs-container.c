@@ -641,9 +641,10 @@ const Verb verbs_container[] = {
                 .flags = VERB_JSON | VERB_READ_ONLY,
                 .usage = "NAME",
                 .summary = "Show a container's details",
-                .description = "As lxc-info. For someone else's container, its addresses, paths and\n"
-                               "processes are shown only to those who may manage it; they are left out,\n"
-                               "not shown empty.",
+                .description = "As lxc-info, with a running container's resource use (CPU, memory,\n"
+                               "block IO, processes, uptime, network bytes per NIC). For someone else's\n"
+                               "container, its addresses, paths, processes and use are shown only to\n"
+                               "those who may manage it; they are left out, not shown empty.",
                 .example = "warrenctl info web\nwarrenctl info web --json\n",
         },
         {
@@ -657,7 +658,8 @@ const Verb verbs_container[] = {
                 .description = "show prints every item, get the values of one key (nothing if it is not\n"
                                "set; an unknown key is an error). set validates and writes atomically;\n"
                                "an empty value clears a list; on a running container cgroup keys apply at\n"
-                               "once. validate checks config files as the service would load them.",
+                               "once, with the config or not at all (see limit). validate checks config\n"
+                               "files as the service would load them.",
                 .example = "warrenctl config set web lxc.start.auto=1 lxc.group=onboot\n"
                            "warrenctl config get web lxc.net.0.link\n"
                            "warrenctl config validate ./config\n",

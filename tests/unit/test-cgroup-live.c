@@ -219,7 +219,8 @@ static void test_atomic(void) {
 
                 char *bad[] = { "lxc.cgroup2.cgroup.max.descendants", "7", "lxc.cgroup2.cgroup.max.depth",
                                 "-3", NULL };
-                is(apply(l, cg, bad, &err), -ERANGE, "v2: a negative depth is refused by the kernel (ERANGE)");
+                is(apply(l, cg, bad, &err), -ERANGE,
+                   "v2: a negative depth is refused by the kernel (ERANGE)");
                 like(err.message, "the kernel rejected '-3'", "naming the value");
                 warren_error_clear(&err);
                 is_str(s = cat(v2, "cgroup.max.descendants"), "2",

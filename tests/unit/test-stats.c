@@ -136,8 +136,9 @@ static void test_net_dev(void) {
 
 static void test_starttime(void) {
         uint64_t t = 0;
-        is(stats_parse_starttime("1 (init) S 0 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 42 1000 100\n", &t), 0,
-           "stat parsed");
+        is(stats_parse_starttime("1 (init) S 0 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 42 1000 100\n",
+                                 &t),
+           0, "stat parsed");
         is(t, 42, "field 22");
         is(stats_parse_starttime("7 (a b) c) R 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 77 0 0", &t), 0,
            "a comm with spaces and ')'");
@@ -180,7 +181,8 @@ static pid_t spawn_burner(Cgroup *cg) {
                 if (read(go[0], &c, 1) != 1)
                         _exit(1);
                 size_t size = 16U << 20;
-                volatile char *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+                volatile char *m =
+                        mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
                 if (m == MAP_FAILED)
                         _exit(1);
                 for (size_t i = 0; i < size; i += 4096)
@@ -214,8 +216,8 @@ static void test_live(void) {
         if (!ok(cgroup_layout_detect(&l, &err) == 0, "this machine's layout"))
                 return;
         snprintf(parent, sizeof parent, "warren-test-stats-%d", (int) getpid());
-        if (!ok(cgroup_new(l, parent, "c1", &cg, &err) == 0 && cgroup_create(cg, &err) == 0, "cgroup %s/c1 made",
-                parent)) {
+        if (!ok(cgroup_new(l, parent, "c1", &cg, &err) == 0 && cgroup_create(cg, &err) == 0,
+                "cgroup %s/c1 made", parent)) {
                 printf("#   %s\n", warren_error_message(&err));
                 return;
         }
@@ -257,7 +259,8 @@ static void test_live(void) {
                 free(mounts);
                 is(stats_read(v2only, path, pid, &c, &err), 0, "stats through cgroup2 alone");
                 ok(c.have & STATS_CPU, "v2 cpu.stat usage_usec read");
-                ok(c.cpu_usec + 50000 >= b.cpu_usec, "v2 cpu_usec (%llu) agrees with the first reading (%llu)",
+                ok(c.cpu_usec + 50000 >= b.cpu_usec,
+                   "v2 cpu_usec (%llu) agrees with the first reading (%llu)",
                    (unsigned long long) c.cpu_usec, (unsigned long long) b.cpu_usec);
                 ok((c.have & STATS_PIDS) && c.pids == 1, "one task, from v2 (%u)", c.pids);
                 is(!!(c.have & STATS_MEMORY), cgroup_layout_v2_has(v2only, "memory"),
