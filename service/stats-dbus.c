@@ -14,10 +14,6 @@
 #include "stats.h"
 #include "store.h"
 
-/* sd-bus wants each vtable of one interface to have its own userdata:
- * this pointer stands for the Daemon. */
-static Daemon *stats_daemon = NULL;
-
 static int append_u64(sd_bus_message *m, const char *key, uint64_t v) {
         return sd_bus_message_append(m, "{sv}", key, "t", v);
 }
@@ -164,7 +160,7 @@ static int reply_stats_all(sd_bus_message *m, void *userdata, bool all, sd_bus_e
 }
 
 static int method_get_stats_all(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = *(Daemon **) userdata;
+        Daemon *d = userdata;
         /* Granted without naming a container: a rule that grants manage
          * only for some containers is not enough to list everyone's. */
         const PolkitDetails det = { .owner = (uid_t) -1 };
@@ -179,9 +175,8 @@ static const sd_bus_vtable stats_manager_vtable[] = {
 };
 
 int stats_dbus_register(Daemon *d) {
-        stats_daemon = d;
         int r = sd_bus_add_object_vtable(d->bus, NULL, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE,
-                                         stats_manager_vtable, &stats_daemon);
+                                         stats_manager_vtable, d);
         if (r < 0)
                 return log_error_errno(r, "Failed to add the stats manager vtable: %m");
         return 0;
