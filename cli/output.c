@@ -52,6 +52,21 @@ const char *format_size(uint64_t bytes, char buf[static FORMAT_SIZE_MAX]) {
         return buf;
 }
 
+const char *format_duration(uint64_t usec, char buf[static FORMAT_DURATION_MAX]) {
+        uint64_t s = usec / 1000000U;
+        if (s < 60)
+                snprintf(buf, FORMAT_DURATION_MAX, "%.1fs", (double) usec / 1e6);
+        else if (s < 3600)
+                snprintf(buf, FORMAT_DURATION_MAX, "%" PRIu64 ":%02" PRIu64, s / 60, s % 60);
+        else if (s < 86400)
+                snprintf(buf, FORMAT_DURATION_MAX, "%" PRIu64 ":%02" PRIu64 ":%02" PRIu64, s / 3600,
+                         s / 60 % 60, s % 60);
+        else
+                snprintf(buf, FORMAT_DURATION_MAX, "%" PRIu64 "d %02" PRIu64 ":%02" PRIu64 ":%02" PRIu64,
+                         s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
+        return buf;
+}
+
 const char *format_user(uint32_t uid, char buf[static FORMAT_USER_MAX]) {
         struct passwd pw, *res = NULL;
         char tmp[1024];
@@ -326,6 +341,22 @@ int output_cell_time(OutputTable *t, const char *column, uint64_t usec) {
         JsonNode *n = json_node_new(JSON_NODE_VALUE);
         json_node_set_int(n, (gint64) MIN(usec, (uint64_t) INT64_MAX));
         return cell_set(t, column, n, buf);
+}
+
+int output_cell_percent(OutputTable *t, const char *column, double percent) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%.1f", percent);
+        JsonNode *n = json_node_new(JSON_NODE_VALUE);
+        /* One decimal in JSON too: what was measured, not float noise. */
+        json_node_set_double(n, (double) (int64_t) (percent * 10.0 + 0.5) / 10.0);
+        return cell_set(t, column, n, buf);
+}
+
+int output_cell_duration(OutputTable *t, const char *column, uint64_t usec) {
+        char buf[FORMAT_DURATION_MAX];
+        JsonNode *n = json_node_new(JSON_NODE_VALUE);
+        json_node_set_int(n, (gint64) MIN(usec, (uint64_t) INT64_MAX));
+        return cell_set(t, column, n, format_duration(usec, buf));
 }
 
 int output_table_print(OutputTable *t) {

@@ -15,11 +15,13 @@ typedef struct _JsonNode JsonNode;
 
 typedef enum OutputType {
         OUTPUT_STRING,
-        OUTPUT_NUMBER,  /* unsigned; a table shows "-" for an absent one */
-        OUTPUT_BOOLEAN, /* a table shows the text given with it */
-        OUTPUT_STRV,    /* a table shows the items joined by ',' */
-        OUTPUT_SIZE,    /* bytes: a table shows format_size(), JSON the number */
-        OUTPUT_TIME,    /* µs since the epoch: a table shows local time, JSON the number */
+        OUTPUT_NUMBER,   /* unsigned; a table shows "-" for an absent one */
+        OUTPUT_BOOLEAN,  /* a table shows the text given with it */
+        OUTPUT_STRV,     /* a table shows the items joined by ',' */
+        OUTPUT_SIZE,     /* bytes: a table shows format_size(), JSON the number */
+        OUTPUT_TIME,     /* µs since the epoch: a table shows local time, JSON the number */
+        OUTPUT_PERCENT,  /* a table shows "12.3", JSON the number */
+        OUTPUT_DURATION, /* µs: a table shows format_duration(), JSON the number */
 } OutputType;
 
 enum {
@@ -73,6 +75,8 @@ int output_cell_bool(OutputTable *t, const char *column, bool value, const char 
 int output_cell_strv(OutputTable *t, const char *column, char *const *value);
 int output_cell_size(OutputTable *t, const char *column, uint64_t bytes);
 int output_cell_time(OutputTable *t, const char *column, uint64_t usec);
+int output_cell_percent(OutputTable *t, const char *column, double percent);
+int output_cell_duration(OutputTable *t, const char *column, uint64_t usec);
 /* Prints the table, or its JSON array with --json. */
 int output_table_print(OutputTable *t);
 /* "Columns:" lines for a verb's help. */
@@ -105,6 +109,10 @@ JsonNode *output_json_pairs(char *const *kv);
  * warrenctl). */
 #define FORMAT_SIZE_MAX 32
 const char *format_size(uint64_t bytes, char buf[static FORMAT_SIZE_MAX]);
+/* "45.2s" under a minute, "12:05" (minutes:seconds) under an hour,
+ * "3:12:05", then "2d 03:12:05". */
+#define FORMAT_DURATION_MAX 32
+const char *format_duration(uint64_t usec, char buf[static FORMAT_DURATION_MAX]);
 /* The user name of uid, or the number. */
 #define FORMAT_USER_MAX 64
 const char *format_user(uint32_t uid, char buf[static FORMAT_USER_MAX]);

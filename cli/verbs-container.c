@@ -12,6 +12,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "verbs-image.h"
+#include "verbs-observe.h"
 #include "warrenctl.h"
 
 const char *arg_template = NULL;
@@ -325,7 +326,7 @@ static char **container_idmap(sd_bus *bus, const char *path) {
         return config_values(bus, path, "lxc.idmap");
 }
 
-static int info_json(const ContainerProps *p, const char *path, char **idmap) {
+static int info_json(sd_bus *bus, const ContainerProps *p, const char *path, char **idmap) {
         OutputObject *o = output_object_new();
         char user[FORMAT_USER_MAX];
         if (!o)
@@ -352,6 +353,8 @@ static int info_json(const ContainerProps *p, const char *path, char **idmap) {
                 output_object_string(o, "config", p->config_path);
                 output_object_string(o, "rootfs", p->rootfs_path);
         }
+        if (!streq_ptr(p->state, "STOPPED"))
+                observe_info_json(bus, path, o);
         int r = output_object_print(o);
         output_object_free(o);
         return r;
@@ -402,9 +405,12 @@ static int verb_info(sd_bus *bus, char **args) {
         if (props_readable(&p))
                 idmap = container_idmap(bus, path);
         if (arg_json != JSON_OFF)
-                r = info_json(&p, path, idmap);
-        else
+                r = info_json(bus, &p, path, idmap);
+        else {
                 info_text(&p, idmap);
+                if (!streq_ptr(p.state, "STOPPED"))
+                        observe_info_text(bus, path);
+        }
         container_props_done(&p);
         return r;
 }
@@ -635,9 +641,10 @@ const Verb verbs_container[] = {
                 .flags = VERB_JSON | VERB_READ_ONLY,
                 .usage = "NAME",
                 .summary = "Show a container's details",
-                .description = "As lxc-info. For someone else's container, its addresses, paths and\n"
-                               "processes are shown only to those who may manage it; they are left out,\n"
-                               "not shown empty.",
+                .description = "As lxc-info, with a running container's resource use (CPU, memory,\n"
+                               "block IO, processes, uptime, network bytes per NIC). For someone else's\n"
+                               "container, its addresses, paths, processes and use are shown only to\n"
+                               "those who may manage it; they are left out, not shown empty.",
                 .example = "warrenctl info web\nwarrenctl info web --json\n",
         },
         {
@@ -651,7 +658,8 @@ const Verb verbs_container[] = {
                 .description = "show prints every item, get the values of one key (nothing if it is not\n"
                                "set; an unknown key is an error). set validates and writes atomically;\n"
                                "an empty value clears a list; on a running container cgroup keys apply at\n"
-                               "once. validate checks config files as the service would load them.",
+                               "once, with the config or not at all (see limit). validate checks config\n"
+                               "files as the service would load them.",
                 .example = "warrenctl config set web lxc.start.auto=1 lxc.group=onboot\n"
                            "warrenctl config get web lxc.net.0.link\n"
                            "warrenctl config validate ./config\n",

@@ -16,6 +16,7 @@
 #include "verbs-data.h"
 #include "verbs-image.h"
 #include "verbs-network.h"
+#include "verbs-observe.h"
 #include "verbs-shell.h"
 #include "warrenctl.h"
 
@@ -179,6 +180,7 @@ static const struct {
 } verb_groups[] = {
         { "Containers", verbs_container },
         { "Running containers", verbs_runtime },
+        { "Watching containers", verbs_observe },
         { "Inside containers", verbs_shell },
         { "Networks", verbs_network },
         { "Images", verbs_image },
@@ -342,6 +344,7 @@ static const struct option options[] = {
         NETWORK_OPTIONS,
         IMAGE_OPTIONS,
         DATA_OPTIONS,
+        OBSERVE_OPTIONS,
         {},
 };
 
@@ -391,6 +394,10 @@ static int handle_option(int c, const char *arg) {
         case 'e':
                 return parse_shell_option(c, arg);
         default:
+                if (c == ARG_TIMEOUT && arg_verb && streq(arg_verb->name, "wait"))
+                        return parse_observe_option(OBSERVE_ARG_TIMEOUT, arg);
+                if (c >= OBSERVE_ARG_DELAY)
+                        return parse_observe_option(c, arg);
                 if (c >= DATA_ARG_SNAPSHOT)
                         return parse_data_option(c, arg);
                 if (c >= CONTAINER_ARG_CONFIG)
@@ -412,6 +419,8 @@ static int options_check(const Verb *v) {
                         r = parse_runtime_option(ARG_TIMEOUT, arg_template);
                 else if (streq(v->name, "console"))
                         r = parse_shell_option(SHELL_ARG_TTY, arg_template);
+                else if (streq(v->name, "wait"))
+                        r = parse_observe_option(OBSERVE_ARG_TIMEOUT, arg_template);
                 else {
                         fprintf(stderr, "warrenctl: -t means nothing for '%s'\n", v->name);
                         r = -EINVAL;
@@ -430,7 +439,7 @@ static int options_check(const Verb *v) {
                 return -EINVAL;
         }
         if (network_options_check(v->name) < 0 || image_options_check(v->name) < 0 ||
-            container_options_check(v) < 0)
+            observe_options_check(v->name) < 0 || container_options_check(v) < 0)
                 return -EINVAL;
         return 0;
 }

@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* lxc.cgroup2.* / lxc.cgroup.* config items -> cgroup file writes for a
  * given layout, translating cgroup2 names to v1 where the controller only
- * exists as a v1 hierarchy. Pure: reads and writes nothing. */
+ * exists as a v1 hierarchy (pure: reads and writes nothing); and the live
+ * side: which changed items a running container's cgroups take, and
+ * writing them all or nothing. */
+#include <fcntl.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cgroup.h"
+#include "basic/fileio.h"
+#include "basic/log.h"
 #include "basic/strv.h"
 
 /* Interface files the runtime drives itself; a config must not write them. */
@@ -364,5 +370,260 @@ int cgroup_plan_limits(const CgroupLayout *l, char *const *kv, CgroupPlan **ret,
                         return r;
         }
         *ret = TAKE_PTR(p);
+        return 0;
+}
+
+/* ---- live: changing a running container's limits ---- */
+
+/* What an emptied key means for a running cgroup: the kernel's default
+ * (the value a fresh cgroup has). */
+static const struct {
+        const char *file;
+        const char *value;
+} live_defaults[] = {
+        /* cgroup2 names (lxc.cgroup2.*; translated for v1 hierarchies) */
+        { "memory.max", "max" },
+        { "memory.high", "max" },
+        { "memory.low", "0" },
+        { "memory.min", "0" },
+        { "memory.swap.max", "max" },
+        { "pids.max", "max" },
+        { "cpu.max", "max" },
+        { "cpu.weight", "100" },
+        { "io.weight", "default 100" },
+        { "cgroup.max.descendants", "max" },
+        { "cgroup.max.depth", "max" },
+        /* cgroup v1 names (lxc.cgroup.*) */
+        { "memory.limit_in_bytes", "-1" },
+        { "memory.soft_limit_in_bytes", "-1" },
+        { "memory.memsw.limit_in_bytes", "-1" },
+        { "cpu.cfs_quota_us", "-1" },
+        { "cpu.shares", "1024" },
+        { "blkio.weight", "500" },
+};
+
+static const char *live_default(const char *key) {
+        bool v2 = strncmp(key, "lxc.cgroup2.", 12) == 0;
+        const char *file = key + (v2 ? 12 : 11);
+        size_t n = strlen(file);
+        for (size_t i = 0; i < ELEMENTSOF(live_defaults); i++)
+                if (streq(file, live_defaults[i].file))
+                        return live_defaults[i].value;
+        if (strncmp(file, "hugetlb.", 8) == 0 && v2 && n > 4 && streq(file + n - 4, ".max"))
+                return "max";
+        if (strncmp(file, "hugetlb.", 8) == 0 && !v2 && n > 15 && streq(file + n - 15, ".limit_in_bytes"))
+                return "-1";
+        return NULL;
+}
+
+/* Keys whose change a running cgroup cannot take: placement, device
+ * rules (a list the kernel keeps as the sum of every write), the bare
+ * "lxc.cgroup" that clears them. */
+static bool live_key(const char *key) {
+        const char *file = strncmp(key, "lxc.cgroup2.", 12) == 0  ? key + 12
+                           : strncmp(key, "lxc.cgroup.", 11) == 0 ? key + 11
+                                                                  : NULL;
+        return file && !is_placement_key(file) && strncmp(file, "devices.", 8) != 0;
+}
+
+/* Keys that only say when or whether it starts: nothing to restart for. */
+static bool start_only_key(const char *key) {
+        return strncmp(key, "lxc.start.", 10) == 0 || streq(key, "lxc.group");
+}
+
+int cgroup_limits_live_items(char *const *items, char *const *effective, bool live_allowed,
+                             char ***ret_plan_kv, char ***ret_live, char ***ret_restart) {
+        _cleanup_strv_free_ char **plan = calloc(1, sizeof(char *)), **live = calloc(1, sizeof(char *)),
+                                 **restart = calloc(1, sizeof(char *));
+        if (!plan || !live || !restart)
+                return -ENOMEM;
+        for (size_t i = 0; items && items[i] && items[i + 1]; i += 2) {
+                const char *key = items[i];
+                if (strv_contains(live, key) || strv_contains(restart, key))
+                        continue;
+                const char *value = kv_last(effective, key);
+                if (!value && live_key(key))
+                        value = live_default(key);
+                if (!live_allowed || !live_key(key) || !value) {
+                        if (!start_only_key(key) && strv_extend(&restart, key) < 0)
+                                return -ENOMEM;
+                        continue;
+                }
+                if (strv_extend(&live, key) < 0 || strv_extend(&plan, key) < 0 ||
+                    strv_extend(&plan, value) < 0)
+                        return -ENOMEM;
+        }
+        /* v1 limits memory and swap together: a change of either rewrites
+         * both (the plan needs memory.max to translate swap.max). */
+        static const char *const pair[] = { "lxc.cgroup2.memory.max", "lxc.cgroup2.memory.swap.max" };
+        for (size_t i = 0; i < 2; i++) {
+                const char *other = kv_last(effective, pair[1 - i]);
+                if (kv_last(plan, pair[i]) && !kv_last(plan, pair[1 - i]) && other &&
+                    (strv_extend(&plan, pair[1 - i]) < 0 || strv_extend(&plan, other) < 0))
+                        return -ENOMEM;
+        }
+        *ret_plan_kv = TAKE_PTR(plan);
+        *ret_live = TAKE_PTR(live);
+        *ret_restart = TAKE_PTR(restart);
+        return 0;
+}
+
+struct CgroupUndo {
+        size_t n;
+        char **paths;  /* n of them, in the order written */
+        char **values; /* what each held before */
+};
+
+CgroupUndo *cgroup_undo_free(CgroupUndo *u) {
+        if (!u)
+                return NULL;
+        for (size_t i = 0; i < u->n; i++) {
+                free(u->paths[i]);
+                free(u->values[i]);
+        }
+        free(u->paths);
+        free(u->values);
+        free(u);
+        return NULL;
+}
+
+/* Writes back what a file held: a multi-line file (io.weight, a device
+ * list) one line per write, as cgroupfs takes it. */
+static int restore_file(const char *path, const char *saved) {
+        _cleanup_strv_free_ char **lines = strv_split(saved, "\n");
+        int ret = 0;
+        if (!lines)
+                return -ENOMEM;
+        STRV_FOREACH(l, lines) {
+                int r = write_string_file_at(AT_FDCWD, path, *l);
+                if (r < 0 && ret == 0)
+                        ret = r;
+        }
+        return ret;
+}
+
+int cgroup_undo_apply(const CgroupUndo *u, WarrenError *reterr) {
+        int ret = 0;
+        for (size_t i = u ? u->n : 0; i > 0; i--) {
+                int r = restore_file(u->paths[i - 1], u->values[i - 1]);
+                if (r < 0 && ret == 0)
+                        ret = warren_error_set(reterr, r, "restoring '%s' in %s failed: %s",
+                                               u->values[i - 1], u->paths[i - 1], strerror(-r));
+        }
+        return ret;
+}
+
+static int parse_v1_limit(const char *s, uint64_t *ret) {
+        if (streq(s, "-1") || streq(s, "max")) {
+                *ret = UINT64_MAX;
+                return 0;
+        }
+        return parse_bytes(s, ret);
+}
+
+/* v1 wants memory.limit_in_bytes <= memory.memsw.limit_in_bytes at every
+ * moment: raising the limit past the current memsw writes memsw first. */
+static void order_memsw(const CgroupPlan *p, char **saved, size_t *order) {
+        size_t lim = SIZE_MAX, sw = SIZE_MAX;
+        for (size_t i = 0; i < p->n_settings; i++) {
+                if (!p->settings[i].v1)
+                        continue;
+                if (streq(p->settings[i].file, "memory.limit_in_bytes"))
+                        lim = i;
+                else if (streq(p->settings[i].file, "memory.memsw.limit_in_bytes"))
+                        sw = i;
+        }
+        uint64_t new_limit, old_memsw;
+        if (lim == SIZE_MAX || sw == SIZE_MAX || sw < lim ||
+            parse_v1_limit(p->settings[lim].value, &new_limit) < 0 ||
+            parse_v1_limit(saved[sw], &old_memsw) < 0 || new_limit <= old_memsw)
+                return;
+        for (size_t i = sw; i > lim; i--)
+                order[i] = order[i - 1];
+        order[lim] = sw;
+}
+
+typedef struct LiveFiles {
+        size_t n;
+        char **paths;
+        char **saved;
+        size_t *order;
+} LiveFiles;
+
+static void live_files_done(LiveFiles *f) {
+        for (size_t i = 0; i < f->n; i++) {
+                free(f->paths[i]);
+                free(f->saved[i]);
+        }
+        free(f->paths);
+        free(f->saved);
+        free(f->order);
+}
+
+/* Reads what every file of the plan holds, before anything is written. */
+static int live_files_read(const Cgroup *cg, const CgroupPlan *p, LiveFiles *f, WarrenError *reterr) {
+        f->paths = calloc(p->n_settings + 1, sizeof(char *));
+        f->saved = calloc(p->n_settings + 1, sizeof(char *));
+        f->order = calloc(p->n_settings + 1, sizeof(size_t));
+        if (!f->paths || !f->saved || !f->order)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_settings; i++) {
+                const CgroupSetting *s = &p->settings[i];
+                f->n = i + 1;
+                f->order[i] = i;
+                if (asprintf(&f->paths[i], "%s%s/%s", s->mount, cgroup_get_path(cg), s->file) < 0) {
+                        f->paths[i] = NULL;
+                        return -ENOMEM;
+                }
+                int r = read_full_file(f->paths[i], 64U * 1024U, &f->saved[i], NULL);
+                if (r == -ENOENT)
+                        return warren_error_set(
+                                reterr, r, "%s = %s: %s does not exist (the kernel has no such cgroup file)",
+                                s->key, s->config_value, f->paths[i]);
+                if (r < 0)
+                        return warren_error_set(reterr, r, "%s = %s: cannot read %s: %s", s->key,
+                                                s->config_value, f->paths[i], strerror(-r));
+                for (size_t n = strlen(f->saved[i]); n > 0 && f->saved[i][n - 1] == '\n'; n--)
+                        f->saved[i][n - 1] = 0;
+        }
+        return 0;
+}
+
+int cgroup_apply_plan_atomic(const Cgroup *cg, const CgroupPlan *p, CgroupUndo **ret_undo,
+                             WarrenError *reterr) {
+        _cleanup_(cgroup_undo_freep) CgroupUndo *u = calloc(1, sizeof(CgroupUndo));
+        LiveFiles f = {};
+        int r = u ? live_files_read(cg, p, &f, reterr) : -ENOMEM;
+        if (r >= 0 && (!(u->paths = calloc(p->n_settings + 1, sizeof(char *))) ||
+                       !(u->values = calloc(p->n_settings + 1, sizeof(char *)))))
+                r = -ENOMEM;
+        if (r < 0) {
+                live_files_done(&f);
+                return r;
+        }
+        order_memsw(p, f.saved, f.order);
+        for (size_t k = 0; k < p->n_settings; k++) {
+                size_t i = f.order[k];
+                const CgroupSetting *s = &p->settings[i];
+                r = write_string_file_at(AT_FDCWD, f.paths[i], s->value);
+                if (r < 0) {
+                        _cleanup_error_ WarrenError undo_err = WARREN_ERROR_NULL;
+                        int k2 = cgroup_undo_apply(u, &undo_err);
+                        r = warren_error_set(reterr, r,
+                                             "%s = %s: the kernel rejected '%s' in %s: %s (errno %d)%s%s",
+                                             s->key, s->config_value, s->value, f.paths[i], strerror(-r), -r,
+                                             k2 < 0 ? "; and " : "; nothing was changed",
+                                             k2 < 0 ? warren_error_message(&undo_err) : "");
+                        live_files_done(&f);
+                        return r;
+                }
+                log_debug("cgroup: wrote '%s' to %s (%s), live", s->value, f.paths[i], s->key);
+                /* Moved, not copied: nothing can fail between a write and its record. */
+                u->paths[u->n] = TAKE_PTR(f.paths[i]);
+                u->values[u->n++] = TAKE_PTR(f.saved[i]);
+        }
+        live_files_done(&f);
+        if (ret_undo)
+                *ret_undo = TAKE_PTR(u);
         return 0;
 }

@@ -114,6 +114,35 @@ int cgroup_limits_check_key(const char *key, const char *value, WarrenError *ret
 
 typedef struct Cgroup Cgroup;
 
+/* Live limits: what of a config change a running container's cgroups take.
+ * items: the change (key, value, ...); effective: the lxc.cgroup* items
+ * of the changed config as the next start reads it (includes expanded).
+ * Each cgroup key of items goes live with its effective value, or, if the
+ * change removed it, the kernel's default for that file (memory.max "max",
+ * cpu.weight 100, cpu.shares 1024, ...); placement and device keys, and a
+ * removed key without a known default, need a restart, as does every
+ * other key of items but lxc.start.* and lxc.group (they only say when it
+ * starts). ret_plan_kv: the pairs to plan (with memory.max or
+ * memory.swap.max, the other one too: v1 limits them together);
+ * ret_live, ret_restart: keys, each once. Without live_allowed, every
+ * key goes to ret_restart (but lxc.start.* and lxc.group). */
+int cgroup_limits_live_items(char *const *items, char *const *effective, bool live_allowed,
+                             char ***ret_plan_kv, char ***ret_live, char ***ret_restart);
+
+/* Writes a plan to a running cgroup all or nothing: every file is read
+ * first; a write the kernel rejects writes back the ones done, in reverse,
+ * and fails naming key, value, file and errno ("nothing was changed", or
+ * what could not be restored). v1 memory.limit_in_bytes and
+ * memory.memsw.limit_in_bytes are written in the order the kernel accepts.
+ * ret_undo (optional): what restores the files, for a caller whose next
+ * step fails. */
+typedef struct CgroupUndo CgroupUndo;
+int cgroup_apply_plan_atomic(const Cgroup *cg, const CgroupPlan *p, CgroupUndo **ret_undo,
+                             WarrenError *reterr);
+int cgroup_undo_apply(const CgroupUndo *u, WarrenError *reterr);
+CgroupUndo *cgroup_undo_free(CgroupUndo *u);
+DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupUndo *, cgroup_undo_free);
+
 /* A container's cgroup "<parent>/<name>" on layout l (copied). parent and
  * name are single path components ([A-Za-z0-9_.-], not starting with '.').
  * Touches nothing. */

@@ -321,7 +321,8 @@ int container_destroy(Store *store, const char *name, WarrenError *reterr) {
         return store_destroy(store, name, reterr);
 }
 
-int container_set_config(Store *store, const char *name, char *const *kv, WarrenError *reterr) {
+int container_config_prepare(const Store *store, const char *name, char *const *kv, char **ret_text,
+                             LxcConfig **ret_expanded, WarrenError *reterr) {
         _cleanup_lxc_config_ LxcConfig *c = NULL, *check = NULL;
         _cleanup_free_ char *text = NULL, *path = NULL;
         int r;
@@ -342,6 +343,17 @@ int container_set_config(Store *store, const char *name, char *const *kv, Warren
         r = lxc_config_parse(check, text, strlen(text), path, &opts, reterr);
         if (r >= 0) /* and by the same rules as the start (config-check.h) */
                 r = config_check(check, reterr);
+        if (r < 0)
+                return r;
+        *ret_text = TAKE_PTR(text);
+        if (ret_expanded)
+                *ret_expanded = TAKE_PTR(check);
+        return 0;
+}
+
+int container_set_config(Store *store, const char *name, char *const *kv, WarrenError *reterr) {
+        _cleanup_free_ char *text = NULL;
+        int r = container_config_prepare(store, name, kv, &text, NULL, reterr);
         if (r < 0)
                 return r;
         return store_write_config(store, name, text, reterr);

@@ -55,6 +55,10 @@ int container_config_apply_items(LxcConfig *c, char *const *kv, WarrenError *ret
  * container (store_destroy). A failing hook keeps the container. */
 int container_destroy(Store *store, const char *name, WarrenError *reterr);
 int container_set_config(Store *store, const char *name, char *const *kv, WarrenError *reterr);
+/* Its first half: the new config's text and, with ret_expanded, the
+ * config as the next start reads it (includes expanded); writes nothing. */
+int container_config_prepare(const Store *store, const char *name, char *const *kv, char **ret_text,
+                             LxcConfig **ret_expanded, WarrenError *reterr);
 
 /* What is wrong with NAME's files, for its Problem property and to refuse
  * starting it: the owner file, the config (missing, not a file, does not

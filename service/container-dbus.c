@@ -17,6 +17,7 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "cgroup.h"
+#include "config-live.h"
 #include "config.h"
 #include "container-dbus.h"
 #include "container.h"
@@ -31,6 +32,7 @@
 #include "polkit.h"
 #include "runtime.h"
 #include "shell-dbus.h"
+#include "stats-dbus.h"
 #include "store.h"
 
 int container_object_find(sd_bus *bus, const char *path, const char *interface, void *userdata, void **found,
@@ -523,21 +525,79 @@ static int set_config_needs_admin(Daemon *d, const char *name, uid_t owner, char
         return 0;
 }
 
+/* ---- SetConfig on a running container: cgroup keys apply live ---- */
+
+/* SetConfigWithResult's options: live b (default true: cgroup keys also
+ * go to the running cgroups). InvalidArgs naming anything else. */
+static int read_set_config_options(sd_bus_message *m, bool *ret_live, sd_bus_error *error) {
+        const char *key, *contents;
+        int live = 1;
+        int r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        while (r >= 0 && (r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                r = sd_bus_message_read(m, "s", &key);
+                if (r >= 0)
+                        r = sd_bus_message_peek_type(m, NULL, &contents);
+                if (r < 0)
+                        return r;
+                if (!streq(key, "live"))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Unknown option '%s' (known: live)", key);
+                if (!streq(contents, "b"))
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                                 "Option 'live' must be a boolean (b), not '%s'", contents);
+                r = sd_bus_message_read(m, "v", "b", &live);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+        }
+        if (r >= 0)
+                r = sd_bus_message_exit_container(m);
+        *ret_live = live;
+        return r;
+}
+
+/* The layout of the cgroups the change goes to, or NULL: only a container
+ * that runs settled (not starting or stopping) takes it live. */
+static const CgroupLayout *live_layout(Daemon *d, const char *name) {
+        RuntimeInfo info;
+        runtime_get_info(d, name, &info);
+        bool settled = info.state == MONITOR_STATE_RUNNING || info.state == MONITOR_STATE_FROZEN ||
+                       info.state == MONITOR_STATE_FREEZING;
+        return settled ? d->cgroup_layout : NULL;
+}
+
+static int reply_set_config(sd_bus_message *m, const ConfigLiveResult *res) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        if (!streq_ptr(sd_bus_message_get_member(m), "SetConfigWithResult"))
+                return sd_bus_reply_method_return(m, NULL);
+        int r = sd_bus_message_new_method_return(m, &reply);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, res->applied_live);
+        if (r >= 0)
+                r = sd_bus_message_append_strv(reply, res->needs_restart);
+        return r < 0 ? r : sd_bus_send(NULL, reply, NULL);
+}
+
 static int do_set_config(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
         _cleanup_free_ char *name = NULL, *path = NULL;
         _cleanup_strv_free_ char **kv = NULL;
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        ConfigLiveResult res = {};
+        bool live = true;
         int r = bus_message_container(d, m, &name, NULL, error);
         if (r < 0)
                 return r;
         r = bus_read_config_items(m, &kv, error);
+        if (r >= 0 && streq_ptr(sd_bus_message_get_member(m), "SetConfigWithResult"))
+                r = read_set_config_options(m, &live, error);
         if (r < 0)
                 return r;
-        r = container_set_config(d->store, name, kv, &err);
+        r = container_set_config_live(d->store, name, kv, live_layout(d, name), MONITOR_CGROUP_PARENT, live,
+                                      &res, &err);
         if (r < 0)
                 return bus_error_from_config(error, r, &err);
-        r = sd_bus_reply_method_return(m, NULL);
+        r = reply_set_config(m, &res);
+        config_live_result_done(&res);
         /* Properties that come from the config may have changed. */
         path = container_bus_path(name);
         if (path)
@@ -580,6 +640,9 @@ static int method_set_config(sd_bus_message *m, void *userdata, sd_bus_error *er
                 return r;
         /* Validate before authorizing: garbage never prompts anyone. */
         r = bus_read_config_items(m, &kv, error);
+        bool live;
+        if (r >= 0 && streq_ptr(sd_bus_message_get_member(m), "SetConfigWithResult"))
+                r = read_set_config_options(m, &live, error);
         if (r < 0)
                 return r;
         _cleanup_lxc_config_ LxcConfig *scratch = lxc_config_new();
@@ -648,5 +711,10 @@ const sd_bus_vtable container_vtable[] = {
                                 method_get_config, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("SetConfig", SD_BUS_ARGS("a(ss)", items), SD_BUS_NO_RESULT,
                                 method_set_config, UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("SetConfigWithResult", SD_BUS_ARGS("a(ss)", items, "a{sv}", options),
+                                SD_BUS_RESULT("as", applied_live, "as", needs_restart), method_set_config,
+                                UNPRIV),
+        SD_BUS_METHOD_WITH_ARGS("GetStats", SD_BUS_NO_ARGS, SD_BUS_RESULT("a{sv}", stats),
+                                method_container_get_stats, UNPRIV),
         SD_BUS_VTABLE_END,
 };

@@ -91,6 +91,10 @@ int job_new(Daemon *d, const char *type, const char *target, Job **ret) {
         daemon_hold(d);
 
         _cleanup_free_ char *path = job_bus_path(j);
+        /* ObjectManager's InterfacesAdded (with Type and Target: a job may
+         * be gone before anyone could read them), then JobNew. */
+        if (path)
+                (void) sd_bus_emit_object_added(d->bus, path);
         if (path)
                 (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "JobNew", "uo",
                                           j->id, path);
@@ -181,6 +185,8 @@ static int job_finish_handler(sd_event_source *s, void *userdata) {
         if (path)
                 (void) sd_bus_emit_signal(j->daemon->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE,
                                           "JobRemoved", "uos", j->id, path, j->result);
+        if (path)
+                (void) sd_bus_emit_object_removed(j->daemon->bus, path);
         job_unlink_and_free(j);
         return 0;
 }

@@ -19,6 +19,7 @@ typedef struct PolkitQuery {
         char *action;
         char *why;
         AuthorizedFunc cont;
+        PolkitDecidedFunc decided; /* instead of cont: told yes or no */
         void *userdata;
 } PolkitQuery;
 
@@ -47,6 +48,19 @@ static int polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret
         sd_bus_error error = SD_BUS_ERROR_NULL;
         int authorized = 0, challenge = 0, r;
 
+        if (q->decided) {
+                /* A failed check, a "no" and a challenge all mean no here. */
+                if (!sd_bus_message_is_method_error(reply, NULL) &&
+                    sd_bus_message_enter_container(reply, 'r', "bba{ss}") >= 0 &&
+                    sd_bus_message_read(reply, "bb", &authorized, &challenge) < 0)
+                        authorized = 0;
+                (void) sd_bus_message_rewind(q->request, true);
+                r = q->decided(q->request, q->userdata, authorized > 0, &error);
+                (void) reply_after(q->request, r, &error);
+                sd_bus_error_free(&error);
+                polkit_query_free(q);
+                return 0;
+        }
         if (sd_bus_message_is_method_error(reply, NULL)) {
                 const sd_bus_error *e = sd_bus_message_get_error(reply);
                 log_warning("polkit check for %s failed: %s", q->action, e->message);
@@ -89,8 +103,9 @@ static int append_detail(sd_bus_message *m, const char *k, const char *v) {
         return sd_bus_message_append(m, "{ss}", k, v);
 }
 
-int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const PolkitDetails *details,
-                     AuthorizedFunc cont, void *userdata, sd_bus_error *error) {
+static int polkit_query_start(Daemon *d, sd_bus_message *m, const char *action, const PolkitDetails *details,
+                              AuthorizedFunc cont, PolkitDecidedFunc decided, void *userdata,
+                              sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL;
         uid_t uid;
         int r;
@@ -103,7 +118,7 @@ int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const Pol
                 r = sd_bus_message_rewind(m, true);
                 if (r < 0)
                         return r;
-                return cont(m, userdata, error);
+                return decided ? decided(m, userdata, true, error) : cont(m, userdata, error);
         }
 
         const char *sender = sd_bus_message_get_sender(m);
@@ -136,9 +151,11 @@ int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const Pol
         r = sd_bus_message_close_container(call);
         if (r < 0)
                 return r;
-        /* Flag 1 = AllowUserInteraction, only if the caller allowed it. */
+        /* Flag 1 = AllowUserInteraction, only if the caller allowed it (and
+         * never for a question whose "no" is an answer). */
         r = sd_bus_message_append(
-                call, "us", (uint32_t) (sd_bus_message_get_allow_interactive_authorization(m) > 0), "");
+                call, "us",
+                (uint32_t) (!decided && sd_bus_message_get_allow_interactive_authorization(m) > 0), "");
         if (r < 0)
                 return r;
 
@@ -154,6 +171,7 @@ int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const Pol
         daemon_hold(d);
         q->request = sd_bus_message_ref(m);
         q->cont = cont;
+        q->decided = decided;
         q->userdata = userdata;
         q->action = strdup(action);
         q->why = details && details->why ? strdup(details->why) : NULL;
@@ -167,6 +185,16 @@ int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const Pol
                 return sd_bus_error_set_errnof(error, r, "Failed to ask polkit: %m");
         }
         return 1;
+}
+
+int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const PolkitDetails *details,
+                     AuthorizedFunc cont, void *userdata, sd_bus_error *error) {
+        return polkit_query_start(d, m, action, details, cont, NULL, userdata, error);
+}
+
+int polkit_decide(Daemon *d, sd_bus_message *m, const char *action, const PolkitDetails *details,
+                  PolkitDecidedFunc decided, void *userdata, sd_bus_error *error) {
+        return polkit_query_start(d, m, action, details, NULL, decided, userdata, error);
 }
 
 const char *polkit_pick_action(uid_t caller, uid_t owner, const char *own_action, const char *other_action) {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
@@ -28,6 +29,14 @@ typedef struct PolkitDetails {
  * Returns what the handler should return. */
 int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const PolkitDetails *details,
                      AuthorizedFunc cont, void *userdata, sd_bus_error *error);
+
+/* For a question whose "no" is an answer too (which containers a listing
+ * may show): like polkit_authorize(), but never interactive, and decided
+ * runs either way, told whether the caller is authorized (root: yes at
+ * once; a failed check or a challenge: no). */
+typedef int (*PolkitDecidedFunc)(sd_bus_message *m, void *userdata, bool authorized, sd_bus_error *error);
+int polkit_decide(Daemon *d, sd_bus_message *m, const char *action, const PolkitDetails *details,
+                  PolkitDecidedFunc decided, void *userdata, sd_bus_error *error);
 
 /* The action for acting on a container: own_action if the caller owns it,
  * other_action otherwise. */

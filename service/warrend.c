@@ -28,6 +28,7 @@
 #include "network-dbus.h"
 #include "runtime.h"
 #include "shell-dbus.h"
+#include "stats-dbus.h"
 #include "store.h"
 
 #define DEFAULT_EXIT_IDLE_SEC 30
@@ -265,6 +266,8 @@ static int daemon_setup_bus(Daemon *d, bool user_bus) {
                 return log_error_errno(r, "Failed to add container enumerator: %m");
         r = data_dbus_register(d);
         if (r < 0)
+                return r;
+        if ((r = stats_dbus_register(d)) < 0)
                 return r;
         r = sd_bus_add_fallback_vtable(d->bus, NULL, WARREN_JOB_PREFIX, WARREN_JOB_IFACE, job_vtable,
                                        job_object_find, d);
