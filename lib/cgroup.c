@@ -885,6 +885,106 @@ int cgroup_remove(const Cgroup *cg, WarrenError *reterr) {
         return 0;
 }
 
+/* Walks dir and its sub-cgroups (depth bounded): the processes listed in
+ * each, SIGKILLed first if kill. Returns how many were listed. */
+static int tree_procs(const char *dir, bool kill, unsigned depth) {
+        if (depth > CGROUP_TREE_MAX_DEPTH)
+                return 0;
+        int n = kill ? kill_listed(dir) : count_procs_in(dir);
+        if (n < 0)
+                n = n == -ENOMEM ? n : 0;
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0)
+                return n;
+        DIR *d = fdopendir(fd);
+        if (!d)
+                return n;
+        TAKE_FD(fd);
+        struct dirent *de;
+        while (n >= 0 && (de = readdir(d))) {
+                if (de->d_type != DT_DIR || streq(de->d_name, ".") || streq(de->d_name, ".."))
+                        continue;
+                _cleanup_free_ char *sub = path_join3(dir, de->d_name, NULL);
+                int k = sub ? tree_procs(sub, kill, depth + 1) : -ENOMEM;
+                n = k < 0 ? k : n + k;
+        }
+        closedir(d);
+        return n;
+}
+
+/* dir of hierarchy i: the cgroup2 one for i == n_v1. */
+static char *hierarchy_dir(const Cgroup *cg, size_t i) {
+        if (i < cg->layout->n_v1)
+                return v1_dir(cg, i);
+        return cg->v2_dir ? strdup(cg->v2_dir) : NULL;
+}
+
+bool cgroup_exists(const Cgroup *cg) {
+        for (size_t i = 0; i <= cg->layout->n_v1; i++) {
+                _cleanup_free_ char *dir = hierarchy_dir(cg, i);
+                if (dir && access(dir, F_OK) >= 0)
+                        return true;
+        }
+        return false;
+}
+
+static int procs_everywhere(const Cgroup *cg, bool kill) {
+        int total = 0;
+        for (size_t i = 0; i <= cg->layout->n_v1; i++) {
+                _cleanup_free_ char *dir = hierarchy_dir(cg, i);
+                if (!dir) {
+                        if (i < cg->layout->n_v1)
+                                return -ENOMEM;
+                        continue;
+                }
+                int n = tree_procs(dir, kill, 0);
+                if (n < 0)
+                        return n;
+                total += n;
+        }
+        return total;
+}
+
+int cgroup_count_procs_tree(const Cgroup *cg) {
+        return procs_everywhere(cg, false);
+}
+
+int cgroup_kill_tree(const Cgroup *cg, WarrenError *reterr) {
+        /* v1-frozen tasks die only once thawed; cgroup.kill takes frozen
+         * cgroup2 tasks as they are. Neither waits. */
+        (void) cgroup_unfreeze(cg, 0, NULL);
+        if (cg->v2_dir) {
+                _cleanup_free_ char *p = path_join3(cg->v2_dir, "cgroup.kill", NULL);
+                if (!p)
+                        return -ENOMEM;
+                int r = write_file(p, "1");
+                if (r < 0 && r != -ENOENT)
+                        log_debug("Failed to write %s: %s", p, strerror(-r));
+        }
+        int n = procs_everywhere(cg, true);
+        if (n < 0)
+                return warren_error_set(reterr, n, "Failed to kill the processes of cgroup %s: %s", cg->path,
+                                        strerror(-n));
+        return n;
+}
+
+int cgroup_try_remove(const Cgroup *cg, WarrenError *reterr) {
+        for (size_t i = 0; i <= cg->layout->n_v1; i++) {
+                _cleanup_free_ char *dir = hierarchy_dir(cg, i);
+                if (!dir) {
+                        if (i < cg->layout->n_v1)
+                                return -ENOMEM;
+                        continue;
+                }
+                int r = rmdir_tree(dir, 0);
+                if (r < 0)
+                        return warren_error_set(reterr, r, "Failed to remove cgroup %s: %s%s", dir,
+                                                strerror(-r),
+                                                r == -EBUSY ? " (processes are still in it)" : "");
+        }
+        return 0;
+}
+
 int cgroup_remove_parent(const CgroupLayout *l, const char *parent, WarrenError *reterr) {
         int r = validate_component("parent", parent, reterr), ret = 0;
         if (r < 0)

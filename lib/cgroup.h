@@ -184,6 +184,17 @@ int cgroup_delegate(const Cgroup *cg, uid_t uid, gid_t gid, WarrenError *reterr)
  * first) from every hierarchy, retrying for up to ~2 s while killed tasks
  * exit: then -EBUSY. A cgroup already gone is fine. */
 int cgroup_remove(const Cgroup *cg, WarrenError *reterr);
+/* For finishing the teardown of a container whose monitor died: never
+ * waits. cgroup_exists(): its directory exists in some hierarchy.
+ * cgroup_count_procs_tree(): the processes in every hierarchy, sub-cgroups
+ * included. cgroup_kill_tree(): thaws, then SIGKILLs them all (cgroup.kill
+ * where the kernel has it, and each pid listed anywhere in the tree);
+ * returns how many pids it signalled. cgroup_try_remove(): one pass of
+ * cgroup_remove(), -EBUSY naming the directory while processes remain. */
+bool cgroup_exists(const Cgroup *cg);
+int cgroup_count_procs_tree(const Cgroup *cg);
+int cgroup_kill_tree(const Cgroup *cg, WarrenError *reterr);
+int cgroup_try_remove(const Cgroup *cg, WarrenError *reterr);
 /* Removes <parent> from every hierarchy if it is empty: 0 if removed or
  * absent, -ENOTEMPTY/-EBUSY if other cgroups remain. */
 int cgroup_remove_parent(const CgroupLayout *l, const char *parent, WarrenError *reterr);

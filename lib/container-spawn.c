@@ -4,6 +4,7 @@
 #include <grp.h>
 #include <linux/capability.h>
 #include <linux/sched.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/pidfd.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -380,6 +382,25 @@ static int child_credentials(const SpawnPlan *p, WarrenError *reterr) {
         return 0;
 }
 
+/* The container lives only as long as its monitor (LXC's rule): a dead
+ * monitor means a dead init, never an unmanaged container. Every change of
+ * our credentials resets the parent-death signal, so this runs again after
+ * each. getppid() cannot tell whether the monitor died before the prctl
+ * took effect (the monitor is outside our pid namespace: it reads 0), but
+ * our sync socket can: only the monitor holds its other end, so a hangup
+ * there means it is gone. */
+static void child_bind_to_monitor(int sync_fd) {
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0)
+                _exit(EXIT_FAILURE);
+        struct pollfd p = { .fd = sync_fd, .events = POLLRDHUP };
+        int n;
+        do
+                n = poll(&p, 1, 0);
+        while (n < 0 && errno == EINTR);
+        if (n < 0 || (p.revents & (POLLHUP | POLLRDHUP | POLLERR)))
+                _exit(EXIT_FAILURE); /* orphaned already: nobody to tell */
+}
+
 static HookContext child_hook_context(const SpawnOptions *o, const char *rootfs_mount) {
         return (HookContext){
                 .name = o->name,
@@ -412,6 +433,7 @@ static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, in
         ssize_t n;
         int r;
 
+        child_bind_to_monitor(*sync_fd);
         /* Until the parent has run its hook (uid/gid maps, cgroups,
          * network), nothing here may assume who we are. */
         do
@@ -425,6 +447,7 @@ static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, in
                 if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
                         return warren_error_set(reterr, errno,
                                                 "Failed to become root in the user namespace: %m");
+                child_bind_to_monitor(*sync_fd);
         }
         /* The caller's supplementary groups mean nothing inside; where
          * setgroups is denied (a user namespace) there are none to drop. */
@@ -517,6 +540,7 @@ static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, in
         r = child_credentials(p, reterr);
         if (r < 0)
                 return r;
+        child_bind_to_monitor(*sync_fd);
 
         if (p->cwd && chdir(p->cwd) < 0)
                 return warren_error_set(reterr, errno, "Failed to change to lxc.init.cwd '%s': %m", p->cwd);

@@ -209,6 +209,23 @@ int container_load_config(const Store *store, const char *name, LxcIncludeMode m
         _cleanup_free_ char *path = store_container_path(store, name, "config");
         if (!path)
                 return -ENOMEM;
+        /* Not a missing container (the caller checked that): a damaged one. */
+        struct stat st;
+        if (lstat(path, &st) < 0) {
+                if (errno != ENOENT && errno != ENOTDIR)
+                        return warren_error_set(reterr, errno,
+                                                "Failed to read config file %s of container '%s': %m", path,
+                                                name);
+                if (store_exists(store, name) <= 0)
+                        return warren_error_set(reterr, ENOENT, "Container '%s' does not exist", name);
+                return warren_error_set(reterr, EBADMSG,
+                                        "Container '%s' is damaged: its config file %s is missing", name,
+                                        path);
+        }
+        if (!S_ISREG(st.st_mode))
+                return warren_error_set(
+                        reterr, EBADMSG,
+                        "Container '%s' is damaged: its config file %s is not a regular file", name, path);
         _cleanup_lxc_config_ LxcConfig *c = lxc_config_new();
         if (!c)
                 return -ENOMEM;
@@ -217,6 +234,66 @@ int container_load_config(const Store *store, const char *name, LxcIncludeMode m
         if (r < 0)
                 return r;
         *ret = TAKE_PTR(c);
+        return 0;
+}
+
+/* Appends "; "-separated text to *problems. */
+static int add_problem(char **problems, const char *text) {
+        char *n = NULL;
+        if (asprintf(&n, "%s%s%s", strempty(*problems), *problems ? "; " : "", text) < 0)
+                return -ENOMEM;
+        free(*problems);
+        *problems = n;
+        return 0;
+}
+
+int container_check(const Store *store, const char *name, char **ret_problem) {
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        _cleanup_lxc_config_ LxcConfig *c = NULL;
+        _cleanup_free_ char *problems = NULL, *rootfs = NULL;
+        uid_t owner;
+        int r;
+
+        *ret_problem = NULL;
+        if (store_read_owner(store, name, &owner, &e) < 0 &&
+            (r = add_problem(&problems, warren_error_message(&e))) < 0)
+                return r;
+        warren_error_clear(&e);
+        r = container_load_config(store, name, LXC_INCLUDE_EXPAND, &c, &e);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                /* The parser's messages name file and line; say whose file it is. */
+                _cleanup_free_ char *text = NULL;
+                const char *msg = warren_error_message(&e);
+                if (strstr(msg, name) ||
+                    asprintf(&text, "Container '%s' has an invalid config: %s", name, msg) < 0)
+                        text = NULL;
+                r = add_problem(&problems, text ?: msg);
+                if (r < 0)
+                        return r;
+        } else {
+                rootfs = container_rootfs_from_config(c);
+                if (!rootfs)
+                        rootfs = store_container_path(store, name, "rootfs");
+                if (!rootfs)
+                        return -ENOMEM;
+                struct stat st;
+                _cleanup_free_ char *text = NULL;
+                if (stat(rootfs, &st) < 0)
+                        r = asprintf(&text, "Container '%s' is damaged: its rootfs %s %s", name, rootfs,
+                                     errno == ENOENT ? "is missing" : strerror(errno));
+                else if (!S_ISDIR(st.st_mode))
+                        r = asprintf(&text, "Container '%s' is damaged: its rootfs %s is not a directory",
+                                     name, rootfs);
+                else
+                        r = 0;
+                if (r < 0)
+                        return -ENOMEM;
+                if (text && (r = add_problem(&problems, text)) < 0)
+                        return r;
+        }
+        *ret_problem = TAKE_PTR(problems);
         return 0;
 }
 

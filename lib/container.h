@@ -40,7 +40,9 @@ int container_build_config(const ContainerCreateParams *p, const char *container
 int container_create(Store *store, const ContainerCreateParams *p, WarrenError *reterr);
 
 /* Loads NAME's config file. KEEP mode gives the file's own items (what
- * GetConfig shows), EXPAND the effective config (what start uses). */
+ * GetConfig shows), EXPAND the effective config (what start uses). A
+ * missing config file, or one that is not a regular file, is -EBADMSG
+ * naming it (the container is damaged, not missing). */
 int container_load_config(const Store *store, const char *name, LxcIncludeMode mode, LxcConfig **ret,
                           WarrenError *reterr);
 
@@ -53,6 +55,12 @@ int container_config_apply_items(LxcConfig *c, char *const *kv, WarrenError *ret
  * container (store_destroy). A failing hook keeps the container. */
 int container_destroy(Store *store, const char *name, WarrenError *reterr);
 int container_set_config(Store *store, const char *name, char *const *kv, WarrenError *reterr);
+
+/* What is wrong with NAME's files, for its Problem property and to refuse
+ * starting it: the owner file, the config (missing, not a file, does not
+ * parse) and the rootfs (missing, not a directory), each named. NULL (and
+ * 0) if nothing is; -ENOMEM only. */
+int container_check(const Store *store, const char *name, char **ret_problem);
 
 /* The rootfs directory from lxc.rootfs.path ("dir:" prefix stripped), or
  * NULL if unset; malloc'd. */

@@ -7,12 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "basic/error.h"
+#include "basic/fileio.h"
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "monitor-client.h"
@@ -181,19 +184,23 @@ int monitor_connect(const char *runtime_dir, const char *name, bool nonblock, in
                 return warren_error_set(reterr, ENAMETOOLONG, "Monitor socket path '%s' is too long", path);
         strcpy(sa.sun_path, path);
 
-        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        _cleanup_close_ int fd =
+                socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | (nonblock ? SOCK_NONBLOCK : 0), 0);
         if (fd < 0)
                 return warren_error_set(reterr, errno, "Failed to create socket: %m");
-        /* Connect blocking (a unix connect completes at once), then switch. */
+        /* A unix connect completes at once or not at all: non-blocking, a
+         * monitor whose accept queue is full (it is stuck) is EAGAIN. */
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0) {
                 if (errno == ENOENT || errno == ECONNREFUSED || errno == ENOTDIR)
                         return warren_error_set(reterr, ESRCH,
                                                 "Container '%s' is not running (no monitor at %s)", name,
                                                 path);
+                if (errno == EAGAIN || errno == EINPROGRESS)
+                        return warren_error_set(reterr, EAGAIN,
+                                                "The monitor of container '%s' accepts no connection (%s)",
+                                                name, path);
                 return warren_error_set(reterr, errno, "Failed to connect to monitor socket %s: %m", path);
         }
-        if (nonblock && fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
-                return warren_error_set(reterr, errno, "Failed to make monitor socket non-blocking: %m");
         *ret_fd = TAKE_FD(fd);
         return 0;
 }
@@ -386,6 +393,10 @@ int monitor_get_console_log(int fd, char **ret_data, size_t *ret_size, WarrenErr
         if (r < 0)
                 return r;
         _cleanup_close_ int memfd = TAKE_FD(m.fd);
+        return monitor_read_console_log(memfd, ret_data, ret_size, reterr);
+}
+
+int monitor_read_console_log(int memfd, char **ret_data, size_t *ret_size, WarrenError *reterr) {
         struct stat st;
         if (fstat(memfd, &st) < 0)
                 return warren_error_set(reterr, errno, "Failed to stat console log: %m");
@@ -558,6 +569,136 @@ int monitor_list_running(const char *runtime_dir, char ***ret_names, WarrenError
                         return warren_error_set(reterr, ENOMEM, "Out of memory");
         }
         qsort(names, strv_length(names), sizeof(char *), strcmp_ptr);
+        *ret_names = TAKE_PTR(names);
+        return 0;
+}
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77
+#endif
+
+int monitor_peer_pidfd(int fd, int *ret_pidfd, pid_t *ret_pid) {
+        struct ucred cred;
+        socklen_t len = sizeof(cred);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+                return -errno;
+        /* The listener's pidfd, race-free (Linux 6.5); else by pid, which
+         * is still the monitor's as long as the connection is open and
+         * the monitor is not reaped... close enough to check below. */
+        int pidfd = -EBADF;
+        len = sizeof(pidfd);
+        if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) < 0) {
+                pidfd = pidfd_open(cred.pid, 0);
+                if (pidfd < 0)
+                        return -errno;
+        }
+        *ret_pidfd = pidfd;
+        if (ret_pid)
+                *ret_pid = cred.pid;
+        return 0;
+}
+
+int monitor_read_state_file(const char *runtime_dir, const char *name, MonitorMessage *ret) {
+        _cleanup_free_ char *path = monitor_state_path(runtime_dir, name), *text = NULL;
+        if (!path)
+                return -ENOMEM;
+        int r = read_full_file(path, 4096, &text, NULL);
+        if (r < 0)
+                return r;
+        *ret = (MonitorMessage){ .command = MONITOR_EVENT_STATE, .fd = -EBADF };
+        bool have_state = false;
+        for (char *line = text, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                char *eq = strchr(line, '=');
+                if (!eq)
+                        continue;
+                *eq = 0;
+                const char *v = eq + 1;
+                if (streq(line, "state")) {
+                        int s = monitor_state_from_string(v);
+                        if (s < 0)
+                                return -EBADMSG;
+                        ret->state = (MonitorState) s;
+                        have_state = true;
+                } else if (streq(line, "init_pid") || streq(line, "monitor_pid")) {
+                        char *end;
+                        errno = 0;
+                        long p = strtol(v, &end, 10);
+                        if (errno != 0 || *end != 0 || p < 0 || p > INT32_MAX)
+                                return -EBADMSG;
+                        *(streq(line, "init_pid") ? &ret->init_pid : &ret->monitor_pid) = (pid_t) p;
+                }
+        }
+        return have_state ? 0 : -EBADMSG;
+}
+
+int monitor_lock_held(const char *runtime_dir, const char *name) {
+        _cleanup_free_ char *dir = monitor_dir_path(runtime_dir, name), *path = NULL;
+        if (!dir || asprintf(&path, "%s/lock", dir) < 0)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+        if (fd < 0)
+                return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+        /* A shared lock is compatible with no monitor's: held only for
+         * this instant, and a monitor taking its exclusive lock right now
+         * would report "already running"; callers ask only when no monitor
+         * of theirs can be starting. */
+        if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? 1 : -errno;
+        (void) flock(fd, LOCK_UN);
+        return 0;
+}
+
+int monitor_runtime_dir_exists(const char *runtime_dir, const char *name) {
+        _cleanup_free_ char *dir = monitor_dir_path(runtime_dir, name);
+        if (!dir)
+                return -ENOMEM;
+        struct stat st;
+        if (lstat(dir, &st) < 0)
+                return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
+        return 1;
+}
+
+int monitor_remove_runtime_dir(const char *runtime_dir, const char *name, WarrenError *reterr) {
+        static const char *const files[] = { "control", "state", "state.tmp", "lock" };
+        _cleanup_free_ char *dir = monitor_dir_path(runtime_dir, name);
+        if (!dir)
+                return -ENOMEM;
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return warren_error_set(reterr, errno, "Failed to open %s: %m", dir);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(files); i++)
+                if (unlinkat(fd, files[i], 0) < 0 && errno != ENOENT)
+                        return warren_error_set(reterr, errno, "Failed to remove %s/%s: %m", dir, files[i]);
+        if (rmdir(dir) < 0 && errno != ENOENT)
+                return warren_error_set(reterr, errno, "Failed to remove %s: %m", dir);
+        return 0;
+}
+
+int monitor_list_dirs(const char *runtime_dir, char ***ret_names) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_strv_free_ char **names = NULL;
+        if (asprintf(&dir, "%s/containers", runtime_dir) < 0)
+                return -ENOMEM;
+        DIR *d = opendir(dir);
+        if (d) {
+                struct dirent *de;
+                int r = 0;
+                while (r >= 0 && (de = readdir(d)))
+                        if (container_name_is_valid(de->d_name))
+                                r = strv_extend(&names, de->d_name);
+                closedir(d);
+                if (r < 0)
+                        return r;
+        } else if (errno != ENOENT)
+                return -errno;
+        if (!names && !(names = calloc(1, sizeof(char *))))
+                return -ENOMEM;
         *ret_names = TAKE_PTR(names);
         return 0;
 }

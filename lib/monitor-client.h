@@ -71,7 +71,9 @@ size_t monitor_reply_encode(void *buf, MonitorCommand command, int error, Monito
 int monitor_reply_decode(const void *buf, size_t size, MonitorMessage *ret, WarrenError *reterr);
 
 /* Connects to NAME's control socket (O_CLOEXEC, and O_NONBLOCK if asked).
- * -ESRCH if no monitor listens there. */
+ * -ESRCH if no monitor listens there. Non-blocking, the connect itself
+ * never waits either: -EAGAIN if the monitor's accept queue is full (it
+ * is not serving its socket). */
 int monitor_connect(const char *runtime_dir, const char *name, bool nonblock, int *ret_fd,
                     WarrenError *reterr);
 /* Sends one request. */
@@ -102,6 +104,25 @@ int monitor_unfreeze(int fd, WarrenError *reterr);
 int monitor_get_tty(int fd, unsigned n, int *ret_master, char **ret_name, WarrenError *reterr);
 /* The console ring buffer's content (malloc'd, NUL-terminated for convenience). */
 int monitor_get_console_log(int fd, char **ret_data, size_t *ret_size, WarrenError *reterr);
+/* The same from the memfd a GET_CONSOLE_LOG reply carries. */
+int monitor_read_console_log(int memfd, char **ret_data, size_t *ret_size, WarrenError *reterr);
+
+/* Kernel facts about a monitor, for a client that must not wait on it:
+ * monitor_peer_pidfd(): a pidfd (and the pid) of the monitor at the other
+ * end of a connected control socket, even one that does not answer.
+ * monitor_read_state_file(): what the monitor last wrote to its state
+ * file (state, init_pid, monitor_pid in ret). monitor_lock_held(): 1 if a
+ * monitor process holds NAME's lock (it runs, or is still tearing down),
+ * 0 if no process does. monitor_runtime_dir_exists(): 1 if NAME has a
+ * runtime dir. monitor_remove_runtime_dir(): removes what a dead
+ * monitor left there. monitor_list_dirs(): every valid name under
+ * runtime_dir/containers, live or not. */
+int monitor_peer_pidfd(int fd, int *ret_pidfd, pid_t *ret_pid);
+int monitor_read_state_file(const char *runtime_dir, const char *name, MonitorMessage *ret);
+int monitor_lock_held(const char *runtime_dir, const char *name);
+int monitor_runtime_dir_exists(const char *runtime_dir, const char *name);
+int monitor_remove_runtime_dir(const char *runtime_dir, const char *name, WarrenError *reterr);
+int monitor_list_dirs(const char *runtime_dir, char ***ret_names);
 
 /* Starting a monitor. */
 typedef struct MonitorSpawnOptions {

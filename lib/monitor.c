@@ -43,9 +43,11 @@
 #include "hooks.h"
 
 #define MAX_CLIENTS 32U
+#define LISTEN_BACKLOG 128
 #define CLIENT_QUEUE_MAX 32U /* replies/events queued for a slow client before it is dropped */
 #define STOP_GRACE_SEC 10U   /* after a non-KILL lxc.signal.stop, before SIGKILL */
 #define FREEZE_POLL_NSEC (5L * 1000L * 1000L)
+#define HALT_RETRY_NSEC (100L * 1000L * 1000L) /* the halt signal again while init has no handler */
 
 typedef enum Tag {
         TAG_LISTEN,
@@ -120,6 +122,8 @@ typedef struct Monitor {
         pid_t init_pid;
         int init_pidfd;
         StopPhase stop_phase;
+        int stop_halt_signal;
+        uint64_t stop_deadline_usec;
         bool done;
 
         MonitorTtys *ttys;
@@ -197,17 +201,35 @@ int monitor_halt_signal(const LxcConfig *c, unsigned long long blocked_mask, int
         return 0;
 }
 
-static unsigned long long read_blocked_mask(pid_t pid) {
-        char path[64], *text = NULL;
+/* A signal mask of pid from /proc/PID/status: "SigBlk", "SigCgt". */
+static unsigned long long read_sig_mask(pid_t pid, const char *field) {
+        char path[64], key[16], *text = NULL;
         unsigned long long mask = 0;
         snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+        snprintf(key, sizeof(key), "\n%s:", field);
         if (read_full_file(path, 64 * 1024, &text, NULL) < 0)
                 return 0;
-        const char *p = strstr(text, "\nSigBlk:");
+        const char *p = strstr(text, key);
         if (p)
-                mask = strtoull(p + 8, NULL, 16);
+                mask = strtoull(p + strlen(key), NULL, 16);
         free(text);
         return mask;
+}
+
+static unsigned long long read_blocked_mask(pid_t pid) {
+        return read_sig_mask(pid, "SigBlk");
+}
+
+/* Whether init has decided about sig: a handler, or SIG_IGN on purpose. */
+static bool init_catches(pid_t pid, int sig) {
+        unsigned long long bit = 1ULL << (sig - 1);
+        return (read_sig_mask(pid, "SigCgt") & bit) || (read_sig_mask(pid, "SigIgn") & bit);
+}
+
+static uint64_t now_usec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000U + (uint64_t) ts.tv_nsec / 1000U;
 }
 
 static void epoll_update(Monitor *m, int fd, uint64_t tag, uint32_t events, uint32_t *current) {
@@ -532,8 +554,15 @@ static void begin_stop(Monitor *m, uint32_t timeout_s, bool kill) {
                 (void) monitor_halt_signal(m->config, read_blocked_mask(m->init_pid), &sig, NULL);
         signal_init(m, sig);
         m->stop_phase = STOP_HALT_SENT;
+        m->stop_halt_signal = sig;
         if (timeout_s == MONITOR_STOP_TIMEOUT_DEFAULT)
                 timeout_s = MONITOR_STOP_TIMEOUT_DEFAULT_SEC;
+        m->stop_deadline_usec = now_usec() + (uint64_t) timeout_s * 1000000U;
+        /* The kernel drops a signal to a namespace's init that has no
+         * handler for it: an init still booting would never see it. */
+        if (timeout_s > 0 && !init_catches(m->init_pid, sig) &&
+            arm_timer(m->stop_timer_fd, 0, HALT_RETRY_NSEC, false) >= 0)
+                return;
         if (timeout_s == 0 || arm_timer(m->stop_timer_fd, timeout_s, 0, false) < 0) {
                 signal_init(m, m->stop_signal);
                 m->stop_phase = m->stop_signal == SIGKILL ? STOP_KILLED : STOP_SIGNAL_SENT;
@@ -543,8 +572,22 @@ static void begin_stop(Monitor *m, uint32_t timeout_s, bool kill) {
 }
 
 static void on_stop_timer(Monitor *m) {
-        uint64_t n;
+        uint64_t n, now = now_usec();
         (void) read(m->stop_timer_fd, &n, sizeof(n));
+        if (m->stop_phase == STOP_HALT_SENT && now < m->stop_deadline_usec && m->init_pid > 0) {
+                /* Sent before init had a handler: again, until it has one. */
+                bool caught = init_catches(m->init_pid, m->stop_halt_signal);
+                uint64_t left = m->stop_deadline_usec - now;
+                if (caught)
+                        log_debug("Init handles signal %d now; sending it again", m->stop_halt_signal);
+                signal_init(m, m->stop_halt_signal);
+                if (caught || left <= HALT_RETRY_NSEC / 1000U)
+                        (void) arm_timer(m->stop_timer_fd, left / 1000000U, (long) (left % 1000000U) * 1000L,
+                                         false);
+                else
+                        (void) arm_timer(m->stop_timer_fd, 0, HALT_RETRY_NSEC, false);
+                return;
+        }
         if (m->stop_phase == STOP_HALT_SENT && m->stop_signal != SIGKILL) {
                 log_debug("Init ignored the halt signal; sending lxc.signal.stop");
                 signal_init(m, m->stop_signal);
@@ -1198,7 +1241,9 @@ static int setup_socket(Monitor *m, WarrenError *reterr) {
         mode_t old = umask(0177);
         int r = bind(m->listen_fd, (struct sockaddr *) &sa, sizeof(sa));
         umask(old);
-        if (r < 0 || listen(m->listen_fd, 16) < 0)
+        /* warrend connects without waiting and takes a full queue for a
+         * stuck monitor: room for a burst of calls to a healthy one. */
+        if (r < 0 || listen(m->listen_fd, LISTEN_BACKLOG) < 0)
                 return warren_error_set(reterr, errno, "Failed to listen on %s: %m", sa.sun_path);
         r = epoll_add(m, m->listen_fd, TAG(TAG_LISTEN, 0), EPOLLIN);
         if (r < 0)

@@ -28,12 +28,14 @@ static const char *const kind_names[_LIMIT_MAX] = {
         [LIMIT_CONTAINERS] = "containers",
         [LIMIT_RUNNING] = "running",
         [LIMIT_JOBS] = "jobs",
+        [LIMIT_ATTACH] = "attach",
 };
 
 static const char *const default_keys[_LIMIT_MAX] = {
         [LIMIT_CONTAINERS] = "limit.containers",
         [LIMIT_RUNNING] = "limit.running",
         [LIMIT_JOBS] = "limit.jobs",
+        [LIMIT_ATTACH] = "limit.attach",
 };
 
 const char *limit_kind_to_string(LimitKind k) {
@@ -47,6 +49,7 @@ Limits *limits_new(void) {
         l->value[LIMIT_CONTAINERS] = LIMIT_DEFAULT_CONTAINERS;
         l->value[LIMIT_RUNNING] = LIMIT_DEFAULT_RUNNING;
         l->value[LIMIT_JOBS] = LIMIT_DEFAULT_JOBS;
+        l->value[LIMIT_ATTACH] = LIMIT_DEFAULT_ATTACH;
         return l;
 }
 
@@ -269,6 +272,7 @@ int limits_check(const Limits *l, LimitKind kind, uid_t uid, const char *user, u
                 [LIMIT_CONTAINERS] = { "container", "containers" },
                 [LIMIT_RUNNING] = { "running container", "running containers" },
                 [LIMIT_JOBS] = { "job", "jobs" },
+                [LIMIT_ATTACH] = { "attached process", "attached processes" },
         };
         char who[32];
         if (!user)

@@ -10,6 +10,8 @@
  *   limit.containers = 16            containers a user may own
  *   limit.running = 16               of those, running at once
  *   limit.jobs = 4                   concurrent jobs (create, pull...) of a user
+ *   limit.attach = 64                processes a user has attached (Attach) and
+ *                                    running at once
  *   limit.containers.alice = 32      a per-user override: login name ...
  *   limit.running.1001 = unlimited   ... or decimal uid; "unlimited" or 0..2^32-1
  *   root.idmap.uid = 1000000 65536   START COUNT: the host ids of unprivileged
@@ -35,6 +37,7 @@ typedef enum LimitKind {
         LIMIT_CONTAINERS,
         LIMIT_RUNNING,
         LIMIT_JOBS,
+        LIMIT_ATTACH,
         _LIMIT_MAX,
 } LimitKind;
 
@@ -42,6 +45,7 @@ typedef enum LimitKind {
 #define LIMIT_DEFAULT_CONTAINERS 16U
 #define LIMIT_DEFAULT_RUNNING 16U
 #define LIMIT_DEFAULT_JOBS 4U
+#define LIMIT_DEFAULT_ATTACH 64U
 #define LIMITS_MAX_FILE_SIZE (1024U * 1024U)
 
 typedef struct Limits Limits;
@@ -57,7 +61,7 @@ int limits_parse(const char *text, size_t len, const char *path, Limits **ret, W
 /* Reads path (a missing file gives the defaults). */
 int limits_load(const char *path, Limits **ret, WarrenError *reterr);
 
-/* "containers", "running", "jobs". */
+/* "containers", "running", "jobs", "attach". */
 const char *limit_kind_to_string(LimitKind k);
 
 /* The limit of kind for the user (uid, login name user or NULL), and the
@@ -67,7 +71,8 @@ uint64_t limits_get(const Limits *l, LimitKind kind, uid_t uid, const char *user
 
 /* Whether the user, who now has current of kind, may have one more.
  * -EDQUOT: "User alice has 16 containers: the limit limit.containers is 16"
- * (running: "16 running containers", jobs: "4 jobs"). */
+ * (running: "16 running containers", jobs: "4 jobs", attach: "64 attached
+ * processes"). */
 int limits_check(const Limits *l, LimitKind kind, uid_t uid, const char *user, uint64_t current,
                  WarrenError *reterr);
 

@@ -228,6 +228,74 @@ int store_get_owner(const Store *s, const char *name, uid_t *ret_uid) {
         return parse_uid(text, size, ret_uid);
 }
 
+int store_read_owner(const Store *s, const char *name, uid_t *ret_uid, WarrenError *reterr) {
+        int r = store_get_owner(s, name, ret_uid);
+        if (r >= 0)
+                return r;
+        _cleanup_free_ char *path = store_container_path(s, name, OWNER_FILE);
+        if (!path)
+                return -ENOMEM;
+        switch (-r) {
+        case ENOENT:
+                if (store_exists(s, name) <= 0)
+                        return warren_error_set(reterr, ENOENT, "Container '%s' does not exist", name);
+                return warren_error_set(reterr, EBADMSG,
+                                        "Container '%s' is damaged: its owner file %s is missing", name,
+                                        path);
+        case EBADMSG:
+        case EFBIG:
+                return warren_error_set(reterr, EBADMSG,
+                                        "Container '%s' is damaged: its owner file %s does not hold a uid "
+                                        "(decimal, 0..4294967294)",
+                                        name, path);
+        default:
+                return warren_error_set(reterr, EBADMSG, "Container '%s' is damaged: its owner file %s: %s",
+                                        name, path, strerror(-r));
+        }
+}
+
+/* Whether temporary directory n of the store is a create in progress
+ * (store_create_begin() holds its lock) owned by uid. */
+static bool tmp_create_owned_by(int dirfd, const char *n, uid_t uid) {
+        _cleanup_close_ int fd = openat(dirfd, n, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        uid_t owner;
+        if (fd < 0)
+                return false;
+        if (flock(fd, LOCK_SH | LOCK_NB) >= 0)
+                return false; /* nobody is building it: stale */
+        if (read_full_file_at(fd, OWNER_FILE, OWNER_MAX_SIZE, 1, &text, &size) < 0)
+                return false;
+        return parse_uid(text, size, &owner) >= 0 && owner == uid;
+}
+
+int store_count_owned(const Store *s, uid_t uid, bool in_progress, uint64_t *ret) {
+        _cleanup_(closedirp) DIR *d = store_opendir(s);
+        uint64_t n = 0;
+        if (!d)
+                return negative_errno();
+        for (;;) {
+                errno = 0;
+                struct dirent *de = readdir(d);
+                if (!de) {
+                        if (errno != 0)
+                                return -errno;
+                        break;
+                }
+                uid_t owner;
+                if (container_name_is_valid(de->d_name)) {
+                        if (entry_is_dir(dirfd(d), de) && store_get_owner(s, de->d_name, &owner) >= 0 &&
+                            owner == uid)
+                                n++;
+                } else if (in_progress && strncmp(de->d_name, TMP_NEW_PREFIX, strlen(TMP_NEW_PREFIX)) == 0 &&
+                           tmp_create_owned_by(dirfd(d), de->d_name, uid))
+                        n++;
+        }
+        *ret = n;
+        return 0;
+}
+
 /* PREFIX NAME . six random characters */
 static int tmp_name(const char *prefix, const char *name, char **ret) {
         static const char chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";

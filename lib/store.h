@@ -6,6 +6,7 @@
  * follows a symlink out of it. */
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "basic/error.h"
@@ -30,6 +31,15 @@ int store_list(const Store *s, char ***ret_names);
 /* 1 if NAME exists, 0 if not, <0 on error. */
 int store_exists(const Store *s, const char *name);
 int store_get_owner(const Store *s, const char *name, uid_t *ret_uid);
+/* The same, for messages: a missing, garbage or out-of-range owner file is
+ * -EBADMSG naming the file ("Container 'x' is damaged: its owner file
+ * /var/lib/warren/containers/x/owner is missing"); a missing container
+ * -ENOENT. */
+int store_read_owner(const Store *s, const char *name, uid_t *ret_uid, WarrenError *reterr);
+/* How many containers uid owns; with in_progress, creates of uid still
+ * being built (store_create_begin() until commit or abort) count too, so
+ * a quota checked against this holds while those run. */
+int store_count_owned(const Store *s, uid_t uid, bool in_progress, uint64_t *ret);
 
 /* Called by store_create() with an fd of the new container's (temporary)
  * directory and the directory's final absolute path. Must create "config"

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 #include "attach.h"
@@ -22,16 +23,22 @@
 #include "container.h"
 #include "daemon.h"
 #include "monitor-client.h"
+#include "owner-limits.h"
+#include "owner.h"
 #include "polkit.h"
 #include "runtime.h"
 #include "shell-dbus.h"
 
-/* Statuses nobody waited for are dropped after this, and at most this many kept. */
+/* Statuses nobody waited for are dropped after this, and beyond this many
+ * per user the oldest go first; at most ATTACH_MAX_PROCESSES records in
+ * all (running or exited), and limit.attach running ones per user. */
 #define ATTACH_EXITED_KEEP_USEC (300ULL * 1000000ULL)
+#define ATTACH_EXITED_PER_USER 64U
 #define ATTACH_MAX_PROCESSES 1024U
 
 typedef struct Waiter {
         sd_bus_message *request;
+        BusPending pending;
         struct Waiter *next;
 } Waiter;
 
@@ -45,6 +52,7 @@ typedef struct Attached {
         sd_event_source *expire;
         bool exited;
         int status;
+        uint64_t exited_usec;
         Waiter *waiters;
         struct Attached *next;
 } Attached;
@@ -62,6 +70,7 @@ static void attached_free(Attached *a) {
                 Waiter *w = a->waiters;
                 a->waiters = w->next;
                 sd_bus_message_unref(w->request);
+                bus_pending_release(&w->pending);
                 free(w);
         }
         if (!a->exited)
@@ -101,14 +110,40 @@ static int on_attached_exit(sd_event_source *s, const siginfo_t *si, void *userd
                 a->waiters = w->next;
                 (void) sd_bus_reply_method_return(w->request, "i", (int32_t) a->status);
                 sd_bus_message_unref(w->request);
+                bus_pending_release(&w->pending);
                 free(w);
         }
         uint64_t now;
         if (sd_event_now(d->event, CLOCK_MONOTONIC, &now) < 0 ||
             sd_event_add_time(d->event, &a->expire, CLOCK_MONOTONIC, now + ATTACH_EXITED_KEEP_USEC, 0,
-                              on_expire, a) < 0)
+                              on_expire, a) < 0) {
                 attached_free(a);
+                return 0;
+        }
+        a->exited_usec = now;
+        /* Statuses are kept for their attacher, in number as well as time. */
+        for (;;) {
+                Attached *oldest = NULL;
+                unsigned n = 0;
+                for (Attached *x = attached; x; x = x->next)
+                        if (x->exited && x->caller == a->caller) {
+                                n++;
+                                if (!oldest || x->exited_usec <= oldest->exited_usec)
+                                        oldest = x;
+                        }
+                if (n <= ATTACH_EXITED_PER_USER || !oldest)
+                        break;
+                attached_free(oldest);
+        }
         return 0;
+}
+
+/* Running attached processes of uid. */
+static unsigned attached_running(uid_t uid) {
+        unsigned n = 0;
+        for (Attached *a = attached; a; a = a->next)
+                n += !a->exited && a->caller == uid;
+        return n;
 }
 
 typedef struct AttachArgs {
@@ -127,11 +162,53 @@ static void attach_args_done(AttachArgs *a) {
         strv_free(a->env);
 }
 
+/* What a caller may hand an attached process as stdio: a pipe, a socket,
+ * a tty (or /dev/null) or a regular file, open for the right direction;
+ * never a directory, an O_PATH fd or an anonymous inode (epoll, eventfd,
+ * pidfd...), which are no stdio and may reach host objects. */
+static int check_stdio_fd(int fd, const char *key, sd_bus_error *error) {
+        struct stat st;
+        char link[64], target[32] = "";
+        int flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fstat(fd, &st) < 0)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Option '%s': invalid file descriptor", key);
+        if (flags & O_PATH)
+                return sd_bus_error_setf(
+                        error, SD_BUS_ERROR_INVALID_ARGS,
+                        "Option '%s' is an O_PATH file descriptor: pass a pipe, socket, tty or "
+                        "regular file",
+                        key);
+        snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+        (void) !readlink(link, target, sizeof target - 1);
+        bool ok = S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode) ||
+                  (S_ISREG(st.st_mode) && strncmp(target, "anon_inode:", 11) != 0) ||
+                  (S_ISCHR(st.st_mode) && (isatty(fd) || st.st_rdev == makedev(1, 3)));
+        if (!ok)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Option '%s' must be a pipe, socket, tty or regular file, not %s",
+                                         key,
+                                         S_ISDIR(st.st_mode)   ? "a directory"
+                                         : S_ISCHR(st.st_mode) ? "a device"
+                                         : S_ISBLK(st.st_mode) ? "a block device"
+                                         : target[0]           ? target
+                                                               : "this kind of file");
+        int mode = flags & O_ACCMODE;
+        bool in = streq(key, "stdin");
+        if (in ? mode == O_WRONLY : mode == O_RDONLY)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Option '%s' is not open for %s",
+                                         key, in ? "reading" : "writing");
+        return 0;
+}
+
 static int read_fd_option(sd_bus_message *m, int *ret, const char *key, sd_bus_error *error) {
         int fd, r = sd_bus_message_read(m, "v", "h", &fd);
         if (r < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Option '%s' must be a file descriptor (h)", key);
+        r = check_stdio_fd(fd, key, error);
+        if (r < 0)
+                return r;
         *ret = fd; /* borrowed from the message */
         return 0;
 }
@@ -231,23 +308,18 @@ static int read_attach_args(sd_bus_message *m, AttachArgs *a, sd_bus_error *erro
         return sd_bus_message_exit_container(m);
 }
 
-static int attach_target(Daemon *d, sd_bus_message *m, char **ret_name, uid_t *ret_owner,
-                         sd_bus_error *error) {
-        /* Manager.AttachContainer passes the name first; runtime_target reads it. */
-        return runtime_target(d, m, ret_name, ret_owner, error);
-}
-
 static int do_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
         _cleanup_(attach_args_done) AttachArgs a = {};
         _cleanup_free_ char *name = NULL;
-        _cleanup_close_ int mfd = -EBADF, pidfd = -EBADF, none = -EBADF;
+        _cleanup_close_ int none = -EBADF;
+        const char *cgroup = NULL;
+        int init_pidfd = -EBADF;
         _cleanup_lxc_config_ LxcConfig *config = NULL;
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
-        MonitorMessage state = { .fd = -EBADF };
         AttachProcess p = { .pidfd = -EBADF, .pty_master = -EBADF };
         uid_t caller;
-        int r = attach_target(d, m, &name, NULL, error);
+        int r = bus_message_container(d, m, &name, NULL, error);
         if (r < 0)
                 return r;
         r = read_attach_args(m, &a, error);
@@ -258,27 +330,27 @@ static int do_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 return r;
         if (n_attached >= ATTACH_MAX_PROCESSES)
                 return sd_bus_error_setf(error, WARREN_ERROR_QUOTA_EXCEEDED,
-                                         "Too many attached processes (limit %u)", ATTACH_MAX_PROCESSES);
-        r = runtime_connect(d, name, &mfd);
-        if (r >= 0)
-                r = monitor_get_state(mfd, &state, &err);
-        if (r >= 0)
-                r = monitor_get_pidfd(mfd, &pidfd, &err);
-        if (r == -ESRCH)
-                return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
-                                         name);
+                                         "Too many attached processes (limit %u per warrend)",
+                                         ATTACH_MAX_PROCESSES);
+        r = owner_check_limit(d, caller, LIMIT_ATTACH, attached_running(caller), &err);
+        if (r == -EDQUOT)
+                return sd_bus_error_set(error, WARREN_ERROR_QUOTA_EXCEEDED, warren_error_message(&err)), r;
         if (r < 0)
-                return bus_error_from_warren(error, r, &err);
+                return bus_error_from_config(error, r, &err);
+        /* Init's pidfd and cgroup from the cache: no monitor round trip. */
+        r = runtime_get_init(d, name, &init_pidfd, &cgroup, error);
+        if (r < 0)
+                return r;
         r = container_load_config(d->store, name, LXC_INCLUDE_EXPAND, &config, &err);
         if (r < 0)
                 return bus_error_from_config(error, r, &err);
 
         AttachOptions o;
         attach_options_init(&o);
-        o.init_pidfd = pidfd;
+        o.init_pidfd = init_pidfd;
         o.config = config;
         o.cgroup_layout = d->cgroup_layout;
-        o.cgroup = state.text;
+        o.cgroup = cgroup;
         o.argv = a.argv;
         o.env = a.env;
         o.cwd = a.cwd;
@@ -292,7 +364,6 @@ static int do_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         o.stdout_fd = a.stdout_fd;
         o.stderr_fd = a.stderr_fd;
         r = attach_spawn(&o, &p, &err);
-        monitor_message_done(&state);
         if (r == -ESRCH)
                 return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
                                          name);
@@ -343,13 +414,15 @@ static int attach_method(sd_bus_message *m, void *userdata, sd_bus_error *error)
         _cleanup_(attach_args_done) AttachArgs a = {};
         _cleanup_free_ char *name = NULL, *cmdline = NULL;
         uid_t owner, caller;
-        int r = attach_target(d, m, &name, &owner, error);
+        int r = bus_message_container(d, m, &name, &owner, error);
         if (r < 0)
                 return r;
         r = read_attach_args(m, &a, error);
         if (r < 0)
                 return r;
-        if (!runtime_is_active(d, name))
+        RuntimeInfo info;
+        runtime_get_info(d, name, &info);
+        if (info.state == MONITOR_STATE_STOPPED)
                 return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
                                          name);
         r = bus_caller_uid(m, &caller);
@@ -375,7 +448,7 @@ int method_wait_attached(sd_bus_message *m, void *userdata, sd_bus_error *error)
         _cleanup_free_ char *name = NULL;
         uint32_t pid;
         uid_t caller;
-        int r = runtime_target(d, m, &name, NULL, error);
+        int r = bus_message_container(d, m, &name, NULL, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(m, "u", &pid);
@@ -398,6 +471,11 @@ int method_wait_attached(sd_bus_message *m, void *userdata, sd_bus_error *error)
         Waiter *w = calloc(1, sizeof *w);
         if (!w)
                 return -ENOMEM;
+        r = bus_pending_acquire(m, &w->pending, error);
+        if (r < 0) {
+                free(w);
+                return r;
+        }
         w->request = sd_bus_message_ref(m);
         w->next = a->waiters;
         a->waiters = w;
@@ -409,9 +487,10 @@ int method_wait_attached(sd_bus_message *m, void *userdata, sd_bus_error *error)
 static int kill_attached_target(Daemon *d, sd_bus_message *m, char **ret_name, uid_t *ret_owner,
                                 Attached **ret, int *ret_signal, sd_bus_error *error) {
         _cleanup_free_ char *name = NULL;
+        RuntimeInfo info;
         uint32_t pid;
         int32_t sig;
-        int r = runtime_target(d, m, &name, ret_owner, error);
+        int r = bus_message_container(d, m, &name, ret_owner, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(m, "ui", &pid, &sig);
@@ -420,7 +499,8 @@ static int kill_attached_target(Daemon *d, sd_bus_message *m, char **ret_name, u
         if (sig <= 0 || sig >= _NSIG)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Invalid signal %" PRIi32 ": expected 1..%d", sig, _NSIG - 1);
-        if (!runtime_is_active(d, name))
+        runtime_get_info(d, name, &info);
+        if (info.state == MONITOR_STATE_STOPPED)
                 return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
                                          name);
         Attached *a = pid > 0 && pid <= INT32_MAX ? attached_find((pid_t) pid) : NULL;

@@ -16,6 +16,7 @@ static const sd_bus_error_map warren_error_map[] = {
         SD_BUS_ERROR_MAP(WARREN_ERROR_NO_SUCH_IMAGE, ENOMEDIUM),
         SD_BUS_ERROR_MAP(WARREN_ERROR_DOWNLOAD_FAILED, ECOMM),
         SD_BUS_ERROR_MAP(WARREN_ERROR_VERIFICATION_FAILED, EBADE),
+        SD_BUS_ERROR_MAP(WARREN_ERROR_UNRESPONSIVE, EHOSTDOWN),
         SD_BUS_ERROR_MAP(SD_BUS_ERROR_ACCESS_DENIED, EACCES),
         SD_BUS_ERROR_MAP(SD_BUS_ERROR_ACCESS_DENIED, EPERM),
         SD_BUS_ERROR_MAP(SD_BUS_ERROR_NOT_SUPPORTED, EOPNOTSUPP),
@@ -46,7 +47,7 @@ int bus_error_from_warren(sd_bus_error *error, int r, const WarrenError *e) {
 
 int bus_error_from_config(sd_bus_error *error, int r, const WarrenError *e) {
         /* The config parser reports bad values as EINVAL as well as EBADMSG. */
-        if (r == -EINVAL || r == -EBADMSG) {
+        if (r == -EINVAL || r == -EBADMSG || r == -ENOENT || r == -ENOTDIR || r == -EISDIR || r == -ELOOP) {
                 sd_bus_error_set(error, WARREN_ERROR_INVALID_CONFIG,
                                  e && e->error != 0 ? warren_error_message(e) : "Invalid configuration");
                 return r;

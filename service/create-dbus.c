@@ -11,6 +11,7 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "config.h"
+#include "container-dbus.h"
 #include "container.h"
 #include "create-dbus.h"
 #include "daemon.h"
@@ -292,9 +293,7 @@ static int do_create_container(sd_bus_message *m, void *userdata, sd_bus_error *
         cpath = container_bus_path(a.name);
         if (!cpath)
                 return -ENOMEM;
-        (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "ContainerNew", "so",
-                                  a.name, cpath);
-        (void) sd_bus_emit_object_added(d->bus, cpath);
+        (void) container_emit_added(d, a.name);
         /* busybox is built offline in one go; the job still exists so every
          * template looks the same to clients: JobNew now, JobRemoved after
          * the reply. */

@@ -21,6 +21,7 @@
 #include "basic/strv.h"
 #include "bus-error.h"
 #include "bus-util.h"
+#include "container-dbus.h"
 #include "config.h"
 #include "container.h"
 #include "daemon.h"
@@ -412,14 +413,8 @@ static void work_end(ImageWork *w, const ImageJobResult *res) {
                         message = warren_error_message(&err);
         }
         if (r >= 0) {
-                if (w->create) {
-                        _cleanup_free_ char *cpath = container_bus_path(w->container);
-                        if (cpath) {
-                                (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE,
-                                                          "ContainerNew", "so", w->container, cpath);
-                                (void) sd_bus_emit_object_added(d->bus, cpath);
-                        }
-                }
+                if (w->create)
+                        (void) container_emit_added(d, w->container);
                 if (res->downloaded && res->build && w->dist) {
                         _cleanup_free_ char *ipath =
                                 image_bus_path(w->dist, w->release, w->arch, w->variant, res->build);
@@ -844,8 +839,8 @@ static int plan_image_create(Daemon *d, const CreateRequest *q, uid_t caller, Im
                 r = owner_count_containers(d, caller, false, &n);
                 if (r < 0)
                         return r;
-                r = limits_check(p->owner.limits, LIMIT_CONTAINERS, caller, p->owner.name,
-                                 n + works_count(caller), &err);
+                /* n counts creates in progress (the store's), this one's too once begun. */
+                r = limits_check(p->owner.limits, LIMIT_CONTAINERS, caller, p->owner.name, n, &err);
                 if (r < 0)
                         return sd_bus_error_set(error, WARREN_ERROR_QUOTA_EXCEEDED,
                                                 warren_error_message(&err)),

@@ -9,6 +9,7 @@
 #include "bus-util.h"
 #include "checkconfig.h"
 #include "config.h"
+#include "container-dbus.h"
 #include "container.h"
 #include "daemon.h"
 #include "create-dbus.h"
@@ -36,15 +37,14 @@ static int method_list_containers(sd_bus_message *m, void *userdata, sd_bus_erro
                 return r;
         STRV_FOREACH(n, names) {
                 _cleanup_free_ char *path = container_bus_path(*n);
-                RuntimeInfo info = {};
-                uid_t owner = 0;
+                uid_t owner;
                 if (!path)
                         return -ENOMEM;
+                /* A damaged container is listed all the same (its Problem says why). */
                 if (store_get_owner(d->store, *n, &owner) < 0)
-                        continue; /* vanished meanwhile */
-                runtime_get_info(d, *n, false, &info);
-                r = sd_bus_message_append(reply, "(ssuo)", *n, info.state, (uint32_t) owner, path);
-                runtime_info_done(&info);
+                        owner = (uid_t) -1;
+                r = sd_bus_message_append(reply, "(ssuo)", *n, runtime_state_string(d, *n), (uint32_t) owner,
+                                          path);
                 if (r < 0)
                         return r;
         }
@@ -71,14 +71,6 @@ static int method_get_container(sd_bus_message *m, void *userdata, sd_bus_error 
         if (!path)
                 return -ENOMEM;
         return sd_bus_reply_method_return(m, "o", path);
-}
-
-static int method_destroy_container(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        const char *name;
-        int r = sd_bus_message_read(m, "s", &name);
-        if (r < 0)
-                return r;
-        return bus_destroy_container(userdata, m, name, error);
 }
 
 static int method_validate_config(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -154,11 +146,11 @@ const sd_bus_vtable manager_vtable[] = {
                                 SD_BUS_ARGS("s", name, "s", template, "as", template_args, "a{sv}", options),
                                 SD_BUS_RESULT("o", container, "o", job), method_create_container, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("DestroyContainer", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
-                                method_destroy_container, UNPRIV),
+                                method_container_destroy, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("StartContainer", SD_BUS_ARGS("s", name), SD_BUS_NO_RESULT,
-                                method_manager_start, UNPRIV),
+                                method_container_start, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("StopContainer", SD_BUS_ARGS("s", name, "u", timeout_s, "b", kill),
-                                SD_BUS_NO_RESULT, method_manager_stop, UNPRIV),
+                                SD_BUS_NO_RESULT, method_container_stop, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("AttachContainer", SD_BUS_ARGS("s", name, "as", argv, "a{sv}", options),
                                 SD_BUS_RESULT("h", pty_master_or_none, "u", pid), method_attach, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("ValidateConfig", SD_BUS_ARGS("s", text), SD_BUS_RESULT("a(ss)", items),

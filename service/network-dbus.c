@@ -14,10 +14,12 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "config.h"
+#include "container.h"
 #include "daemon.h"
 #include "network-dbus.h"
 #include "network.h"
 #include "polkit.h"
+#include "runtime.h"
 #include "store.h"
 #include "usernet.h"
 
@@ -105,27 +107,67 @@ static int owned_containers(Daemon *d, uid_t uid, char ***ret) {
         return 0;
 }
 
+static unsigned count_str(char *const *l, const char *s) {
+        unsigned n = 0;
+        STRV_FOREACH(x, l)
+                n += streq(*x, s);
+        return n;
+}
+
+/* Veths of the owner on bridge. A container with an entry in the runtime
+ * cache (starting, running, stopping) counts what its config asks for or
+ * what it has attached, whichever is more: a start in flight has not
+ * attached its veths yet, and its monitor attaches them while we count,
+ * so counting what is attached alone races. Any other container of the
+ * owner counts what is attached (normally nothing). */
+static int usernet_in_use(Daemon *d, char *const *mine, char *const *active, const char *bridge,
+                          unsigned *ret, WarrenError *reterr) {
+        _cleanup_strv_free_ char **idle = NULL;
+        unsigned current = 0;
+        STRV_FOREACH(n, mine)
+                if (!strv_contains(active, *n) && strv_extend(&idle, *n) < 0)
+                        return -ENOMEM;
+        int r = network_count_attached(bridge, idle, &current, reterr);
+        if (r < 0)
+                return r;
+        STRV_FOREACH(n, active) {
+                _cleanup_lxc_config_ LxcConfig *c = NULL;
+                _cleanup_strv_free_ char **theirs = NULL;
+                char *one[] = { *n, NULL };
+                unsigned attached = 0, wanted = 0;
+                if (container_load_config(d->store, *n, LXC_INCLUDE_EXPAND, &c, NULL) >= 0 &&
+                    (theirs = network_config_bridges(c)))
+                        wanted = count_str(theirs, bridge);
+                r = network_count_attached(bridge, one, &attached, reterr);
+                if (r < 0)
+                        return r;
+                current += MAX(wanted, attached);
+        }
+        *ret = current;
+        return 0;
+}
+
 static int check_usernet(Daemon *d, uid_t owner, char *const *bridges, WarrenError *reterr) {
         _cleanup_free_ char *user = NULL, *path = NULL;
-        _cleanup_strv_free_ char **groups = NULL, **mine = NULL, **seen = NULL;
+        _cleanup_strv_free_ char **groups = NULL, **mine = NULL, **active = NULL, **seen = NULL;
         int r = usernet_lookup_user(owner, &user, &groups, reterr);
         if (r < 0)
                 return r;
         r = owned_containers(d, owner, &mine);
         if (r < 0)
                 return r;
+        r = runtime_list_active(d, owner, &active);
+        if (r < 0)
+                return r;
         if (asprintf(&path, "%s/usernet", d->config_dir) < 0)
                 return -ENOMEM;
         STRV_FOREACH(b, bridges) {
-                unsigned current = 0, quota = 0, wanted = 0;
+                unsigned current = 0, quota = 0, wanted = count_str(bridges, *b);
                 if (strv_contains(seen, *b))
                         continue;
                 if (strv_extend(&seen, *b) < 0)
                         return -ENOMEM;
-                STRV_FOREACH(x, bridges)
-                        if (streq(*x, *b))
-                                wanted++;
-                r = network_count_attached(*b, mine, &current, reterr);
+                r = usernet_in_use(d, mine, active, *b, &current, reterr);
                 if (r < 0)
                         return r;
                 r = usernet_may_attach(path, user, groups, *b, current + wanted - 1, &quota, reterr);

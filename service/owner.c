@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "basic/strv.h"
+#include "config.h"
+#include "container.h"
 #include "daemon.h"
 #include "idmap.h"
 #include "owner-limits.h"
@@ -120,18 +122,76 @@ void owner_policy_context(Daemon *d, const Owner *o, const char *container_dir, 
 }
 
 int owner_count_containers(Daemon *d, uid_t uid, bool running, uint64_t *ret) {
-        _cleanup_strv_free_ char **names = NULL;
-        uint64_t n = 0;
-        int r = store_list(d->store, &names);
+        if (running) {
+                *ret = runtime_count_active(d, uid);
+                return 0;
+        }
+        /* Creates still being built count: the quota holds while they run. */
+        return store_count_owned(d->store, uid, true, ret);
+}
+
+int owner_check_may_run(Daemon *d, const char *name, uid_t owner, const LxcConfig *c, WarrenError *reterr) {
+        _cleanup_(idmap_freep) Idmap *map = NULL;
+        Owner o;
+        if (owner == 0)
+                return 0;
+        int r = idmap_from_config(c, &map, reterr);
         if (r < 0)
                 return r;
-        STRV_FOREACH(c, names) {
-                uid_t owner;
-                if (store_get_owner(d->store, *c, &owner) < 0 || owner != uid)
-                        continue;
-                if (!running || runtime_is_active(d, *c))
-                        n++;
-        }
-        *ret = n;
-        return 0;
+        if (!map || map->n == 0)
+                return warren_error_set(reterr, EPERM,
+                                        "Container '%s' is owned by uid %u but has no lxc.idmap: a non-root "
+                                        "owner's container must be unprivileged",
+                                        name, (unsigned) owner);
+        r = owner_load(d, owner, &o, reterr);
+        if (r < 0)
+                return r;
+        r = idmap_allowance_check(o.allowance, map, reterr);
+        if (r < 0 && r != -ENOMEM)
+                r = -EPERM; /* outside the owner's ranges */
+        if (r >= 0)
+                r = limits_check(o.limits, LIMIT_RUNNING, owner, o.name, runtime_count_active(d, owner),
+                                 reterr);
+        owner_done(&o);
+        return r;
+}
+
+int owner_check_config_change(Daemon *d, const char *name, uid_t owner, char *const *kv,
+                              WarrenError *reterr) {
+        _cleanup_lxc_config_ LxcConfig *old = NULL, *new_config = NULL;
+        _cleanup_free_ char *dir = NULL;
+        Owner o;
+        int r = container_load_config(d->store, name, LXC_INCLUDE_KEEP, &old, reterr);
+        if (r < 0)
+                return r;
+        new_config = lxc_config_copy(old);
+        dir = store_container_path(d->store, name, NULL);
+        if (!new_config || !dir)
+                return -ENOMEM;
+        r = container_config_apply_items(new_config, kv, reterr);
+        if (r < 0)
+                return r;
+        r = owner_load(d, owner, &o, reterr);
+        if (r < 0)
+                return r;
+        PolicyContext ctx;
+        owner_policy_context(d, &o, dir, &ctx);
+        r = policy_check_change(&ctx, old, new_config, NULL, reterr);
+        owner_done(&o);
+        return r;
+}
+
+int owner_check_limit(Daemon *d, uid_t uid, LimitKind kind, uint64_t current, WarrenError *reterr) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_limits_ Limits *l = NULL;
+        struct passwd pw, *res = NULL;
+        char buf[4096];
+        if (asprintf(&path, "%s/warren.conf", d->config_dir) < 0)
+                return -ENOMEM;
+        int r = limits_load(path, &l, reterr);
+        if (r < 0)
+                return r;
+        if (getpwuid_r(uid, &pw, buf, sizeof buf, &res) != 0)
+                res = NULL;
+        return limits_check(l, kind, uid, res ? res->pw_name : NULL, current, reterr);
 }

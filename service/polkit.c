@@ -5,6 +5,7 @@
 
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "bus-util.h"
 #include "daemon.h"
 #include "polkit.h"
 
@@ -13,6 +14,7 @@
 typedef struct PolkitQuery {
         Daemon *daemon;
         sd_bus_message *request;
+        BusPending pending; /* a check in flight is held for its caller: capped */
         sd_bus_slot *slot;
         char *action;
         char *why;
@@ -25,6 +27,7 @@ static void polkit_query_free(PolkitQuery *q) {
                 return;
         sd_bus_slot_unref(q->slot);
         sd_bus_message_unref(q->request);
+        bus_pending_release(&q->pending);
         free(q->action);
         free(q->why);
         daemon_release(q->daemon);
@@ -142,6 +145,11 @@ int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const Pol
         PolkitQuery *q = calloc(1, sizeof *q);
         if (!q)
                 return -ENOMEM;
+        r = bus_pending_acquire(m, &q->pending, error);
+        if (r < 0) {
+                free(q);
+                return r;
+        }
         q->daemon = d;
         daemon_hold(d);
         q->request = sd_bus_message_ref(m);
@@ -163,69 +171,4 @@ int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const Pol
 
 const char *polkit_pick_action(uid_t caller, uid_t owner, const char *own_action, const char *other_action) {
         return caller == owner ? own_action : other_action;
-}
-
-int polkit_check_sync(Daemon *d, sd_bus_message *m, const char *action, const PolkitDetails *details) {
-        /* For property reads, which cannot wait for an asynchronous answer:
-         * no interaction, a short timeout, and one answer per message. */
-        static uint64_t cached_cookie = 0;
-        static char *cached_sender = NULL, *cached_action = NULL;
-        static int cached_result = 0;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *call = NULL, *reply = NULL;
-        uint64_t cookie = 0;
-        uid_t uid;
-        int r, authorized = 0, challenge = 0;
-
-        if (bus_caller_uid(m, &uid) < 0)
-                return 0;
-        if (uid == 0)
-                return 1;
-        const char *sender = sd_bus_message_get_sender(m);
-        if (!sender)
-                return 0;
-        (void) sd_bus_message_get_cookie(m, &cookie);
-        if (cookie != 0 && cookie == cached_cookie && streq_ptr(sender, cached_sender) &&
-            streq_ptr(action, cached_action))
-                return cached_result;
-
-        r = sd_bus_message_new_method_call(d->bus, &call, "org.freedesktop.PolicyKit1",
-                                           "/org/freedesktop/PolicyKit1/Authority",
-                                           "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization");
-        if (r >= 0)
-                r = sd_bus_message_append(call, "(sa{sv})s", "system-bus-name", 1, "name", "s", sender,
-                                          action);
-        if (r >= 0)
-                r = sd_bus_message_open_container(call, 'a', "{ss}");
-        if (r >= 0 && details && details->container)
-                r = append_detail(call, "container", details->container);
-        char owner_buf[32];
-        if (r >= 0 && details && details->owner != (uid_t) -1) {
-                snprintf(owner_buf, sizeof owner_buf, "%u", (unsigned) details->owner);
-                r = append_detail(call, "owner", owner_buf);
-        }
-        if (r >= 0)
-                r = sd_bus_message_close_container(call);
-        if (r >= 0)
-                r = sd_bus_message_append(call, "us", (uint32_t) 0, "");
-        if (r >= 0)
-                r = sd_bus_call(d->bus, call, 2 * 1000000ULL, NULL, &reply);
-        if (r >= 0)
-                r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
-        int result = r >= 0 && authorized;
-
-        char *s1 = strdup(sender), *s2 = strdup(action);
-        if (s1 && s2) {
-                free(cached_sender);
-                free(cached_action);
-                cached_sender = s1;
-                cached_action = s2;
-                cached_cookie = cookie;
-                cached_result = result;
-        } else {
-                free(s1);
-                free(s2);
-        }
-        return result;
 }

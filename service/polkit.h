@@ -23,6 +23,8 @@ typedef struct PolkitDetails {
 /* Root callers are authorized at once (cont runs now). Everyone else is
  * checked with CheckAuthorization, subject system-bus-name of the sender,
  * asynchronously; cont runs when polkit says yes, AccessDenied otherwise.
+ * A check in flight counts as a pending call of its sender (bus-util.h):
+ * QuotaExceeded beyond the caps. Nothing here ever waits for polkit.
  * Returns what the handler should return. */
 int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const PolkitDetails *details,
                      AuthorizedFunc cont, void *userdata, sd_bus_error *error);
@@ -30,7 +32,3 @@ int polkit_authorize(Daemon *d, sd_bus_message *m, const char *action, const Pol
 /* The action for acting on a container: own_action if the caller owns it,
  * other_action otherwise. */
 const char *polkit_pick_action(uid_t caller, uid_t owner, const char *own_action, const char *other_action);
-
-/* A synchronous, non-interactive check for property reads: 1 if the
- * caller of m holds action (root always does), 0 otherwise or on error. */
-int polkit_check_sync(Daemon *d, sd_bus_message *m, const char *action, const PolkitDetails *details);

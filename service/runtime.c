@@ -1,597 +1,625 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The container state cache and the monitor client (see runtime.h):
+ * entries, their subscriptions, deadlines and heartbeats, monitor deaths
+ * and the teardown warrend finishes for a monitor that died, adoption at
+ * start. The requests (start, stop and the rest) are in runtime-call.c. */
 #include <errno.h>
-#include <signal.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/time.h>
+#include <sys/pidfd.h>
 #include <sys/wait.h>
 
+#include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "bus-error.h"
 #include "bus-util.h"
-#include "cgroup.h"
-#include "config.h"
-#include "container.h"
 #include "daemon.h"
-#include "idmap.h"
 #include "monitor-client.h"
-#include "owner-limits.h"
-#include "owner.h"
-#include "network-dbus.h"
-#include "network.h"
-#include "polkit.h"
-#include "runtime.h"
+#include "monitor-reap.h"
+#include "monitor.h"
+#include "runtime-internal.h"
+#include "store.h"
 
-/* A monitor that does not answer within this is treated as gone for reads. */
-#define MONITOR_READ_TIMEOUT_SEC 2
+static RuntimeEntry *entries = NULL;
 
-/* --- reading state ------------------------------------------------------ */
+/* ---- entries and their state ---------------------------------------------- */
 
-int runtime_connect(Daemon *d, const char *name, int *ret_fd) {
-        int fd, r = monitor_connect(d->runtime_dir, name, false, &fd, NULL);
-        if (r < 0)
-                return r;
-        struct timeval tv = { .tv_sec = MONITOR_READ_TIMEOUT_SEC };
-        (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-        (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-        *ret_fd = fd;
-        return 0;
-}
-
-void runtime_get_info(Daemon *d, const char *name, bool want_memory, RuntimeInfo *ret) {
-        _cleanup_close_ int fd = -EBADF;
-        MonitorMessage msg = { .fd = -EBADF };
-        *ret = (RuntimeInfo){ .state = "STOPPED" };
-        if (runtime_connect(d, name, &fd) < 0)
-                return;
-        if (monitor_get_state(fd, &msg, NULL) < 0)
-                return;
-        ret->state = monitor_state_to_string(msg.state);
-        ret->init_pid = msg.init_pid;
-        ret->cgroup = msg.text[0] ? strdup(msg.text) : NULL;
-        monitor_message_done(&msg);
-
-        if (!want_memory || ret->init_pid == 0)
-                return;
-        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
-        if (d->cgroup_layout && cgroup_new(d->cgroup_layout, "warren", name, &cg, NULL) >= 0)
-                (void) cgroup_memory_current(cg, &ret->memory_current, NULL);
-}
-
-void runtime_info_done(RuntimeInfo *i) {
-        free(i->cgroup);
-        i->cgroup = NULL;
-}
-
-bool runtime_is_active(Daemon *d, const char *name) {
-        RuntimeInfo info;
-        runtime_get_info(d, name, false, &info);
-        bool active = !streq(info.state, "STOPPED");
-        runtime_info_done(&info);
-        return active;
-}
-
-int runtime_append_namespaces(sd_bus_message *reply, pid_t init_pid) {
-        static const char *const types[] = { "pid", "mnt", "uts", "ipc", "net", "cgroup", "user", "time" };
-        int r = sd_bus_message_open_container(reply, 'a', "(st)");
-        if (r < 0)
-                return r;
-        for (size_t i = 0; init_pid > 0 && i < ELEMENTSOF(types); i++) {
-                char path[64];
-                struct stat st;
-                snprintf(path, sizeof path, "/proc/%d/ns/%s", (int) init_pid, types[i]);
-                if (stat(path, &st) < 0)
-                        continue;
-                r = sd_bus_message_append(reply, "(st)", types[i], (uint64_t) st.st_ino);
-                if (r < 0)
-                        return r;
-        }
-        return sd_bus_message_close_container(reply);
-}
-
-int runtime_append_addresses(sd_bus_message *reply, pid_t init_pid, int family) {
-        _cleanup_strv_free_ char **addresses = NULL;
-        /* Read from the container's own netns: static or DHCP-acquired. */
-        if (init_pid > 0)
-                (void) network_container_addresses(init_pid, family == 6 ? AF_INET6 : AF_INET, &addresses,
-                                                   NULL);
-        return sd_bus_message_append_strv(reply, addresses);
-}
-
-/* --- watching monitors for PropertiesChanged ----------------------------- */
-
-typedef struct Watch {
-        Daemon *daemon;
-        char *name;
-        int fd;
-        sd_event_source *source;
-        struct Watch *next;
-} Watch;
-
-static Watch *watches = NULL;
-
-static void emit_state_changed(Daemon *d, const char *name) {
-        _cleanup_free_ char *path = container_bus_path(name);
-        if (path)
-                (void) sd_bus_emit_properties_changed(d->bus, path, WARREN_CONTAINER_IFACE, "State",
-                                                      "InitPID", "Namespaces", "CGroup", NULL);
-}
-
-static void watch_free(Watch *w) {
-        for (Watch **p = &watches; *p; p = &(*p)->next)
-                if (*p == w) {
-                        *p = w->next;
-                        break;
-                }
-        sd_event_source_disable_unref(w->source);
-        safe_close(w->fd);
-        free(w->name);
-        free(w);
-}
-
-static Watch *watch_find(const char *name) {
-        for (Watch *w = watches; w; w = w->next)
-                if (streq(w->name, name))
-                        return w;
+RuntimeEntry *runtime_entry_find(const char *name) {
+        for (RuntimeEntry *e = entries; e; e = e->next)
+                if (streq(e->name, name))
+                        return e;
         return NULL;
 }
 
-static int watch_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Watch *w = userdata;
+static void emit_state(Daemon *d, const char *name) {
+        _cleanup_free_ char *path = container_bus_path(name);
+        /* State with its value; the caller-restricted ones as invalidated. */
+        if (path)
+                (void) sd_bus_emit_properties_changed(d->bus, path, WARREN_CONTAINER_IFACE, "State",
+                                                      "InitPID", "CGroup", "Namespaces", NULL);
+}
+
+void runtime_entry_set_state(RuntimeEntry *e, MonitorState s) {
+        if (e->state == s)
+                return;
+        log_debug("Container '%s': %s -> %s", e->name, monitor_state_to_string(e->state),
+                  monitor_state_to_string(s));
+        e->state = s;
+        emit_state(e->daemon, e->name);
+}
+
+RuntimeEntry *runtime_entry_new(Daemon *d, const char *name, EntryPhase phase) {
+        RuntimeEntry *e = calloc(1, sizeof *e);
+        if (!e)
+                return NULL;
+        *e = (RuntimeEntry){
+                .daemon = d,
+                .phase = phase,
+                .state = MONITOR_STATE_STOPPED,
+                .owner = (uid_t) -1,
+                .init_pidfd = -EBADF,
+                .monitor_pidfd = -EBADF,
+                .sub_fd = -EBADF,
+                .sync_fd = -EBADF,
+                .sub_pending = MONITOR_CMD_INVALID,
+        };
+        e->name = strdup(name);
+        if (!e->name || asprintf(&e->cgroup, "/%s/%s", MONITOR_CGROUP_PARENT, name) < 0) {
+                free(e->name);
+                free(e);
+                return NULL;
+        }
+        if (store_get_owner(d->store, name, &e->owner) < 0)
+                e->owner = (uid_t) -1;
+        e->next = entries;
+        entries = e;
+        return e;
+}
+
+static void entry_unlink(RuntimeEntry *e) {
+        for (RuntimeEntry **p = &entries; *p; p = &(*p)->next)
+                if (*p == e) {
+                        *p = e->next;
+                        return;
+                }
+}
+
+static void entry_close_init(RuntimeEntry *e) {
+        e->init_source = sd_event_source_disable_unref(e->init_source);
+        e->init_pidfd = safe_close(e->init_pidfd);
+}
+
+static void entry_close_sub(RuntimeEntry *e) {
+        e->sub_source = sd_event_source_disable_unref(e->sub_source);
+        e->sub_timer = sd_event_source_disable_unref(e->sub_timer);
+        e->sub_fd = safe_close(e->sub_fd);
+        e->sub_pending = MONITOR_CMD_INVALID;
+        e->sub_want_ping = false;
+}
+
+static void entry_close_monitor(RuntimeEntry *e) {
+        e->monitor_source = sd_event_source_disable_unref(e->monitor_source);
+        e->monitor_pidfd = safe_close(e->monitor_pidfd);
+}
+
+/* Frees e, answering what waited on it: calls fail with NotRunning (or
+ * succeed, for Stop, if everything is gone), a start with its failure. */
+static void entry_free(RuntimeEntry *e, bool gone) {
+        entry_unlink(e);
+        entry_close_sub(e);
+        runtime_start_finish(e, gone);
+        warren_error_clear(&e->start_err);
+        while (e->calls)
+                runtime_call_finish_gone(e->calls, gone);
+        entry_close_init(e);
+        entry_close_monitor(e);
+        sd_event_source_disable_unref(e->ping_timer);
+        sd_event_source_disable_unref(e->work_timer);
+        if (e->holds_daemon)
+                daemon_release(e->daemon);
+        free(e->cause);
+        free(e->cgroup);
+        free(e->name);
+        free(e);
+}
+
+/* Nothing of the container is left: STOPPED, once. */
+static void entry_gone(RuntimeEntry *e) {
+        Daemon *d = e->daemon;
+        _cleanup_free_ char *name = strdup(e->name);
+        bool emit = e->state != MONITOR_STATE_STOPPED;
+        e->state = MONITOR_STATE_STOPPED;
+        e->init_pid = 0;
+        entry_free(e, true);
+        if (emit && name)
+                emit_state(d, name);
+}
+
+static uint64_t now_usec(Daemon *d) {
+        uint64_t t = 0;
+        (void) sd_event_now(d->event, CLOCK_MONOTONIC, &t);
+        return t;
+}
+
+/* (Re)arms a oneshot timer source usec from now. */
+int runtime_timer_arm(Daemon *d, sd_event_source **s, uint64_t usec, sd_event_time_handler_t cb,
+                      void *userdata) {
+        if (*s) {
+                int r = sd_event_source_set_time_relative(*s, usec);
+                if (r < 0)
+                        return r;
+                return sd_event_source_set_enabled(*s, SD_EVENT_ONESHOT);
+        }
+        return sd_event_add_time_relative(d->event, s, CLOCK_MONOTONIC, usec, 10000, cb, userdata);
+}
+
+/* ---- init: a pidfd of our own, from the pid the monitor told us ------------ */
+
+static int on_init_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        RuntimeEntry *e = userdata;
+        entry_close_init(e);
+        /* A monitor that answers says what happens next (reboot, stop); for
+         * one that does not, init's death is the one fact there is. */
+        if (e->unresponsive && e->state != MONITOR_STATE_STOPPING)
+                runtime_entry_set_state(e, MONITOR_STATE_STOPPING);
+        return 0;
+}
+
+/* init_pid comes from the monitor; the pidfd is opened by pid and kept only
+ * if that process is in the container's cgroup. */
+static void entry_open_init(RuntimeEntry *e, pid_t pid) {
+        char path[64], *text = NULL;
+        if (pid == e->init_pid && e->init_pidfd >= 0)
+                return;
+        entry_close_init(e);
+        e->init_pid = pid;
+        if (pid <= 0)
+                return;
+        _cleanup_close_ int fd = pidfd_open(pid, 0);
+        if (fd < 0)
+                return;
+        snprintf(path, sizeof path, "/proc/%d/cgroup", (int) pid);
+        bool ours = false;
+        if (read_full_file(path, 64 * 1024, &text, NULL) >= 0) {
+                for (char *l = text; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+                        char *p = strchr(l, ':') ? strchr(strchr(l, ':') + 1, ':') : NULL;
+                        size_t n = strlen(e->cgroup);
+                        if (p && strncmp(p + 1, e->cgroup, n) == 0 && (p[1 + n] == '\n' || p[1 + n] == 0))
+                                ours = true;
+                }
+                free(text);
+        }
+        if (!ours) {
+                log_debug("Process %d is not in cgroup %s: not init of '%s'", (int) pid, e->cgroup, e->name);
+                return;
+        }
+        if (sd_event_add_io(e->daemon->event, &e->init_source, fd, EPOLLIN, on_init_exit, e) < 0)
+                return;
+        e->init_pidfd = TAKE_FD(fd);
+}
+
+void runtime_entry_update(RuntimeEntry *e, const MonitorMessage *msg) {
+        /* STOPPED from the monitor means it tore everything down and is
+         * about to exit: STOPPED is reported once it has. */
+        if (msg->state == MONITOR_STATE_STOPPED) {
+                e->monitor_stopped = true;
+                entry_close_init(e);
+                e->init_pid = 0;
+                if (e->state != MONITOR_STATE_STOPPING && e->state != MONITOR_STATE_ABORTING)
+                        runtime_entry_set_state(e, MONITOR_STATE_STOPPING);
+                return;
+        }
+        entry_open_init(e, msg->init_pid);
+        runtime_entry_set_state(e, msg->state);
+}
+
+/* ---- unresponsive monitors --------------------------------------------------- */
+
+void runtime_entry_unresponsive(RuntimeEntry *e, const char *what) {
+        if (!e->unresponsive)
+                log_warning(
+                        "The monitor of container '%s' (pid %d) did not answer %s within %.1f s; calls on "
+                        "'%s' fail with Unresponsive until it does",
+                        e->name, (int) e->monitor_pid, what, RUNTIME_DEADLINE_USEC / 1e6, e->name);
+        e->unresponsive = true;
+        /* Whatever waits on it would only wait longer. */
+        runtime_calls_fail_unresponsive(e);
+        runtime_entry_ping(e, false);
+}
+
+void runtime_entry_heard(RuntimeEntry *e) {
+        e->last_heard_usec = now_usec(e->daemon);
+        if (!e->unresponsive)
+                return;
+        e->unresponsive = false;
+        log_info("The monitor of container '%s' (pid %d) answers again", e->name, (int) e->monitor_pid);
+}
+
+/* ---- the subscription: events, and a heartbeat while anyone waits ---------- */
+
+static int sub_send_next(RuntimeEntry *e);
+static int on_work_timer(sd_event_source *s, uint64_t usec, void *userdata);
+static void entry_settle(RuntimeEntry *e, const char *cause);
+
+static int on_sub_deadline(sd_event_source *s, uint64_t usec, void *userdata) {
+        RuntimeEntry *e = userdata;
+        runtime_entry_unresponsive(e, monitor_command_to_string(e->sub_pending));
+        return 0;
+}
+
+static int on_sub_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        RuntimeEntry *e = userdata;
         for (;;) {
                 MonitorMessage msg = { .fd = -EBADF };
-                int r = monitor_receive(w->fd, &msg, NULL);
+                int r = monitor_receive(e->sub_fd, &msg, NULL);
                 if (r == -EAGAIN)
                         return 0;
                 if (r < 0) {
-                        /* The monitor exited: the container is STOPPED now. */
-                        Daemon *d = w->daemon;
-                        _cleanup_free_ char *name = strdup(w->name);
-                        watch_free(w);
-                        if (name)
-                                emit_state_changed(d, name);
+                        /* It exited (its pidfd tells), or dropped us: subscribe again. */
+                        entry_close_sub(e);
+                        if (!e->monitor_stopped)
+                                (void) runtime_timer_arm(e->daemon, &e->work_timer, RUNTIME_RETRY_USEC,
+                                                         on_work_timer, e);
                         return 0;
                 }
-                if (msg.command == MONITOR_EVENT_STATE)
-                        emit_state_changed(w->daemon, w->name);
+                if (msg.command != MONITOR_EVENT_STATE) {
+                        if (msg.command == e->sub_pending || msg.command == MONITOR_CMD_INVALID) {
+                                e->sub_pending = MONITOR_CMD_INVALID;
+                                (void) sd_event_source_set_enabled(e->sub_timer, SD_EVENT_OFF);
+                        }
+                        runtime_entry_heard(e);
+                }
+                if (msg.error == 0)
+                        runtime_entry_update(e, &msg);
                 monitor_message_done(&msg);
+                (void) sub_send_next(e);
         }
 }
 
-static int watch_add(Daemon *d, const char *name) {
-        if (watch_find(name))
+static int sub_send_next(RuntimeEntry *e) {
+        if (e->sub_fd < 0 || e->sub_pending != MONITOR_CMD_INVALID)
                 return 0;
-        Watch *w = calloc(1, sizeof *w);
-        if (!w)
-                return -ENOMEM;
-        w->daemon = d;
-        w->fd = -EBADF;
-        w->name = strdup(name);
-        int r = w->name ? monitor_connect(d->runtime_dir, name, true, &w->fd, NULL) : -ENOMEM;
-        if (r >= 0)
-                r = monitor_send(w->fd, MONITOR_CMD_SUBSCRIBE, 0, 0, NULL);
-        if (r >= 0)
-                r = sd_event_add_io(d->event, &w->source, w->fd, EPOLLIN, watch_io, w);
-        w->next = watches;
-        watches = w;
-        if (r < 0) {
-                watch_free(w);
+        MonitorCommand c = !e->subscribed     ? MONITOR_CMD_SUBSCRIBE
+                           : e->sub_want_ping ? MONITOR_CMD_GET_STATE
+                                              : MONITOR_CMD_INVALID;
+        if (c == MONITOR_CMD_INVALID)
+                return 0;
+        int r = monitor_send(e->sub_fd, c, 0, 0, NULL);
+        if (r < 0)
+                return r; /* hung up: the io source sees it */
+        e->subscribed = true;
+        e->sub_want_ping = false;
+        e->sub_pending = c;
+        return runtime_timer_arm(e->daemon, &e->sub_timer, RUNTIME_DEADLINE_USEC, on_sub_deadline, e);
+}
+
+static int on_ping_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        RuntimeEntry *e = userdata;
+        runtime_entry_ping(e, false);
+        return 0;
+}
+
+void runtime_entry_ping(RuntimeEntry *e, bool now) {
+        /* While a call waits (or the monitor is unresponsive), ask now and
+         * then whether it still answers. */
+        if (!e->calls && !e->unresponsive) {
+                (void) sd_event_source_set_enabled(e->ping_timer, SD_EVENT_OFF);
+                return;
+        }
+        if (e->sub_pending == MONITOR_CMD_INVALID &&
+            (now || now_usec(e->daemon) >= e->last_heard_usec + RUNTIME_HEARTBEAT_USEC)) {
+                e->sub_want_ping = true;
+                (void) sub_send_next(e);
+        }
+        (void) runtime_timer_arm(e->daemon, &e->ping_timer, RUNTIME_HEARTBEAT_USEC, on_ping_timer, e);
+}
+
+static int on_monitor_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        runtime_entry_monitor_exited(userdata);
+        return 0;
+}
+
+int runtime_entry_watch_monitor(RuntimeEntry *e, int pidfd, pid_t pid, bool child) {
+        entry_close_monitor(e);
+        e->monitor_pidfd = pidfd;
+        e->monitor_pid = pid;
+        e->monitor_is_child = child;
+        return sd_event_add_io(e->daemon->event, &e->monitor_source, pidfd, EPOLLIN, on_monitor_exit, e);
+}
+
+/* Connects and subscribes; a monitor not listening (yet, or any more) or
+ * not accepting is retried by the work timer. */
+
+int runtime_entry_subscribe(RuntimeEntry *e) {
+        _cleanup_close_ int fd = -EBADF;
+        int r = monitor_connect(e->daemon->runtime_dir, e->name, true, &fd, NULL);
+        if (r == -EAGAIN) {
+                runtime_entry_unresponsive(e, "a connection");
+                return runtime_timer_arm(e->daemon, &e->work_timer, RUNTIME_HEARTBEAT_USEC, on_work_timer,
+                                         e);
+        }
+        if (r == -ESRCH) {
+                /* Without its pidfd, only its lock tells a monitor that is
+                 * setting up or tearing down from one that is gone. */
+                if (e->monitor_pidfd < 0 && monitor_lock_held(e->daemon->runtime_dir, e->name) == 0) {
+                        entry_settle(e, "was found gone");
+                        return 0;
+                }
+                e->phase = PHASE_WAITING;
+                return runtime_timer_arm(e->daemon, &e->work_timer, RUNTIME_RETRY_USEC, on_work_timer, e);
+        }
+        if (r < 0)
                 return r;
+        if (e->monitor_pidfd < 0) {
+                int pidfd;
+                pid_t pid;
+                r = monitor_peer_pidfd(fd, &pidfd, &pid);
+                if (r == -ESRCH) {
+                        /* Gone between connect and now. */
+                        runtime_entry_monitor_exited(e);
+                        return 0;
+                }
+                if (r < 0)
+                        return r;
+                r = runtime_entry_watch_monitor(e, pidfd, pid, false);
+                if (r < 0)
+                        return r;
+        }
+        entry_close_sub(e);
+        e->subscribed = false;
+        r = sd_event_add_io(e->daemon->event, &e->sub_source, fd, EPOLLIN, on_sub_io, e);
+        if (r < 0)
+                return r;
+        e->sub_fd = TAKE_FD(fd);
+        e->phase = PHASE_MONITORED;
+        return sub_send_next(e);
+}
+
+/* ---- monitors that die without tearing down -------------------------------- */
+
+static void cleanup_step(RuntimeEntry *e);
+
+static int on_work_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        RuntimeEntry *e = userdata;
+        if (e->phase == PHASE_CLEANUP)
+                cleanup_step(e);
+        else if (e->phase == PHASE_WAITING || e->sub_fd < 0) {
+                int r = runtime_entry_subscribe(e);
+                if (r < 0)
+                        log_debug_errno(r, "Failed to subscribe to the monitor of '%s': %m", e->name);
         }
         return 0;
+}
+
+static void cleanup_step(RuntimeEntry *e) {
+        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        Daemon *d = e->daemon;
+        e->cleanup_rounds++;
+        int r = monitor_leftovers_remove(d->cgroup_layout, d->runtime_dir, e->name, &err);
+        if (r >= 0) {
+                log_info("Finished the teardown of container '%s' (its monitor %s).", e->name, e->cause);
+                entry_gone(e);
+                return;
+        }
+        /* Killed tasks take a moment to exit; new ones may have been forked
+         * meanwhile (a v1-only straggler): kill again now and then. */
+        if (e->cleanup_rounds % 25 == 0)
+                (void) monitor_leftovers_kill(d->cgroup_layout, e->name, NULL);
+        if (e->cleanup_rounds == RUNTIME_CLEANUP_PATIENCE)
+                log_warning("Container '%s' is not torn down yet: %s", e->name, warren_error_message(&err));
+        (void) runtime_timer_arm(d, &e->work_timer,
+                                 e->cleanup_rounds < RUNTIME_CLEANUP_PATIENCE ? RUNTIME_CLEANUP_POLL_USEC
+                                                                              : RUNTIME_HEARTBEAT_USEC,
+                                 on_work_timer, e);
+}
+
+static void cleanup_begin(RuntimeEntry *e, const char *cause) {
+        Daemon *d = e->daemon;
+        free(e->cause);
+        e->cause = strdup(cause);
+        log_warning("The monitor of container '%s' %s without tearing it down: killing what is left of it "
+                    "and removing its cgroups, veths and runtime directory.",
+                    e->name, cause);
+        e->phase = PHASE_CLEANUP;
+        entry_close_sub(e);
+        entry_close_monitor(e);
+        if (!e->holds_daemon) {
+                daemon_hold(d); /* no idle exit half-way */
+                e->holds_daemon = true;
+        }
+        runtime_entry_set_state(e, MONITOR_STATE_ABORTING);
+        if (e->init_pidfd >= 0)
+                (void) pidfd_send_signal(e->init_pidfd, SIGKILL, NULL, 0);
+        entry_close_init(e);
+        e->init_pid = 0;
+        (void) monitor_leftovers_kill(d->cgroup_layout, e->name, NULL);
+        e->cleanup_rounds = 0;
+        cleanup_step(e);
+}
+
+/* Decides after a monitor's death (or when a dead one's leftovers are
+ * found) whether anything needs finishing. */
+static void entry_settle(RuntimeEntry *e, const char *cause) {
+        MonitorLeftovers left;
+        Daemon *d = e->daemon;
+        int r = monitor_leftovers_check(d->cgroup_layout, d->runtime_dir, e->name, &left);
+        if (r >= 0 && !monitor_leftovers_any(&left)) {
+                entry_gone(e);
+                return;
+        }
+        if (r >= 0 && left.lock_held) {
+                /* Another monitor process has it (it is still exiting, or
+                 * someone started one by hand): follow that one. */
+                e->phase = PHASE_WAITING;
+                (void) runtime_timer_arm(d, &e->work_timer, RUNTIME_RETRY_USEC, on_work_timer, e);
+                return;
+        }
+        cleanup_begin(e, cause);
+}
+
+void runtime_entry_monitor_exited(RuntimeEntry *e) {
+        char cause[128] = "exited";
+        siginfo_t si = {};
+        if (e->monitor_is_child && e->monitor_pidfd >= 0 &&
+            waitid(P_PIDFD, (id_t) e->monitor_pidfd, &si, WEXITED | WNOHANG) >= 0 && si.si_pid > 0) {
+                if (si.si_code == CLD_EXITED)
+                        snprintf(cause, sizeof cause, "(pid %d) exited with status %d", (int) e->monitor_pid,
+                                 si.si_status);
+                else
+                        snprintf(cause, sizeof cause, "(pid %d) was killed by signal %s",
+                                 (int) e->monitor_pid, sigabbrev_np(si.si_status) ?: "?");
+        } else if (e->monitor_pid > 0)
+                snprintf(cause, sizeof cause, "(pid %d) exited", (int) e->monitor_pid);
+        log_debug("The monitor of '%s' %s", e->name, cause);
+        if (e->phase == PHASE_STARTING)
+                runtime_start_monitor_exited(e);
+        entry_close_monitor(e);
+        entry_close_sub(e);
+        entry_settle(e, cause);
+}
+
+/* ---- adoption --------------------------------------------------------------- */
+
+/* A container warrend has no entry for: a live monitor (warrend restarted,
+ * or one started by other means) or the leftovers of a dead one. */
+static RuntimeEntry *entry_adopt(Daemon *d, const char *name, const char *cause) {
+        MonitorLeftovers left;
+        MonitorMessage st;
+        int r = monitor_leftovers_check(d->cgroup_layout, d->runtime_dir, name, &left);
+        if (r < 0 || !monitor_leftovers_any(&left))
+                return NULL;
+        RuntimeEntry *e = runtime_entry_new(d, name, PHASE_WAITING);
+        if (!e)
+                return NULL;
+        /* What the monitor last wrote stands until it answers; never emitted:
+         * nothing changed as far as anyone could see. */
+        if (monitor_read_state_file(d->runtime_dir, name, &st) >= 0) {
+                e->state = st.state;
+                e->init_pid = st.init_pid;
+                e->monitor_pid = st.monitor_pid;
+        } else
+                e->state = left.n_procs > 0 ? MONITOR_STATE_RUNNING : MONITOR_STATE_STOPPING;
+        if (left.lock_held) {
+                pid_t pid = e->init_pid;
+                e->init_pid = 0;
+                entry_open_init(e, pid);
+                r = runtime_entry_subscribe(e);
+                if (r < 0)
+                        log_warning_errno(r, "Failed to subscribe to the monitor of container %s: %m", name);
+                return runtime_entry_find(name);
+        }
+        cleanup_begin(e, cause);
+        return runtime_entry_find(name);
 }
 
 int runtime_adopt_all(Daemon *d) {
         _cleanup_strv_free_ char **names = NULL;
-        int r = monitor_list_running(d->runtime_dir, &names, NULL);
+        int r = monitor_leftovers_list(d->cgroup_layout, d->runtime_dir, &names);
         if (r < 0)
-                return r;
+                return log_warning_errno(r, "Failed to look for running containers: %m");
         STRV_FOREACH(n, names) {
-                r = watch_add(d, *n);
-                if (r < 0)
-                        log_warning_errno(r, "Failed to re-adopt container %s: %m", *n);
-                else
-                        log_debug("Re-adopted running container %s.", *n);
+                /* A cgroup of a name that is not ours (nothing in our store
+                 * or runtime dir) is someone else's business. */
+                if (runtime_entry_find(*n) ||
+                    (store_exists(d->store, *n) <= 0 && monitor_runtime_dir_exists(d->runtime_dir, *n) <= 0))
+                        continue;
+                RuntimeEntry *e = entry_adopt(d, *n, "was gone when warrend started");
+                if (e)
+                        log_debug("Adopted container %s (%s)", *n, monitor_state_to_string(e->state));
         }
         return 0;
 }
 
 void runtime_free_all(Daemon *d) {
-        while (watches)
-                watch_free(watches);
+        while (entries)
+                entry_free(entries, false);
 }
 
-/* --- asynchronous requests to a monitor ---------------------------------- */
+/* ---- reads ----------------------------------------------------------------- */
 
-typedef struct MonitorCall {
-        Daemon *daemon;
-        sd_bus_message *request;
-        sd_event_source *source;
-        int fd;
-        char *name;
-        MonitorCommand command;
-        /* Start only: the monitor process, and a failure kept until it exited. */
-        sd_event_source *child;
-        bool child_exited;
-        int start_r;
-        WarrenError start_err;
-} MonitorCall;
+/* A runtime dir without an entry is a monitor warrend did not start (or a
+ * dead one's): one lstat() tells. */
+static RuntimeEntry *entry_lookup(Daemon *d, const char *name) {
+        RuntimeEntry *e = runtime_entry_find(name);
+        if (e || monitor_runtime_dir_exists(d->runtime_dir, name) <= 0)
+                return e;
+        return entry_adopt(d, name, "was found gone");
+}
 
-static void monitor_call_free(MonitorCall *c) {
-        if (c->child && !c->child_exited) {
-                /* A running monitor is still ours to reap when it exits. */
-                (void) sd_event_source_set_userdata(c->child, NULL);
-                (void) sd_event_source_set_floating(c->child, true);
+void runtime_get_info(Daemon *d, const char *name, RuntimeInfo *ret) {
+        RuntimeEntry *e = entry_lookup(d, name);
+        if (!e) {
+                *ret = (RuntimeInfo){ .state = MONITOR_STATE_STOPPED, .cgroup = "" };
+                return;
         }
-        sd_event_source_unref(c->child);
-        warren_error_clear(&c->start_err);
-        sd_event_source_disable_unref(c->source);
-        safe_close(c->fd);
-        sd_bus_message_unref(c->request);
-        free(c->name);
-        daemon_release(c->daemon);
-        free(c);
-}
-
-/* Errors of runtime operations: the generic mapping, except that a failed
- * start is reported with the monitor's message and a generic name (ENOENT
- * there is a missing file, not a missing container). */
-static void reply_runtime_error(MonitorCall *c, int r, const WarrenError *err) {
-        sd_bus_error error = SD_BUS_ERROR_NULL;
-        const char *msg = err && err->error ? warren_error_message(err) : strerror(-r);
-        switch (-r) {
-        case ESRCH:
-                sd_bus_error_setf(&error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running%s%s",
-                                  c->name, err && err->error ? ": " : "", err && err->error ? msg : "");
-                break;
-        case EALREADY:
-        case EBUSY:
-        case EDQUOT:
-        case EACCES:
-        case EPERM:
-                bus_error_from_warren(&error, r, err);
-                break;
-        case EINVAL:
-        case EBADMSG:
-                sd_bus_error_set(&error,
-                                 c->command == MONITOR_CMD_INVALID ? WARREN_ERROR_INVALID_CONFIG
-                                                                   : SD_BUS_ERROR_INVALID_ARGS,
-                                 msg);
-                break;
-        default:
-                sd_bus_error_setf(&error, SD_BUS_ERROR_FAILED, "%s", msg);
-        }
-        (void) sd_bus_reply_method_error(c->request, &error);
-        sd_bus_error_free(&error);
-}
-
-/* Reads the start result: 0 if nothing arrived yet, 1 for a failure kept
- * in c, 2 for a success (replied, and c freed). */
-static int start_read_sync(MonitorCall *c) {
-        MonitorMessage msg = { .fd = -EBADF };
-        int r = monitor_read_sync(c->fd, &msg, &c->start_err);
-        monitor_message_done(&msg);
-        if (r == -EAGAIN)
-                return 0;
-        c->source = sd_event_source_disable_unref(c->source);
-        if (r >= 0) {
-                (void) watch_add(c->daemon, c->name);
-                emit_state_changed(c->daemon, c->name);
-                (void) sd_bus_reply_method_return(c->request, NULL);
-                monitor_call_free(c);
-                return 2;
-        }
-        log_debug("Start of %s failed: %s", c->name, warren_error_message(&c->start_err));
-        c->start_r = r;
-        return 1;
-}
-
-static void start_fail(MonitorCall *c) {
-        reply_runtime_error(c, c->start_r, &c->start_err);
-        monitor_call_free(c);
-}
-
-static int start_sync_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        MonitorCall *c = userdata;
-        if (start_read_sync(c) != 1)
-                return 0;
-        /* A failed start is answered once the monitor is gone: it tore
-         * everything down before reporting, and then exits. */
-        if (c->child_exited)
-                start_fail(c);
-        return 0;
-}
-
-static int start_child_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        MonitorCall *c = userdata;
-        if (!c)
-                return 0; /* a monitor that started fine has exited: reaped */
-        c->child_exited = true;
-        if (c->start_r == 0 && c->source) {
-                /* It exited; whatever it reported is queued (or it said nothing). */
-                int k = start_read_sync(c);
-                if (k == 2)
-                        return 0; /* it had started fine (c is freed) and has stopped since */
-                if (k == 0) {
-                        c->start_r = -ECHILD;
-                        warren_error_set(&c->start_err, ECHILD,
-                                         "The monitor of '%s' exited without reporting", c->name);
-                }
-        }
-        start_fail(c);
-        return 0;
-}
-
-static int monitor_reply_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        MonitorCall *c = userdata;
-        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
-        for (;;) {
-                MonitorMessage msg = { .fd = -EBADF };
-                int r = monitor_receive(c->fd, &msg, &err);
-                if (r == -EAGAIN)
-                        return 0;
-                if (r == -ECONNRESET && c->command == MONITOR_CMD_STOP)
-                        r = 0; /* it stopped and exited before answering: done all the same */
-                else if (r >= 0 && msg.command == MONITOR_EVENT_STATE) {
-                        monitor_message_done(&msg);
-                        continue;
-                } else if (r >= 0 && msg.error != 0)
-                        r = warren_error_set(&err, msg.error, "%s",
-                                             msg.text[0] ? msg.text : strerror(msg.error));
-                monitor_message_done(&msg);
-                if (r < 0)
-                        reply_runtime_error(c, r, &err);
-                else
-                        (void) sd_bus_reply_method_return(c->request, NULL);
-                monitor_call_free(c);
-                return 0;
-        }
-}
-
-static MonitorCall *monitor_call_new(Daemon *d, sd_bus_message *m, const char *name,
-                                     MonitorCommand command) {
-        MonitorCall *c = calloc(1, sizeof *c);
-        if (!c)
-                return NULL;
-        c->daemon = d;
-        daemon_hold(d);
-        c->fd = -EBADF;
-        c->command = command;
-        c->request = sd_bus_message_ref(m);
-        c->name = strdup(name);
-        if (!c->name) {
-                monitor_call_free(c);
-                return NULL;
-        }
-        return c;
-}
-
-/* The container a runtime method acts on: Manager shortcuts pass its name
- * first, Container methods have it in their path. */
-int runtime_target(Daemon *d, sd_bus_message *m, char **ret_name, uid_t *ret_owner, sd_bus_error *error) {
-        char *name;
-        if (streq(sd_bus_message_get_interface(m), WARREN_MANAGER_IFACE)) {
-                const char *arg;
-                int r = sd_bus_message_read(m, "s", &arg);
-                if (r < 0)
-                        return r;
-                name = strdup(arg);
-        } else {
-                name = container_name_from_path(sd_bus_message_get_path(m));
-                if (!name)
-                        return sd_bus_error_setf(error, WARREN_ERROR_NO_SUCH_CONTAINER,
-                                                 "No container at path '%s'", sd_bus_message_get_path(m));
-        }
-        if (!name)
-                return -ENOMEM;
-        return bus_container_lookup(d, name, ret_name, ret_owner, error);
-}
-
-/* A container owned by anyone but root runs in a user namespace whose map
- * lies inside the owner's ranges, within the owner's running limit. */
-static int check_owner_may_run(Daemon *d, const char *name, uid_t owner, sd_bus_error *error) {
-        _cleanup_lxc_config_ LxcConfig *c = NULL;
-        _cleanup_(idmap_freep) Idmap *map = NULL;
-        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
-        Owner o;
-        uint64_t running;
-        if (owner == 0)
-                return 0;
-        int r = container_load_config(d->store, name, LXC_INCLUDE_EXPAND, &c, &err);
-        if (r < 0)
-                return bus_error_from_config(error, r, &err);
-        r = idmap_from_config(c, &map, &err);
-        if (r < 0)
-                return bus_error_from_config(error, r, &err);
-        if (!map || map->n == 0)
-                return sd_bus_error_setf(
-                        error, SD_BUS_ERROR_ACCESS_DENIED,
-                        "Container '%s' is owned by uid %u but has no lxc.idmap: a non-root owner's "
-                        "container must be unprivileged",
-                        name, (unsigned) owner);
-        r = owner_load(d, owner, &o, &err);
-        if (r < 0)
-                return bus_error_from_config(error, r, &err);
-        r = idmap_allowance_check(o.allowance, map, &err);
-        if (r >= 0)
-                r = owner_count_containers(d, owner, true, &running);
-        if (r >= 0)
-                r = limits_check(o.limits, LIMIT_RUNNING, owner, o.name, running, &err);
-        owner_done(&o);
-        if (r == -EDQUOT)
-                return sd_bus_error_set(error, WARREN_ERROR_QUOTA_EXCEEDED, warren_error_message(&err)), r;
-        if (r < 0)
-                return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, warren_error_message(&err)), r;
-        return 0;
-}
-
-static int prepare_networks(Daemon *d, const char *name, uid_t owner, sd_bus_error *error) {
-        _cleanup_lxc_config_ LxcConfig *c = NULL;
-        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
-        int r = container_load_config(d->store, name, LXC_INCLUDE_EXPAND, &c, &err);
-        if (r < 0)
-                return bus_error_from_config(error, r, &err);
-        r = networks_prepare_start(d, c, owner, &err);
-        if (r == -EDQUOT)
-                return sd_bus_error_set(error, WARREN_ERROR_QUOTA_EXCEEDED, warren_error_message(&err)), r;
-        if (r < 0)
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
-                                         "Failed to prepare the networks of '%s': %s", name,
-                                         warren_error_message(&err));
-        return 0;
-}
-
-static int do_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
-        _cleanup_free_ char *name = NULL;
-        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
-        uid_t owner;
-        int r = runtime_target(d, m, &name, &owner, error);
-        if (r < 0)
-                return r;
-        r = check_owner_may_run(d, name, owner, error);
-        if (r < 0)
-                return r;
-        r = prepare_networks(d, name, owner, error);
-        if (r < 0)
-                return r;
-        if (runtime_is_active(d, name))
-                return sd_bus_error_setf(error, WARREN_ERROR_ALREADY_RUNNING,
-                                         "Container '%s' is already running", name);
-        MonitorCall *c = monitor_call_new(d, m, name, MONITOR_CMD_INVALID);
-        if (!c)
-                return -ENOMEM;
-        const MonitorSpawnOptions o = {
-                .monitor_path = d->monitor_path,
-                .name = name,
-                .state_dir = d->state_dir,
-                .runtime_dir = d->runtime_dir,
-                .config_dir = d->config_dir,
+        bool has_init = e->init_pid > 0 && e->state != MONITOR_STATE_STOPPED;
+        *ret = (RuntimeInfo){
+                .state = e->state,
+                .init_pid = has_init ? e->init_pid : 0,
+                .cgroup = has_init ? e->cgroup : "",
+                .unresponsive = e->unresponsive,
         };
-        pid_t pid;
-        r = monitor_spawn(&o, &pid, &c->fd, &err);
-        /* The monitor detaches but stays our child until we exit. */
-        if (r >= 0)
-                r = sd_event_add_child(d->event, &c->child, pid, WEXITED, start_child_exit, c);
-        if (r >= 0)
-                r = sd_event_add_io(d->event, &c->source, c->fd, EPOLLIN, start_sync_io, c);
-        if (r < 0) {
-                monitor_call_free(c);
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "Failed to start monitor for '%s': %s",
-                                         name, err.error ? warren_error_message(&err) : strerror(-r));
-        }
-        return 1;
 }
 
-/* Sends one request to the monitor and replies to m when it answers. */
-static int monitor_request_async(Daemon *d, sd_bus_message *m, const char *name, MonitorCommand command,
-                                 uint32_t arg, uint32_t flags, sd_bus_error *error) {
-        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
-        MonitorCall *c = monitor_call_new(d, m, name, command);
-        if (!c)
+const char *runtime_state_string(Daemon *d, const char *name) {
+        RuntimeInfo i;
+        runtime_get_info(d, name, &i);
+        return monitor_state_to_string(i.state);
+}
+
+bool runtime_is_active(Daemon *d, const char *name) {
+        MonitorLeftovers left;
+        if (entry_lookup(d, name))
+                return true;
+        if (monitor_leftovers_check(d->cgroup_layout, d->runtime_dir, name, &left) < 0)
+                return true; /* cannot tell: not "stopped" */
+        if (!monitor_leftovers_any(&left))
+                return false;
+        (void) entry_adopt(d, name, "was found gone");
+        return true;
+}
+
+unsigned runtime_count_active(Daemon *d, uid_t owner) {
+        unsigned n = 0;
+        for (RuntimeEntry *e = entries; e; e = e->next)
+                n += e->owner == owner;
+        return n;
+}
+
+int runtime_list_active(Daemon *d, uid_t owner, char ***ret_names) {
+        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+        if (!names)
                 return -ENOMEM;
-        int r = monitor_connect(d->runtime_dir, name, true, &c->fd, &err);
-        if (r == -ESRCH) {
-                monitor_call_free(c);
-                return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
-                                         name);
-        }
-        if (r >= 0)
-                r = monitor_send(c->fd, command, arg, flags, &err);
-        if (r >= 0)
-                r = sd_event_add_io(d->event, &c->source, c->fd, EPOLLIN, monitor_reply_io, c);
-        if (r < 0) {
-                monitor_call_free(c);
-                return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED,
-                                         "Failed to reach the monitor of '%s': %s", name,
-                                         err.error ? warren_error_message(&err) : strerror(-r));
-        }
-        return 1;
+        for (RuntimeEntry *e = entries; e; e = e->next)
+                if (e->owner == owner && strv_extend(&names, e->name) < 0)
+                        return -ENOMEM;
+        *ret_names = TAKE_PTR(names);
+        return 0;
 }
 
-static int do_monitor_request(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
-        _cleanup_free_ char *name = NULL;
-        const char *member = sd_bus_message_get_member(m);
-        uint32_t arg = 0, flags = 0;
-        MonitorCommand command;
-        int r = runtime_target(d, m, &name, NULL, error);
-        if (r < 0)
-                return r;
-        if (streq(member, "Stop") || streq(member, "StopContainer")) {
-                int kill = 0;
-                r = sd_bus_message_read(m, "ub", &arg, &kill);
-                if (r < 0)
-                        return r;
-                flags = kill ? MONITOR_STOP_KILL : 0;
-                command = MONITOR_CMD_STOP;
-        } else if (streq(member, "Kill")) {
-                int32_t sig;
-                r = sd_bus_message_read(m, "i", &sig);
-                if (r < 0)
-                        return r;
-                arg = (uint32_t) sig;
-                command = MONITOR_CMD_KILL;
-        } else if (streq(member, "Reboot"))
-                command = MONITOR_CMD_REBOOT;
-        else if (streq(member, "Freeze"))
-                command = MONITOR_CMD_FREEZE;
-        else
-                command = MONITOR_CMD_UNFREEZE;
-        return monitor_request_async(d, m, name, command, arg, flags, error);
-}
-
-/* Validate, then authorize manage-own/manage, then cont. */
-static int runtime_method(sd_bus_message *m, void *userdata, sd_bus_error *error, AuthorizedFunc cont) {
-        Daemon *d = userdata;
-        _cleanup_free_ char *name = NULL;
-        uid_t owner, caller;
-        int r = runtime_target(d, m, &name, &owner, error);
-        if (r < 0)
-                return r;
-        const char *member = sd_bus_message_get_member(m);
-        if (streq(member, "Kill")) {
-                int32_t sig;
-                r = sd_bus_message_read(m, "i", &sig);
-                if (r < 0)
-                        return r;
-                if (sig <= 0 || sig >= _NSIG)
-                        return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS, "Invalid signal %d", sig);
+int runtime_get_init(Daemon *d, const char *name, int *ret_pidfd, const char **ret_cgroup,
+                     sd_bus_error *error) {
+        RuntimeEntry *e = entry_lookup(d, name);
+        if (e && e->init_pidfd >= 0 && e->state != MONITOR_STATE_STOPPING &&
+            e->state != MONITOR_STATE_ABORTING) {
+                *ret_pidfd = e->init_pidfd;
+                *ret_cgroup = e->cgroup;
+                return 0;
         }
-        r = bus_caller_uid(m, &caller);
-        if (r < 0)
-                return r;
-        const PolkitDetails det = { .container = name, .owner = owner };
-        return polkit_authorize(
-                d, m, polkit_pick_action(caller, owner, "org.warren1.manage-own", "org.warren1.manage"),
-                &det, cont, d, error);
+        if (e && e->unresponsive)
+                return runtime_error_unresponsive(e, error);
+        if (e && e->phase == PHASE_STARTING)
+                return sd_bus_error_setf(error, WARREN_ERROR_BUSY, "Container '%s' is still starting", name);
+        return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running", name);
 }
 
-int method_container_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return runtime_method(m, userdata, error, do_start);
-}
-int method_manager_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return runtime_method(m, userdata, error, do_start);
-}
-int method_container_stop(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return runtime_method(m, userdata, error, do_monitor_request);
-}
-int method_manager_stop(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return runtime_method(m, userdata, error, do_monitor_request);
-}
-int method_container_reboot(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return runtime_method(m, userdata, error, do_monitor_request);
-}
-int method_container_kill(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return runtime_method(m, userdata, error, do_monitor_request);
-}
-int method_container_freeze(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return runtime_method(m, userdata, error, do_monitor_request);
-}
-int method_container_unfreeze(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        return runtime_method(m, userdata, error, do_monitor_request);
+int runtime_error_unresponsive(RuntimeEntry *e, sd_bus_error *error) {
+        return sd_bus_error_setf(
+                error, WARREN_ERROR_UNRESPONSIVE,
+                "The monitor of container '%s' (pid %d) does not answer; calls on '%s' fail "
+                "until it does (other containers are not affected)",
+                e->name, (int) e->monitor_pid, e->name);
 }

@@ -1,47 +1,78 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* warrend's view of running containers: it asks each container's monitor
- * (lib/monitor-client) and keeps nothing that matters itself. */
+/* warrend's view of running containers and its client of their monitors.
+ *
+ * One entry per container that has a monitor (or the leftovers of one):
+ * its state, init pid and cgroup, fed by the STATE events the monitor
+ * pushes on a subscribed connection. Reads (properties, listings) come
+ * from this cache and never talk to a monitor. Requests run on the event
+ * loop only: non-blocking connects, and every exchange has a deadline; a
+ * monitor that misses one makes calls on its container fail at once with
+ * org.warren1.Error.Unresponsive until it answers again, while every
+ * other container is served as usual.
+ *
+ * A container's lifetime is bound to its monitor's (init dies with it,
+ * PR_SET_PDEATHSIG). When a monitor dies without having torn its
+ * container down, warrend finishes that itself: kills what is left in the
+ * container's cgroups, removes them, its veths and its runtime directory,
+ * reporting ABORTING and then STOPPED. At start it does the same for any
+ * container whose monitor is gone but whose cgroup or runtime dir is not.
+ * State is never assumed: no entry means nothing of the container runs. */
 
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <systemd/sd-bus.h>
 
+#include "monitor-proto.h"
+
 typedef struct Daemon Daemon;
+typedef struct MonitorMessage MonitorMessage;
 
 typedef struct RuntimeInfo {
-        const char *state; /* static string */
-        pid_t init_pid;
-        char *cgroup;
-        uint64_t memory_current;
+        MonitorState state;
+        pid_t init_pid;     /* 0 when there is no init */
+        const char *cgroup; /* "" when none; valid until the event loop runs again */
+        bool unresponsive;  /* the monitor missed a deadline and has not answered since */
 } RuntimeInfo;
 
-/* A blocking connection to NAME's monitor with short timeouts; -ESRCH if
- * it is not running. */
-int runtime_connect(Daemon *d, const char *name, int *ret_fd);
-/* The Container's name (from the path) checked to exist, and its owner. */
-int runtime_target(Daemon *d, sd_bus_message *m, char **ret_name, uid_t *ret_owner, sd_bus_error *error);
-
-/* Never fails: a container without a live monitor is STOPPED. */
-void runtime_get_info(Daemon *d, const char *name, bool want_memory, RuntimeInfo *ret);
-void runtime_info_done(RuntimeInfo *i);
+/* From the cache; never blocks, never fails. */
+void runtime_get_info(Daemon *d, const char *name, RuntimeInfo *ret);
+const char *runtime_state_string(Daemon *d, const char *name);
+/* Whether anything of NAME runs or is left: an entry (monitor, start in
+ * flight, teardown being finished) or, checked in the kernel, processes in
+ * its cgroup, a cgroup or a runtime dir (which then get an entry). */
 bool runtime_is_active(Daemon *d, const char *name);
-int runtime_append_namespaces(sd_bus_message *reply, pid_t init_pid);
-int runtime_append_addresses(sd_bus_message *reply, pid_t init_pid, int family);
+/* Containers of owner with an entry: running, starting (a start in
+ * flight counts from the moment it is accepted) or being torn down; their
+ * number, or their names. */
+unsigned runtime_count_active(Daemon *d, uid_t owner);
+int runtime_list_active(Daemon *d, uid_t owner, char ***ret_names);
 
-/* Subscribes to every live monitor (re-adoption after a restart). */
+/* For Attach: a borrowed pidfd of NAME's init and its cgroup path, from
+ * the cache. NotRunning / Unresponsive as error otherwise. */
+int runtime_get_init(Daemon *d, const char *name, int *ret_pidfd, const char **ret_cgroup,
+                     sd_bus_error *error);
+
+/* The operations reply to request themselves (they return 1 once they
+ * took it over, or <0 with error set; the contract of a method handler).
+ * runtime_start(): spawns the monitor; the entry exists (and counts for
+ * quotas) from this call on; answers once init runs or with the failure.
+ * runtime_stop(): answers once init and the monitor are gone and nothing
+ * of the container is left, never before. */
+int runtime_start(Daemon *d, sd_bus_message *request, const char *name, uid_t owner, sd_bus_error *error);
+int runtime_stop(Daemon *d, sd_bus_message *request, const char *name, uint32_t timeout_s, bool kill,
+                 sd_bus_error *error);
+
+/* Any other request (KILL, REBOOT, FREEZE, UNFREEZE, GET_TTY,
+ * GET_CONSOLE_LOG): done() replies to the request with what the monitor
+ * answered (msg->fd is the caller's to take); NULL replies empty. */
+typedef int (*RuntimeReplyFunc)(sd_bus_message *request, MonitorMessage *msg, const char *name);
+int runtime_request(Daemon *d, sd_bus_message *request, const char *name, MonitorCommand command,
+                    uint32_t arg, uint32_t flags, RuntimeReplyFunc done, sd_bus_error *error);
+
+/* At warrend's start: subscribes to every live monitor (re-adoption) and
+ * finishes the teardown of containers whose monitor is gone. */
 int runtime_adopt_all(Daemon *d);
 void runtime_free_all(Daemon *d);
-
-/* Container methods acting through the monitor; the name comes from the
- * object path (Container) or the first argument (Manager shortcuts). */
-int method_container_start(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int method_container_stop(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int method_container_reboot(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int method_container_kill(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int method_container_freeze(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int method_container_unfreeze(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int method_manager_start(sd_bus_message *m, void *userdata, sd_bus_error *error);
-int method_manager_stop(sd_bus_message *m, void *userdata, sd_bus_error *error);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Ways into a running container: consoles and their log (Attach lives in
  * attach-dbus.c). The monitor holds the pty masters; we hand the caller a
- * proxy master as a file descriptor. */
+ * proxy master as a file descriptor, asked for on the event loop with a
+ * deadline (runtime_request()), never waiting on the monitor. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,35 +19,24 @@
 /* ttys past this cannot exist (lxc.tty.max is bounded the same way). */
 #define TTY_MAX 64U
 
-static int map_monitor_error(sd_bus_error *error, const char *name, int r, const WarrenError *err) {
-        if (r == -ESRCH)
-                return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
-                                         name);
-        if (r == -EBUSY)
-                return sd_bus_error_set(error, WARREN_ERROR_BUSY, warren_error_message(err)), r;
-        if (r == -EINVAL)
-                return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, warren_error_message(err)), r;
-        return bus_error_from_warren(error, r, err);
+static int reply_console(sd_bus_message *request, MonitorMessage *msg, const char *name) {
+        if (msg->fd < 0)
+                return sd_bus_reply_method_errorf(request, SD_BUS_ERROR_FAILED,
+                                                  "The monitor of '%s' sent no pty with its reply", name);
+        return sd_bus_reply_method_return(request, "hs", msg->fd, msg->text);
 }
 
 static int do_open_console(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
-        _cleanup_free_ char *name = NULL, *tty_name = NULL;
-        _cleanup_close_ int fd = -EBADF, master = -EBADF;
-        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        _cleanup_free_ char *name = NULL;
         uint32_t tty;
-        int r = runtime_target(d, m, &name, NULL, error);
+        int r = bus_message_container(d, m, &name, NULL, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(m, "u", &tty);
         if (r < 0)
                 return r;
-        r = runtime_connect(d, name, &fd);
-        if (r >= 0)
-                r = monitor_get_tty(fd, tty, &master, &tty_name, &err);
-        if (r < 0)
-                return map_monitor_error(error, name, r, &err);
-        return sd_bus_reply_method_return(m, "hs", master, tty_name);
+        return runtime_request(d, m, name, MONITOR_CMD_GET_TTY, tty, 0, reply_console, error);
 }
 
 int method_open_console(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -54,7 +44,7 @@ int method_open_console(sd_bus_message *m, void *userdata, sd_bus_error *error) 
         _cleanup_free_ char *name = NULL;
         uid_t owner, caller;
         uint32_t tty;
-        int r = runtime_target(d, m, &name, &owner, error);
+        int r = bus_message_container(d, m, &name, &owner, error);
         if (r < 0)
                 return r;
         r = sd_bus_message_read(m, "u", &tty);
@@ -72,22 +62,18 @@ int method_open_console(sd_bus_message *m, void *userdata, sd_bus_error *error) 
                 do_open_console, d, error);
 }
 
-static int do_get_console_log(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
+static int reply_console_log(sd_bus_message *request, MonitorMessage *msg, const char *name) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        _cleanup_free_ char *name = NULL, *data = NULL;
-        _cleanup_close_ int fd = -EBADF;
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        _cleanup_free_ char *data = NULL;
         size_t size = 0;
-        int r = runtime_target(d, m, &name, NULL, error);
+        int r = msg->fd < 0
+                        ? warren_error_set(&err, EBADMSG, "The monitor of '%s' sent no console log", name)
+                        : monitor_read_console_log(msg->fd, &data, &size, &err);
         if (r < 0)
-                return r;
-        r = runtime_connect(d, name, &fd);
-        if (r >= 0)
-                r = monitor_get_console_log(fd, &data, &size, &err);
-        if (r < 0)
-                return map_monitor_error(error, name, r, &err);
-        r = sd_bus_message_new_method_return(m, &reply);
+                return sd_bus_reply_method_errorf(request, SD_BUS_ERROR_FAILED, "%s",
+                                                  warren_error_message(&err));
+        r = sd_bus_message_new_method_return(request, &reply);
         if (r >= 0)
                 r = sd_bus_message_append_array(reply, 'y', data, size);
         if (r < 0)
@@ -95,11 +81,20 @@ static int do_get_console_log(sd_bus_message *m, void *userdata, sd_bus_error *e
         return sd_bus_send(NULL, reply, NULL);
 }
 
+static int do_get_console_log(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        _cleanup_free_ char *name = NULL;
+        int r = bus_message_container(d, m, &name, NULL, error);
+        if (r < 0)
+                return r;
+        return runtime_request(d, m, name, MONITOR_CMD_GET_CONSOLE_LOG, 0, 0, reply_console_log, error);
+}
+
 int method_get_console_log(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
         _cleanup_free_ char *name = NULL;
         uid_t owner, caller;
-        int r = runtime_target(d, m, &name, &owner, error);
+        int r = bus_message_container(d, m, &name, &owner, error);
         if (r < 0)
                 return r;
         r = bus_caller_uid(m, &caller);

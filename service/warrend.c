@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -18,6 +19,7 @@
 #include "build-config.h"
 #include "cgroup.h"
 #include "bus-error.h"
+#include "bus-util.h"
 #include "daemon.h"
 #include "image-dbus.h"
 #include "job.h"
@@ -64,14 +66,15 @@ void daemon_release(Daemon *d) {
         daemon_touch(d);
 }
 
-int bus_caller_uid(sd_bus_message *m, uid_t *ret) {
-        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        /* The uid the bus daemon saw when the caller connected (SO_PEERCRED:
-         * the effective uid), not one read from /proc, which races with exec. */
-        int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
-        if (r < 0)
-                return r;
-        return sd_bus_creds_get_euid(creds, ret);
+/* The fd limit our unit grants (LimitNOFILE) is the hard one; the soft one
+ * is often 1024 for select()'s sake, which we do not use. */
+static void bump_nofile(void) {
+        struct rlimit rl;
+        if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= rl.rlim_max)
+                return;
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+                log_debug_errno(errno, "Failed to raise RLIMIT_NOFILE: %m");
 }
 
 /* Any message to us counts as activity. */
@@ -81,6 +84,7 @@ static int activity_filter(sd_bus_message *m, void *userdata, sd_bus_error *erro
 }
 
 static void daemon_free(Daemon *d) {
+        bus_caller_cache_free();
         attach_free_all();
         runtime_free_all(d);
         images_free_all(d);
@@ -291,6 +295,7 @@ int main(int argc, char *argv[]) {
         log_set_prefix("warrend");
         log_parse_environment();
         umask(0022);
+        bump_nofile();
 
         r = parse_argv(&d, argc, argv, &user_bus);
         if (r <= 0)

@@ -15,6 +15,7 @@
 #include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -31,6 +32,7 @@
 #include "idmap.h"
 #include "monitor-client.h"
 #include "monitor-proto.h"
+#include "monitor-reap.h"
 #include "monitor-tty.h"
 #include "monitor.h"
 #include "tap.h"
@@ -409,6 +411,77 @@ static void test_bounds(int fd, const char *name) {
         ok(monitor_get_state(fd, &s, NULL) == 0, "still served after the crowd");
 }
 
+/* The client's view of a monitor it must never wait on: a full accept
+ * queue, the state file, the lock, the runtime dir. No root needed. */
+static void test_client_facts(void) {
+        char dir[] = "/tmp/test-monitor-facts-XXXXXX", p[PATH_MAX];
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        MonitorMessage st;
+        if (!ok(mkdtemp(dir) != NULL, "scratch runtime dir"))
+                return;
+        snprintf(p, sizeof p, "%s/containers/x", dir);
+        ok(mkdir_p(p, 0700) == 0, "a runtime dir for x");
+        is(monitor_runtime_dir_exists(dir, "x"), 1, "it exists");
+        is(monitor_runtime_dir_exists(dir, "y"), 0, "y has none");
+        is(monitor_lock_held(dir, "x"), 0, "no lock file: not held");
+
+        /* A listener that never accepts: connects fill its queue. */
+        int l = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s/containers/x/control", dir);
+        ok(l >= 0 && bind(l, (struct sockaddr *) &sa, sizeof sa) == 0 && listen(l, 2) == 0,
+           "a stuck listener");
+        int pidfd = -1;
+        pid_t peer = 0;
+        int c = -1;
+        ok(monitor_connect(dir, "x", true, &c, NULL) == 0 && monitor_peer_pidfd(c, &pidfd, &peer) == 0 &&
+                   peer == getpid(),
+           "the peer pidfd of a listener that does not answer: its process");
+        safe_close(pidfd);
+        int fds[16], n = 0, r = 0;
+        for (; n < 16; n++) {
+                r = monitor_connect(dir, "x", true, &fds[n], &e);
+                if (r < 0)
+                        break;
+        }
+        is(r, -EAGAIN, "a full accept queue: EAGAIN after %d connects, never a wait", n);
+        like(e.message, "accepts no connection", "...saying so");
+        ok(n >= 0 && n <= 4, "the queue held %d more", n);
+        for (int i = 0; i < n; i++)
+                safe_close(fds[i]);
+        safe_close(c);
+        safe_close(l);
+
+        snprintf(p, sizeof p, "%s/containers/x/state", dir);
+        ok(write_file_atomic_at(AT_FDCWD, p, "state=FROZEN\ninit_pid=42\nmonitor_pid=41\n", 40, 0644) == 0,
+           "a state file");
+        ok(monitor_read_state_file(dir, "x", &st) == 0 && st.state == MONITOR_STATE_FROZEN &&
+                   st.init_pid == 42 && st.monitor_pid == 41,
+           "read: FROZEN, init 42, monitor 41");
+        ok(write_file_atomic_at(AT_FDCWD, p, "state=BOGUS\n", 12, 0644) == 0 &&
+                   monitor_read_state_file(dir, "x", &st) == -EBADMSG,
+           "garbage state: EBADMSG");
+        is(monitor_read_state_file(dir, "y", &st), -ENOENT, "no state file: ENOENT");
+
+        snprintf(p, sizeof p, "%s/containers/x/lock", dir);
+        int lk = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        ok(lk >= 0 && flock(lk, LOCK_EX) == 0, "a monitor's lock");
+        is(monitor_lock_held(dir, "x"), 1, "held");
+        safe_close(lk);
+        is(monitor_lock_held(dir, "x"), 0, "released with its holder");
+
+        _cleanup_strv_free_ char **names = NULL;
+        ok(monitor_list_dirs(dir, &names) == 0 && strv_length(names) == 1 && streq(names[0], "x"),
+           "listed, live or not");
+        warren_error_clear(&e);
+        ok(monitor_remove_runtime_dir(dir, "x", &e) == 0 && monitor_runtime_dir_exists(dir, "x") == 0,
+           "a dead monitor's runtime dir is removed");
+        ok(monitor_remove_runtime_dir(dir, "x", NULL) == 0, "twice is fine");
+        snprintf(p, sizeof p, "%s/containers", dir);
+        (void) rmdir(p);
+        (void) rmdir(dir);
+}
+
 static void test_running_container(const char *name) {
         _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
         MonitorMessage m, s;
@@ -614,6 +687,90 @@ static void test_stubborn_container(const char *name) {
         is(wait_exit(mpid), 0, "monitor exits 0");
         ok(kill(m.init_pid, 0) < 0, "init is gone");
         check_nothing_left(name, "stubborn");
+        safe_close(fd);
+}
+
+/* A monitor killed with SIGKILL: init dies with it (PR_SET_PDEATHSIG), and
+ * what it left (cgroups, runtime dir) is found and removed by the reaping
+ * helpers warrend uses, which never wait. */
+static void test_dead_monitor(const char *name) {
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        _cleanup_cgroup_layout_ CgroupLayout *l = NULL;
+        MonitorMessage m, st;
+        MonitorLeftovers left;
+        pid_t mpid;
+        int fd = -1, pidfd = -1;
+        if (!ok(start_monitor(name, &mpid, &m, &e) == 0, "'%s' starts (%s)", name, warren_error_message(&e)))
+                return;
+        ok(monitor_connect(runtime_dir, name, true, &fd, NULL) == 0, "non-blocking connect");
+        pid_t peer = 0;
+        ok(monitor_peer_pidfd(fd, &pidfd, &peer) == 0 && peer == mpid,
+           "the peer's pidfd is the monitor's (%d)", (int) peer);
+        ok(monitor_read_state_file(runtime_dir, name, &st) == 0 && st.state == MONITOR_STATE_RUNNING &&
+                   st.init_pid == m.init_pid && st.monitor_pid == mpid,
+           "state file: RUNNING, init and monitor pid");
+        is(monitor_lock_held(runtime_dir, name), 1, "its lock is held");
+        ok(cgroup_layout_detect(&l, NULL) >= 0, "cgroup layout");
+        ok(monitor_leftovers_check(l, runtime_dir, name, &left) == 0 && left.cgroup && left.n_procs >= 1 &&
+                   left.runtime_dir && left.lock_held,
+           "a live container: cgroup with %d processes, runtime dir, lock", left.n_procs);
+        warren_error_clear(&e);
+        is(monitor_leftovers_remove(l, runtime_dir, name, &e), -EBUSY,
+           "nothing is removed under a live monitor");
+        like(e.message, "still holds its lock", "...saying why");
+
+        pid_t init = m.init_pid;
+        ok(kill(mpid, SIGKILL) == 0, "SIGKILL the monitor");
+        is(wait_exit(mpid), 128 + SIGKILL, "the monitor is dead");
+        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+        ok(poll(&p, 1, 0) == 1, "its pidfd says so");
+        bool gone = false;
+        for (unsigned i = 0; i < 300 && !gone; i++) {
+                /* Reparented to us (a subreaper): a zombie until we reap it. */
+                gone = waitpid(init, NULL, WNOHANG) == init || (kill(init, 0) < 0 && errno == ESRCH);
+                if (!gone)
+                        usleep(10000);
+        }
+        ok(gone, "init died with its monitor (PR_SET_PDEATHSIG)");
+        is(monitor_lock_held(runtime_dir, name), 0, "the lock is free");
+        ok(monitor_leftovers_check(l, runtime_dir, name, &left) == 0 && monitor_leftovers_any(&left) &&
+                   !left.lock_held,
+           "leftovers: cgroup %d, runtime dir %d, processes %d", left.cgroup, left.runtime_dir,
+           left.n_procs);
+        (void) monitor_leftovers_kill(l, name, NULL);
+        int r = -EBUSY;
+        for (unsigned i = 0; i < 300 && r == -EBUSY; i++) {
+                warren_error_clear(&e);
+                r = monitor_leftovers_remove(l, runtime_dir, name, &e);
+                if (r == -EBUSY)
+                        usleep(10000);
+        }
+        is(r, 0, "the teardown is finished (%s)", r < 0 ? warren_error_message(&e) : "ok");
+        ok(monitor_leftovers_check(l, runtime_dir, name, &left) == 0 && !monitor_leftovers_any(&left),
+           "nothing is left");
+        check_nothing_left(name, "dead monitor");
+        safe_close(fd);
+        safe_close(pidfd);
+}
+
+/* An init that has no handler for the halt signal yet (still booting):
+ * the kernel drops the signal, so the monitor sends it again until init
+ * handles it, rather than wait for the timeout. */
+static void test_late_handler(const char *name) {
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        MonitorMessage m;
+        pid_t mpid;
+        int fd = -1;
+        if (!ok(start_monitor(name, &mpid, &m, &e) == 0, "'%s' starts (%s)", name, warren_error_message(&e)))
+                return;
+        ok(monitor_connect(runtime_dir, name, false, &fd, NULL) == 0, "connect");
+        double t0 = now_ms_f();
+        ok(monitor_stop(fd, 20, false, &e) == 0, "STOP at once, 20 s timeout");
+        double t1 = now_ms_f();
+        printf("# timing: STOP of an init that handles it only after 1 s: %.1f ms\n", t1 - t0);
+        ok(t1 - t0 < 8000, "halted cleanly, not killed at the timeout (%.0f ms)", t1 - t0);
+        is(wait_exit(mpid), 0, "monitor exits 0");
+        check_nothing_left(name, "late handler");
         safe_close(fd);
 }
 
@@ -1044,6 +1201,7 @@ int main(void) {
         test_parse_buffer_size();
         test_halt_signal();
         test_protocol();
+        test_client_facts();
 
         _cleanup_strv_free_ char **none = NULL;
         ok(monitor_list_running("/nonexistent/run", &none, NULL) == 0 && none && !none[0],
@@ -1115,9 +1273,16 @@ int main(void) {
         ok(make_container(n4, NULL, NULL) == 0, "busybox container %s", n4);
 
         test_running_container(n1);
+        test_dead_monitor(n1);
         test_stubborn_container(n2);
         test_missing_rootfs(n3);
         test_non_root_client(n4);
+
+        char n6[64];
+        snprintf(n6, sizeof(n6), "mon-late-%d", (int) getpid());
+        ok(make_container(n6, NULL, "lxc.init.cmd = /bin/sh -c \"sleep 1; exec /sbin/init\"\n") == 0,
+           "container whose init handles signals only after 1 s %s", n6);
+        test_late_handler(n6);
 
         char n5[64], msg[512];
         snprintf(n5, sizeof(n5), "mon-veth-%d", (int) getpid());

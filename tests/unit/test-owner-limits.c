@@ -27,6 +27,8 @@ static void test_defaults(void) {
         is_str(key, "limit.containers", "from limit.containers");
         is(limits_get(l, LIMIT_RUNNING, 4242, "alice", NULL), 16, "running default 16");
         is(limits_get(l, LIMIT_JOBS, 4242, NULL, NULL), 4, "jobs default 4");
+        is(limits_get(l, LIMIT_ATTACH, 4242, NULL, NULL), 64, "attach default 64");
+        ok(limits_get(l, LIMIT_ATTACH, 0, "root", NULL) == LIMIT_UNLIMITED, "root attaches without limit");
         ok(limits_get(l, LIMIT_CONTAINERS, 0, "root", &key) == LIMIT_UNLIMITED, "root unlimited");
         is_str(key, "root", "root key");
         uint32_t s, c;
@@ -93,6 +95,16 @@ static void test_check(void) {
         is_str(e.message, "User alice has 1 job: the limit limit.jobs is 1", "singular");
         warren_error_clear(&e);
         is(limits_check(l, LIMIT_CONTAINERS, 0, "root", 100000, &e), 0, "root is not limited");
+        warren_error_clear(&e);
+        _cleanup_limits_ Limits *a = parse("limit.attach = 2\nlimit.attach.bob = unlimited\n");
+        if (!a)
+                return;
+        is(limits_check(a, LIMIT_ATTACH, 4242, "alice", 1, &e), 0, "one attached: one more is fine");
+        is(limits_check(a, LIMIT_ATTACH, 4242, "alice", 2, &e), -EDQUOT, "two attached: no more");
+        is_str(e.message, "User alice has 2 attached processes: the limit limit.attach is 2",
+               "attach message");
+        warren_error_clear(&e);
+        is(limits_check(a, LIMIT_ATTACH, 1002, "bob", 1000, &e), 0, "bob's override: unlimited");
 }
 
 static void test_garbage(void) {

@@ -13,6 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "config.h"
+#include "container.h"
 #include "fileio.h"
 #include "store.h"
 #include "strv.h"
@@ -131,7 +133,8 @@ static void test_open(void) {
         char p[512];
 
         is(store_open("relative/dir", &s, &e), -EINVAL, "relative state dir rejected");
-        is_str(e.message, "Invalid state directory 'relative/dir': must be an absolute path", "relative dir message");
+        is_str(e.message, "Invalid state directory 'relative/dir': must be an absolute path",
+               "relative dir message");
         warren_error_clear(&e);
         is(store_open("", &s, &e), -EINVAL, "empty state dir rejected");
         warren_error_clear(&e);
@@ -171,7 +174,8 @@ static void test_create_list(Store *s) {
         is(store_exists(s, "nope"), 0, "nope does not exist");
 
         dir = store_container_path(s, "web", NULL);
-        ok(stat(dir, &st) >= 0 && (st.st_mode & 07777) == 0700, "container dir is 0700 (%o)", st.st_mode & 07777);
+        ok(stat(dir, &st) >= 0 && (st.st_mode & 07777) == 0700, "container dir is 0700 (%o)",
+           st.st_mode & 07777);
         owner = read_file(dir, "owner");
         is_str(owner, "1000\n", "owner file holds the uid");
         uid_t uid = 0;
@@ -186,7 +190,8 @@ static void test_create_list(Store *s) {
         snprintf(p, sizeof p, "%s/web/config", store_path(s));
         is_str(cp, p, "store_container_path config");
         errno = 0;
-        ok(store_container_path(s, "../web", "config") == NULL && errno == EINVAL, "container path of bad name is NULL");
+        ok(store_container_path(s, "../web", "config") == NULL && errno == EINVAL,
+           "container path of bad name is NULL");
 
         is(store_create(s, "web", 1000, build_ok, NULL, &e), -EEXIST, "second create is EEXIST");
         is_str(e.message, "Container 'web' already exists", "EEXIST message");
@@ -219,7 +224,8 @@ static void test_owner_parsing(Store *s) {
         _cleanup_free_ char *dir = store_container_path(s, "web", NULL);
         int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         uid_t uid = 42;
-        static const char *const bad[] = { "12abc\n", "", "\n", "-1\n", "4294967295\n", "99999999999\n", "007\n", " 1\n", "1\n\n" };
+        static const char *const bad[] = { "12abc\n",       "",      "\n",   "-1\n", "4294967295\n",
+                                           "99999999999\n", "007\n", " 1\n", "1\n\n" };
 
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 write_at(dfd, "owner", bad[i]);
@@ -232,6 +238,79 @@ static void test_owner_parsing(Store *s) {
         write_at(dfd, "owner", "1000\n");
         close(dfd);
         is(store_get_owner(s, "missing", &uid), -ENOENT, "owner of a missing container is ENOENT");
+}
+
+/* A damaged container says what is wrong with which file (store_read_owner,
+ * container_load_config, container_check), and counts for nobody's quota. */
+static void test_damaged(Store *s) {
+        WarrenError e = WARREN_ERROR_NULL;
+        _cleanup_free_ char *dir = NULL, *problem = NULL, *want = NULL;
+        LxcConfig *c = NULL;
+        uid_t uid;
+        (void) c;
+        is(store_create(s, "dmg", 1000, build_ok, NULL, NULL), 0, "create dmg");
+        dir = store_container_path(s, "dmg", NULL);
+        int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ok(container_check(s, "dmg", &problem) == 0 && !problem, "a sound container has no problem");
+
+        write_at(dfd, "owner", "garbage\n");
+        is(store_read_owner(s, "dmg", &uid, &e), -EBADMSG, "garbage owner: EBADMSG");
+        (void) !asprintf(&want,
+                         "Container 'dmg' is damaged: its owner file %s/owner does not hold a uid (decimal, "
+                         "0..4294967294)",
+                         dir);
+        is_str(e.message, want, "...naming the file");
+        warren_error_clear(&e);
+        unlinkat(dfd, "owner", 0);
+        is(store_read_owner(s, "dmg", &uid, &e), -EBADMSG, "missing owner: EBADMSG, not ENOENT");
+        like(e.message, "/dmg/owner is missing", "...saying so");
+        warren_error_clear(&e);
+        is(store_read_owner(s, "nosuch", &uid, &e), -ENOENT, "a missing container is ENOENT");
+        warren_error_clear(&e);
+        ok(container_check(s, "dmg", &problem) == 0 && problem && strstr(problem, "/dmg/owner is missing"),
+           "container_check: the owner (%s)", strna(problem));
+        free(problem);
+        problem = NULL;
+        write_at(dfd, "owner", "1000\n");
+
+        unlinkat(dfd, "config", 0);
+        is(container_load_config(s, "dmg", LXC_INCLUDE_EXPAND, &c, &e), -EBADMSG, "missing config: EBADMSG");
+        like(e.message, "/dmg/config is missing", "...naming it");
+        warren_error_clear(&e);
+        mkdirat(dfd, "config", 0755);
+        is(container_load_config(s, "dmg", LXC_INCLUDE_EXPAND, &c, &e), -EBADMSG, "a directory as config");
+        like(e.message, "/dmg/config is not a regular file", "...naming it");
+        warren_error_clear(&e);
+        unlinkat(dfd, "config", AT_REMOVEDIR);
+        write_at(dfd, "config", "lxc.nope = 1\n");
+        ok(container_check(s, "dmg", &problem) == 0 && problem && strstr(problem, "lxc.nope"),
+           "an invalid config: the parser's message (%s)", strna(problem));
+        free(problem);
+        problem = NULL;
+        write_at(dfd, "config", "lxc.uts.name = x\n");
+        unlinkat(dfd, "rootfs", AT_REMOVEDIR);
+        ok(container_check(s, "dmg", &problem) == 0 && problem && strstr(problem, "/dmg/rootfs is missing"),
+           "a missing rootfs (%s)", strna(problem));
+        free(problem);
+        problem = NULL;
+        mkdirat(dfd, "rootfs", 0755);
+        close(dfd);
+
+        uint64_t n = 99;
+        ok(store_count_owned(s, 1000, false, &n) == 0 && n == 2, "uid 1000 owns web and dmg (%llu)",
+           (unsigned long long) n);
+        StoreCreate *sc = NULL;
+        is(store_create_begin(s, "inflight", 1000, &sc, NULL), 0, "a create in progress");
+        ok(store_count_owned(s, 1000, true, &n) == 0 && n == 3, "counted while it is built (%llu)",
+           (unsigned long long) n);
+        ok(store_count_owned(s, 1000, false, &n) == 0 && n == 2, "unless not asked for");
+        ok(store_count_owned(s, 1001, true, &n) == 0 && n == 0, "not someone else's");
+        store_create_abort(sc);
+        mkdirat(store_dirfd(s), ".#new.stale.ABCDEF", 0700);
+        write_at(store_dirfd(s), ".#new.stale.ABCDEF/owner", "1000\n");
+        ok(store_count_owned(s, 1000, true, &n) == 0 && n == 2, "a stale one (unlocked) is not");
+        rm_rf_at(store_dirfd(s), ".#new.stale.ABCDEF");
+        is(store_destroy(s, "dmg", NULL), 0, "destroy dmg");
 }
 
 static void test_config(Store *s) {
@@ -284,7 +363,8 @@ static void test_failures_leave_nothing(Store *s) {
         WarrenError e = WARREN_ERROR_NULL;
         _cleanup_free_ char *raw0 = list_raw(s), *raw = NULL;
 
-        is(store_create(s, "broken", 0, build_fail_midway, NULL, &e), -EIO, "failing build fails the create");
+        is(store_create(s, "broken", 0, build_fail_midway, NULL, &e), -EIO,
+           "failing build fails the create");
         like(e.message, "Disk on fire while building '", "build's own message is kept");
         like(e.message, "/containers/broken'", "build got the final path");
         warren_error_clear(&e);
@@ -294,14 +374,16 @@ static void test_failures_leave_nothing(Store *s) {
         free(raw);
 
         is(store_create(s, "broken", 0, build_fail_silent, NULL, &e), -ENOSPC, "silent failing build");
-        is_str(e.message, "Failed to build container 'broken': No space left on device", "generic build message");
+        is_str(e.message, "Failed to build container 'broken': No space left on device",
+               "generic build message");
         warren_error_clear(&e);
         raw = list_raw(s);
         is_str(raw, raw0, "silent failure left nothing behind");
         free(raw);
 
         is(store_create(s, "broken", 0, build_no_config, NULL, &e), -EPROTO, "build without config");
-        is_str(e.message, "Building container 'broken' did not create a config file", "missing config message");
+        is_str(e.message, "Building container 'broken' did not create a config file",
+               "missing config message");
         warren_error_clear(&e);
         raw = list_raw(s);
         is_str(raw, raw0, "incomplete build left nothing behind");
@@ -436,7 +518,9 @@ static void test_create_steps(Store *s) {
 }
 
 static void test_garbage_names(Store *s) {
-        static const char *const bad[] = { "../x", "", "..", ".", "a/b", ".#new.x.abcdef", "/etc", "x\n", "../../etc/passwd" };
+        static const char *const bad[] = { "../x", "",    "..",
+                                           ".",    "a/b", ".#new.x.abcdef",
+                                           "/etc", "x\n", "../../etc/passwd" };
         _cleanup_free_ char *raw0 = list_raw(s);
         char p[512];
 
@@ -464,7 +548,8 @@ static void test_garbage_names(Store *s) {
         }
         WarrenError e = WARREN_ERROR_NULL;
         is(store_destroy(s, "../x", &e), -EINVAL, "destroy ../x");
-        is_str(e.message, "Invalid container name '../x': must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}", "exact message");
+        is_str(e.message, "Invalid container name '../x': must match [A-Za-z0-9][A-Za-z0-9_.-]{0,63}",
+               "exact message");
         warren_error_clear(&e);
         ok(exists_in(state, "x"), "sibling of the store untouched");
         _cleanup_free_ char *raw = list_raw(s);
@@ -515,7 +600,8 @@ static int build_evil(int dfd, const char *final_path, void *userdata, WarrenErr
 }
 
 static bool outside_intact(void) {
-        _cleanup_free_ char *a = read_file(outside, "a"), *b = read_file(outside, "b"), *c = read_file(outside, "sub/c");
+        _cleanup_free_ char *a = read_file(outside, "a"), *b = read_file(outside, "b"),
+                            *c = read_file(outside, "sub/c");
         return a && b && c && streq(a, "A\n") && streq(b, "B\n") && streq(c, "C\n");
 }
 
@@ -704,6 +790,7 @@ int main(void) {
                 return done_testing();
         test_create_list(s);
         test_owner_parsing(s);
+        test_damaged(s);
         test_config(s);
         test_failures_leave_nothing(s);
         test_create_steps(s);
