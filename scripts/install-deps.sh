@@ -24,6 +24,8 @@ REQUIRED=(
         # the desktop front end (gui/) and its headless test: X, screenshots, AT-SPI
         libgtk-4-dev libadwaita-1-dev libvte-2.91-gtk4-dev xvfb imagemagick python3-dogtail
         at-spi2-core desktop-file-utils appstream fonts-cantarell
+        # a bootable Debian for the real-distribution tests (tests/fixtures/make-debian-image.sh)
+        mmdebstrap arch-test libdistro-info-perl xz-utils tar
         # CI: sanitizers, libFuzzer, format check
         clang libclang-rt-14-dev clang-format git
 )

@@ -8,7 +8,9 @@
 # name, with or without test- and .sh, or a unique prefix like 00) in turn with a timeout (default 300 s,
 # WARREN_TEST_TIMEOUT, or a "# timeout: N" line in the file), prints each
 # file's TAP indented under its name, then one line per file, then
-# `integration: N passed, N failed`. A file that dies, times out, bails out,
+# `integration: N passed, N failed`. Before entering, it makes the fixtures
+# that need the network which files name with "# host-fixture: COMMAND"
+# lines (the sandbox has none). A file that dies, times out, bails out,
 # prints no plan or a wrong one counts one more failure. After the files,
 # warrend is stopped cleanly and the daemons' logs are checked for sanitizer
 # reports; then the host is checked to be unchanged. Exit status 0 only if
@@ -213,6 +215,15 @@ if ((${#files[@]} == 0)); then
         echo "integration: 0 passed, 1 failed"
         exit 1
 fi
+
+# Fixtures that need the network (the sandbox has none), named by a file's
+# "# host-fixture: COMMAND" lines (run from the source tree), are made here
+# first; they cache, and a file missing one says so itself.
+for f in "${files[@]}"; do
+        sed -n 's/^# host-fixture: *//p' "$f" | while read -r cmd; do
+                (cd "$SRC" && bash -c "$cmd" >/dev/null </dev/null) || echo "run.sh: host fixture failed: $cmd" >&2
+        done
+done
 
 jobs=${WARREN_INTEGRATION_JOBS:-1}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || jobs=1
