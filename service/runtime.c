@@ -201,7 +201,20 @@ static void entry_open_init(RuntimeEntry *e, pid_t pid) {
         e->init_pidfd = TAKE_FD(fd);
 }
 
+/* Where the monitor made the container's cgroup (/warren/NAME, or below
+ * its systemd scope), as it says in its replies, events and state file. */
+static void entry_set_cgroup(RuntimeEntry *e, const char *path) {
+        if (!path || path[0] != '/' || strstr(path, "/..") || streq(path, e->cgroup))
+                return;
+        char *c = strdup(path);
+        if (!c)
+                return;
+        free(e->cgroup);
+        e->cgroup = c;
+}
+
 void runtime_entry_update(RuntimeEntry *e, const MonitorMessage *msg) {
+        entry_set_cgroup(e, msg->text);
         /* STOPPED from the monitor means it tore everything down and is
          * about to exit: STOPPED is reported once it has. */
         if (msg->state == MONITOR_STATE_STOPPED) {
@@ -500,6 +513,7 @@ static RuntimeEntry *entry_adopt(Daemon *d, const char *name, const char *cause)
                 e->state = st.state;
                 e->init_pid = st.init_pid;
                 e->monitor_pid = st.monitor_pid;
+                entry_set_cgroup(e, st.text);
         } else
                 e->state = left.n_procs > 0 ? MONITOR_STATE_RUNNING : MONITOR_STATE_STOPPING;
         if (left.lock_held) {

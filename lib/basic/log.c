@@ -22,6 +22,7 @@ typedef enum LogTarget {
 static int max_level = LOG_INFO;
 static const char *log_prefix = NULL;
 static LogTarget target = LOG_TARGET_UNDECIDED;
+static char *extra_field = NULL;
 
 #define LOG_MAX_FIELDS 32
 
@@ -35,6 +36,15 @@ int log_get_max_level(void) {
 
 void log_set_prefix(const char *prefix) {
         log_prefix = prefix;
+}
+
+int log_set_field(const char *field) {
+        char *c = NULL;
+        if (field && !(c = strdup(field)))
+                return -ENOMEM;
+        free(extra_field);
+        extra_field = c;
+        return 0;
 }
 
 /* systemd sets $JOURNAL_STREAM to "DEV:INO" of the stream it connected
@@ -66,6 +76,14 @@ static LogTarget decide_target(void) {
         if (stderr_is_journal() && journal_listens())
                 return LOG_TARGET_JOURNAL;
         return isatty(STDERR_FILENO) ? LOG_TARGET_CONSOLE : LOG_TARGET_STDERR;
+}
+
+bool log_use_journal_if_listening(void) {
+        const char *e = getenv("WARREN_LOG_TARGET");
+        if ((e && (streq(e, "stderr") || streq(e, "console"))) || !journal_listens())
+                return false;
+        target = LOG_TARGET_JOURNAL;
+        return true;
 }
 
 void log_parse_environment(void) {
@@ -120,6 +138,8 @@ static int write_journal(int level, int error, const char *file, int line, char 
         for (size_t i = 0; fields && fields[i] && i < LOG_MAX_FIELDS; i++)
                 if (field_is_valid(fields[i]))
                         ADD(fields[i]);
+        if (extra_field && field_is_valid(extra_field))
+                ADD(extra_field);
 #undef ADD
         return sd_journal_sendv(iov, (int) n);
 }
