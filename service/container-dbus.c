@@ -28,6 +28,7 @@
 #include "owner.h"
 #include "polkit.h"
 #include "runtime.h"
+#include "systemd-notify.h"
 #include "shell-dbus.h"
 #include "store.h"
 
@@ -275,6 +276,7 @@ int container_emit_added(Daemon *d, const char *name) {
                 r = sd_bus_send(d->bus, m, NULL);
         (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "ContainerNew", "so",
                                   name, path);
+        notify_status_changed(d);
         return r;
 }
 
@@ -284,6 +286,7 @@ int container_emit_removed(Daemon *d, const char *name) {
                 return -ENOMEM;
         (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "ContainerRemoved",
                                   "so", name, path);
+        notify_status_changed(d);
         return sd_bus_emit_interfaces_removed(d->bus, path, standard_interfaces[0], standard_interfaces[1],
                                               standard_interfaces[2], WARREN_CONTAINER_IFACE, NULL);
 }

@@ -22,6 +22,7 @@
 #include "monitor.h"
 #include "runtime-internal.h"
 #include "store.h"
+#include "systemd-notify.h"
 
 static RuntimeEntry *entries = NULL;
 
@@ -36,6 +37,7 @@ RuntimeEntry *runtime_entry_find(const char *name) {
 
 static void emit_state(Daemon *d, const char *name) {
         _cleanup_free_ char *path = container_bus_path(name);
+        notify_status_changed(d);
         /* State with its value; the caller-restricted ones as invalidated. */
         if (path)
                 (void) sd_bus_emit_properties_changed(d->bus, path, WARREN_CONTAINER_IFACE, "State",
@@ -600,6 +602,14 @@ unsigned runtime_count_active(Daemon *d, uid_t owner) {
         unsigned n = 0;
         for (RuntimeEntry *e = entries; e; e = e->next)
                 n += e->owner == owner;
+        return n;
+}
+
+unsigned runtime_count_running(Daemon *d) {
+        unsigned n = 0;
+        for (RuntimeEntry *e = entries; e; e = e->next)
+                n += e->state == MONITOR_STATE_RUNNING || e->state == MONITOR_STATE_FREEZING ||
+                     e->state == MONITOR_STATE_FROZEN;
         return n;
 }
 
