@@ -189,6 +189,9 @@ t_eq "warrend.service: result success" "$(in_host systemctl show -P Result warre
 
 # ---- the host reboots: bb halts cleanly before the network goes -----------
 host_init=$(busctl --system get-property org.warren1 /org/warren1/container/$HOST org.warren1.Container InitPID | cut -d' ' -f2)
+# A container's journal keeps the kernel's boot id across its reboots:
+# the shutdown is found by time.
+since=$(in_host date +%s)
 t_ok "systemctl reboot of the host" in_host systemctl reboot
 new_host_init() {
         local p
@@ -198,22 +201,43 @@ new_host_init() {
 wait_for "the host's new init" 60 new_host_init
 wait_booted "$HOST boots again" || bail_out "$HOST did not come back"
 t_diag "rebooted after $(($(now_ms) - T0)) ms"
-prev=$(in_host journalctl -b -1 --no-pager -o short-monotonic 2>&1)
-t_diag "$(in_host journalctl --list-boots --no-pager 2>&1)"
-t_diag "$(grep -E 'warren|Network|network' <<<"$prev" | tail -n 40)"
+prev=$(in_host journalctl --since "@$since" --no-pager 2>&1)
 t_ok "bb's init ran its shutdown action (halt signal)" in_host test -s /var/lib/warren/containers/bb/rootfs/halt-marker
 t_match "warren-halt@bb.service stopped it at the shutdown" "$(grep -F 'warren-halt@bb.service' <<<"$prev")" \
-        "Deactivated successfully|Stopped Halt of warren container bb"
-t_fail "no warren unit failed at the shutdown" grep -E "warren.*(Failed with result|failed)" <<<"$prev"
-halt_line=$(grep -n "Stopped Halt of warren container bb" <<<"$prev" | head -n1 | cut -d: -f1)
+        "Deactivated successfully|Stopped warren-halt@bb\.service"
+t_fail "no warren unit failed at the shutdown or the boot" grep -E "warren.*(Failed with result|failed)" <<<"$prev"
+halt_line=$(grep -n "Stopped warren-halt@bb\.service" <<<"$prev" | head -n1 | cut -d: -f1)
 net_line=$(grep -nE "Stopped target .*Network\.?$" <<<"$prev" | head -n1 | cut -d: -f1)
-t_diag "halt at line ${halt_line:-?}, network.target gone at line ${net_line:-?} of the previous boot's journal"
+t_diag "halt at line ${halt_line:-?}, network.target gone at line ${net_line:-?} of the journal since the reboot"
 t_ok "bb halted before network.target went" test "${halt_line:-999999}" -lt "${net_line:-0}"
 t_eq "no failed unit after the reboot" "$(in_host systemctl --failed --no-legend --plain --no-pager)" ""
 bb_running() { [[ $(in_host warrenctl state bb) == RUNNING ]]; }
 wait_for "warren-autostart brings bb back" 30 bb_running
 t_match "machinectl list shows bb again" "$(in_host machinectl list --no-legend --no-pager)" '^bb +container +warren'
 
+# machined follows the container's own reboots (a new init, a new leader).
+bb_init=$(in_host busctl get-property org.warren1 /org/warren1/container/bb org.warren1.Container InitPID | cut -d' ' -f2)
+t_ok "reboot bb" in_host warrenctl reboot bb
+bb_new_init() {
+        local p
+        p=$(in_host busctl get-property org.warren1 /org/warren1/container/bb org.warren1.Container InitPID | cut -d' ' -f2)
+        [[ $p != 0 && $p != "$bb_init" ]] && [[ $(in_host warrenctl state bb) == RUNNING ]]
+}
+wait_for "bb back with a new init" 30 bb_new_init
+bb_init=$(in_host busctl get-property org.warren1 /org/warren1/container/bb org.warren1.Container InitPID | cut -d' ' -f2)
+bb_leader() { [[ $(in_host machinectl show bb -p Leader) == "Leader=$bb_init" ]]; }
+wait_for "machined's leader of bb is its new init ($bb_init)" 10 bb_leader
+
+# Stopping its scope (machinectl terminate does) halts it cleanly too.
+marker=$(in_host cat /var/lib/warren/containers/bb/rootfs/halt-marker)
+t_ok "systemctl stop warren-bb.scope" in_host systemctl stop warren-bb.scope
+t_eq "bb is stopped" "$(in_host warrenctl state bb)" STOPPED
+t_ok "its init ran its shutdown action again" \
+        test "$(in_host cat /var/lib/warren/containers/bb/rootfs/halt-marker)" != "$marker"
+t_eq "warren-halt@bb.service is inactive" "$(in_host systemctl is-active warren-halt@bb.service)" inactive
+t_eq "no warren unit failed" "$(in_host systemctl --failed --no-legend --plain --no-pager 'warren*')" ""
+t_fail "machinectl no longer lists bb" grep -q '^bb ' <<<"$(in_host machinectl list --no-legend --no-pager)"
+t_ok "start bb again" in_host warrenctl start bb
 t_ok "stop bb" in_host warrenctl stop bb -t 10
 t_ok "stop the host" warrenctl stop "$HOST" -t 60
 t_ok "destroy the host" warrenctl destroy "$HOST"
