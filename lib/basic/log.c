@@ -147,13 +147,19 @@ static int write_journal(int level, int error, const char *file, int line, char 
 static void write_stderr(int level, const char *file, int line, char *const *fields, const char *msg) {
         char extra[1024] = "";
         size_t len = 0;
-        for (size_t i = 0; fields && fields[i] && i < LOG_MAX_FIELDS; i++) {
-                if (!field_is_valid(fields[i]) || strncmp(fields[i], "MESSAGE_ID=", 11) == 0)
-                        continue;
-                int k = snprintf(extra + len, sizeof extra - len, "%s%s", len ? " " : " [", fields[i]);
-                if (k < 0 || (size_t) k >= sizeof extra - len)
+        for (size_t i = 0; i <= LOG_MAX_FIELDS; i++) {
+                /* The caller's fields, then the one set for every record. */
+                const char *f = fields && i < LOG_MAX_FIELDS && fields[i] ? fields[i] : extra_field;
+                if (!f)
                         break;
-                len += (size_t) k;
+                if (field_is_valid(f) && strncmp(f, "MESSAGE_ID=", 11) != 0) {
+                        int k = snprintf(extra + len, sizeof extra - len, "%s%s", len ? " " : " [", f);
+                        if (k < 0 || (size_t) k >= sizeof extra - len)
+                                break;
+                        len += (size_t) k;
+                }
+                if (f == extra_field)
+                        break;
         }
         if (len > 0 && len + 1 < sizeof extra)
                 extra[len] = ']', extra[len + 1] = 0;

@@ -104,6 +104,11 @@ mkdir -p "$ROOT/etc/systemd/system/warrend.service.d"
 exec_start=$(sed -n 's/^ExecStart=//p' "$ROOT"/lib/systemd/system/warrend.service)
 printf '[Service]\nExecStart=\nExecStart=%s --exit-idle-sec=5\n' "$exec_start" \
         >"$ROOT/etc/systemd/system/warrend.service.d/50-test-idle.conf"
+# A sanitizer build: its options as the harness's (reports go to the journal).
+if [[ -n ${ASAN_OPTIONS:-}${UBSAN_OPTIONS:-} ]]; then
+        printf '[Service]\nEnvironment="ASAN_OPTIONS=%s" "UBSAN_OPTIONS=%s"\n' "${ASAN_OPTIONS:-}" "${UBSAN_OPTIONS:-}" \
+                >"$ROOT/etc/systemd/system/warrend.service.d/50-test-sanitizers.conf"
+fi
 # Enabled as the README says.
 mkdir -p "$ROOT/etc/systemd/system/multi-user.target.wants"
 ln -sf /lib/systemd/system/warren-autostart.service "$ROOT/etc/systemd/system/multi-user.target.wants/"
@@ -228,6 +233,19 @@ bb_init=$(in_host busctl get-property org.warren1 /org/warren1/container/bb org.
 bb_leader() { [[ $(in_host machinectl show bb -p Leader) == "Leader=$bb_init" ]]; }
 wait_for "machined's leader of bb is its new init ($bb_init)" 10 bb_leader
 
+# A monitor killed: its init dies with it, warrend finishes the teardown
+# below the scope, and systemd lets the empty scope go.
+mon=$(in_host sed -n 's/^monitor_pid=//p' /run/warren/containers/bb/state)
+t_ok "kill -9 bb's monitor ($mon)" in_host kill -9 "$mon"
+bb_stopped() { [[ $(in_host warrenctl state bb) == STOPPED ]]; }
+wait_for "warrend finishes bb's teardown: STOPPED" 30 bb_stopped
+t_ok "no payload cgroup left" in_host sh -c \
+        '! ls -d /sys/fs/cgroup/*/machine.slice/warren-bb.scope/payload /sys/fs/cgroup/machine.slice/warren-bb.scope/payload 2>/dev/null | grep -q .'
+scope_gone() { ! in_host systemctl is-active --quiet warren-bb.scope; }
+wait_for "warren-bb.scope is gone" 10 scope_gone
+t_eq "warren-halt@bb.service went with it" "$(in_host systemctl is-active warren-halt@bb.service)" inactive
+t_ok "start bb again" in_host warrenctl start bb
+
 # Stopping its scope (machinectl terminate does) halts it cleanly too.
 marker=$(in_host cat /var/lib/warren/containers/bb/rootfs/halt-marker)
 t_ok "systemctl stop warren-bb.scope" in_host systemctl stop warren-bb.scope
@@ -237,8 +255,10 @@ t_ok "its init ran its shutdown action again" \
 t_eq "warren-halt@bb.service is inactive" "$(in_host systemctl is-active warren-halt@bb.service)" inactive
 t_eq "no warren unit failed" "$(in_host systemctl --failed --no-legend --plain --no-pager 'warren*')" ""
 t_fail "machinectl no longer lists bb" grep -q '^bb ' <<<"$(in_host machinectl list --no-legend --no-pager)"
-t_ok "start bb again" in_host warrenctl start bb
+t_ok "start bb once more" in_host warrenctl start bb
 t_ok "stop bb" in_host warrenctl stop bb -t 10
+t_fail "no sanitizer report in the host's journal" grep -E "ERROR: (Address|Leak)Sanitizer|runtime error:" \
+        <<<"$(in_host journalctl --no-pager -o cat)"
 t_ok "stop the host" warrenctl stop "$HOST" -t 60
 t_ok "destroy the host" warrenctl destroy "$HOST"
 t_diag "total $(($(now_ms) - T0)) ms"
