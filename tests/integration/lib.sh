@@ -31,6 +31,10 @@ T_RC=0
 if [[ -z ${T_LIB_RUNNER:-} ]]; then
         T_LIB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/tap.XXXXXX")
         chmod 0755 "$T_LIB_TMP"
+        # tmux keeps its server socket under /tmp, which is the host's: a
+        # file's "tmux kill-server" must not reach another sandbox's tmux
+        # or a developer's.
+        export TMUX_TMPDIR=$T_LIB_TMP
 fi
 
 # ---- reporting ----
