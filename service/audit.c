@@ -32,6 +32,7 @@
 #define ID_DATA "242759266ae84b96947a62d7da248748"
 #define ID_JOB_CANCEL "1b1bfeb46c854e12857f0c21ea6cd988"
 #define ID_DENIED "1c87737509884208885cc1b6d3e6a137"
+#define ID_JOB_FINISHED "6b4480ee0e8f45069ba63ee9ea622755"
 
 typedef struct AuditKind {
         const char *member; /* the method, on any of our interfaces */
@@ -296,6 +297,24 @@ void audit_denied(sd_bus_message *m, const char *action, const PolkitDetails *de
         AuditCall *c = call_find(m);
         if (c)
                 call_free(c);
+}
+
+void audit_job_finished(uint32_t id, const char *type, const char *target, uid_t uid, const char *result,
+                        const char *message) {
+        _cleanup_free_ char *f_id = NULL, *f_type = NULL, *f_target = NULL, *f_uid = NULL, *f_result = NULL;
+        bool create = streq_ptr(type, "create"), failed = streq_ptr(result, "failed");
+        if (asprintf(&f_id, "JOB_ID=%u", id) < 0 || asprintf(&f_type, "JOB_TYPE=%s", strempty(type)) < 0 ||
+            asprintf(&f_target, "%s=%s", create ? "CONTAINER" : "TARGET", strempty(target)) < 0 ||
+            asprintf(&f_uid, "CALLER_UID=%u", (unsigned) uid) < 0 ||
+            asprintf(&f_result, "RESULT=%s", strempty(result)) < 0)
+                return;
+        char *fields[] = {
+                (char *) "MESSAGE_ID=" ID_JOB_FINISHED, f_id, f_type, f_target, f_uid, f_result, NULL
+        };
+        log_struct(failed ? LOG_WARNING : LOG_INFO, 0, fields,
+                   "Job %u (%s of %s '%s', started by uid %u): %s%s%s", id, strempty(type),
+                   create ? "container" : "image", strempty(target), (unsigned) uid, strempty(result),
+                   failed && !isempty(message) ? ": " : "", failed ? strempty(message) : "");
 }
 
 void audit_free_all(void) {

@@ -15,6 +15,8 @@
  * later (runtime.c's start, stop and requests) defers the record and ends
  * it with its answer. */
 
+#include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 
 typedef struct PolkitDetails PolkitDetails;
@@ -32,4 +34,10 @@ void audit_handler_done(sd_bus_message *m, int r, const sd_bus_error *error);
 void audit_end(sd_bus_message *m, const sd_bus_error *error);
 /* polkit refused m for action (or could not be asked: message says). */
 void audit_denied(sd_bus_message *m, const char *action, const PolkitDetails *details, const char *message);
+/* A job ended (a create from an image, a pull): what became of the work
+ * its call started, with JOB_ID=, JOB_TYPE=, TARGET= (CONTAINER= for a
+ * create), CALLER_UID= of who started it, RESULT= (done, failed,
+ * canceled); a failure at warning. */
+void audit_job_finished(uint32_t id, const char *type, const char *target, uid_t uid, const char *result,
+                        const char *message);
 void audit_free_all(void);

@@ -79,6 +79,17 @@ sleep 0.2
 t_match "network create recorded" "$(records "created network 'audbr0'")" "TARGET=audbr0"
 t_match "network delete recorded" "$(records "deleted network 'audbr0'")" "RESULT=success"
 
+# A create from an image is a job: its end is recorded too.
+head -c 4096 /dev/urandom >"$T_LIB_TMP/junk.tar.xz"
+mark
+t_run warrenctl create auj -t local -- --fstree "$T_LIB_TMP/junk.tar.xz"
+sleep 0.5
+t_match "the call is recorded" "$(records "container 'auj'")" "uid 0 \(pid [0-9]+\) (created|failed to create) container 'auj'"
+t_match "the failed job too: a warning naming the container, who started it" \
+        "$(records "^<4>warrend: Job [0-9]+ \(create of container 'auj', started by uid 0\): failed")" \
+        "\[JOB_ID=[0-9]+ JOB_TYPE=create CONTAINER=auj CALLER_UID=0 RESULT=failed\]$"
+warrenctl destroy auj >/dev/null 2>&1
+
 # ---- the journal: a real systemd-journald listens ----
 mkdir -p /run/systemd/journal
 /lib/systemd/systemd-journald </dev/null >/dev/null 2>&1 &
