@@ -157,6 +157,11 @@ t_match "machinectl status bb: its unit and leader" "$(in_host machinectl status
         "Unit: warren-bb\.scope"
 t_match "...leader" "$(in_host machinectl show bb -p Leader)" "^Leader=$bb_init\$"
 t_ok "attach to bb works from below the scope" in_host warrenctl attach bb -- true
+t_ok "freeze bb (the freezer below the scope)" in_host warrenctl freeze bb
+t_eq "FROZEN" "$(in_host warrenctl state bb)" FROZEN
+t_ok "unfreeze bb" in_host warrenctl unfreeze bb
+t_match "MemoryCurrent is read below the scope" \
+        "$(in_host busctl get-property org.warren1 /org/warren1/container/bb org.warren1.Container MemoryCurrent)" '^t [1-9][0-9]*$'
 dns=$(in_host pgrep -x dnsmasq)
 t_match "dnsmasq runs in warren-dnsmasq-warrenbr0.scope" "$(in_host cat /proc/"${dns:-0}"/cgroup 2>&1)" \
         ':/system\.slice/warren-dnsmasq-warrenbr0\.scope$'
