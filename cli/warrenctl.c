@@ -13,6 +13,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "polkit-agent.h"
+#include "verbs-data.h"
 #include "verbs-image.h"
 #include "verbs-network.h"
 #include "verbs-shell.h"
@@ -181,6 +182,7 @@ static const struct {
         { "Inside containers", verbs_shell },
         { "Networks", verbs_network },
         { "Images", verbs_image },
+        { "Container data", verbs_data },
         { "Help", verbs_main },
 };
 
@@ -339,6 +341,7 @@ static const struct option options[] = {
         SHELL_OPTIONS,
         NETWORK_OPTIONS,
         IMAGE_OPTIONS,
+        DATA_OPTIONS,
         {},
 };
 
@@ -388,6 +391,8 @@ static int handle_option(int c, const char *arg) {
         case 'e':
                 return parse_shell_option(c, arg);
         default:
+                if (c >= DATA_ARG_SNAPSHOT)
+                        return parse_data_option(c, arg);
                 if (c >= CONTAINER_ARG_CONFIG)
                         return parse_container_option(c, arg);
                 if (c >= IMAGE_ARG_REMOTE)
@@ -415,10 +420,10 @@ static int options_check(const Verb *v) {
                         return r;
                 arg_template = NULL;
         }
-        const char *bad = opt_json && !(v->flags & VERB_JSON)     ? opt_json
-                          : opt_table && !(v->flags & VERB_TABLE) ? opt_table
-                          : opt_fancy && !(v->flags & VERB_LIST)  ? opt_fancy
-                                                                  : NULL;
+        const char *bad = opt_json && !(v->flags & VERB_JSON)                               ? opt_json
+                          : opt_table && !(v->flags & VERB_TABLE) && !data_verb_owns_o_r(v) ? opt_table
+                          : opt_fancy && !(v->flags & VERB_LIST)                            ? opt_fancy
+                                                                                            : NULL;
         if (bad) {
                 fprintf(stderr, "warrenctl: %s means nothing for '%s'. See warrenctl %s --help.\n", bad,
                         v->name, v->name);

@@ -651,7 +651,8 @@ int image_unpack(int archive_fd, int parent_dirfd, const char *name, const Image
         if (fstat(archive_fd, &st) < 0)
                 return warren_error_set(reterr, errno, "Failed to stat the archive: %m");
         u.archive_size = S_ISREG(st.st_mode) ? (uint64_t) st.st_size : 0;
-        if (lseek(archive_fd, 0, SEEK_SET) < 0)
+        /* A pipe or socket (PushFiles) is read from where it is. */
+        if (lseek(archive_fd, 0, SEEK_SET) < 0 && errno != ESPIPE)
                 return warren_error_set(reterr, errno, "Failed to rewind the archive: %m");
         if (fstatat(parent_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0)
                 return warren_error_set(reterr, EEXIST, "Unpack target '%s' already exists", name);

@@ -67,7 +67,7 @@ typedef struct ImageUnpackStats {
 int image_idmap_map(const ImageIdRange *idmap, size_t n, bool gid, uint64_t id, uint32_t *ret);
 
 /* Unpacks the archive open at archive_fd (any compression libarchive reads;
- * read from offset 0) into parent_dirfd/name, which must not exist
+ * read from offset 0, or from where it is for a pipe or socket) into parent_dirfd/name, which must not exist
  * (-EEXIST). ret_stats may be NULL. */
 int image_unpack(int archive_fd, int parent_dirfd, const char *name, const ImageUnpackOptions *o,
                  ImageUnpackStats *ret_stats, WarrenError *reterr);

@@ -781,6 +781,30 @@ int store_destroy(Store *s, const char *name, WarrenError *reterr) {
         return 0;
 }
 
+int store_rename(Store *s, const char *name, const char *new_name, WarrenError *reterr) {
+        _cleanup_close_ int fd = -EBADF;
+        int r = container_name_validate(name, reterr);
+        if (r >= 0)
+                r = container_name_validate(new_name, reterr);
+        if (r < 0)
+                return r;
+        fd = open_container(s, name, reterr);
+        if (fd < 0)
+                return fd;
+        /* A destroy in progress holds this lock. */
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return warren_error_set(reterr, errno == EWOULDBLOCK ? EBUSY : errno,
+                                        "Container '%s' is being created or removed", name);
+        if (renameat2(s->dirfd, name, s->dirfd, new_name, RENAME_NOREPLACE) < 0) {
+                if (errno == EEXIST)
+                        return warren_error_set(reterr, EEXIST, "Container '%s' already exists", new_name);
+                return warren_error_set(reterr, errno, "Failed to rename container '%s' to '%s': %m", name,
+                                        new_name);
+        }
+        (void) fsync(s->dirfd);
+        return 0;
+}
+
 int store_read_config(const Store *s, const char *name, char **ret_text) {
         _cleanup_close_ int fd = -EBADF;
 

@@ -79,6 +79,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(StoreCreate *, store_create_abort);
  * -ENOENT naming NAME if missing. */
 int store_destroy(Store *s, const char *name, WarrenError *reterr);
 
+/* Renames NAME to NEW_NAME (its directory, with everything in it):
+ * -EEXIST naming NEW_NAME if taken, -ENOENT naming NAME if missing, -EBUSY
+ * while it is being created or removed. */
+int store_rename(Store *s, const char *name, const char *new_name, WarrenError *reterr);
+
 /* Reads / atomically replaces NAME's config file. */
 int store_read_config(const Store *s, const char *name, char **ret_text);
 int store_write_config(Store *s, const char *name, const char *text, WarrenError *reterr);

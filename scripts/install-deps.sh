@@ -26,10 +26,14 @@ REQUIRED=(
         at-spi2-core desktop-file-utils appstream fonts-cantarell
         # a bootable Debian for the real-distribution tests (tests/fixtures/make-debian-image.sh)
         mmdebstrap arch-test libdistro-info-perl xz-utils tar
+        # unit tests of copy-on-write copies (XFS reflinks, btrfs snapshots on loop mounts)
+        xfsprogs btrfs-progs
+        # test-75: an exported image must run under LXC's own lxc-create -t local
+        lxc
         # CI: sanitizers, libFuzzer, format check
         clang libclang-rt-14-dev clang-format git
 )
-PEERS=(hyperfine lxc crun systemd-container)
+PEERS=(hyperfine lxc crun systemd-container rsync zstd)
 
 with_peers=1
 [[ ${1:-} == --no-peers ]] && with_peers=0

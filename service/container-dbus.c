@@ -21,6 +21,8 @@
 #include "container-dbus.h"
 #include "container.h"
 #include "daemon.h"
+#include "data-dbus.h"
+#include "data-work.h"
 #include "monitor-client.h"
 #include "monitor.h"
 #include "network-dbus.h"
@@ -314,6 +316,10 @@ static int do_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                                          "Cannot start container '%s': %s", name, problem);
         if (runtime_is_active(d, name))
                 return runtime_start(d, m, name, owner, error); /* says why not */
+        /* A clone, export or restore working on its files. */
+        r = data_work_check_busy(name, error);
+        if (r < 0)
+                return r;
         r = container_load_config(d->store, name, LXC_INCLUDE_EXPAND, &c, &err);
         if (r >= 0)
                 r = owner_check_may_run(d, name, owner, c, &err);
@@ -427,6 +433,10 @@ static int do_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (runtime_is_active(d, name))
                 return sd_bus_error_setf(error, WARREN_ERROR_BUSY, "Container '%s' is %s; stop it first",
                                          name, runtime_state_string(d, name));
+        /* A clone, snapshot or export reading it, or a restore writing it. */
+        r = data_work_check_busy(name, error);
+        if (r < 0)
+                return r;
         r = container_destroy(d->store, name, &err);
         if (r < 0)
                 return bus_error_from_warren(error, r, &err);
@@ -635,6 +645,7 @@ const sd_bus_vtable container_vtable[] = {
                                 SD_BUS_RESULT("h", pty_master, "s", name), method_open_console, UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetConsoleLog", SD_BUS_NO_ARGS, SD_BUS_RESULT("ay", log),
                                 method_get_console_log, UNPRIV),
+        DATA_CONTAINER_METHODS,
         SD_BUS_METHOD_WITH_ARGS("Destroy", SD_BUS_NO_ARGS, SD_BUS_NO_RESULT, method_container_destroy,
                                 UNPRIV),
         SD_BUS_METHOD_WITH_ARGS("GetConfig", SD_BUS_NO_ARGS, SD_BUS_RESULT("a(ss)", items),

@@ -22,6 +22,8 @@
 #include "bus-error.h"
 #include "bus-util.h"
 #include "daemon.h"
+#include "data-dbus.h"
+#include "data-work.h"
 #include "image-dbus.h"
 #include "job.h"
 #include "network-dbus.h"
@@ -92,6 +94,7 @@ static void daemon_free(Daemon *d) {
         notify_free(d);
         runtime_free_all(d);
         images_free_all(d);
+        data_work_free_all(d);
         job_free_all(d);
         sd_event_source_unref(d->idle_timer);
         sd_bus_flush_close_unref(d->bus);
@@ -264,6 +267,9 @@ static int daemon_setup_bus(Daemon *d, bool user_bus) {
         r = sd_bus_add_node_enumerator(d->bus, NULL, WARREN_CONTAINER_PREFIX, container_node_enumerator, d);
         if (r < 0)
                 return log_error_errno(r, "Failed to add container enumerator: %m");
+        r = data_dbus_register(d);
+        if (r < 0)
+                return r;
         r = sd_bus_add_fallback_vtable(d->bus, NULL, WARREN_JOB_PREFIX, WARREN_JOB_IFACE, job_vtable,
                                        job_object_find, d);
         if (r < 0)
