@@ -196,6 +196,7 @@ static int verb_checkconfig(sd_bus *bus, char **args) {
 
 typedef struct AutoEntry {
         char *name;
+        bool running; /* anything but STOPPED: start skips it, --stop does not */
         long order;
         long delay;
         char **groups;
@@ -274,6 +275,7 @@ static int verb_autostart(sd_bus *bus, char **args) {
                 AutoEntry *nl = realloc(list, (n + 1) * sizeof *list);
                 if (!nl)
                         return -ENOMEM;
+                e.running = !streq(state, "STOPPED");
                 list = nl;
                 list[n++] = e;
         }
@@ -281,6 +283,9 @@ static int verb_autostart(sd_bus *bus, char **args) {
         for (size_t i = 0; i < n; i++) {
                 /* Stop in the reverse of start order. */
                 AutoEntry *e = &list[arg_stop ? n - 1 - i : i];
+                /* As lxc-autostart: what already is as asked is no failure. */
+                if (e->running != arg_stop)
+                        continue;
                 int k = arg_stop ? call_container(bus, e->name, "Stop", NULL, "ub", arg_timeout,
                                                   (int) arg_kill)
                                  : call_container(bus, e->name, "Start", NULL, NULL);
@@ -364,7 +369,8 @@ const Verb verbs_runtime[] = {
                 .usage = "[--stop] [-g GROUPS] [-a] [-t SEC] [-k]",
                 .summary = "Start or stop the containers marked lxc.start.auto",
                 .description = "As lxc-autostart: by lxc.start.order, waiting lxc.start.delay after each;\n"
-                               "--stop in the reverse order.",
+                               "--stop in the reverse order. Containers already running (stopped, with\n"
+                               "--stop) are skipped.",
                 .options = "--stop\tStop them instead\n"
                            "-g --groups=GROUPS\tOnly those in these lxc.group groups; a trailing ','\n"
                            "\tadds those without a group (the default set)\n"

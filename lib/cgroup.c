@@ -24,8 +24,9 @@
 
 struct Cgroup {
         CgroupLayout *layout;
-        char *path;   /* "/<parent>/<name>" */
+        char *path;   /* "/<parent>/<name>", or "<base>/<name>" */
         char *v2_dir; /* <v2 mount><path>, or NULL */
+        char *base;   /* cgroup_new_delegated(): the delegated parent, else NULL */
 };
 
 /* Controllers a v1 "cgroup" mount can carry, to tell them from mount flags. */
@@ -269,6 +270,7 @@ Cgroup *cgroup_free(Cgroup *cg) {
         cgroup_layout_free(cg->layout);
         free(cg->path);
         free(cg->v2_dir);
+        free(cg->base);
         free(cg);
         return NULL;
 }
@@ -288,6 +290,83 @@ int cgroup_new(const CgroupLayout *l, const char *parent, const char *name, Cgro
         if (l->v2_mount && asprintf(&cg->v2_dir, "%s%s", l->v2_mount, cg->path) < 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(cg);
+        return 0;
+}
+
+/* An absolute cgroup path of components as validate_component() wants,
+ * at most 16 of them. */
+static int validate_base(const char *base, WarrenError *reterr) {
+        _cleanup_strv_free_ char **parts = NULL;
+        if (!base || base[0] != '/' || strlen(base) > 1024 || !(parts = strv_split(base, "/")) ||
+            strv_length(parts) == 0 || strv_length(parts) > 16)
+                return warren_error_set(reterr, EINVAL,
+                                        "Invalid delegated cgroup '%s': expected an absolute cgroup path",
+                                        strempty(base));
+        STRV_FOREACH(c, parts) {
+                int r = validate_component("path component", *c, reterr);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+int cgroup_new_delegated(const CgroupLayout *l, const char *base, const char *name, Cgroup **ret,
+                         WarrenError *reterr) {
+        int r = validate_base(base, reterr);
+        if (r < 0)
+                return r;
+        r = validate_component("name", name, reterr);
+        if (r < 0)
+                return r;
+        _cleanup_(cgroup_freep) Cgroup *cg = calloc(1, sizeof(Cgroup));
+        if (!cg || !(cg->layout = layout_copy(l)) || !(cg->base = strdup(base)) ||
+            asprintf(&cg->path, "%s/%s", base, name) < 0)
+                return -ENOMEM;
+        if (l->v2_mount && asprintf(&cg->v2_dir, "%s%s", l->v2_mount, cg->path) < 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(cg);
+        return 0;
+}
+
+int cgroup_new_at(const CgroupLayout *l, const char *path, Cgroup **ret, WarrenError *reterr) {
+        const char *slash = path ? strrchr(path, '/') : NULL;
+        if (!slash || slash == path)
+                return warren_error_set(reterr, EINVAL, "Invalid cgroup path '%s'", strempty(path));
+        _cleanup_free_ char *base = strndup(path, (size_t) (slash - path));
+        if (!base)
+                return -ENOMEM;
+        return cgroup_new_delegated(l, base, slash + 1, ret, reterr);
+}
+
+int cgroup_pid_path(pid_t pid, char **ret, WarrenError *reterr) {
+        _cleanup_free_ char *text = NULL, *v2 = NULL, *named = NULL;
+        char path[64];
+        if (pid == 0)
+                snprintf(path, sizeof path, "/proc/self/cgroup");
+        else
+                snprintf(path, sizeof path, "/proc/%d/cgroup", (int) pid);
+        int r = read_trimmed(path, &text);
+        if (r < 0)
+                return warren_error_set(reterr, r, "Failed to read %s: %s", path, strerror(-r));
+        for (char *line = text, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2 || c2[1] != '/')
+                        continue;
+                *c2 = 0;
+                if (streq(line, "0:") && !v2 && !(v2 = strdup(c2 + 1)))
+                        return -ENOMEM;
+                if (streq(c1 + 1, "name=systemd") && !named && !(named = strdup(c2 + 1)))
+                        return -ENOMEM;
+        }
+        /* On a hybrid host systemd mirrors its tree in cgroup2 too; a v1-only
+         * one has it in name=systemd alone. */
+        char *p = v2 ? TAKE_PTR(v2) : TAKE_PTR(named);
+        if (!p)
+                return warren_error_set(reterr, ENODATA, "%s names no cgroup2 or name=systemd cgroup", path);
+        *ret = p;
         return 0;
 }
 
@@ -379,21 +458,59 @@ static int cpuset_inherit(const char *parent, const char *child, WarrenError *re
         return 0;
 }
 
-static int create_in(const char *mount, const char *parent_name, const char *leaf, char **v2_controllers,
-                     bool cpuset, bool *created, WarrenError *reterr) {
-        _cleanup_free_ char *pdir = path_join3(mount, parent_name, NULL);
-        int r;
-        if (!pdir)
+/* mkdir -p of rel (an absolute cgroup path) under the mount of a v1
+ * hierarchy, cpus and mems copied down each level on cpuset. */
+static int mkdir_parents_v1(const char *mount, const char *rel, bool cpuset, WarrenError *reterr) {
+        _cleanup_free_ char *dir = strdup(mount), *parent = NULL;
+        _cleanup_strv_free_ char **parts = strv_split(rel, "/");
+        if (!dir || !parts)
                 return -ENOMEM;
-        if (v2_controllers)
+        STRV_FOREACH(c, parts) {
+                free(parent);
+                parent = dir;
+                dir = path_join3(parent, *c, NULL);
+                if (!dir)
+                        return -ENOMEM;
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return warren_error_set(reterr, errno, "Failed to create cgroup %s: %s", dir,
+                                                strerror(errno));
+                int r = cpuset ? cpuset_inherit(parent, dir, reterr) : 0;
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Makes parent_rel (below mount) ready for leaf, then leaf. Ours
+ * ("/warren" at the root): made here, with every controller enabled
+ * down to it. Delegated to us (cgroup_new_delegated()): on cgroup2 it must
+ * exist, and only its own subtree_control is ours to write; on a v1
+ * hierarchy its manager does not run it is made here as on the others. */
+static int create_in(const char *mount, const char *parent_rel, bool delegated, const char *leaf,
+                     char **v2_controllers, bool cpuset, bool *created, WarrenError *reterr) {
+        _cleanup_free_ char *pdir = NULL;
+        int r;
+        if (asprintf(&pdir, "%s%s", mount, parent_rel) < 0)
+                return -ENOMEM;
+        if (v2_controllers && !delegated)
                 enable_controllers(mount, v2_controllers);
         /* Retried: another monitor may remove the empty parent in between. */
         for (unsigned attempt = 0;; attempt++) {
-                if (mkdir(pdir, 0755) < 0 && errno != EEXIST)
-                        return warren_error_set(reterr, errno, "Failed to create cgroup %s: %s", pdir,
-                                                strerror(errno));
-                if (cpuset && (r = cpuset_inherit(mount, pdir, reterr)) < 0)
-                        return r;
+                if (delegated && v2_controllers) {
+                        if (access(pdir, F_OK) < 0)
+                                return warren_error_set(reterr, errno, "Delegated cgroup %s: %s", pdir,
+                                                        strerror(errno));
+                } else if (delegated) {
+                        r = mkdir_parents_v1(mount, parent_rel, cpuset, reterr);
+                        if (r < 0)
+                                return r;
+                } else {
+                        if (mkdir(pdir, 0755) < 0 && errno != EEXIST)
+                                return warren_error_set(reterr, errno, "Failed to create cgroup %s: %s",
+                                                        pdir, strerror(errno));
+                        if (cpuset && (r = cpuset_inherit(mount, pdir, reterr)) < 0)
+                                return r;
+                }
                 if (v2_controllers)
                         enable_controllers(pdir, v2_controllers);
                 if (mkdir(leaf, 0755) >= 0) {
@@ -423,20 +540,22 @@ static int create_in(const char *mount, const char *parent_name, const char *lea
 int cgroup_create(Cgroup *cg, WarrenError *reterr) {
         const CgroupLayout *l = cg->layout;
         _cleanup_free_ bool *created = calloc(l->n_v1 + 1, sizeof(bool));
-        _cleanup_free_ char *parent = strndup(cg->path + 1, strcspn(cg->path + 1, "/"));
+        _cleanup_free_ char *parent =
+                cg->base ? strdup(cg->base) : strndup(cg->path, strcspn(cg->path + 1, "/") + 1);
+        bool delegated = cg->base;
         int r = 0;
 
         if (!created || !parent)
                 return -ENOMEM;
         if (cg->v2_dir)
-                r = create_in(l->v2_mount, parent, cg->v2_dir, l->v2_controllers, false, &created[l->n_v1],
-                              reterr);
+                r = create_in(l->v2_mount, parent, delegated, cg->v2_dir, l->v2_controllers, false,
+                              &created[l->n_v1], reterr);
         for (size_t i = 0; r >= 0 && i < l->n_v1; i++) {
                 _cleanup_free_ char *leaf = v1_dir(cg, i);
                 if (!leaf)
                         r = -ENOMEM;
                 else
-                        r = create_in(l->v1[i].mount, parent, leaf, NULL,
+                        r = create_in(l->v1[i].mount, parent, delegated, leaf, NULL,
                                       strv_contains(l->v1[i].controllers, "cpuset"), &created[i], reterr);
         }
         if (r >= 0)
@@ -854,6 +973,24 @@ static int rmdir_tree(const char *dir, unsigned depth) {
         return r;
 }
 
+/* After the cgroup: its delegated base where we made it, a v1 hierarchy
+ * of controllers its manager does not run (systemd makes a scope in the
+ * ones it runs and in name=systemd, and removes it there itself). An
+ * rmdir of one in use (the monitor still in it) just fails. */
+static void prune_base(const Cgroup *cg) {
+        for (size_t i = 0; cg->base && i < cg->layout->n_v1; i++) {
+                const CgroupHierarchy *h = &cg->layout->v1[i];
+                bool named = false;
+                STRV_FOREACH(c, h->controllers)
+                        named = named || strncmp(*c, "name=", 5) == 0;
+                _cleanup_free_ char *dir = NULL;
+                if (named || asprintf(&dir, "%s%s", h->mount, cg->base) < 0)
+                        continue;
+                if (rmdir(dir) < 0 && errno != ENOENT)
+                        log_debug("Kept %s: %s", dir, strerror(errno));
+        }
+}
+
 int cgroup_remove(const Cgroup *cg, WarrenError *reterr) {
         uint64_t deadline = now_usec() + CGROUP_REMOVE_TIMEOUT_USEC;
         _cleanup_free_ char *failed = NULL;
@@ -882,6 +1019,7 @@ int cgroup_remove(const Cgroup *cg, WarrenError *reterr) {
         if (r < 0)
                 return warren_error_set(reterr, r, "Failed to remove cgroup %s: %s%s", strna(failed),
                                         strerror(-r), r == -EBUSY ? " (processes are still in it)" : "");
+        prune_base(cg);
         return 0;
 }
 
@@ -982,7 +1120,24 @@ int cgroup_try_remove(const Cgroup *cg, WarrenError *reterr) {
                                                 strerror(-r),
                                                 r == -EBUSY ? " (processes are still in it)" : "");
         }
+        prune_base(cg);
         return 0;
+}
+
+int cgroup_move_below(const CgroupLayout *l, const char *base, const char *name, pid_t pid,
+                      WarrenError *reterr) {
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL;
+        int r = cgroup_new_delegated(l, base, name, &cg, reterr);
+        if (r < 0)
+                return r;
+        /* cgroup2 only: base must be free of processes there before its
+         * subtree_control can be written; v1 has no such rule. */
+        if (!cg->v2_dir)
+                return 0;
+        if (mkdir(cg->v2_dir, 0755) < 0 && errno != EEXIST)
+                return warren_error_set(reterr, errno, "Failed to create cgroup %s: %s", cg->v2_dir,
+                                        strerror(errno));
+        return attach_to(cg->v2_dir, pid, reterr);
 }
 
 int cgroup_remove_parent(const CgroupLayout *l, const char *parent, WarrenError *reterr) {

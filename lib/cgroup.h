@@ -148,6 +148,29 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(CgroupUndo *, cgroup_undo_free);
  * Touches nothing. */
 int cgroup_new(const CgroupLayout *l, const char *parent, const char *name, Cgroup **ret,
                WarrenError *reterr);
+/* A container's cgroup "<base>/<name>" below base, a cgroup delegated to
+ * the caller (a systemd scope with Delegate=yes it runs in: see
+ * cgroup_pid_path()). base is an absolute path of up to 16 components as
+ * cgroup_new() wants them. Nothing above base is ever touched: no
+ * controller is enabled there and nothing removed; on cgroup2 base must
+ * exist. In a v1 hierarchy that lacks base (one whose controllers its
+ * manager does not run, as systemd does not run freezer or cpuset) the
+ * missing directories are made, and base is removed with the cgroup. */
+int cgroup_new_delegated(const CgroupLayout *l, const char *base, const char *name, Cgroup **ret,
+                         WarrenError *reterr);
+/* The cgroup at path (as cgroup_get_path() gives it, at least two
+ * components), e.g. a running container's as its monitor reported it:
+ * for reading its files, or killing and removing what is in it. */
+int cgroup_new_at(const CgroupLayout *l, const char *path, Cgroup **ret, WarrenError *reterr);
+/* The cgroup a process (0: the caller) is in, in the hierarchy systemd
+ * tracks processes by: cgroup2's, else name=systemd's. -ENODATA if it is
+ * in neither. */
+int cgroup_pid_path(pid_t pid, char **ret, WarrenError *reterr);
+/* Moves pid from base into "<base>/<name>" on cgroup2 (made if needed), so
+ * that base holds no process and may enable controllers for its children
+ * (cgroup2's no-internal-process rule); a no-op without cgroup2. */
+int cgroup_move_below(const CgroupLayout *l, const char *base, const char *name, pid_t pid,
+                      WarrenError *reterr);
 Cgroup *cgroup_free(Cgroup *cg);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Cgroup *, cgroup_free);
 #define _cleanup_cgroup_ _cleanup_(cgroup_freep)
@@ -160,8 +183,8 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Cgroup *, cgroup_free);
  * call created is removed again. */
 int cgroup_create(Cgroup *cg, WarrenError *reterr);
 
-/* "/<parent>/<name>": the cgroup's path relative to the hierarchy roots,
- * what the Container's CGroup property shows. */
+/* "/<parent>/<name>" (or "<base>/<name>"): the cgroup's path relative to
+ * the hierarchy roots, what the Container's CGroup property shows. */
 const char *cgroup_get_path(const Cgroup *cg);
 /* Absolute directory of the cgroup2 cgroup, NULL if there is no cgroup2. */
 const char *cgroup_get_v2_dir(const Cgroup *cg);

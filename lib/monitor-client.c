@@ -629,7 +629,8 @@ int monitor_read_state_file(const char *runtime_dir, const char *name, MonitorMe
                         if (errno != 0 || *end != 0 || p < 0 || p > INT32_MAX)
                                 return -EBADMSG;
                         *(streq(line, "init_pid") ? &ret->init_pid : &ret->monitor_pid) = (pid_t) p;
-                }
+                } else if (streq(line, "cgroup") && strlen(v) <= MONITOR_TEXT_MAX)
+                        strcpy(ret->text, v);
         }
         return have_state ? 0 : -EBADMSG;
 }

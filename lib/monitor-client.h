@@ -111,7 +111,8 @@ int monitor_read_console_log(int memfd, char **ret_data, size_t *ret_size, Warre
  * monitor_peer_pidfd(): a pidfd (and the pid) of the monitor at the other
  * end of a connected control socket, even one that does not answer.
  * monitor_read_state_file(): what the monitor last wrote to its state
- * file (state, init_pid, monitor_pid in ret). monitor_lock_held(): 1 if a
+ * file (state, init_pid, monitor_pid in ret; the container's cgroup path
+ * in text, empty if none yet). monitor_lock_held(): 1 if a
  * monitor process holds NAME's lock (it runs, or is still tearing down),
  * 0 if no process does. monitor_runtime_dir_exists(): 1 if NAME has a
  * runtime dir. monitor_remove_runtime_dir(): removes what a dead

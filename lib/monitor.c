@@ -105,6 +105,7 @@ typedef struct Monitor {
         CgroupLayout *layout;
         Cgroup *cgroup;
         bool cgroup_created;
+        bool placed;        /* the host's place hook put us in a delegated cgroup */
         bool pre_start_ran; /* lxc.hook.post-stop runs at teardown */
         int netns_fd;       /* the container's, kept while it has phys NICs to give back */
         bool init_ran;      /* lxc.hook.stop runs at teardown */
@@ -259,9 +260,10 @@ static int arm_timer(int fd, uint64_t sec, long nsec, bool repeat) {
 static void write_state_file(Monitor *m) {
         if (!m->owns_dir)
                 return;
-        char buf[256];
-        int n = snprintf(buf, sizeof(buf), "state=%s\ninit_pid=%d\nmonitor_pid=%d\n",
-                         monitor_state_to_string(m->state), (int) m->init_pid, (int) m->pid);
+        char buf[256 + MONITOR_TEXT_MAX];
+        int n = snprintf(buf, sizeof(buf), "state=%s\ninit_pid=%d\nmonitor_pid=%d\ncgroup=%s\n",
+                         monitor_state_to_string(m->state), (int) m->init_pid, (int) m->pid,
+                         m->cgroup ? cgroup_get_path(m->cgroup) : "");
         /* Runtime data: atomic by rename, no fsync. */
         _cleanup_close_ int fd =
                 openat(m->dir_fd, "state.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -473,6 +475,25 @@ static int start_host_hook(pid_t child, int child_pidfd, void *userdata, WarrenE
         return run_hooks(userdata, HOOK_START_HOST, child, NULL, reterr);
 }
 
+/* ---- the host's hooks (MonitorHooks) ---- */
+
+static void hook_running(Monitor *m) {
+        const MonitorHooks *h = m->o->hooks;
+        _cleanup_free_ int *ifindexes = NULL;
+        size_t n = 0;
+        if (!h || !h->running || m->init_pid <= 0)
+                return;
+        if (network_container_host_ifindexes(m->o->name, &ifindexes, &n, NULL) < 0)
+                n = 0;
+        h->running(m->o->name, m->init_pid, m->rootfs, ifindexes, n, h->userdata);
+}
+
+static void hook_stopped(Monitor *m) {
+        const MonitorHooks *h = m->o->hooks;
+        if (h && h->stopped)
+                h->stopped(m->o->name, h->userdata);
+}
+
 static int spawn_init(Monitor *m, WarrenError *reterr) {
         _cleanup_close_ int cgroup_fd = m->cgroup_killed ? -EBADF : cgroup_open_fd(m->cgroup, NULL);
         _cleanup_strv_free_ char **tty_paths = NULL;
@@ -649,12 +670,14 @@ static void on_init_exit(Monitor *m, int status) {
                 (void) arm_timer(m->freeze_timer_fd, 0, 0, false);
                 finish_waiting(m, MONITOR_CMD_FREEZE, ECANCELED, "The container rebooted");
                 set_state(m, MONITOR_STATE_STARTING);
+                hook_stopped(m);
                 empty_cgroup(m);
                 restore_phys(m);
                 run_stop_hooks(m, "reboot");
                 if (run_pre_start(m, &e) >= 0 && renew_delegated_cgroup(m, &e) >= 0 &&
                     spawn_init(m, &e) >= 0) {
                         set_state(m, MONITOR_STATE_RUNNING);
+                        hook_running(m);
                         return;
                 }
                 log_debug("Failed to restart init of '%s': %s", m->o->name, warren_error_message(&e));
@@ -970,6 +993,9 @@ static int detach(Monitor *m, WarrenError *reterr) {
         } else
                 (void) close_range(3, ~0U, 0);
         TAKE_FD(null_fd);
+        /* Diagnostics go to the journal when one listens, as a service's do. */
+        if (log_fd < 0)
+                (void) log_use_journal_if_listening();
         TAKE_FD(log_fd);
         umask(0022);
         return 0;
@@ -1219,13 +1245,39 @@ static int make_cgroup(Monitor *m, WarrenError *reterr) {
         return 0;
 }
 
+/* Ours, /MONITOR_CGROUP_PARENT/NAME at each hierarchy's root; or, once
+ * the host placed us in a cgroup delegated to us (a systemd scope), below
+ * that: <base>/MONITOR_CGROUP_PAYLOAD, with ourselves moved to
+ * <base>/MONITOR_CGROUP_SELF so that base may hand controllers down. */
 static int setup_cgroup(Monitor *m, WarrenError *reterr) {
+        _cleanup_free_ char *base = NULL;
         int r = cgroup_layout_detect(&m->layout, reterr);
-        if (r >= 0)
+        if (r < 0)
+                return r;
+        if (!m->placed)
                 r = cgroup_new(m->layout, MONITOR_CGROUP_PARENT, m->o->name, &m->cgroup, reterr);
+        else {
+                r = cgroup_pid_path(0, &base, reterr);
+                if (r >= 0)
+                        r = cgroup_move_below(m->layout, base, MONITOR_CGROUP_SELF, 0, reterr);
+                if (r >= 0)
+                        r = cgroup_new_delegated(m->layout, base, MONITOR_CGROUP_PAYLOAD, &m->cgroup,
+                                                 reterr);
+        }
         if (r >= 0)
                 r = make_cgroup(m, reterr);
         return r;
+}
+
+static int place(Monitor *m, WarrenError *reterr) {
+        const MonitorHooks *h = m->o->hooks;
+        if (!h || !h->place)
+                return 0;
+        int r = h->place(m->o->name, h->userdata, reterr);
+        if (r < 0)
+                return r;
+        m->placed = r > 0;
+        return 0;
 }
 
 static int setup_socket(Monitor *m, WarrenError *reterr) {
@@ -1262,8 +1314,8 @@ static int setup(Monitor *m, WarrenError *reterr) {
             (r = take_lock(m, reterr)) < 0)
                 return r;
         set_state(m, MONITOR_STATE_STARTING);
-        if ((r = load_config(m, reterr)) < 0 || (r = run_pre_start(m, reterr)) < 0 ||
-            (r = setup_cgroup(m, reterr)) < 0)
+        if ((r = place(m, reterr)) < 0 || (r = load_config(m, reterr)) < 0 ||
+            (r = run_pre_start(m, reterr)) < 0 || (r = setup_cgroup(m, reterr)) < 0)
                 return r;
         r = monitor_ttys_new(m->epoll_fd, TAG_MASTER, TAG_PROXY, m->has_console, m->tty_max,
                              m->console_buffer_size, lxc_config_get(m->config, "lxc.console.logfile"),
@@ -1273,6 +1325,7 @@ static int setup(Monitor *m, WarrenError *reterr) {
         if (r < 0 || (r = setup_socket(m, reterr)) < 0 || (r = spawn_init(m, reterr)) < 0)
                 return r;
         set_state(m, MONITOR_STATE_RUNNING);
+        hook_running(m);
         return 0;
 }
 
@@ -1281,6 +1334,8 @@ static int setup(Monitor *m, WarrenError *reterr) {
  * the waiting STOP requests are answered. */
 static void teardown(Monitor *m) {
         _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        if (m->init_ran)
+                hook_stopped(m);
         if (m->init_pid > 0) {
                 signal_init(m, SIGKILL);
                 while (waitpid(m->init_pid, NULL, 0) < 0 && errno == EINTR)
@@ -1327,8 +1382,12 @@ static void report_sync(Monitor *m, int r, const WarrenError *e) {
         if (m->sync_fd < 0)
                 return;
         char buf[MONITOR_MESSAGE_MAX];
+        /* Success says where the container's cgroup is, as STATE events do. */
         size_t n = monitor_reply_encode(buf, MONITOR_SYNC_RESULT, r < 0 ? -r : 0, m->state, m->init_pid,
-                                        m->pid, m->tty_max, r < 0 ? warren_error_message(e) : NULL);
+                                        m->pid, m->tty_max,
+                                        r < 0       ? warren_error_message(e)
+                                        : m->cgroup ? cgroup_get_path(m->cgroup)
+                                                    : NULL);
         if (send(m->sync_fd, buf, n, MSG_NOSIGNAL) < 0)
                 log_debug_errno(errno, "Failed to report the start result: %m");
         m->sync_fd = safe_close(m->sync_fd);

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "basic/error.h"
 
@@ -21,14 +22,47 @@ typedef struct LxcConfig LxcConfig;
 /* A container's cgroup is <hierarchy>/MONITOR_CGROUP_PARENT/NAME in every hierarchy. */
 #define MONITOR_CGROUP_PARENT "warren"
 
+/* Under a delegated cgroup (see MonitorHooks.place) the monitor moves
+ * itself into <base>/MONITOR_CGROUP_SELF and the container's cgroup is
+ * <base>/MONITOR_CGROUP_PAYLOAD. */
+#define MONITOR_CGROUP_SELF "monitor"
+#define MONITOR_CGROUP_PAYLOAD "payload"
+/* The scope warren-monitor makes for itself under systemd (its place
+ * hook, service/systemd-scope.c): /machine.slice/warren-NAME.scope. What
+ * a dead monitor left is looked for there too (monitor-reap.h). */
+#define MONITOR_SCOPE_SLICE "machine.slice"
+#define MONITOR_SCOPE_PREFIX "warren-"
+#define MONITOR_SCOPE_SUFFIX ".scope"
+
+/* What the monitor's host may add around a container's life without lib/
+ * knowing of it (warren-monitor's main() uses them for systemd: a scope
+ * of its own, machined). Each may be NULL. */
+typedef struct MonitorHooks {
+        /* Once the container's lock is held, before anything of it is made:
+         * may move the monitor into a cgroup delegated to it. 1 if it did
+         * (the container's cgroup then goes below the monitor's own), 0 if
+         * not (the container's cgroup is /MONITOR_CGROUP_PARENT/NAME). A
+         * failure fails the start. */
+        int (*place)(const char *name, void *userdata, WarrenError *reterr);
+        /* Init runs: after the start and after each reboot. rootfs is the
+         * container's root directory, ifindexes the host ends of its
+         * network interfaces. Failures are the hook's to log. */
+        void (*running)(const char *name, pid_t init_pid, const char *rootfs, const int *ifindexes,
+                        size_t n_ifindexes, void *userdata);
+        /* Init is gone (stop, reboot), before the teardown. */
+        void (*stopped)(const char *name, void *userdata);
+        void *userdata;
+} MonitorHooks;
+
 typedef struct MonitorOptions {
         const char *name;
-        const char *state_dir;   /* container at <state_dir>/containers/NAME/config */
-        const char *runtime_dir; /* control socket etc. under <runtime_dir>/containers/NAME */
-        const char *config_dir;  /* warren's system config dir (currently unused by the monitor) */
-        int sync_fd;             /* SOCK_SEQPACKET to report the start result on, or -1 */
-        bool detach;             /* setsid, chdir /, close every other fd, stdio to /dev/null */
-        const char *log_path;    /* with detach: stderr appended here instead of /dev/null */
+        const char *state_dir;     /* container at <state_dir>/containers/NAME/config */
+        const char *runtime_dir;   /* control socket etc. under <runtime_dir>/containers/NAME */
+        const char *config_dir;    /* warren's system config dir (currently unused by the monitor) */
+        int sync_fd;               /* SOCK_SEQPACKET to report the start result on, or -1 */
+        bool detach;               /* setsid, chdir /, close every other fd, stdio to /dev/null */
+        const char *log_path;      /* with detach: stderr appended here instead of /dev/null */
+        const MonitorHooks *hooks; /* or NULL */
 } MonitorOptions;
 
 /* Runs the monitor until the container has stopped and everything is torn

@@ -918,6 +918,11 @@ static int setup_sys(int rootfd, MountAutoMode mode, WarrenError *reterr) {
                 goto fail;
         }
         r = bind_at(sys, "devices/virtual/net", sys, "devices/virtual/net", false, 0, MOUNT_ATTR_RDONLY, 0);
+        /* In a user namespace nested in a container whose sysfs is
+         * read-only, the kernel locks ours read-only as well (it may only
+         * be as permissive as the one visible there): it stays so. */
+        if (r == -EPERM)
+                r = 0;
 done:
         if (r >= 0)
                 return 0;

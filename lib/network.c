@@ -848,6 +848,33 @@ int network_teardown_container(const char *name, WarrenError *reterr) {
         return removed;
 }
 
+int network_container_host_ifindexes(const char *name, int **ret, size_t *ret_n, WarrenError *reterr) {
+        _cleanup_(netlink_closep) NlSocket *host = NULL;
+        _cleanup_free_ NlLink *links = NULL;
+        _cleanup_free_ int *found = NULL;
+        char alias[NL_IFALIASZ], prefix[NL_IFNAMSIZ];
+        size_t n = 0, k = 0;
+
+        int r = netlink_open(-1, &host, reterr);
+        if (r < 0)
+                return r;
+        r = netlink_link_list(host, &links, &n);
+        if (r < 0)
+                return warren_error_set(reterr, r, "Failed to list interfaces: %s", strerror(-r));
+        snprintf(alias, sizeof alias, ALIAS_PREFIX "%s", name);
+        network_host_ifname(name, 0, prefix);
+        prefix[strlen(prefix) - 1] = 0;
+        found = calloc(n + 1, sizeof(int));
+        if (!found)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++)
+                if (link_is_of(&links[i], alias, prefix))
+                        found[k++] = links[i].ifindex;
+        *ret = TAKE_PTR(found);
+        *ret_n = k;
+        return 0;
+}
+
 int network_count_attached(const char *bridge, char *const *names, unsigned *ret, WarrenError *reterr) {
         _cleanup_(netlink_closep) NlSocket *host = NULL;
         _cleanup_free_ NlLink *links = NULL;

@@ -90,6 +90,9 @@ int network_setup_container(const LxcConfig *c, const char *name, pid_t init_pid
  * stop and the sweep after a crash / at re-adoption. Returns how many were
  * removed. */
 int network_teardown_container(const char *name, WarrenError *reterr);
+/* The ifindexes of the host ends of container name's interfaces (as
+ * network_teardown_container() finds them); *ret is malloc'd. */
+int network_container_host_ifindexes(const char *name, int **ret, size_t *ret_n, WarrenError *reterr);
 /* Whether c has an lxc.net.N.type = phys. */
 bool network_config_has_phys(const LxcConfig *c);
 /* Moves every phys NIC of c still in the namespace netns_fd (the stopped

@@ -26,6 +26,8 @@ REQUIRED=(
         # the desktop front end (gui/) and its headless test: X, screenshots, AT-SPI
         libgtk-4-dev libadwaita-1-dev libvte-2.91-gtk4-dev xvfb imagemagick python3-dogtail
         at-spi2-core desktop-file-utils appstream fonts-cantarell
+        # a bootable Debian for the real-distribution tests (tests/fixtures/make-debian-image.sh)
+        mmdebstrap arch-test libdistro-info-perl xz-utils tar
         # unit tests of copy-on-write copies (XFS reflinks, btrfs snapshots on loop mounts)
         xfsprogs btrfs-progs
         # test-75: an exported image must run under LXC's own lxc-create -t local

@@ -11,39 +11,59 @@
 #include "name.h"
 #include "store.h"
 
-/* Unique names are never reused on a bus, and a connection's uid never
- * changes: a few remembered spare the bus daemon a round trip per
- * property of a GetManagedObjects. */
+/* Unique names are never reused on a bus, and a connection's uid and pid
+ * never change: a few remembered spare the bus daemon a round trip per
+ * property of a GetManagedObjects (and per record of audit.c). */
 #define CALLER_CACHE_SIZE 64U
 static struct {
         char *sender;
         uid_t uid;
+        pid_t pid;
 } caller_cache[CALLER_CACHE_SIZE];
 static unsigned caller_cache_next = 0;
 
-int bus_caller_uid(sd_bus_message *m, uid_t *ret) {
+static int caller_lookup(sd_bus_message *m, uid_t *ret_uid, pid_t *ret_pid) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
         const char *sender = sd_bus_message_get_sender(m);
+        uid_t uid;
+        pid_t pid = 0;
         for (unsigned i = 0; sender && i < CALLER_CACHE_SIZE; i++)
                 if (caller_cache[i].sender && streq(caller_cache[i].sender, sender)) {
-                        *ret = caller_cache[i].uid;
+                        *ret_uid = caller_cache[i].uid;
+                        *ret_pid = caller_cache[i].pid;
                         return 0;
                 }
         /* The uid the bus daemon saw when the caller connected (SO_PEERCRED:
          * the effective uid), not one read from /proc, which races with exec. */
-        int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID, &creds);
+        int r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_PID, &creds);
         if (r >= 0)
-                r = sd_bus_creds_get_euid(creds, ret);
-        if (r < 0 || !sender)
+                r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
                 return r;
+        (void) sd_bus_creds_get_pid(creds, &pid);
+        *ret_uid = uid;
+        *ret_pid = pid;
+        if (!sender)
+                return 0;
         char *copy = strdup(sender);
         if (copy) {
                 unsigned i = caller_cache_next++ % CALLER_CACHE_SIZE;
                 free(caller_cache[i].sender);
                 caller_cache[i].sender = copy;
-                caller_cache[i].uid = *ret;
+                caller_cache[i].uid = uid;
+                caller_cache[i].pid = pid;
         }
         return 0;
+}
+
+int bus_caller_uid(sd_bus_message *m, uid_t *ret) {
+        pid_t pid;
+        return caller_lookup(m, ret, &pid);
+}
+
+int bus_caller_pid(sd_bus_message *m, pid_t *ret) {
+        uid_t uid;
+        return caller_lookup(m, &uid, ret);
 }
 
 void bus_caller_cache_free(void) {

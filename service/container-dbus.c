@@ -31,6 +31,7 @@
 #include "owner.h"
 #include "polkit.h"
 #include "runtime.h"
+#include "systemd-notify.h"
 #include "shell-dbus.h"
 #include "stats-dbus.h"
 #include "store.h"
@@ -183,10 +184,10 @@ static int append_addresses(sd_bus_message *reply, pid_t init_pid, int family) {
         return sd_bus_message_append_strv(reply, addresses);
 }
 
-static uint64_t memory_current(Daemon *d, const char *name) {
+static uint64_t memory_current(Daemon *d, const char *cgroup) {
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
         uint64_t v = 0;
-        if (d->cgroup_layout && cgroup_new(d->cgroup_layout, MONITOR_CGROUP_PARENT, name, &cg, NULL) >= 0)
+        if (d->cgroup_layout && cgroup_new_at(d->cgroup_layout, cgroup, &cg, NULL) >= 0)
                 (void) cgroup_memory_current(cg, &v, NULL);
         return v;
 }
@@ -209,7 +210,8 @@ static int property_get_runtime(sd_bus *bus, const char *path, const char *inter
         if (streq(property, "CGroup"))
                 return sd_bus_message_append(reply, "s", info.cgroup);
         if (streq(property, "MemoryCurrent"))
-                return sd_bus_message_append(reply, "t", info.init_pid > 0 ? memory_current(d, name) : 0);
+                return sd_bus_message_append(reply, "t",
+                                             info.init_pid > 0 ? memory_current(d, info.cgroup) : 0);
         if (streq(property, "Namespaces"))
                 return append_namespaces(reply, info.init_pid);
         return append_addresses(reply, info.init_pid, streq(property, "IPv4Addresses") ? AF_INET : AF_INET6);
@@ -278,6 +280,7 @@ int container_emit_added(Daemon *d, const char *name) {
                 r = sd_bus_send(d->bus, m, NULL);
         (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "ContainerNew", "so",
                                   name, path);
+        notify_status_changed(d);
         return r;
 }
 
@@ -287,6 +290,7 @@ int container_emit_removed(Daemon *d, const char *name) {
                 return -ENOMEM;
         (void) sd_bus_emit_signal(d->bus, WARREN_MANAGER_PATH, WARREN_MANAGER_IFACE, "ContainerRemoved",
                                   "so", name, path);
+        notify_status_changed(d);
         return sd_bus_emit_interfaces_removed(d->bus, path, standard_interfaces[0], standard_interfaces[1],
                                               standard_interfaces[2], WARREN_CONTAINER_IFACE, NULL);
 }

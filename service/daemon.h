@@ -66,5 +66,6 @@ char *container_bus_path(const char *name);
 /* Name from a container object path, validated; malloc'd or NULL. */
 char *container_name_from_path(const char *path);
 
-/* Caller's effective uid. */
+/* Caller's effective uid; its pid (0 if the bus does not tell). */
 int bus_caller_uid(sd_bus_message *m, uid_t *ret);
+int bus_caller_pid(sd_bus_message *m, pid_t *ret);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "basic/log.h"
 #include "bus-error.h"
 #include "job.h"
@@ -207,6 +208,7 @@ int job_finish(Job *j, const char *result) {
         if (j->emit_pending)
                 job_emit_progress(j);
         j->emit_timer = sd_event_source_disable_unref(j->emit_timer);
+        audit_job_finished(j->id, j->type, j->target, j->uid, j->result, j->message);
         int r = sd_event_add_defer(j->daemon->event, &j->finish_source, job_finish_handler, j);
         if (r < 0) {
                 job_finish_handler(NULL, j);

@@ -17,6 +17,7 @@
 #include "container.h"
 #include "daemon.h"
 #include "network-dbus.h"
+#include "systemd-scope.h"
 #include "network.h"
 #include "polkit.h"
 #include "runtime.h"
@@ -51,10 +52,17 @@ static int reap_dnsmasq(sd_event_source *s, const siginfo_t *si, void *userdata)
         return 0;
 }
 
-static void watch_dnsmasq(Daemon *d, pid_t pid) {
-        /* dnsmasq is our child; it outlives us if we exit on idle. */
-        if (pid > 0)
-                (void) sd_event_add_child(d->event, NULL, pid, WEXITED, reap_dnsmasq, NULL);
+static void watch_dnsmasq(Daemon *d, const char *network, pid_t pid) {
+        /* dnsmasq is our child; it outlives us if we exit on idle: under
+         * systemd in a scope of its own, not left in warrend.service. */
+        if (pid <= 0)
+                return;
+        (void) sd_event_add_child(d->event, NULL, pid, WEXITED, reap_dnsmasq, NULL);
+        if (systemd_is_running()) {
+                _cleanup_free_ char *unit = systemd_dnsmasq_scope_name(network), *desc = NULL;
+                if (unit && asprintf(&desc, "dnsmasq of warren network %s", network) >= 0)
+                        (void) systemd_scope_adopt_async(d->bus, unit, desc, pid);
+        }
 }
 
 void networks_ensure_all(Daemon *d) {
@@ -66,7 +74,7 @@ void networks_ensure_all(Daemon *d) {
                 pid_t pid = 0;
                 if (network_ensure(d->state_dir, d->runtime_dir, *n, &pid, &err) < 0)
                         log_warning("Failed to bring up network %s: %s", *n, warren_error_message(&err));
-                watch_dnsmasq(d, pid);
+                watch_dnsmasq(d, *n, pid);
         }
 }
 
@@ -86,7 +94,7 @@ static int create_default_network(Daemon *d, WarrenError *reterr) {
                 return r;
         log_info("Created the default network %s (%s, NAT, DHCP).", DEFAULT_NETWORK,
                  DEFAULT_NETWORK_ADDRESS);
-        watch_dnsmasq(d, pid);
+        watch_dnsmasq(d, DEFAULT_NETWORK, pid);
         return 0;
 }
 
@@ -194,7 +202,7 @@ int networks_prepare_start(Daemon *d, const LxcConfig *c, uid_t owner, WarrenErr
                 if (strv_contains(defined, *b)) {
                         pid_t pid = 0;
                         r = network_ensure(d->state_dir, d->runtime_dir, *b, &pid, reterr);
-                        watch_dnsmasq(d, pid);
+                        watch_dnsmasq(d, *b, pid);
                         if (r < 0)
                                 return r;
                 } else if (streq(*b, DEFAULT_NETWORK) && if_nametoindex(*b) == 0) {
@@ -327,7 +335,7 @@ static int do_create_network(sd_bus_message *m, void *userdata, sd_bus_error *er
                 return sd_bus_error_set(error, WARREN_ERROR_ALREADY_EXISTS, warren_error_message(&err)), r;
         if (r < 0)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_FAILED, "%s", warren_error_message(&err));
-        watch_dnsmasq(d, pid);
+        watch_dnsmasq(d, def->name, pid);
         path = network_bus_path(def->name);
         if (!path)
                 return -ENOMEM;

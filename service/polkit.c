@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "audit.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "bus-util.h"
@@ -18,6 +19,8 @@ typedef struct PolkitQuery {
         sd_bus_slot *slot;
         char *action;
         char *why;
+        char *container; /* the details, for the records of audit.h */
+        char *extra_key, *extra_value;
         AuthorizedFunc cont;
         PolkitDecidedFunc decided; /* instead of cont: told yes or no */
         void *userdata;
@@ -31,6 +34,9 @@ static void polkit_query_free(PolkitQuery *q) {
         bus_pending_release(&q->pending);
         free(q->action);
         free(q->why);
+        free(q->container);
+        free(q->extra_key);
+        free(q->extra_value);
         daemon_release(q->daemon);
         free(q);
 }
@@ -43,9 +49,28 @@ static int reply_after(sd_bus_message *request, int r, sd_bus_error *error) {
         return sd_bus_reply_method_errno(request, r, NULL);
 }
 
+/* Runs an authorized handler, its record begun before and ended after
+ * (unless it answers later: audit.h). */
+static int run_authorized(sd_bus_message *m, const char *action, const PolkitDetails *details,
+                          AuthorizedFunc cont, void *userdata, sd_bus_error *error) {
+        audit_begin(m, action, details);
+        int r = cont(m, userdata, error);
+        audit_handler_done(m, r, error);
+        return r;
+}
+
+static PolkitDetails query_details(const PolkitQuery *q) {
+        return (PolkitDetails){ .container = q->container,
+                                .owner = (uid_t) -1,
+                                .extra_key = q->extra_key,
+                                .extra_value = q->extra_value,
+                                .why = q->why };
+}
+
 static int polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
         PolkitQuery *q = userdata;
         sd_bus_error error = SD_BUS_ERROR_NULL;
+        const PolkitDetails details = query_details(q);
         int authorized = 0, challenge = 0, r;
 
         if (q->decided) {
@@ -86,13 +111,14 @@ static int polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret
         }
 
         (void) sd_bus_message_rewind(q->request, true);
-        r = q->cont(q->request, q->userdata, &error);
+        r = run_authorized(q->request, q->action, &details, q->cont, q->userdata, &error);
         (void) reply_after(q->request, r, &error);
         sd_bus_error_free(&error);
         polkit_query_free(q);
         return 0;
 
 finish_error:
+        audit_denied(q->request, q->action, &details, error.message);
         (void) sd_bus_reply_method_error(q->request, &error);
         sd_bus_error_free(&error);
         polkit_query_free(q);
@@ -118,7 +144,8 @@ static int polkit_query_start(Daemon *d, sd_bus_message *m, const char *action, 
                 r = sd_bus_message_rewind(m, true);
                 if (r < 0)
                         return r;
-                return decided ? decided(m, userdata, true, error) : cont(m, userdata, error);
+                return decided ? decided(m, userdata, true, error)
+                               : run_authorized(m, action, details, cont, userdata, error);
         }
 
         const char *sender = sd_bus_message_get_sender(m);
@@ -175,7 +202,13 @@ static int polkit_query_start(Daemon *d, sd_bus_message *m, const char *action, 
         q->userdata = userdata;
         q->action = strdup(action);
         q->why = details && details->why ? strdup(details->why) : NULL;
-        if (!q->action || (details && details->why && !q->why)) {
+        q->container = details && details->container ? strdup(details->container) : NULL;
+        q->extra_key = details && details->extra_key ? strdup(details->extra_key) : NULL;
+        q->extra_value = details && details->extra_value ? strdup(details->extra_value) : NULL;
+        if (!q->action || (details && details->why && !q->why) ||
+            (details && details->container && !q->container) ||
+            (details && details->extra_key && !q->extra_key) ||
+            (details && details->extra_value && !q->extra_value)) {
                 polkit_query_free(q);
                 return -ENOMEM;
         }
@@ -184,6 +217,9 @@ static int polkit_query_start(Daemon *d, sd_bus_message *m, const char *action, 
                 polkit_query_free(q);
                 return sd_bus_error_set_errnof(error, r, "Failed to ask polkit: %m");
         }
+        /* A second check of a call already authorized once: its record
+         * waits for this one's answer. */
+        audit_defer(m);
         return 1;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/pidfd.h>
 #include <sys/wait.h>
 
+#include "audit.h"
 #include "basic/log.h"
 #include "bus-error.h"
 #include "daemon.h"
@@ -53,6 +54,7 @@ static void call_free(RuntimeCall *c) {
 }
 
 static void call_reply_error(RuntimeCall *c, const sd_bus_error *error) {
+        audit_end(c->request, error);
         (void) sd_bus_reply_method_error(c->request, error);
         call_free(c);
 }
@@ -80,6 +82,7 @@ static RuntimeCall *call_new(RuntimeEntry *e, sd_bus_message *request, MonitorCo
                 .fd = -EBADF,
         };
         daemon_hold(e->daemon);
+        audit_defer(request); /* its record comes with the answer */
         c->next = e->calls;
         e->calls = c;
         *ret = runtime_timer_arm(e->daemon, &c->timer, deadline_usec, on_call_timer, c);
@@ -104,11 +107,17 @@ void runtime_calls_fail_unresponsive(RuntimeEntry *e) {
 
 void runtime_call_finish_gone(RuntimeCall *c, bool gone) {
         const char *name = c->entry->name;
-        if (gone && c->command == MONITOR_CMD_STOP)
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        if (gone && c->command == MONITOR_CMD_STOP) {
+                audit_end(c->request, NULL);
                 (void) sd_bus_reply_method_return(c->request, NULL);
-        else if (gone)
-                (void) sd_bus_reply_method_errorf(c->request, WARREN_ERROR_NOT_RUNNING,
-                                                  "Container '%s' stopped meanwhile", name);
+        } else if (gone) {
+                sd_bus_error_setf(&error, WARREN_ERROR_NOT_RUNNING, "Container '%s' stopped meanwhile",
+                                  name);
+                audit_end(c->request, &error);
+                (void) sd_bus_reply_method_error(c->request, &error);
+                sd_bus_error_free(&error);
+        }
         call_free(c);
 }
 
@@ -200,8 +209,12 @@ static int on_call_io(sd_event_source *s, int fd, uint32_t revents, void *userda
         }
         r = c->done ? c->done(c->request, &msg, e->name) : sd_bus_reply_method_return(c->request, NULL);
         monitor_message_done(&msg);
-        if (r < 0)
-                (void) sd_bus_reply_method_errno(c->request, r, NULL);
+        if (r < 0) {
+                sd_bus_error_set_errno(&error, r);
+                (void) sd_bus_reply_method_error(c->request, &error);
+        }
+        audit_end(c->request, &error);
+        sd_bus_error_free(&error);
         call_free(c);
         return 0;
 }
@@ -338,6 +351,7 @@ static void reply_start_error(RuntimeEntry *e) {
                 sd_bus_error_setf(&error, SD_BUS_ERROR_FAILED, "Failed to start container '%s': %s", e->name,
                                   msg);
         }
+        audit_end(e->start_request, &error);
         (void) sd_bus_reply_method_error(e->start_request, &error);
         sd_bus_error_free(&error);
 }
@@ -359,6 +373,7 @@ static int start_read_sync(RuntimeEntry *e) {
         }
         e->phase = PHASE_MONITORED;
         runtime_entry_update(e, &msg);
+        audit_end(e->start_request, NULL);
         (void) sd_bus_reply_method_return(e->start_request, NULL);
         start_release(e);
         return 1;
@@ -453,6 +468,7 @@ int runtime_start(Daemon *d, sd_bus_message *request, const char *name, uid_t ow
                                          err.error ? warren_error_message(&err) : strerror(-r));
         }
         e->start_request = sd_bus_message_ref(request);
+        audit_defer(request); /* its record comes with the answer */
         runtime_entry_set_state(e, MONITOR_STATE_STARTING);
         return 1;
 }

@@ -45,7 +45,7 @@ struct RuntimeEntry {
         EntryPhase phase;
         MonitorState state; /* as last emitted */
         pid_t init_pid;
-        char *cgroup; /* "/warren/NAME" */
+        char *cgroup; /* "/warren/NAME", or below its scope: as its monitor says */
         int init_pidfd;
         sd_event_source *init_source;
         bool unresponsive;

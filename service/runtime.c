@@ -22,6 +22,7 @@
 #include "monitor.h"
 #include "runtime-internal.h"
 #include "store.h"
+#include "systemd-notify.h"
 
 static RuntimeEntry *entries = NULL;
 
@@ -36,6 +37,7 @@ RuntimeEntry *runtime_entry_find(const char *name) {
 
 static void emit_state(Daemon *d, const char *name) {
         _cleanup_free_ char *path = container_bus_path(name);
+        notify_status_changed(d);
         /* State with its value; the caller-restricted ones as invalidated. */
         if (path)
                 (void) sd_bus_emit_properties_changed(d->bus, path, WARREN_CONTAINER_IFACE, "State",
@@ -201,7 +203,20 @@ static void entry_open_init(RuntimeEntry *e, pid_t pid) {
         e->init_pidfd = TAKE_FD(fd);
 }
 
+/* Where the monitor made the container's cgroup (/warren/NAME, or below
+ * its systemd scope), as it says in its replies, events and state file. */
+static void entry_set_cgroup(RuntimeEntry *e, const char *path) {
+        if (!path || path[0] != '/' || strstr(path, "/..") || streq(path, e->cgroup))
+                return;
+        char *c = strdup(path);
+        if (!c)
+                return;
+        free(e->cgroup);
+        e->cgroup = c;
+}
+
 void runtime_entry_update(RuntimeEntry *e, const MonitorMessage *msg) {
+        entry_set_cgroup(e, msg->text);
         /* STOPPED from the monitor means it tore everything down and is
          * about to exit: STOPPED is reported once it has. */
         if (msg->state == MONITOR_STATE_STOPPED) {
@@ -500,6 +515,7 @@ static RuntimeEntry *entry_adopt(Daemon *d, const char *name, const char *cause)
                 e->state = st.state;
                 e->init_pid = st.init_pid;
                 e->monitor_pid = st.monitor_pid;
+                entry_set_cgroup(e, st.text);
         } else
                 e->state = left.n_procs > 0 ? MONITOR_STATE_RUNNING : MONITOR_STATE_STOPPING;
         if (left.lock_held) {
@@ -586,6 +602,14 @@ unsigned runtime_count_active(Daemon *d, uid_t owner) {
         unsigned n = 0;
         for (RuntimeEntry *e = entries; e; e = e->next)
                 n += e->owner == owner;
+        return n;
+}
+
+unsigned runtime_count_running(Daemon *d) {
+        unsigned n = 0;
+        for (RuntimeEntry *e = entries; e; e = e->next)
+                n += e->state == MONITOR_STATE_RUNNING || e->state == MONITOR_STATE_FREEZING ||
+                     e->state == MONITOR_STATE_FROZEN;
         return n;
 }
 

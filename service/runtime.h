@@ -48,6 +48,8 @@ bool runtime_is_active(Daemon *d, const char *name);
  * flight counts from the moment it is accepted) or being torn down; their
  * number, or their names. */
 unsigned runtime_count_active(Daemon *d, uid_t owner);
+/* Containers whose init runs (RUNNING, FREEZING, FROZEN), for STATUS=. */
+unsigned runtime_count_running(Daemon *d);
 int runtime_list_active(Daemon *d, uid_t owner, char ***ret_names);
 
 /* For Attach: a borrowed pidfd of NAME's init and its cgroup path, from

@@ -8,11 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <signal.h>
+#include <unistd.h>
+
 #include "basic/error.h"
 #include "basic/log.h"
 #include "basic/macro.h"
 #include "build-config.h"
+#include "monitor-client.h"
+#include "monitor-proto.h"
 #include "monitor.h"
+#include "systemd-machined.h"
+#include "systemd-scope.h"
+
+/* --stop's default: lxc-autostart -s's, and what a host shutdown gives
+ * each container (warren-halt@.service). */
+#define STOP_TIMEOUT_DEFAULT_SEC 30U
 
 static void help(void) {
         printf("warren-monitor --name=NAME [OPTIONS...]\n\n"
@@ -25,8 +36,81 @@ static void help(void) {
                "     --runtime-dir=DIR  Control sockets and state (default " WARREN_RUNTIME_DIR ")\n"
                "     --config-dir=DIR   System configuration (default " WARREN_CONFIG_DIR ")\n"
                "     --sync-fd=FD       SOCK_SEQPACKET socket to report the start result on\n"
-               "     --log-file=PATH    Append diagnostics here (default: discard)\n"
-               "     --foreground       Do not detach (keep stdio, session and fds)\n");
+               "     --log-file=PATH    Append diagnostics here (default: the journal if one\n"
+               "                        listens, else discard)\n"
+               "     --foreground       Do not detach (keep stdio, session and fds)\n"
+               "     --stop             Do not run NAME: stop it through its running monitor\n"
+               "                        and wait until it is gone (0 if it was not running)\n"
+               "     --timeout=SEC      --stop: seconds from the halt signal to SIGKILL\n"
+               "                        (default %u)\n",
+               STOP_TIMEOUT_DEFAULT_SEC);
+}
+
+/* ---- under systemd: a scope of our own, machined ---------------------------- */
+
+static bool machine_registered = false;
+
+static int hook_place(const char *name, void *userdata, WarrenError *reterr) {
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        int r = systemd_scope_enter(name, &e);
+        if (r >= 0)
+                return r;
+        /* It still runs, as on a host without systemd. */
+        log_warning("%s: running container '%s' without a scope of its own", warren_error_message(&e), name);
+        return 0;
+}
+
+/* In a helper process: machined may be slow to activate, and the monitor
+ * never waits on anyone. */
+static void hook_running(const char *name, pid_t init_pid, const char *rootfs, const int *ifindexes,
+                         size_t n_ifindexes, void *userdata) {
+        if (!systemd_is_running())
+                return;
+        bool replace = machine_registered;
+        machine_registered = true;
+        pid_t pid = fork();
+        if (pid < 0) {
+                log_warning_errno(errno, "Failed to fork to register '%s' with machined: %m", name);
+                return;
+        }
+        if (pid > 0)
+                return; /* reaped with the monitor's other children */
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        (void) close_range(STDERR_FILENO + 1, ~0U, 0);
+        int r = machined_register(name, init_pid, rootfs, ifindexes, n_ifindexes, replace, &e);
+        if (r == -EHOSTDOWN)
+                log_debug("%s", warren_error_message(&e));
+        else if (r < 0)
+                log_warning("%s", warren_error_message(&e));
+        _exit(r < 0 && r != -EHOSTDOWN ? EXIT_FAILURE : EXIT_SUCCESS);
+}
+
+static const MonitorHooks systemd_hooks = {
+        .place = hook_place,
+        .running = hook_running,
+};
+
+/* ---- --stop: what warren-halt@NAME.service's stop runs ----------------------- */
+
+/* Asks NAME's monitor for a clean stop (the halt signal, timeout_s, then
+ * SIGKILL) and waits until the container is gone. Not running is done. */
+static int stop_container(const char *runtime_dir, const char *name, uint32_t timeout_s) {
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r = monitor_connect(runtime_dir, name, false, &fd, &e);
+        if (r == -ESRCH) {
+                log_debug("Container '%s' is not running.", name);
+                return 0;
+        }
+        if (r >= 0)
+                r = monitor_stop(fd, timeout_s, false, &e);
+        if (r == -ESRCH) /* no init any more: it is going */
+                return 0;
+        if (r < 0)
+                return log_error_errno(r, "Failed to stop container '%s': %s", name,
+                                       warren_error_message(&e));
+        log_info("Container '%s' stopped.", name);
+        return 0;
 }
 
 static int parse_fd(const char *s, int *ret) {
@@ -49,6 +133,8 @@ int main(int argc, char *argv[]) {
                 ARG_SYNC_FD,
                 ARG_LOG_FILE,
                 ARG_FOREGROUND,
+                ARG_STOP,
+                ARG_TIMEOUT,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -60,6 +146,8 @@ int main(int argc, char *argv[]) {
                 { "sync-fd", required_argument, NULL, ARG_SYNC_FD },
                 { "log-file", required_argument, NULL, ARG_LOG_FILE },
                 { "foreground", no_argument, NULL, ARG_FOREGROUND },
+                { "stop", no_argument, NULL, ARG_STOP },
+                { "timeout", required_argument, NULL, ARG_TIMEOUT },
                 {},
         };
         MonitorOptions o = {
@@ -70,6 +158,8 @@ int main(int argc, char *argv[]) {
                 .detach = true,
         };
         _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        bool stop = false;
+        uint32_t timeout = STOP_TIMEOUT_DEFAULT_SEC;
         int c;
 
         log_set_prefix("warren-monitor");
@@ -106,6 +196,18 @@ int main(int argc, char *argv[]) {
                 case ARG_FOREGROUND:
                         o.detach = false;
                         break;
+                case ARG_STOP:
+                        stop = true;
+                        break;
+                case ARG_TIMEOUT: {
+                        int v;
+                        if (parse_fd(optarg, &v) < 0) {
+                                log_error("Invalid --timeout '%s': expected seconds.", optarg);
+                                return EXIT_FAILURE;
+                        }
+                        timeout = (uint32_t) v;
+                        break;
+                }
                 default:
                         return EXIT_FAILURE;
                 }
@@ -123,6 +225,15 @@ int main(int argc, char *argv[]) {
                 return EXIT_FAILURE;
         }
 
+        if (stop)
+                return stop_container(o.runtime_dir, o.name, timeout) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+
+        /* Every record of this process names its container. */
+        _cleanup_free_ char *field = NULL;
+        if (asprintf(&field, "CONTAINER=%s", o.name) >= 0)
+                (void) log_set_field(field);
+        if (systemd_is_running())
+                o.hooks = &systemd_hooks;
         if (monitor_run(&o, &e) < 0) {
                 log_error("%s", warren_error_message(&e));
                 return EXIT_FAILURE;

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/macro.h"
@@ -30,6 +31,7 @@
 #include "shell-dbus.h"
 #include "stats-dbus.h"
 #include "store.h"
+#include "systemd-notify.h"
 
 #define DEFAULT_EXIT_IDLE_SEC 30
 
@@ -88,7 +90,9 @@ static int activity_filter(sd_bus_message *m, void *userdata, sd_bus_error *erro
 
 static void daemon_free(Daemon *d) {
         bus_caller_cache_free();
+        audit_free_all();
         attach_free_all();
+        notify_free(d);
         runtime_free_all(d);
         images_free_all(d);
         data_work_free_all(d);
@@ -350,6 +354,7 @@ int main(int argc, char *argv[]) {
         networks_ensure_all(&d);
         (void) runtime_adopt_all(&d);
         daemon_touch(&d);
+        notify_ready(&d);
         log_debug("Ready.");
 
         r = sd_event_loop(d.event);

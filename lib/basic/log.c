@@ -22,6 +22,7 @@ typedef enum LogTarget {
 static int max_level = LOG_INFO;
 static const char *log_prefix = NULL;
 static LogTarget target = LOG_TARGET_UNDECIDED;
+static char *extra_field = NULL;
 
 #define LOG_MAX_FIELDS 32
 
@@ -35,6 +36,15 @@ int log_get_max_level(void) {
 
 void log_set_prefix(const char *prefix) {
         log_prefix = prefix;
+}
+
+int log_set_field(const char *field) {
+        char *c = NULL;
+        if (field && !(c = strdup(field)))
+                return -ENOMEM;
+        free(extra_field);
+        extra_field = c;
+        return 0;
 }
 
 /* systemd sets $JOURNAL_STREAM to "DEV:INO" of the stream it connected
@@ -66,6 +76,14 @@ static LogTarget decide_target(void) {
         if (stderr_is_journal() && journal_listens())
                 return LOG_TARGET_JOURNAL;
         return isatty(STDERR_FILENO) ? LOG_TARGET_CONSOLE : LOG_TARGET_STDERR;
+}
+
+bool log_use_journal_if_listening(void) {
+        const char *e = getenv("WARREN_LOG_TARGET");
+        if ((e && (streq(e, "stderr") || streq(e, "console"))) || !journal_listens())
+                return false;
+        target = LOG_TARGET_JOURNAL;
+        return true;
 }
 
 void log_parse_environment(void) {
@@ -120,6 +138,8 @@ static int write_journal(int level, int error, const char *file, int line, char 
         for (size_t i = 0; fields && fields[i] && i < LOG_MAX_FIELDS; i++)
                 if (field_is_valid(fields[i]))
                         ADD(fields[i]);
+        if (extra_field && field_is_valid(extra_field))
+                ADD(extra_field);
 #undef ADD
         return sd_journal_sendv(iov, (int) n);
 }
@@ -127,13 +147,19 @@ static int write_journal(int level, int error, const char *file, int line, char 
 static void write_stderr(int level, const char *file, int line, char *const *fields, const char *msg) {
         char extra[1024] = "";
         size_t len = 0;
-        for (size_t i = 0; fields && fields[i] && i < LOG_MAX_FIELDS; i++) {
-                if (!field_is_valid(fields[i]) || strncmp(fields[i], "MESSAGE_ID=", 11) == 0)
-                        continue;
-                int k = snprintf(extra + len, sizeof extra - len, "%s%s", len ? " " : " [", fields[i]);
-                if (k < 0 || (size_t) k >= sizeof extra - len)
+        for (size_t i = 0; i <= LOG_MAX_FIELDS; i++) {
+                /* The caller's fields, then the one set for every record. */
+                const char *f = fields && i < LOG_MAX_FIELDS && fields[i] ? fields[i] : extra_field;
+                if (!f)
                         break;
-                len += (size_t) k;
+                if (field_is_valid(f) && strncmp(f, "MESSAGE_ID=", 11) != 0) {
+                        int k = snprintf(extra + len, sizeof extra - len, "%s%s", len ? " " : " [", f);
+                        if (k < 0 || (size_t) k >= sizeof extra - len)
+                                break;
+                        len += (size_t) k;
+                }
+                if (f == extra_field)
+                        break;
         }
         if (len > 0 && len + 1 < sizeof extra)
                 extra[len] = ']', extra[len + 1] = 0;

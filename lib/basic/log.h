@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <syslog.h>
 
 #include "macro.h"
@@ -20,6 +21,13 @@ void log_set_max_level(int level);
 int log_get_max_level(void);
 void log_parse_environment(void);
 void log_set_prefix(const char *prefix);
+/* One "KEY=value" field added to every record from now on (NULL: none),
+ * e.g. a monitor's "CONTAINER=web"; copied. */
+int log_set_field(const char *field);
+/* Logs to the journal from now on if one listens (a detached process
+ * whose stderr is /dev/null): true if it does. $WARREN_LOG_TARGET set to
+ * stderr or console wins. */
+bool log_use_journal_if_listening(void);
 int log_internal(int level, int error, const char *file, int line, const char *fmt, ...) _printf_(5, 6);
 /* fields: NULL-terminated "KEY=value" strings (KEY: A-Z, 0-9, _). */
 int log_struct_internal(int level, int error, const char *file, int line, char *const *fields,

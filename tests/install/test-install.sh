@@ -92,6 +92,7 @@ for f in "$dbus_datadir/dbus-1/system.d/org.warren1.conf" \
          "$polkit_rules/50-warren.rules" \
          "$unitdir/warrend.service" \
          "$unitdir/warren-autostart.service" \
+         "$unitdir/warren-halt@.service" \
          "$sysusersdir/warren.conf" \
          "$tmpfilesdir/warren.conf" \
          "$bashcompdir/warrenctl"; do
@@ -124,6 +125,12 @@ check "warrend.service documents man:warrend(8)" \
         grep -qx "Documentation=man:warrend(8)" "$D$unitdir/warrend.service"
 check "warren-autostart.service runs the installed warrenctl" \
         grep -q "^ExecStart=/usr/local/bin/warrenctl " "$D$unitdir/warren-autostart.service"
+check "warren-autostart.service has no ExecStop (the halt units stop containers at shutdown)" \
+        sh -c "! grep -q '^ExecStop=' '$D$unitdir/warren-autostart.service'"
+check "warren-halt@.service stops through the installed monitor" \
+        grep -q '^ExecStop=/usr/local/libexec/warren-monitor --runtime-dir=/run/warren --name=%i --stop ' \
+        "$D$unitdir/warren-halt@.service"
+check "warrend.service may send STATUS=" grep -qx "NotifyAccess=main" "$D$unitdir/warrend.service"
 check "sysusers.d creates group warren" grep -qE '^g[[:space:]]+warren[[:space:]]' "$D$sysusersdir/warren.conf"
 check "the polkit rule grants group warren" grep -q 'isInGroup("warren")' "$D$polkit_rules/50-warren.rules"
 for d in /var/lib/warren /var/lib/warren/containers /run/warren /var/cache/warren /etc/warren; do

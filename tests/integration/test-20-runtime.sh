@@ -181,9 +181,19 @@ t_ok "autostart" warrenctl autostart
 t_eq "c1 started" "$(state c1)" RUNNING
 t_eq "c3 started" "$(state c3)" RUNNING
 t_eq "c2 (group web) not started by default" "$(state c2)" STOPPED
+ipid=$(initpid c1)
+t_ok "autostart again, c1 and c3 running: skipped, no failure (as lxc-autostart)" warrenctl autostart
+t_eq "c1 untouched (same init)" "$(initpid c1)" "$ipid"
 t_ok "autostart --stop" warrenctl autostart --stop -t 20
 t_eq "c1 stopped" "$(state c1)" STOPPED
 t_eq "c3 stopped" "$(state c3)" STOPPED
+t_ok "autostart --stop again, all stopped: skipped, no failure" warrenctl autostart --stop -t 20
+t_ok "c3 alone" warrenctl start c3
+t_ok "autostart with c3 running starts c1 only" warrenctl autostart
+t_eq "c1 started beside the running c3" "$(state c1)" RUNNING
+t_ok "autostart --stop with c2 (not selected) and c1, c3" warrenctl autostart --stop -t 20
+t_eq "c1 stopped again" "$(state c1)" STOPPED
+t_eq "c3 stopped again" "$(state c3)" STOPPED
 
 # Exit on idle (default 30 s) even while containers run; they don't care.
 t_ok "start c1 before idling" warrenctl start c1

@@ -810,6 +810,119 @@ static void test_live(void) {
         }
 }
 
+/* A cgroup delegated to us, as systemd makes a scope with Delegate=yes:
+ * base exists in cgroup2 (and here in one v1 hierarchy), a process of
+ * ours in it; the container's cgroup goes below, nothing above is
+ * touched, and a v1 hierarchy without base gets it made and removed. */
+static void test_delegated(void) {
+        _cleanup_(cgroup_layout_freep) CgroupLayout *l = NULL;
+        _cleanup_(cgroup_freep) Cgroup *cg = NULL, *bad = NULL, *at = NULL;
+        WarrenError err = WARREN_ERROR_NULL;
+        char top[64], base[128], p[512];
+
+        if (geteuid() != 0) {
+                skip("delegated cgroup tests need root");
+                return;
+        }
+        if (cgroup_layout_detect(&l, NULL) < 0 || !l->v2_mount) {
+                skip("no cgroup2 here");
+                return;
+        }
+        is(cgroup_new_delegated(l, "machine.slice/x.scope", "payload", &bad, &err), -EINVAL,
+           "a relative base is refused");
+        like(err.message, "machine.slice/x.scope", "...naming it");
+        warren_error_clear(&err);
+        is(cgroup_new_delegated(l, "/machine.slice/../x", "payload", &bad, &err), -EINVAL, "'..' is refused");
+        warren_error_clear(&err);
+        is(cgroup_new_delegated(l, "/a", "../b", &bad, &err), -EINVAL, "a name with '/' is refused");
+        warren_error_clear(&err);
+        is(cgroup_new_at(l, "/warren/web", &at, NULL), 0, "cgroup_new_at(/warren/web)");
+        is_str(at ? cgroup_get_path(at) : NULL, "/warren/web", "...its path");
+        is(cgroup_new_at(l, "web", &bad, &err), -EINVAL, "cgroup_new_at of no path is refused");
+        warren_error_clear(&err);
+
+        snprintf(top, sizeof top, "/warren-test-deleg-%d", (int) getpid());
+        snprintf(base, sizeof base, "%s/w.scope", top);
+        /* What systemd would have made: base in cgroup2 and memory. */
+        const CgroupHierarchy *mem = cgroup_layout_v1_find(l, "memory");
+        snprintf(p, sizeof p, "%s%s", l->v2_mount, top);
+        ok(mkdir(p, 0755) == 0, "test parent %s", p);
+        snprintf(p, sizeof p, "%s%s", l->v2_mount, base);
+        ok(mkdir(p, 0755) == 0, "base in cgroup2");
+        if (mem) {
+                snprintf(p, sizeof p, "%s%s", mem->mount, top);
+                (void) mkdir(p, 0755);
+                snprintf(p, sizeof p, "%s%s", mem->mount, base);
+                (void) mkdir(p, 0755);
+        }
+        pid_t sleeper = fork();
+        if (sleeper == 0)
+                for (;;)
+                        pause();
+        snprintf(p, sizeof p, "%s%s/cgroup.procs", l->v2_mount, base);
+        char pid[32];
+        snprintf(pid, sizeof pid, "%d", (int) sleeper);
+        int fd = open(p, O_WRONLY | O_CLOEXEC);
+        ok(fd >= 0 && write(fd, pid, strlen(pid)) == (ssize_t) strlen(pid), "sleeper in base (cgroup2)");
+        if (fd >= 0)
+                close(fd);
+
+        _cleanup_free_ char *own = NULL;
+        is(cgroup_pid_path(sleeper, &own, &err), 0, "cgroup_pid_path of the sleeper");
+        is_str(own, base, "...is base");
+        is(cgroup_move_below(l, base, "monitor", sleeper, &err), 0, "cgroup_move_below(monitor)");
+        free(own);
+        own = NULL;
+        is(cgroup_pid_path(sleeper, &own, NULL), 0, "cgroup_pid_path again");
+        snprintf(p, sizeof p, "%s/monitor", base);
+        is_str(own, p, "...base/monitor: base holds no process any more");
+
+        is(cgroup_new_delegated(l, base, "payload", &cg, &err), 0, "cgroup_new_delegated");
+        snprintf(p, sizeof p, "%s/payload", base);
+        is_str(cg ? cgroup_get_path(cg) : NULL, p, "its path is base/payload");
+        is(cgroup_create(cg, &err), 0, "cgroup_create below base");
+        if (err.error)
+                printf("#   %s\n", warren_error_message(&err));
+        warren_error_clear(&err);
+        ok(exists(cgroup_get_v2_dir(cg)), "payload exists in cgroup2");
+        for (size_t i = 0; i < l->n_v1; i++) {
+                snprintf(p, sizeof p, "%s%s/payload", l->v1[i].mount, base);
+                ok(exists(p), "payload exists in %s (base made where missing)", l->v1[i].mount);
+        }
+        snprintf(p, sizeof p, "%s/cgroup.subtree_control", l->v2_mount);
+        _cleanup_free_ char *root_ctl_before = read_text(p);
+        is(cgroup_remove(cg, &err), 0, "cgroup_remove");
+        warren_error_clear(&err);
+        ok(!exists(cgroup_get_v2_dir(cg)), "payload gone from cgroup2");
+        snprintf(p, sizeof p, "%s%s", l->v2_mount, base);
+        ok(exists(p), "base stays in cgroup2 (its manager's)");
+        for (size_t i = 0; i < l->n_v1; i++) {
+                bool named = strv_length(l->v1[i].controllers) == 1 &&
+                             strncmp(l->v1[i].controllers[0], "name=", 5) == 0;
+                snprintf(p, sizeof p, "%s%s", l->v1[i].mount, base);
+                if (named)
+                        ok(exists(p), "base stays in %s (named: systemd's)", l->v1[i].mount);
+                else
+                        ok(!exists(p), "empty base removed from %s", l->v1[i].mount);
+        }
+        snprintf(p, sizeof p, "%s/cgroup.subtree_control", l->v2_mount);
+        _cleanup_free_ char *root_ctl_after = read_text(p);
+        is_str(root_ctl_after, root_ctl_before, "the root's subtree_control untouched");
+
+        kill(sleeper, SIGKILL);
+        waitpid(sleeper, NULL, 0);
+        snprintf(p, sizeof p, "%s%s/monitor", l->v2_mount, base);
+        ok(rmdir(p) == 0, "cleanup: monitor");
+        for (size_t i = 0; i <= l->n_v1; i++) {
+                const char *m = i < l->n_v1 ? l->v1[i].mount : l->v2_mount;
+                snprintf(p, sizeof p, "%s%s", m, base);
+                (void) rmdir(p);
+                snprintf(p, sizeof p, "%s%s", m, top);
+                (void) rmdir(p);
+                ok(!exists(p), "nothing left at %s", p);
+        }
+}
+
 int main(void) {
         /* Orphaned grandchildren of the fork test come back to us to be reaped. */
         prctl(PR_SET_CHILD_SUBREAPER, 1);
@@ -820,6 +933,7 @@ int main(void) {
         test_plan_garbage();
         test_new_validation();
         test_live();
+        test_delegated();
         cleanup_fake_roots();
         return done_testing();
 }

@@ -65,6 +65,22 @@ static void case_fields(void) {
                    "Container %s started", "web");
 }
 
+/* A monitor's records all name its container. */
+static void case_field(void) {
+        if (log_set_field("CONTAINER=web") < 0)
+                _exit(3);
+        log_warning("a plain warning");
+        log_struct(LOG_NOTICE, 0, LOG_FIELDS("RESULT=done"), "a structured notice");
+        (void) log_set_field(NULL);
+        log_info("after clearing");
+}
+
+/* No journal listens (or the environment says stderr): nothing changes. */
+static void case_journal_if_listening(void) {
+        bool r = log_use_journal_if_listening();
+        log_warning("still on stderr: %s", r ? "no" : "yes");
+}
+
 static void case_return(void) {
         int r = log_warning_errno(-EPERM, "x");
         if (r != -EPERM)
@@ -109,6 +125,19 @@ int main(void) {
                 like(out, "Container web started", "journal target without a journal falls back to stderr");
         } else
                 ok(1, "# SKIP a journal runs here: the fallback cannot be seen");
+
+        out = run_case(case_field, NULL, NULL);
+        like(out, "<4>tlog: a plain warning [CONTAINER=web]\n", "log_set_field(): a plain record carries it");
+        like(out, "<5>tlog: a structured notice [RESULT=done CONTAINER=web]\n", "...after the record's own fields");
+        like(out, "<6>tlog: after clearing\n", "log_set_field(NULL) drops it");
+
+        out = run_case(case_journal_if_listening, "stderr", NULL);
+        like(out, "<4>tlog: still on stderr: yes\n", "WARREN_LOG_TARGET=stderr wins over a listening journal");
+        if (access("/run/systemd/journal/socket", F_OK) < 0) {
+                out = run_case(case_journal_if_listening, NULL, NULL);
+                like(out, "<4>tlog: still on stderr: yes\n", "no journal listens: stays on stderr");
+        } else
+                ok(1, "# SKIP a journal runs here");
 
         pid_t pid = fork();
         if (pid == 0) {

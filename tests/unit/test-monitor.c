@@ -456,8 +456,14 @@ static void test_client_facts(void) {
         ok(write_file_atomic_at(AT_FDCWD, p, "state=FROZEN\ninit_pid=42\nmonitor_pid=41\n", 40, 0644) == 0,
            "a state file");
         ok(monitor_read_state_file(dir, "x", &st) == 0 && st.state == MONITOR_STATE_FROZEN &&
-                   st.init_pid == 42 && st.monitor_pid == 41,
-           "read: FROZEN, init 42, monitor 41");
+                   st.init_pid == 42 && st.monitor_pid == 41 && st.text[0] == 0,
+           "read: FROZEN, init 42, monitor 41, no cgroup");
+        static const char with_cgroup[] =
+                "state=RUNNING\ninit_pid=42\nmonitor_pid=41\ncgroup=/machine.slice/warren-x.scope/payload\n";
+        ok(write_file_atomic_at(AT_FDCWD, p, with_cgroup, sizeof with_cgroup - 1, 0644) == 0 &&
+                   monitor_read_state_file(dir, "x", &st) == 0 &&
+                   streq(st.text, "/machine.slice/warren-x.scope/payload"),
+           "read: the cgroup the monitor made (below its scope)");
         ok(write_file_atomic_at(AT_FDCWD, p, "state=BOGUS\n", 12, 0644) == 0 &&
                    monitor_read_state_file(dir, "x", &st) == -EBADMSG,
            "garbage state: EBADMSG");
@@ -519,7 +525,8 @@ static void test_running_container(const char *name) {
            "control socket is 0600");
         snprintf(p, sizeof(p), "%s/containers/%s/state", runtime_dir, name);
         _cleanup_free_ char *state_text = NULL;
-        snprintf(buf, sizeof(buf), "state=RUNNING\ninit_pid=%d\nmonitor_pid=%d\n", (int) init, (int) mpid);
+        snprintf(buf, sizeof(buf), "state=RUNNING\ninit_pid=%d\nmonitor_pid=%d\ncgroup=/warren/%s\n", (int) init,
+                 (int) mpid, name);
         ok(read_full_file(p, 4096, &state_text, NULL) == 0, "state file readable");
         is_str(state_text, buf, "state file content");
 
