@@ -43,6 +43,7 @@ static const char *const command_names[_MONITOR_CMD_MAX] = {
         [MONITOR_CMD_GET_TTY] = "GET_TTY",
         [MONITOR_CMD_SUBSCRIBE] = "SUBSCRIBE",
         [MONITOR_CMD_GET_CONSOLE_LOG] = "GET_CONSOLE_LOG",
+        [MONITOR_CMD_TAKE] = "TAKE",
 };
 
 void monitor_message_done(MonitorMessage *m) {
@@ -71,6 +72,8 @@ const char *monitor_command_to_string(MonitorCommand c) {
                 return "STATE";
         if (c == MONITOR_SYNC_RESULT)
                 return "SYNC_RESULT";
+        if (c == MONITOR_POOL_READY)
+                return "POOL_READY";
         if (c < 0 || c >= _MONITOR_CMD_MAX)
                 return NULL;
         return command_names[c];
@@ -427,17 +430,21 @@ int monitor_read_console_log(int memfd, char **ret_data, size_t *ret_size, Warre
 
 int monitor_spawn(const MonitorSpawnOptions *o, pid_t *ret_pid, int *ret_sync_fd, WarrenError *reterr) {
         const char *path = o->monitor_path;
-        if (!path || !o->name || !o->state_dir || !o->runtime_dir || !o->config_dir)
+        if (!path || !o->name == !o->pool || !o->state_dir || !o->runtime_dir || !o->config_dir)
                 return warren_error_set(reterr, EINVAL, "Monitor spawn options are incomplete");
-        int r = container_name_validate(o->name, reterr);
+        int r = o->pool ? 0 : container_name_validate(o->name, reterr);
         if (r < 0)
                 return r;
 
         const char *argv[16];
         size_t n = 0;
         argv[n++] = path;
-        argv[n++] = "--name";
-        argv[n++] = o->name;
+        if (o->pool)
+                argv[n++] = "--pool";
+        else {
+                argv[n++] = "--name";
+                argv[n++] = o->name;
+        }
         argv[n++] = "--state-dir";
         argv[n++] = o->state_dir;
         argv[n++] = "--runtime-dir";

@@ -132,6 +132,8 @@ typedef struct MonitorSpawnOptions {
         const char *runtime_dir;
         const char *config_dir;
         const char *log_path; /* optional: the monitor's stderr, appended */
+        bool pool;            /* a warm monitor (monitor-pool.h): no name; it reports
+                                 MONITOR_POOL_READY on the sync fd, not a start result */
 } MonitorSpawnOptions;
 
 /* Forks and execs the monitor for o->name with a sync socket. Returns the

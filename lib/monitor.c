@@ -32,6 +32,7 @@
 #include "container.h"
 #include "idmap.h"
 #include "monitor-client.h"
+#include "monitor-pool.h"
 #include "network.h"
 #include "monitor-proto.h"
 #include "monitor-tty.h"
@@ -86,7 +87,11 @@ typedef struct Client {
 
 typedef struct Monitor {
         NetworkCheckFlags net_flags;
-        const MonitorOptions *o;
+        const MonitorOptions *o; /* &opts */
+        MonitorOptions opts;
+        char *taken_name;   /* a warm monitor's container, from the TAKE */
+        MonitorWarm *warm;  /* a warm monitor's spares and stub, until init is spawned */
+        bool init_via_stub; /* init was born in its v1 cgroups: no move */
         pid_t pid;
         MonitorState state;
 
@@ -437,9 +442,11 @@ static void run_stop_hooks(Monitor *m, const char *target) {
 
 static int attach_hook(pid_t child, int child_pidfd, void *userdata, WarrenError *reterr) {
         Monitor *m = userdata;
-        /* Without CLONE_INTO_CGROUP the child joins the cgroup2 cgroup here too. */
-        int r = m->cgroup_killed ? cgroup_attach(m->cgroup, child, reterr)
-                                 : cgroup_attach_v1(m->cgroup, child, reterr);
+        /* Without CLONE_INTO_CGROUP the child joins the cgroup2 cgroup here
+         * too; born of the stub, it is in the v1 cgroups already. */
+        int r = m->cgroup_killed   ? cgroup_attach(m->cgroup, child, reterr)
+                : m->init_via_stub ? 0
+                                   : cgroup_attach_v1(m->cgroup, child, reterr);
         if (r < 0)
                 return r;
         /* Leftovers of a previous run (a crash, or the old netns of a
@@ -496,11 +503,16 @@ static int spawn_init(Monitor *m, WarrenError *reterr) {
                 .log_fd = STDERR_FILENO,
                 .owner_uid = m->owner_uid,
                 .owner_gid = m->owner_gid,
+                .stub = m->cgroup_killed ? NULL : monitor_warm_stub(m->warm),
         };
         /* Our blocked signals do not reach init: the child resets its mask before exec. */
         pid_t pid;
         int pidfd;
+        m->init_via_stub = so.stub != NULL;
         int r = container_spawn(&so, &pid, &pidfd, reterr);
+        /* The stub served (or never will): a reboot's init moves in. */
+        m->warm = monitor_warm_free(m->warm);
+        m->init_via_stub = false;
         if (r < 0)
                 return r;
         m->init_pid = pid;
@@ -1202,7 +1214,10 @@ static int load_config(Monitor *m, WarrenError *reterr) {
  * for an unprivileged container, delegates it. */
 static int make_cgroup(Monitor *m, WarrenError *reterr) {
         _cleanup_strv_free_ char **ignored = NULL;
-        int r = cgroup_create(m->cgroup, reterr);
+        /* A warm monitor's spares become the cgroups, its stub in them. */
+        int r = m->warm ? monitor_warm_take_cgroup(m->warm, m->cgroup, reterr) : 0;
+        if (r == 0)
+                r = cgroup_create(m->cgroup, reterr);
         if (r < 0)
                 return r;
         m->cgroup_created = true;
@@ -1291,6 +1306,8 @@ static void teardown(Monitor *m) {
         restore_phys(m);
         if (m->config)
                 (void) network_teardown_container(m->o->name, NULL);
+        /* A stub still parked in the container's cgroups goes first. */
+        m->warm = monitor_warm_free(m->warm);
         if (m->cgroup_created) {
                 empty_cgroup(m);
                 if (cgroup_remove(m->cgroup, &e) < 0)
@@ -1321,6 +1338,23 @@ static void teardown(Monitor *m) {
                         client_flush(m, m->clients[i]);
                         client_free(m, m->clients[i]);
                 }
+}
+
+/* A warm monitor: spares, stub and pool socket, then the wait for a TAKE.
+ * 1 once taken (name and sync fd set), 0 when told to go. */
+static int warm_up(Monitor *m, WarrenError *reterr) {
+        int r = monitor_warm_new(m->o->runtime_dir, TAKE_FD(m->sync_fd), &m->warm, reterr);
+        if (r < 0)
+                return r;
+        r = monitor_warm_wait(m->warm, &m->taken_name, &m->sync_fd, reterr);
+        if (r <= 0) {
+                m->warm = monitor_warm_free(m->warm);
+                return r;
+        }
+        m->opts.name = m->taken_name;
+        if (m->o->on_take)
+                m->o->on_take(m->taken_name);
+        return 1;
 }
 
 static void report_sync(Monitor *m, int r, const WarrenError *e) {
@@ -1357,6 +1391,8 @@ static Monitor *monitor_free(Monitor *m) {
         free(m->config_path);
         idmap_free(m->idmap);
         lxc_config_free(m->config);
+        monitor_warm_free(m->warm);
+        free(m->taken_name);
         free(m);
         return NULL;
 }
@@ -1371,7 +1407,7 @@ int monitor_run(const MonitorOptions *o, WarrenError *reterr) {
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
         }
         *m = (Monitor){
-                .o = o,
+                .opts = *o,
                 .pid = getpid(),
                 .sync_fd = o->sync_fd,
                 .epoll_fd = -EBADF,
@@ -1384,8 +1420,17 @@ int monitor_run(const MonitorOptions *o, WarrenError *reterr) {
                 .init_pidfd = -EBADF,
                 .netns_fd = -EBADF,
         };
+        m->o = &m->opts;
 
         int r = o->detach ? detach(m, &e) : 0;
+        if (r >= 0 && o->pool) {
+                r = warm_up(m, &e);
+                if (r == 0)
+                        return 0; /* retired before any take */
+                if (r < 0)
+                        return warren_error_set(reterr, r, "Warm monitor failed: %s",
+                                                warren_error_message(&e));
+        }
         if (r >= 0)
                 r = setup(m, &e);
         if (r < 0) {

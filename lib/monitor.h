@@ -29,13 +29,19 @@ typedef struct MonitorOptions {
         int sync_fd;             /* SOCK_SEQPACKET to report the start result on, or -1 */
         bool detach;             /* setsid, chdir /, close every other fd, stdio to /dev/null */
         const char *log_path;    /* with detach: stderr appended here instead of /dev/null */
+        /* A warm monitor (monitor-pool.h): name is NULL; it warms up,
+         * reports MONITOR_POOL_READY on sync_fd and waits for a TAKE, which
+         * brings the name and the sync fd to report the start on. */
+        bool pool;
+        void (*on_take)(const char *name); /* then called with the name, or NULL */
 } MonitorOptions;
 
 /* Runs the monitor until the container has stopped and everything is torn
  * down. The start result goes to o->sync_fd (error 0 once init runs, else
  * the setup failure's errno and message) and, on failure, also to reterr.
  * Returns 0 after a normal stop, <0 if the start failed (nothing is left
- * behind then either). */
+ * behind then either). A warm monitor that is told to go before a take
+ * returns 0 too, having removed its spare cgroups and pool directory. */
 int monitor_run(const MonitorOptions *o, WarrenError *reterr);
 
 /* Parses a signal as LXC does for lxc.signal.*: a number ("30"), a name with

@@ -101,6 +101,15 @@ int runtime_timer_arm(Daemon *d, sd_event_source **s, uint64_t usec, sd_event_ti
                       void *userdata);
 int runtime_error_unresponsive(RuntimeEntry *e, sd_bus_error *error);
 
+/* runtime-pool.c */
+/* A warm monitor takes name: its pid, pidfd (now the caller's), the
+ * caller's end of its sync socket, whether it is our child; -EAGAIN if
+ * none is ready. */
+int runtime_pool_take(Daemon *d, const char *name, pid_t *ret_pid, int *ret_pidfd, int *ret_sync_fd,
+                      bool *ret_child);
+/* Something happened to a container: the refill waits for quiet. */
+void runtime_pool_touch(Daemon *d);
+
 /* runtime-call.c */
 /* The monitor exited while the start was in flight: takes any result it
  * reported (answering a success at once). */

@@ -40,6 +40,7 @@ static void emit_state(Daemon *d, const char *name) {
         if (path)
                 (void) sd_bus_emit_properties_changed(d->bus, path, WARREN_CONTAINER_IFACE, "State",
                                                       "InitPID", "CGroup", "Namespaces", NULL);
+        runtime_pool_touch(d); /* refills wait for quiet */
 }
 
 void runtime_entry_set_state(RuntimeEntry *e, MonitorState s) {

@@ -11,6 +11,7 @@
 #include "basic/error.h"
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/strv.h"
 #include "build-config.h"
 #include "monitor.h"
 
@@ -26,7 +27,52 @@ static void help(void) {
                "     --config-dir=DIR   System configuration (default " WARREN_CONFIG_DIR ")\n"
                "     --sync-fd=FD       SOCK_SEQPACKET socket to report the start result on\n"
                "     --log-file=PATH    Append diagnostics here (default: discard)\n"
-               "     --foreground       Do not detach (keep stdio, session and fds)\n");
+               "     --foreground       Do not detach (keep stdio, session and fds)\n"
+               "     --pool             Warm up without a container and wait for one (no --name)\n");
+}
+
+/* Our command line, as /proc/PID/cmdline shows it: rewritten in place
+ * after a take so that it says "--name NAME" like a monitor spawned for
+ * the container (pgrep -f, ps). */
+static char **saved_argv;
+static int saved_argc;
+
+static void retitle(const char *name) {
+        /* The strings lie one after the other; getopt may have reordered
+         * the pointers, not them. */
+        char *start = saved_argv[0], *end = saved_argv[0];
+        for (int i = 0; i < saved_argc; i++) {
+                start = MIN(start, saved_argv[i]);
+                end = MAX(end, saved_argv[i] + strlen(saved_argv[i]) + 1);
+        }
+        size_t room = (size_t) (end - start);
+        _cleanup_free_ char *buf = calloc(1, room);
+        const char *words[64];
+        size_t n = 0, used = 0;
+        if (!buf)
+                return;
+        words[n++] = saved_argv[0];
+        words[n++] = "--name";
+        words[n++] = name;
+        for (int i = 1; i < saved_argc && n < ELEMENTSOF(words); i++) {
+                if (streq(saved_argv[i], "--pool") || streq(saved_argv[i], "--sync-fd") ||
+                    strncmp(saved_argv[i], "--sync-fd=", 10) == 0) {
+                        if (streq(saved_argv[i], "--sync-fd"))
+                                i++;
+                        continue;
+                }
+                words[n++] = saved_argv[i];
+        }
+        /* What does not fit is left out, "--name NAME" never (warrend
+         * passes longer directory options than a name can be). */
+        for (size_t i = 0; i < n; i++) {
+                size_t l = strlen(words[i]) + 1;
+                if (used + l > room)
+                        break;
+                memcpy(buf + used, words[i], l);
+                used += l;
+        }
+        memcpy(start, buf, room);
 }
 
 static int parse_fd(const char *s, int *ret) {
@@ -49,6 +95,7 @@ int main(int argc, char *argv[]) {
                 ARG_SYNC_FD,
                 ARG_LOG_FILE,
                 ARG_FOREGROUND,
+                ARG_POOL,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -60,6 +107,7 @@ int main(int argc, char *argv[]) {
                 { "sync-fd", required_argument, NULL, ARG_SYNC_FD },
                 { "log-file", required_argument, NULL, ARG_LOG_FILE },
                 { "foreground", no_argument, NULL, ARG_FOREGROUND },
+                { "pool", no_argument, NULL, ARG_POOL },
                 {},
         };
         MonitorOptions o = {
@@ -106,6 +154,9 @@ int main(int argc, char *argv[]) {
                 case ARG_FOREGROUND:
                         o.detach = false;
                         break;
+                case ARG_POOL:
+                        o.pool = true;
+                        break;
                 default:
                         return EXIT_FAILURE;
                 }
@@ -114,9 +165,21 @@ int main(int argc, char *argv[]) {
                 log_error("Unexpected argument '%s'.", argv[optind]);
                 return EXIT_FAILURE;
         }
-        if (!o.name) {
-                log_error("--name is required.");
+        if (!o.name == !o.pool) {
+                log_error("Either --name or --pool is required.");
                 return EXIT_FAILURE;
+        }
+        if (o.pool) {
+                /* retitle() overwrites the strings the options point to. */
+                const char **opts[] = { &o.state_dir, &o.runtime_dir, &o.config_dir, &o.log_path };
+                for (size_t i = 0; i < ELEMENTSOF(opts); i++)
+                        if (*opts[i] && !(*opts[i] = strdup(*opts[i]))) {
+                                log_error("Out of memory.");
+                                return EXIT_FAILURE;
+                        }
+                saved_argv = argv;
+                saved_argc = argc;
+                o.on_take = retitle;
         }
         if (o.state_dir[0] != '/' || o.runtime_dir[0] != '/' || o.config_dir[0] != '/') {
                 log_error("--state-dir, --runtime-dir and --config-dir must be absolute paths.");

@@ -29,6 +29,7 @@
 #include "store.h"
 
 #define DEFAULT_EXIT_IDLE_SEC 30
+#define DEFAULT_POOL_SIZE 2
 
 static int idle_timer_handler(sd_event_source *s, uint64_t usec, void *userdata) {
         Daemon *d = userdata;
@@ -87,6 +88,7 @@ static void daemon_free(Daemon *d) {
         bus_caller_cache_free();
         attach_free_all();
         runtime_free_all(d);
+        runtime_pool_free_all(d);
         images_free_all(d);
         job_free_all(d);
         sd_event_source_unref(d->idle_timer);
@@ -115,8 +117,9 @@ static void help(void) {
                "(default " WARREN_DATA_DIR ")\n"
                "     --monitor-path=PATH warren-monitor binary (default " WARREN_MONITOR_PATH ")\n"
                "     --exit-idle-sec=SEC Exit after SEC idle seconds; 0 never (default %d)\n"
+               "     --pool-size=N       Warm monitors kept for fast starts; 0 none (default %d)\n"
                "     --user              Use the session bus (for development only)\n",
-               DEFAULT_EXIT_IDLE_SEC);
+               DEFAULT_EXIT_IDLE_SEC, DEFAULT_POOL_SIZE);
 }
 
 static int set_path(char **dst, const char *src) {
@@ -142,6 +145,7 @@ static int parse_argv(Daemon *d, int argc, char *argv[], bool *ret_user_bus) {
                 ARG_DATA_DIR,
                 ARG_MONITOR_PATH,
                 ARG_EXIT_IDLE_SEC,
+                ARG_POOL_SIZE,
                 ARG_USER,
         };
         static const struct option options[] = {
@@ -154,6 +158,7 @@ static int parse_argv(Daemon *d, int argc, char *argv[], bool *ret_user_bus) {
                 { "data-dir", required_argument, NULL, ARG_DATA_DIR },
                 { "monitor-path", required_argument, NULL, ARG_MONITOR_PATH },
                 { "exit-idle-sec", required_argument, NULL, ARG_EXIT_IDLE_SEC },
+                { "pool-size", required_argument, NULL, ARG_POOL_SIZE },
                 { "user", no_argument, NULL, ARG_USER },
                 {},
         };
@@ -193,6 +198,17 @@ static int parse_argv(Daemon *d, int argc, char *argv[], bool *ret_user_bus) {
                                 return -EINVAL;
                         }
                         d->exit_idle_usec = (uint64_t) v * 1000000ULL;
+                        break;
+                }
+                case ARG_POOL_SIZE: {
+                        char *end;
+                        errno = 0;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (errno || *end || !*optarg || optarg[0] == '-' || v > 64) {
+                                fprintf(stderr, "Invalid --pool-size '%s': expected 0..64.\n", optarg);
+                                return -EINVAL;
+                        }
+                        d->pool_size = (unsigned) v;
                         break;
                 }
                 case ARG_USER:
@@ -287,7 +303,7 @@ static int daemon_setup_bus(Daemon *d, bool user_bus) {
 }
 
 int main(int argc, char *argv[]) {
-        Daemon d = { .exit_idle_usec = DEFAULT_EXIT_IDLE_SEC * 1000000ULL };
+        Daemon d = { .exit_idle_usec = DEFAULT_EXIT_IDLE_SEC * 1000000ULL, .pool_size = DEFAULT_POOL_SIZE };
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
         bool user_bus = false;
         int r;
@@ -340,6 +356,7 @@ int main(int argc, char *argv[]) {
                 goto finish;
         networks_ensure_all(&d);
         (void) runtime_adopt_all(&d);
+        runtime_pool_init(&d);
         daemon_touch(&d);
         log_debug("Ready.");
 
