@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -603,6 +604,28 @@ int monitor_peer_pidfd(int fd, int *ret_pidfd, pid_t *ret_pid) {
         if (ret_pid)
                 *ret_pid = cred.pid;
         return 0;
+}
+
+/* <linux/pidfd.h> of Linux 6.15; Debian 12's headers predate it. */
+struct monitor_pidfd_info {
+        uint64_t mask;
+        uint64_t cgroupid;
+        uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+        int32_t exit_code;
+        uint32_t coredump_mask;
+        uint32_t spare;
+};
+#define MONITOR_PIDFD_GET_INFO _IOWR(0xFF, 11, struct monitor_pidfd_info)
+#define MONITOR_PIDFD_INFO_EXIT (1ULL << 3)
+
+int monitor_pidfd_exit_status(int pidfd, int *ret_status) {
+        struct monitor_pidfd_info info = { .mask = MONITOR_PIDFD_INFO_EXIT };
+        if (pidfd < 0 || ioctl(pidfd, MONITOR_PIDFD_GET_INFO, &info) < 0 ||
+            !(info.mask & MONITOR_PIDFD_INFO_EXIT))
+                return 0;
+        if (ret_status)
+                *ret_status = info.exit_code;
+        return 1;
 }
 
 int monitor_read_state_file(const char *runtime_dir, const char *name, MonitorMessage *ret) {

@@ -497,9 +497,16 @@ static int sweep_cgroups(const CgroupLayout *l, const char *runtime_dir) {
                         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
                         if (de->d_type != DT_DIR ||
                             strncmp(de->d_name, MONITOR_POOL_PREFIX, strlen(MONITOR_POOL_PREFIX)) != 0 ||
-                            !parse_pid(de->d_name + strlen(MONITOR_POOL_PREFIX), &pid) ||
-                            pool_lock_held(runtime_dir, pid) != 0 ||
-                            cgroup_new(l, MONITOR_CGROUP_PARENT, de->d_name, &cg, NULL) < 0)
+                            !parse_pid(de->d_name + strlen(MONITOR_POOL_PREFIX), &pid))
+                                continue;
+                        if (pool_lock_held(runtime_dir, pid) != 0) {
+                                /* Its stub shares its fd table, lock included,
+                                 * and dies a moment after it: again later. */
+                                if (kill(pid, 0) < 0 && errno == ESRCH)
+                                        left++;
+                                continue;
+                        }
+                        if (cgroup_new(l, MONITOR_CGROUP_PARENT, de->d_name, &cg, NULL) < 0)
                                 continue;
                         (void) cgroup_kill_tree(cg, NULL);
                         if (cgroup_try_remove(cg, NULL) < 0)

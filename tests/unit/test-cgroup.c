@@ -683,6 +683,135 @@ static void test_apply_config(Cgroup *cg, const CgroupLayout *l) {
                 ok(0, "config with lxc.cgroup2.nosuch.max parsed");
 }
 
+/* Whether pid is at path in expect_lines v1 hierarchies (/proc/PID/cgroup). */
+static bool in_v1_cgroup(pid_t pid, const char *path, size_t expect_lines) {
+        char p[64], *text = NULL;
+        snprintf(p, sizeof p, "/proc/%d/cgroup", (int) pid);
+        if (read_full_file(p, 1 << 16, &text, NULL) < 0)
+                return false;
+        size_t match = 0;
+        for (char *line = text, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                char *c = strchr(line, ':') ? strchr(strchr(line, ':') + 1, ':') : NULL;
+                if (strncmp(line, "0::", 3) != 0 && c && streq(c + 1, path))
+                        match++;
+        }
+        free(text);
+        return match == expect_lines;
+}
+
+static pid_t sleeper_in_v1(Cgroup *cg) {
+        pid_t pid = fork();
+        if (pid == 0)
+                for (;;)
+                        pause();
+        if (cgroup_attach_v1(cg, pid, NULL) < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                return -1;
+        }
+        return pid;
+}
+
+/* A warm monitor's spares (v1 only) renamed into a container's cgroups
+ * with their process in them: cgroup_create_v1(), cgroup_create_from(). */
+static void test_spares(const CgroupLayout *l) {
+        _cleanup_(cgroup_freep) Cgroup *spare = NULL, *cg = NULL, *other = NULL, *spare2 = NULL, *cg2 = NULL;
+        WarrenError err = WARREN_ERROR_NULL;
+        char parent[64], p[512];
+
+        if (l->n_v1 == 0) {
+                skip("no v1 hierarchy: no spares");
+                return;
+        }
+        snprintf(parent, sizeof(parent), "warren-test-spare-%d", (int) getpid());
+        is(cgroup_new(l, parent, "_pool.1", &spare, NULL), 0, "spare cgroup_new");
+        is(cgroup_create_v1(spare, &err), 0, "cgroup_create_v1");
+        warren_error_clear(&err);
+        for (size_t i = 0; i < l->n_v1; i++) {
+                snprintf(p, sizeof(p), "%s%s", l->v1[i].mount, cgroup_get_path(spare));
+                ok(exists(p), "spare %s exists", p);
+        }
+        if (l->v2_mount)
+                ok(!exists(cgroup_get_v2_dir(spare)), "no cgroup2 spare (CLONE_INTO_CGROUP needs none)");
+        is(cgroup_create_v1(spare, &err), -EEXIST, "spares exist already: EEXIST");
+        like(err.message, "_pool.1: it exists", "naming the directory");
+        warren_error_clear(&err);
+        pid_t s1 = sleeper_in_v1(spare);
+        ok(s1 > 0, "a process in the spares");
+
+        is(cgroup_new(l, "warren-test-elsewhere", "c1", &other, NULL), 0, "a cgroup under another parent");
+        is(cgroup_create_from(other, spare, &err), -EXDEV, "spares never move to another parent");
+        like(err.message, "not the same parent", "saying so");
+        warren_error_clear(&err);
+        ok(in_v1_cgroup(s1, cgroup_get_path(spare), l->n_v1), "nothing changed");
+
+        is(cgroup_new(l, parent, "c1", &cg, NULL), 0, "the container's cgroup_new");
+        /* A leftover (empty) of the container's name in one hierarchy. */
+        snprintf(p, sizeof(p), "%s%s", l->v1[0].mount, cgroup_get_path(cg));
+        ok(mkdir(p, 0755) == 0, "an empty leftover %s", p);
+        is(cgroup_create_from(cg, spare, &err), 0, "cgroup_create_from");
+        if (err.error)
+                printf("#   %s\n", warren_error_message(&err));
+        warren_error_clear(&err);
+        ok(in_v1_cgroup(s1, cgroup_get_path(cg), l->n_v1), "its process is in %s in every v1 hierarchy, never moved",
+           cgroup_get_path(cg));
+        for (size_t i = 0; i < l->n_v1; i++) {
+                snprintf(p, sizeof(p), "%s%s", l->v1[i].mount, cgroup_get_path(spare));
+                ok(!exists(p), "spare %s renamed away", p);
+        }
+        if (l->v2_mount)
+                ok(exists(cgroup_get_v2_dir(cg)), "the cgroup2 cgroup is made");
+        char *kv[] = { "lxc.cgroup2.pids.max", "20", NULL };
+        is(cgroup_apply_limits(cg, kv, NULL, NULL), 0, "limits apply to the renamed cgroups");
+        expect_v1_file(l, "pids", cgroup_get_path(cg), "pids.max", "20");
+
+        /* Rollback: the last hierarchy has a populated cgroup of the name. */
+        is(cgroup_new(l, parent, "_pool.2", &spare2, NULL), 0, "second spare");
+        is(cgroup_create_v1(spare2, NULL), 0, "...created");
+        pid_t s2 = sleeper_in_v1(spare2);
+        is(cgroup_new(l, parent, "c2", &cg2, NULL), 0, "c2");
+        /* The last hierarchy a process can join without cpuset setup. */
+        size_t last = l->n_v1 - 1;
+        while (last > 0 && strv_contains(l->v1[last].controllers, "cpuset"))
+                last--;
+        snprintf(p, sizeof(p), "%s%s", l->v1[last].mount, cgroup_get_path(cg2));
+        ok(mkdir(p, 0755) == 0, "a c2 in %s", l->v1[last].mount);
+        pid_t s3 = fork();
+        if (s3 == 0)
+                for (;;)
+                        pause();
+        char pid_s[32], procs[600];
+        snprintf(pid_s, sizeof pid_s, "%d", (int) s3);
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", p);
+        is(write_text(procs, pid_s), 0, "with a process in it");
+        is(cgroup_create_from(cg2, spare2, &err), -EBUSY, "cgroup_create_from refuses: EBUSY");
+        like(err.message, "has 1 processes", "saying why");
+        warren_error_clear(&err);
+        ok(in_v1_cgroup(s2, cgroup_get_path(spare2), l->n_v1), "the spares are renamed back, their process in them");
+        if (l->v2_mount)
+                ok(!exists(cgroup_get_v2_dir(cg2)), "no cgroup2 c2 made");
+        for (size_t i = 0; i < l->n_v1; i++) {
+                snprintf(p, sizeof(p), "%s%s", l->v1[i].mount, cgroup_get_path(cg2));
+                if (i != last)
+                        ok(!exists(p), "no c2 left in %s", l->v1[i].mount);
+        }
+
+        for (pid_t *x = (pid_t[]){ s1, s2, s3, 0 }; *x; x++)
+                if (*x > 0) {
+                        kill(*x, SIGKILL);
+                        waitpid(*x, NULL, 0);
+                }
+        is(cgroup_remove(cg, &err), 0, "c1 removed");
+        warren_error_clear(&err);
+        is(cgroup_remove(cg2, NULL), 0, "c2 removed");
+        is(cgroup_remove(spare2, NULL), 0, "spare removed");
+        is(cgroup_remove_parent(l, parent, NULL), 0, "nothing else left");
+        (void) cgroup_remove_parent(l, "warren-test-elsewhere", NULL);
+}
+
 static void test_live(void) {
         _cleanup_(cgroup_layout_freep) CgroupLayout *l = NULL;
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
@@ -764,6 +893,7 @@ static void test_live(void) {
         is(cgroup_apply_limits(cg, path_trick, NULL, &err), -EINVAL, "path trick rejected before any write");
         warren_error_clear(&err);
 
+        test_spares(l);
         test_apply_config(cg, l);
         test_delegate(cg, l);
         test_fork_bomb(cg, l);
