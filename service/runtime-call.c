@@ -359,8 +359,11 @@ static int start_read_sync(RuntimeEntry *e) {
                 return 1; /* answered once the monitor is gone: it tears down first */
         }
         e->phase = PHASE_MONITORED;
-        runtime_entry_update(e, &msg);
+        /* The caller waits for the reply, watchers of the properties do
+         * not: it goes first. Nothing runs in between (one loop turn), so
+         * no later call of the caller sees the state before the update. */
         (void) sd_bus_reply_method_return(e->start_request, NULL);
+        runtime_entry_update(e, &msg);
         start_release(e);
         return 1;
 }
