@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -26,7 +27,8 @@ struct SpawnStub {
         int pidfd;
         pid_t parent;
         bool reaped;
-        int go_read, go_write; /* a pipe: one byte "g" starts the clone, EOF ends the stub */
+        int go_read, go_write;     /* a pipe: one byte "g" starts a clone, EOF ends the stub */
+        int done_read, done_write; /* a pipe: one byte after each clone */
         void *stack;
         size_t stack_size;
         /* The request, written before the go and read by the stub after it
@@ -50,16 +52,19 @@ static int stub_main(void *userdata) {
         if (syscall(SYS_getppid) != s->parent)
                 return 0; /* our monitor died before the prctl */
         (void) syscall(SYS_prctl, PR_SET_NAME, "warren-stub", 0, 0, 0);
-        if (syscall(SYS_read, s->go_read, &go, 1) != 1 || go != 'g')
-                return 0;
-        /* The monitor waits for our exit from here on: only one of us runs. */
-        long pid = syscall(SYS_clone3, s->args, sizeof *s->args);
-        if (pid == 0) {
-                s->fn(s->userdata);
-                _exit(EXIT_FAILURE);
+        for (;;) {
+                if (syscall(SYS_read, s->go_read, &go, 1) != 1 || go != 'g')
+                        return 0;
+                /* The monitor waits for our "done" from here on: only one of us runs. */
+                long pid = syscall(SYS_clone3, s->args, sizeof *s->args);
+                if (pid == 0) {
+                        s->fn(s->userdata);
+                        _exit(EXIT_FAILURE);
+                }
+                s->result = pid < 0 ? -errno : pid;
+                if (syscall(SYS_write, s->done_write, "d", 1) != 1)
+                        return 0;
         }
-        s->result = pid < 0 ? -errno : pid;
-        return 0;
 }
 
 int spawn_stub_new(SpawnStub **ret, WarrenError *reterr) {
@@ -68,14 +73,21 @@ int spawn_stub_new(SpawnStub **ret, WarrenError *reterr) {
         SpawnStub *s = calloc(1, sizeof *s);
         if (!s)
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
-        *s = (SpawnStub){ .pidfd = -EBADF, .go_read = -EBADF, .go_write = -EBADF, .parent = getpid() };
-        if (pipe2(fds, O_CLOEXEC) < 0) {
-                int r = warren_error_set(reterr, errno, "Failed to create the spawn stub's pipe: %m");
-                spawn_stub_free(s);
-                return r;
+        *s = (SpawnStub){ .pidfd = -EBADF,
+                          .go_read = -EBADF,
+                          .go_write = -EBADF,
+                          .done_read = -EBADF,
+                          .done_write = -EBADF,
+                          .parent = getpid() };
+        for (unsigned i = 0; i < 2; i++) {
+                if (pipe2(fds, O_CLOEXEC) < 0) {
+                        int r = warren_error_set(reterr, errno, "Failed to create the spawn stub's pipes: %m");
+                        spawn_stub_free(s);
+                        return r;
+                }
+                *(i == 0 ? &s->go_read : &s->done_read) = fds[0];
+                *(i == 0 ? &s->go_write : &s->done_write) = fds[1];
         }
-        s->go_read = fds[0];
-        s->go_write = fds[1];
         s->stack_size = STUB_STACK_SIZE;
         s->stack = mmap(NULL, s->stack_size, PROT_READ | PROT_WRITE,
                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
@@ -126,29 +138,39 @@ static void stub_reap(SpawnStub *s) {
 pid_t spawn_stub_clone(SpawnStub *s, struct clone_args *args, void (*fn)(void *userdata), void *userdata,
                        WarrenError *reterr) {
         if (s->reaped || s->go_write < 0)
-                return warren_error_set(reterr, ESRCH, "The spawn stub has served already");
+                return warren_error_set(reterr, ESRCH, "The spawn stub (pid %d) is gone", (int) s->pid);
         if (args->exit_signal != 0)
-                return warren_error_set(reterr, EINVAL,
-                                        "A clone through the spawn stub takes no exit signal");
+                return warren_error_set(reterr, EINVAL, "A clone through the spawn stub takes no exit signal");
         args->flags |= CLONE_PARENT;
         s->args = args;
         s->fn = fn;
         s->userdata = userdata;
         s->result = -ESRCH;
-        /* A dead stub leaves the pipe open (we share its fd table): the
-         * write succeeds and its exit status is all we see. */
+        /* A dead stub leaves the pipes open (we share its fd table): its
+         * pidfd tells. */
         ssize_t n;
         do
                 n = write(s->go_write, "g", 1);
         while (n < 0 && errno == EINTR);
-        int saved = errno;
-        stub_reap(s);
-        s->go_write = safe_close(s->go_write);
         if (n != 1)
-                return warren_error_set(reterr, saved, "Failed to wake the spawn stub: %s", strerror(saved));
-        if (s->result == -ESRCH)
-                return warren_error_set(reterr, ESRCH, "The spawn stub (pid %d) died before cloning",
-                                        (int) s->pid);
+                return warren_error_set(reterr, errno, "Failed to wake the spawn stub: %m");
+        for (;;) {
+                struct pollfd p[2] = { { .fd = s->done_read, .events = POLLIN },
+                                       { .fd = s->pidfd, .events = POLLIN } };
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return warren_error_set(reterr, errno, "Failed to wait for the spawn stub: %m");
+                }
+                char d;
+                if ((p[0].revents & POLLIN) && read(s->done_read, &d, 1) == 1)
+                        break;
+                if (p[1].revents & POLLIN) {
+                        stub_reap(s);
+                        return warren_error_set(reterr, ESRCH, "The spawn stub (pid %d) died before cloning",
+                                                (int) s->pid);
+                }
+        }
         if (s->result < 0)
                 return warren_error_set(reterr, (int) -s->result, "clone3() failed: %s",
                                         strerror((int) -s->result));
@@ -169,6 +191,8 @@ SpawnStub *spawn_stub_free(SpawnStub *s) {
         safe_close(s->pidfd);
         safe_close(s->go_read);
         safe_close(s->go_write);
+        safe_close(s->done_read);
+        safe_close(s->done_write);
         if (s->stack)
                 (void) munmap(s->stack, s->stack_size);
         free(s);

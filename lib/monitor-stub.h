@@ -19,9 +19,8 @@
  * fds opened for it) and runs fn there. CLONE_PARENT makes the child ours,
  * not the stub's: we reap it and its PR_SET_PDEATHSIG watches us. Like
  * vfork, only one of us runs at a time while the stub works: we wait for
- * it to exit, which it does right after the clone3(). Until then it only
- * sleeps in a read() with plain syscalls (no libc state touched) and dies
- * with us (PR_SET_PDEATHSIG).
+ * its "done". Otherwise it only sleeps in a read() with plain syscalls
+ * (no libc state touched) and dies with us (PR_SET_PDEATHSIG).
  *
  * Not for processes with threads (the child copies only the caller's
  * thread), like any fork without exec. */
@@ -47,9 +46,9 @@ int spawn_stub_pidfd(const SpawnStub *s);
 
 /* The stub calls clone3(args) with CLONE_PARENT added (args->exit_signal
  * must be 0: the child is born with the stub's SIGCHLD). In the child,
- * fn(userdata) runs and must not return (exec or _exit). The stub exits
- * after the call and is reaped here: the stub can serve once. Returns the
- * child's pid (args' pidfd filled as clone3 does), or -errno: -ESRCH if
- * the stub died before (nothing was cloned), else clone3's error. */
+ * fn(userdata) runs and must not return (exec or _exit). The stub parks
+ * again afterwards (spawn_stub_free() ends it). Returns the child's pid
+ * (args' pidfd filled as clone3 does), or -errno: -ESRCH if the stub died
+ * (nothing was cloned), else clone3's error. */
 pid_t spawn_stub_clone(SpawnStub *s, struct clone_args *args, void (*fn)(void *userdata), void *userdata,
                        WarrenError *reterr);

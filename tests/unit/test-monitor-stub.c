@@ -100,13 +100,23 @@ static void test_basics(void) {
         ok(waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) == 0 && si.si_code == CLD_EXITED && si.si_status == 42,
            "we reap it: exit status 42");
         safe_close(pidfd);
-        ok(kill(stub, 0) < 0 && errno == ESRCH, "the stub exited and was reaped after its one clone");
+        ok(kill(stub, 0) == 0, "the stub is parked again");
 
+        /* Again: a second child from the same stub. */
+        secret = 42;
+        ok(pipe2(pipefd, O_CLOEXEC) == 0, "another pipe");
+        report_fd = pipefd[1];
         a = (struct clone_args){};
-        is(spawn_stub_clone(s, &a, child_report, NULL, &e), -ESRCH, "it serves once");
-        like(e.message, "served already", "...saying so");
-        warren_error_clear(&e);
+        child = spawn_stub_clone(s, &a, child_report, NULL, &e);
+        ok(child > 0, "a second clone");
+        safe_close(pipefd[1]);
+        n = read(pipefd[0], buf, sizeof buf - 1);
+        buf[n > 0 ? n : 0] = 0;
+        safe_close(pipefd[0]);
+        like(buf, "secret=42", "...sees our memory as it is now");
+        ok(waitpid(child, NULL, 0) == child, "...and is ours to reap");
         s = spawn_stub_free(s);
+        ok(kill(stub, 0) < 0 && errno == ESRCH, "free ends the stub and reaps it");
 
         /* A dead stub is told, not hung on. */
         is(spawn_stub_new(&s, NULL), 0, "another stub");
@@ -117,6 +127,7 @@ static void test_basics(void) {
         a = (struct clone_args){};
         is(spawn_stub_clone(s, &a, child_report, NULL, &e), -ESRCH, "a clone through a dead stub: ESRCH");
         like(e.message, "died before cloning", "...saying so");
+        is(spawn_stub_clone(s, &a, child_report, NULL, &e), -ESRCH, "...and again: ESRCH");
         warren_error_clear(&e);
         s = spawn_stub_free(s);
 
