@@ -692,7 +692,7 @@ int monitor_runtime_dir_exists(const char *runtime_dir, const char *name) {
 }
 
 int monitor_remove_runtime_dir(const char *runtime_dir, const char *name, WarrenError *reterr) {
-        static const char *const files[] = { "control", "state", "state.tmp", "lock" };
+        static const char *const files[] = { "control", "attach", "state", "state.tmp", "lock" };
         _cleanup_free_ char *dir = monitor_dir_path(runtime_dir, name);
         if (!dir)
                 return -ENOMEM;

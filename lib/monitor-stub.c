@@ -81,7 +81,8 @@ int spawn_stub_new(SpawnStub **ret, WarrenError *reterr) {
                           .parent = getpid() };
         for (unsigned i = 0; i < 2; i++) {
                 if (pipe2(fds, O_CLOEXEC) < 0) {
-                        int r = warren_error_set(reterr, errno, "Failed to create the spawn stub's pipes: %m");
+                        int r = warren_error_set(reterr, errno,
+                                                 "Failed to create the spawn stub's pipes: %m");
                         spawn_stub_free(s);
                         return r;
                 }
@@ -140,7 +141,8 @@ pid_t spawn_stub_clone(SpawnStub *s, struct clone_args *args, void (*fn)(void *u
         if (s->reaped || s->go_write < 0)
                 return warren_error_set(reterr, ESRCH, "The spawn stub (pid %d) is gone", (int) s->pid);
         if (args->exit_signal != 0)
-                return warren_error_set(reterr, EINVAL, "A clone through the spawn stub takes no exit signal");
+                return warren_error_set(reterr, EINVAL,
+                                        "A clone through the spawn stub takes no exit signal");
         args->flags |= CLONE_PARENT;
         s->args = args;
         s->fn = fn;

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <linux/sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -31,8 +33,10 @@
 #include "config.h"
 #include "container.h"
 #include "idmap.h"
+#include "monitor-attach.h"
 #include "monitor-client.h"
 #include "monitor-pool.h"
+#include "monitor-stub.h"
 #include "network.h"
 #include "monitor-proto.h"
 #include "monitor-tty.h"
@@ -89,9 +93,13 @@ typedef struct Monitor {
         NetworkCheckFlags net_flags;
         const MonitorOptions *o; /* &opts */
         MonitorOptions opts;
-        char *taken_name;   /* a warm monitor's container, from the TAKE */
-        MonitorWarm *warm;  /* a warm monitor's spares and stub, until init is spawned */
-        bool init_via_stub; /* init was born in its v1 cgroups: no move */
+        char *taken_name;               /* a warm monitor's container, from the TAKE */
+        MonitorWarm *warm;              /* a warm monitor's spares and stub, until init is spawned */
+        bool init_via_stub;             /* init was born in its v1 cgroups: no move */
+        AttachHelperContext attach_ctx; /* what the attach helper starts from */
+        char *attach_path;
+        pid_t attach_pid; /* the attach helper, 0 if none */
+        int attach_pidfd;
         pid_t pid;
         MonitorState state;
 
@@ -480,6 +488,59 @@ static int start_host_hook(pid_t child, int child_pidfd, void *userdata, WarrenE
         return run_hooks(userdata, HOOK_START_HOST, child, NULL, reterr);
 }
 
+/* The container's attach helper (monitor-attach.h): cloned by the stub
+ * (born in the container's v1 cgroups), else by us (it moves in itself).
+ * Only an optimization: without it Attach goes the old way. */
+static void spawn_attach_helper(Monitor *m, SpawnStub *stub) {
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        int pidfd = -EBADF;
+        if (!m->attach_path && asprintf(&m->attach_path, "%s/" MONITOR_ATTACH_SOCKET, m->dir_path) < 0) {
+                m->attach_path = NULL;
+                return;
+        }
+        m->attach_ctx = (AttachHelperContext){
+                .monitor = m->pid,
+                .config = m->config,
+                .cgroup = m->cgroup,
+                .layout = m->layout,
+                .socket_path = m->attach_path,
+                .move_in = !stub && m->layout->n_v1 > 0,
+                .name = m->o->name,
+                .retitle = m->o->retitle_attach_helper,
+        };
+        struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t) (uintptr_t) &pidfd };
+        pid_t pid;
+        if (stub)
+                pid = spawn_stub_clone(stub, &args, attach_helper_main, &m->attach_ctx, &e);
+        else {
+                args.exit_signal = SIGCHLD;
+                /* Like the stub's clone: a child with a copy of us, no threads here. */
+                pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
+                if (pid == 0)
+                        attach_helper_main(&m->attach_ctx);
+                if (pid < 0)
+                        warren_error_set(&e, errno, "clone3() failed: %m");
+        }
+        if (pid < 0) {
+                log_debug("No attach helper: %s", warren_error_message(&e));
+                return;
+        }
+        m->attach_pid = pid;
+        m->attach_pidfd = pidfd;
+}
+
+static void stop_attach_helper(Monitor *m) {
+        if (m->attach_pid <= 0)
+                return;
+        (void) pidfd_send_signal(m->attach_pidfd, SIGKILL, NULL, 0);
+        while (waitpid(m->attach_pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        m->attach_pid = 0;
+        m->attach_pidfd = safe_close(m->attach_pidfd);
+        if (m->attach_path)
+                (void) unlink(m->attach_path);
+}
+
 static int spawn_init(Monitor *m, WarrenError *reterr) {
         _cleanup_close_ int cgroup_fd = m->cgroup_killed ? -EBADF : cgroup_open_fd(m->cgroup, NULL);
         _cleanup_strv_free_ char **tty_paths = NULL;
@@ -510,6 +571,8 @@ static int spawn_init(Monitor *m, WarrenError *reterr) {
         int pidfd;
         m->init_via_stub = so.stub != NULL;
         int r = container_spawn(&so, &pid, &pidfd, reterr);
+        if (r >= 0 && m->attach_pid == 0)
+                spawn_attach_helper(m, so.stub);
         /* The stub served (or never will): a reboot's init moves in. */
         m->warm = monitor_warm_free(m->warm);
         m->init_via_stub = false;
@@ -687,6 +750,13 @@ static void reap_children(Monitor *m) {
                         return;
                 if (pid == m->init_pid)
                         on_init_exit(m, status);
+                else if (pid == m->attach_pid) {
+                        log_debug("The attach helper exited (status 0x%x)", (unsigned) status);
+                        m->attach_pid = 0;
+                        m->attach_pidfd = safe_close(m->attach_pidfd);
+                        if (m->attach_path)
+                                (void) unlink(m->attach_path);
+                }
         }
 }
 
@@ -1306,8 +1376,10 @@ static void teardown(Monitor *m) {
         restore_phys(m);
         if (m->config)
                 (void) network_teardown_container(m->o->name, NULL);
-        /* A stub still parked in the container's cgroups goes first. */
+        /* A stub still parked in the container's cgroups goes first, and
+         * the attach helper that lives there. */
         m->warm = monitor_warm_free(m->warm);
+        stop_attach_helper(m);
         if (m->cgroup_created) {
                 empty_cgroup(m);
                 if (cgroup_remove(m->cgroup, &e) < 0)
@@ -1321,7 +1393,8 @@ static void teardown(Monitor *m) {
         m->ttys = monitor_ttys_free(m->ttys);
         m->listen_fd = safe_close(m->listen_fd);
         if (m->owns_dir) {
-                static const char *const files[] = { "control", "state", "state.tmp", "lock" };
+                static const char *const files[] = { "control", MONITOR_ATTACH_SOCKET, "state", "state.tmp",
+                                                     "lock" };
                 for (size_t i = 0; i < ELEMENTSOF(files); i++)
                         (void) unlinkat(m->dir_fd, files[i], 0);
                 if (rmdir(m->dir_path) < 0)
@@ -1392,6 +1465,8 @@ static Monitor *monitor_free(Monitor *m) {
         idmap_free(m->idmap);
         lxc_config_free(m->config);
         monitor_warm_free(m->warm);
+        safe_close(m->attach_pidfd);
+        free(m->attach_path);
         free(m->taken_name);
         free(m);
         return NULL;
@@ -1419,6 +1494,7 @@ int monitor_run(const MonitorOptions *o, WarrenError *reterr) {
                 .dir_fd = -EBADF,
                 .init_pidfd = -EBADF,
                 .netns_fd = -EBADF,
+                .attach_pidfd = -EBADF,
         };
         m->o = &m->opts;
 

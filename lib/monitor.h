@@ -34,6 +34,9 @@ typedef struct MonitorOptions {
          * brings the name and the sync fd to report the start on. */
         bool pool;
         void (*on_take)(const char *name); /* then called with the name, or NULL */
+        /* In the container's attach helper (monitor-attach.h), which starts
+         * with a copy of our command line: to say what it is, or NULL. */
+        void (*retitle_attach_helper)(const char *name);
 } MonitorOptions;
 
 /* Runs the monitor until the container has stopped and everything is torn

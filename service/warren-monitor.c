@@ -37,7 +37,8 @@ static void help(void) {
 static char **saved_argv;
 static int saved_argc;
 
-static void retitle(const char *name) {
+/* Overwrites our command line with words, as far as they fit. */
+static void set_title(const char *const *words, size_t n) {
         /* The strings lie one after the other; getopt may have reordered
          * the pointers, not them. */
         char *start = saved_argv[0], *end = saved_argv[0];
@@ -45,12 +46,26 @@ static void retitle(const char *name) {
                 start = MIN(start, saved_argv[i]);
                 end = MAX(end, saved_argv[i] + strlen(saved_argv[i]) + 1);
         }
-        size_t room = (size_t) (end - start);
+        size_t room = (size_t) (end - start), used = 0;
         _cleanup_free_ char *buf = calloc(1, room);
-        const char *words[64];
-        size_t n = 0, used = 0;
         if (!buf)
                 return;
+        for (size_t i = 0; i < n; i++) {
+                size_t l = strlen(words[i]) + 1;
+                if (used + l > room)
+                        break;
+                memcpy(buf + used, words[i], l);
+                used += l;
+        }
+        memcpy(start, buf, room);
+}
+
+/* After a take: "--name NAME" like a monitor spawned for the container
+ * (pgrep -f, ps); what does not fit is left out, "--name NAME" never
+ * (warrend passes longer directory options than a name can be). */
+static void retitle(const char *name) {
+        const char *words[64];
+        size_t n = 0;
         words[n++] = saved_argv[0];
         words[n++] = "--name";
         words[n++] = name;
@@ -63,16 +78,14 @@ static void retitle(const char *name) {
                 }
                 words[n++] = saved_argv[i];
         }
-        /* What does not fit is left out, "--name NAME" never (warrend
-         * passes longer directory options than a name can be). */
-        for (size_t i = 0; i < n; i++) {
-                size_t l = strlen(words[i]) + 1;
-                if (used + l > room)
-                        break;
-                memcpy(buf + used, words[i], l);
-                used += l;
-        }
-        memcpy(start, buf, room);
+        set_title(words, n);
+}
+
+/* The attach helper starts with a copy of our command line: never taken
+ * for the monitor (pgrep -f "warren-monitor.*--name NAME"). */
+static void retitle_attach_helper(const char *name) {
+        const char *words[] = { "warren-attach", name };
+        set_title(words, ELEMENTSOF(words));
 }
 
 static int parse_fd(const char *s, int *ret) {
@@ -169,18 +182,17 @@ int main(int argc, char *argv[]) {
                 log_error("Either --name or --pool is required.");
                 return EXIT_FAILURE;
         }
-        if (o.pool) {
-                /* retitle() overwrites the strings the options point to. */
-                const char **opts[] = { &o.state_dir, &o.runtime_dir, &o.config_dir, &o.log_path };
-                for (size_t i = 0; i < ELEMENTSOF(opts); i++)
-                        if (*opts[i] && !(*opts[i] = strdup(*opts[i]))) {
-                                log_error("Out of memory.");
-                                return EXIT_FAILURE;
-                        }
-                saved_argv = argv;
-                saved_argc = argc;
-                o.on_take = retitle;
-        }
+        /* set_title() overwrites the strings the options point to. */
+        const char **opts[] = { &o.name, &o.state_dir, &o.runtime_dir, &o.config_dir, &o.log_path };
+        for (size_t i = 0; i < ELEMENTSOF(opts); i++)
+                if (*opts[i] && !(*opts[i] = strdup(*opts[i]))) {
+                        log_error("Out of memory.");
+                        return EXIT_FAILURE;
+                }
+        saved_argv = argv;
+        saved_argc = argc;
+        o.on_take = retitle;
+        o.retitle_attach_helper = retitle_attach_helper;
         if (o.state_dir[0] != '/' || o.runtime_dir[0] != '/' || o.config_dir[0] != '/') {
                 log_error("--state-dir, --runtime-dir and --config-dir must be absolute paths.");
                 return EXIT_FAILURE;
