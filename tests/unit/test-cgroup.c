@@ -34,7 +34,7 @@ static void skip(const char *why) {
 }
 
 static void sleep_ms(unsigned ms) {
-        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
         nanosleep(&ts, NULL);
 }
 
@@ -187,7 +187,7 @@ static void expect_setting(const CgroupPlan *p, size_t i, const char *mount, con
 /* message may name the fake roots as /tmp/test-cgroup-XXXXXX (same length as the real name). */
 static void plan_fails(const CgroupLayout *l, const char *key, const char *value, int error,
                        const char *message) {
-        char *kv[] = {(char *) key, (char *) value, NULL};
+        char *kv[] = { (char *) key, (char *) value, NULL };
         char expect[1024];
         snprintf(expect, sizeof(expect), "%s", message);
         char *t = strstr(expect, "/tmp/test-cgroup-XXXXXX");
@@ -263,20 +263,20 @@ static void test_plan_hybrid(void) {
         static const struct {
                 const char *key, *value, *file, *expect;
         } one[] = {
-                {"lxc.cgroup2.memory.max", "max", "memory.limit_in_bytes", "-1"},
-                {"lxc.cgroup2.cpu.max", "max", "cpu.cfs_quota_us", "-1"},
-                {"lxc.cgroup2.cpu.weight", "1", "cpu.shares", "10"},
-                {"lxc.cgroup2.cpu.weight", "10000", "cpu.shares", "102400"},
-                {"lxc.cgroup2.io.weight", "1", "blkio.weight", "10"},
-                {"lxc.cgroup2.io.weight", "10000", "blkio.weight", "1000"},
-                {"lxc.cgroup2.io.weight", "8:0 50", "blkio.weight_device", "8:0 250"},
-                {"lxc.cgroup2.memory.swap.max", "max", "memory.memsw.limit_in_bytes", "-1"},
-                {"lxc.cgroup2.cpuset.mems", "0", "cpuset.mems", "0"},
-                {"lxc.cgroup.memory.limit_in_bytes", "1G", "memory.limit_in_bytes", "1G"},
-                {"lxc.cgroup.devices.allow", "c 1:3 rwm", "devices.allow", "c 1:3 rwm"},
+                { "lxc.cgroup2.memory.max", "max", "memory.limit_in_bytes", "-1" },
+                { "lxc.cgroup2.cpu.max", "max", "cpu.cfs_quota_us", "-1" },
+                { "lxc.cgroup2.cpu.weight", "1", "cpu.shares", "10" },
+                { "lxc.cgroup2.cpu.weight", "10000", "cpu.shares", "102400" },
+                { "lxc.cgroup2.io.weight", "1", "blkio.weight", "10" },
+                { "lxc.cgroup2.io.weight", "10000", "blkio.weight", "1000" },
+                { "lxc.cgroup2.io.weight", "8:0 50", "blkio.weight_device", "8:0 250" },
+                { "lxc.cgroup2.memory.swap.max", "max", "memory.memsw.limit_in_bytes", "-1" },
+                { "lxc.cgroup2.cpuset.mems", "0", "cpuset.mems", "0" },
+                { "lxc.cgroup.memory.limit_in_bytes", "1G", "memory.limit_in_bytes", "1G" },
+                { "lxc.cgroup.devices.allow", "c 1:3 rwm", "devices.allow", "c 1:3 rwm" },
         };
         for (size_t i = 0; i < ELEMENTSOF(one); i++) {
-                char *kv1[] = {(char *) one[i].key, (char *) one[i].value, NULL};
+                char *kv1[] = { (char *) one[i].key, (char *) one[i].value, NULL };
                 _cleanup_(cgroup_plan_freep) CgroupPlan *q = plan_ok(h, kv1);
                 if (q && ok(q->n_settings >= 1, "%s planned", one[i].key)) {
                         is_str(q->settings[q->n_settings - 1].file, one[i].file, "%s = %s -> %s", one[i].key,
@@ -323,17 +323,17 @@ static void test_plan_hybrid(void) {
                 "Invalid cgroup key 'lxc.cgroup2.devices.list': only devices.allow and devices.deny exist");
 
         /* The swap sum uses the last memory.max, wherever it is. */
-        char *kv2[] = {"lxc.cgroup2.memory.max",
-                       "1G",
-                       "lxc.cgroup2.memory.swap.max",
-                       "1G",
-                       "lxc.cgroup2.memory.max",
-                       "2G",
-                       NULL};
+        char *kv2[] = { "lxc.cgroup2.memory.max",
+                        "1G",
+                        "lxc.cgroup2.memory.swap.max",
+                        "1G",
+                        "lxc.cgroup2.memory.max",
+                        "2G",
+                        NULL };
         _cleanup_(cgroup_plan_freep) CgroupPlan *q = plan_ok(h, kv2);
         if (q && is(q->n_settings, 3, "three writes"))
                 expect_setting(q, 2, "/sys/fs/cgroup/memory", "memory.memsw.limit_in_bytes", "3221225472");
-        char *kv3[] = {"lxc.cgroup2.memory.max", "max", "lxc.cgroup2.memory.swap.max", "1G", NULL};
+        char *kv3[] = { "lxc.cgroup2.memory.max", "max", "lxc.cgroup2.memory.swap.max", "1G", NULL };
         WarrenError err = WARREN_ERROR_NULL;
         CgroupPlan *none = NULL;
         is(cgroup_plan_limits(h, kv3, &none, &err), -EINVAL, "swap limit with unlimited memory fails on v1");
@@ -398,17 +398,17 @@ static void test_plan_garbage(void) {
         static const struct {
                 const char *key, *file;
         } bad[] = {
-                {"lxc.cgroup2.../x", "../x"},
-                {"lxc.cgroup2.memory.max/..", "memory.max/.."},
-                {"lxc.cgroup2.memory..max", "memory..max"},
-                {"lxc.cgroup2.", ""},
-                {"lxc.cgroup2.max", "max"},
-                {"lxc.cgroup2..memory", ".memory"},
-                {"lxc.cgroup2.memory.", "memory."},
-                {"lxc.cgroup2.memory max", "memory max"},
-                {"lxc.cgroup.memory.limit_in_bytes/../../../etc/passwd",
-                 "memory.limit_in_bytes/../../../etc/passwd"},
-                {"lxc.cgroup./etc/shadow", "/etc/shadow"},
+                { "lxc.cgroup2.../x", "../x" },
+                { "lxc.cgroup2.memory.max/..", "memory.max/.." },
+                { "lxc.cgroup2.memory..max", "memory..max" },
+                { "lxc.cgroup2.", "" },
+                { "lxc.cgroup2.max", "max" },
+                { "lxc.cgroup2..memory", ".memory" },
+                { "lxc.cgroup2.memory.", "memory." },
+                { "lxc.cgroup2.memory max", "memory max" },
+                { "lxc.cgroup.memory.limit_in_bytes/../../../etc/passwd",
+                  "memory.limit_in_bytes/../../../etc/passwd" },
+                { "lxc.cgroup./etc/shadow", "/etc/shadow" },
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 char msg[512];
@@ -439,16 +439,16 @@ static void test_new_validation(void) {
         static const struct {
                 const char *parent, *name, *message;
         } bad[] = {
-                {"warren", "../x",
-                 "Invalid cgroup name '../x': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'"},
-                {"warren", "..",
-                 "Invalid cgroup name '..': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'"},
-                {"warren", "",
-                 "Invalid cgroup name '': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'"},
-                {"a/b", "c1",
-                 "Invalid cgroup parent 'a/b': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'"},
-                {"", "c1",
-                 "Invalid cgroup parent '': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'"},
+                { "warren", "../x",
+                  "Invalid cgroup name '../x': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'" },
+                { "warren", "..",
+                  "Invalid cgroup name '..': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'" },
+                { "warren", "",
+                  "Invalid cgroup name '': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'" },
+                { "a/b", "c1",
+                  "Invalid cgroup parent 'a/b': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'" },
+                { "", "c1",
+                  "Invalid cgroup parent '': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'" },
         };
         if (!h)
                 return;
@@ -492,8 +492,9 @@ static char proc_state(pid_t pid) {
 }
 
 static pid_t clone_into(int cgroup_fd) {
-        struct test_clone_args a = {
-                .flags = TEST_CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t) cgroup_fd};
+        struct test_clone_args a = { .flags = TEST_CLONE_INTO_CGROUP,
+                                     .exit_signal = SIGCHLD,
+                                     .cgroup = (uint64_t) cgroup_fd };
         return (pid_t) syscall(SYS_clone3, &a, sizeof(a));
 }
 
@@ -526,7 +527,7 @@ static void test_fork_bomb(Cgroup *cg, const CgroupLayout *l) {
         pid_t bomber = clone_into(fd);
         if (bomber == 0) {
                 char c;
-                int result[2] = {0, 0};
+                int result[2] = { 0, 0 };
                 if (read(go[0], &c, 1) != 1)
                         _exit(1);
                 /* Bounded, in case the limit is not enforced. */
@@ -554,7 +555,7 @@ static void test_fork_bomb(Cgroup *cg, const CgroupLayout *l) {
         warren_error_clear(&err);
         if (write(go[1], "x", 1) != 1)
                 return;
-        int result[2] = {-1, -1};
+        int result[2] = { -1, -1 };
         is(read(res[0], result, sizeof(result)), (long) sizeof(result), "bomber reported");
         is(result[0], 19, "19 forks succeeded next to the bomber (pids.max = 20)");
         is(result[1], EAGAIN, "the 20th fork failed with EAGAIN");
@@ -628,8 +629,8 @@ static void test_delegate(Cgroup *cg, const CgroupLayout *l) {
         struct stat st;
         is(cgroup_delegate(cg, 4242, 4343, NULL), 0, "delegate to 4242:4343");
         const char *v2 = cgroup_get_v2_dir(cg);
-        static const char *const mine[] = {"", "/cgroup.procs", "/cgroup.subtree_control",
-                                           "/cgroup.threads"};
+        static const char *const mine[] = { "", "/cgroup.procs", "/cgroup.subtree_control",
+                                            "/cgroup.threads" };
         for (size_t i = 0; v2 && i < ELEMENTSOF(mine); i++) {
                 snprintf(p, sizeof(p), "%s%s", v2, mine[i]);
                 ok(stat(p, &st) == 0 && st.st_uid == 4242 && st.st_gid == 4343, "%s delegated", p);
@@ -756,8 +757,8 @@ static void test_spares(const CgroupLayout *l) {
         if (err.error)
                 printf("#   %s\n", warren_error_message(&err));
         warren_error_clear(&err);
-        ok(in_v1_cgroup(s1, cgroup_get_path(cg), l->n_v1), "its process is in %s in every v1 hierarchy, never moved",
-           cgroup_get_path(cg));
+        ok(in_v1_cgroup(s1, cgroup_get_path(cg), l->n_v1),
+           "its process is in %s in every v1 hierarchy, never moved", cgroup_get_path(cg));
         for (size_t i = 0; i < l->n_v1; i++) {
                 snprintf(p, sizeof(p), "%s%s", l->v1[i].mount, cgroup_get_path(spare));
                 ok(!exists(p), "spare %s renamed away", p);
@@ -790,7 +791,8 @@ static void test_spares(const CgroupLayout *l) {
         is(cgroup_create_from(cg2, spare2, &err), -EBUSY, "cgroup_create_from refuses: EBUSY");
         like(err.message, "has 1 processes", "saying why");
         warren_error_clear(&err);
-        ok(in_v1_cgroup(s2, cgroup_get_path(spare2), l->n_v1), "the spares are renamed back, their process in them");
+        ok(in_v1_cgroup(s2, cgroup_get_path(spare2), l->n_v1),
+           "the spares are renamed back, their process in them");
         if (l->v2_mount)
                 ok(!exists(cgroup_get_v2_dir(cg2)), "no cgroup2 c2 made");
         for (size_t i = 0; i < l->n_v1; i++) {
@@ -849,7 +851,7 @@ static void test_live(void) {
                 free(cpus);
         }
 
-        char *kv[] = {"lxc.cgroup2.memory.max", "64M", "lxc.cgroup2.pids.max", "20", NULL};
+        char *kv[] = { "lxc.cgroup2.memory.max", "64M", "lxc.cgroup2.pids.max", "20", NULL };
         char **ignored = NULL;
         is(cgroup_apply_limits(cg, kv, &ignored, &err), 0, "memory.max=64M, pids.max=20 applied");
         if (err.error)
@@ -871,7 +873,7 @@ static void test_live(void) {
         } else
                 expect_v1_file(l, "pids", cgroup_get_path(cg), "pids.max", "20");
 
-        char *bad[] = {"lxc.cgroup2.pids.max", "lots", NULL};
+        char *bad[] = { "lxc.cgroup2.pids.max", "lots", NULL };
         char expect[1024];
         const CgroupHierarchy *ph = cgroup_layout_v1_find(l, "pids");
         is(cgroup_apply_limits(cg, bad, NULL, &err), -EINVAL, "the kernel rejects pids.max = lots");
@@ -884,12 +886,12 @@ static void test_live(void) {
                  cgroup_get_path(cg));
         is_str(err.message, expect, "error names key, value, file and errno");
         warren_error_clear(&err);
-        char *unknown[] = {"lxc.cgroup2.nosuch.max", "1", NULL};
+        char *unknown[] = { "lxc.cgroup2.nosuch.max", "1", NULL };
         is(cgroup_apply_limits(cg, unknown, NULL, &err), -EOPNOTSUPP, "unknown controller fails");
         like(err.message, "lxc.cgroup2.nosuch.max: controller 'nosuch' is not available",
              "error names key and controller");
         warren_error_clear(&err);
-        char *path_trick[] = {"lxc.cgroup2.memory.max/..", "1", NULL};
+        char *path_trick[] = { "lxc.cgroup2.memory.max/..", "1", NULL };
         is(cgroup_apply_limits(cg, path_trick, NULL, &err), -EINVAL, "path trick rejected before any write");
         warren_error_clear(&err);
 

@@ -155,7 +155,9 @@ static int send_raw_take(int fd, const char *name, int sync_fd) {
                 char b[CMSG_SPACE(sizeof(int))];
         } control = {};
         struct iovec iov = { .iov_base = buf, .iov_len = sizeof req + strlen(name) };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof control };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof control
+        };
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
@@ -232,7 +234,8 @@ static void test_warm(const char *name, const char *bad_name) {
         printf("# timing: warm monitor spawn -> READY (exec, spares, the stub's move): %.1f ms\n", ms);
         _cleanup_free_ pid_t *pids = NULL;
         size_t n = 0;
-        ok(monitor_pool_list(runtime_dir, &pids, &n) == 0 && n == 1 && pids[0] == wpid, "listed in the pool");
+        ok(monitor_pool_list(runtime_dir, &pids, &n) == 0 && n == 1 && pids[0] == wpid,
+           "listed in the pool");
         snprintf(p, sizeof p, "%s/pool/%d", runtime_dir, (int) wpid);
         struct stat st;
         ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0700 && st.st_uid == 0, "its pool dir is 0700 root");
@@ -256,7 +259,8 @@ static void test_warm(const char *name, const char *bad_name) {
                 is_str(comm, "warren-stub\n", "...the spawn stub");
                 snprintf(path, sizeof path, "/warren/" MONITOR_POOL_PREFIX "%d", (int) wpid);
         } else
-                ok(spares_everywhere(l, wpid, false), "cgroup2 only: no spares (CLONE_INTO_CGROUP needs none)");
+                ok(spares_everywhere(l, wpid, false),
+                   "cgroup2 only: no spares (CLONE_INTO_CGROUP needs none)");
 
         /* Garbage first: refused on the fd sent along, the warm monitor stays. */
         int c;
@@ -271,10 +275,12 @@ static void test_warm(const char *name, const char *bad_name) {
         safe_close(c);
         is(monitor_pool_send_take(fd, "", -1, &e), -EINVAL, "an empty name is not even sent");
         warren_error_clear(&e);
-        ok(kill(wpid, 0) == 0 && monitor_pool_connect(runtime_dir, wpid, &c) == 0, "still warm and listening");
+        ok(kill(wpid, 0) == 0 && monitor_pool_connect(runtime_dir, wpid, &c) == 0,
+           "still warm and listening");
         safe_close(c);
 
-        is(take(wpid, name, &m, &e, &ms), 0, "TAKE %s: RUNNING (%s)", name, e.error ? warren_error_message(&e) : "ok");
+        is(take(wpid, name, &m, &e, &ms), 0, "TAKE %s: RUNNING (%s)", name,
+           e.error ? warren_error_message(&e) : "ok");
         warren_error_clear(&e);
         printf("# timing: TAKE -> RUNNING: %.1f ms\n", ms);
         is(m.monitor_pid, wpid, "the warm monitor runs it");
@@ -422,7 +428,8 @@ int main(void) {
         _cleanup_free_ pid_t *pids = NULL;
         size_t n = 1;
         int fd;
-        ok(monitor_pool_list("/nonexistent/run", &pids, &n) == 0 && n == 0, "no runtime dir: no warm monitor");
+        ok(monitor_pool_list("/nonexistent/run", &pids, &n) == 0 && n == 0,
+           "no runtime dir: no warm monitor");
         is(monitor_pool_connect("/nonexistent/run", 1, &fd), -ESRCH, "connect to none: ESRCH");
         if (geteuid() != 0) {
                 ok(1, "# SKIP warm monitors need root");
@@ -448,7 +455,8 @@ int main(void) {
         snprintf(n2, sizeof n2, "pool-norootfs-%d", (int) getpid());
         snprintf(n3, sizeof n3, "pool-v2-%d", (int) getpid());
         ok(make_container(n1, NULL, true) == 0, "busybox container %s", n1);
-        ok(make_container(n2, "/nonexistent/warren-test-rootfs", true) == 0, "container without rootfs %s", n2);
+        ok(make_container(n2, "/nonexistent/warren-test-rootfs", true) == 0, "container without rootfs %s",
+           n2);
         /* This host's cgroup2 has no pids controller: no limit there. */
         ok(make_container(n3, NULL, false) == 0, "busybox container %s", n3);
 

@@ -97,7 +97,8 @@ static void test_basics(void) {
         snprintf(expect, sizeof expect, "ppid=%d secret=%lu", (int) getpid(), 0xfeedbeefUL);
         like(buf, expect, "the child is ours (CLONE_PARENT) and sees our memory as it was at the clone");
         siginfo_t si = {};
-        ok(waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) == 0 && si.si_code == CLD_EXITED && si.si_status == 42,
+        ok(waitid(P_PIDFD, (id_t) pidfd, &si, WEXITED) == 0 && si.si_code == CLD_EXITED &&
+                   si.si_status == 42,
            "we reap it: exit status 42");
         safe_close(pidfd);
         ok(kill(stub, 0) == 0, "the stub is parked again");
