@@ -18,6 +18,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,6 +28,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "cgroup.h"
+#include "monitor-attach.h"
 #include "monitor-client.h"
 #include "monitor-pool.h"
 #include "monitor-proto.h"
@@ -218,6 +220,107 @@ static bool cgroup_has(const CgroupLayout *l, pid_t pid, const char *path) {
         return lines == l->n_v1 + (l->v2_mount ? 1 : 0);
 }
 
+/* The attach helper of a running container: who it is, where it sits, and
+ * an attach through it. */
+static pid_t find_child_named(pid_t parent, const char *comm) {
+        char p[96];
+        snprintf(p, sizeof p, "/proc/%d/task/%d/children", (int) parent, (int) parent);
+        _cleanup_free_ char *kids = read_text(p);
+        for (char *t = kids ? strtok(kids, " \n") : NULL; t; t = strtok(NULL, " \n")) {
+                snprintf(p, sizeof p, "/proc/%s/comm", t);
+                _cleanup_free_ char *c = read_text(p);
+                if (c && strncmp(c, comm, strlen(comm)) == 0 && c[strlen(comm)] == '\n')
+                        return (pid_t) atoi(t);
+        }
+        return 0;
+}
+
+static int receive_reply(int fd, AttachHelperReply *rep) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, 10000) != 1)
+                return -ETIMEDOUT;
+        return attach_helper_receive(fd, rep);
+}
+
+static bool same_ns(pid_t a, pid_t b, const char *ns) {
+        char pa[64], pb[64];
+        struct stat sa, sb;
+        snprintf(pa, sizeof pa, "/proc/%d/ns/%s", (int) a, ns);
+        snprintf(pb, sizeof pb, "/proc/%d/ns/%s", (int) b, ns);
+        return stat(pa, &sa) == 0 && stat(pb, &sb) == 0 && sa.st_ino == sb.st_ino;
+}
+
+static void test_attach_helper(const CgroupLayout *l, const char *name, pid_t monitor, pid_t init) {
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        char p[PATH_MAX], want[128];
+        /* It is cloned before init runs and names itself as it starts. */
+        pid_t h = 0;
+        for (unsigned i = 0; i < 200 && h <= 0; i++)
+                if ((h = find_child_named(monitor, "warren-attach")) <= 0)
+                        usleep(10000);
+        if (!ok(h > 0, "the container has an attach helper, a child of its monitor (%d)", (int) h))
+                return;
+        snprintf(p, sizeof p, "/proc/%d/cmdline", (int) h);
+        _cleanup_free_ char *cmdline = NULL;
+        size_t len = 0;
+        (void) read_full_file(p, 4096, &cmdline, &len);
+        for (size_t i = 0; cmdline && i + 1 < len; i++)
+                if (!cmdline[i])
+                        cmdline[i] = ' ';
+        snprintf(want, sizeof want, "warren-attach %s ", name);
+        ok(cmdline && strncmp(cmdline, want, strlen(want)) == 0 && !strstr(cmdline, "warren-monitor"),
+           "its command line says what it is, never taken for the monitor ('%s')", strna(cmdline));
+        ok(same_ns(h, getpid(), "pid") && !same_ns(h, init, "pid"),
+           "it is in the host's pid namespace, not the container's: not in its /proc");
+        snprintf(p, sizeof p, "/proc/%d/cgroup", (int) h);
+        _cleanup_free_ char *cg = read_text(p);
+        snprintf(want, sizeof want, ":/warren/%s\n", name);
+        size_t v1 = 0;
+        for (const char *x = cg; x && (x = strstr(x, want)); x++)
+                v1++;
+        is(v1, l->n_v1, "it sits in the container's v1 cgroups (%zu of %zu)", v1, l->n_v1);
+        if (l->v2_mount) {
+                snprintf(want, sizeof want, "0::/warren/%s\n", name);
+                ok(cg && !strstr(cg, want), "...not in its cgroup2 cgroup (no internal process there)");
+        }
+        snprintf(p, sizeof p, "%s/containers/%s/" MONITOR_ATTACH_SOCKET, runtime_dir, name);
+        struct stat st;
+        ok(stat(p, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600, "its socket is 0600");
+
+        int fd = -EBADF, pipefd[2], init_pidfd = (int) syscall(SYS_pidfd_open, init, 0);
+        AttachHelperReply rep;
+        AttachOptions o;
+        if (!ok(attach_helper_connect(runtime_dir, name, &fd) == 0 && pipe2(pipefd, O_CLOEXEC) == 0 &&
+                        init_pidfd >= 0,
+                "connected to it"))
+                return;
+        attach_options_init(&o);
+        o.init_pidfd = init_pidfd;
+        o.argv = (char *[]){ "/bin/sh", "-c", "cat /proc/self/cgroup; exit 3", NULL };
+        o.stdout_fd = pipefd[1];
+        is(attach_helper_send(fd, &o, &e), 0, "an attach request");
+        safe_close(pipefd[1]);
+        is(receive_reply(fd, &rep), 0, "its result");
+        ok(rep.type == ATTACH_HELPER_RESULT && rep.error == 0 && rep.pid > 0 && rep.pidfd >= 0,
+           "a process, with a pidfd (%s)", rep.text);
+        snprintf(p, sizeof p, "/proc/%d/status", (int) rep.pid);
+        _cleanup_free_ char *status = read_text(p);
+        snprintf(want, sizeof want, "\nPPid:\t%d\n", (int) h);
+        if (status)
+                like(status, want, "the attached process is the helper's child");
+        attach_helper_reply_done(&rep);
+        char out[4096] = "";
+        ssize_t n = read(pipefd[0], out, sizeof out - 1);
+        out[n > 0 ? n : 0] = 0;
+        like(out, "0::/\n", "it is in init's cgroup2 cgroup (/ in the container's cgroup namespace)");
+        is(receive_reply(fd, &rep), 0, "then its exit");
+        ok(rep.type == ATTACH_HELPER_EXITED && rep.status == 3, "exit status 3 (%d)", rep.status);
+        attach_helper_reply_done(&rep);
+        safe_close(fd);
+        safe_close(pipefd[0]);
+        safe_close(init_pidfd);
+}
+
 static void test_warm(const char *name, const char *bad_name) {
         _cleanup_cgroup_layout_ CgroupLayout *l = NULL;
         _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
@@ -320,8 +423,11 @@ static void test_warm(const char *name, const char *bad_name) {
         like(cmdline, want, "...says --name %s, like a monitor spawned for it", name);
         ok(monitor_pool_receive(fd) == -ECONNRESET, "the spawner's connection is closed");
         safe_close(fd);
+        test_attach_helper(l, name, wpid, m.init_pid);
+        pid_t helper = find_child_named(wpid, "warren-attach");
 
         is(stop(name), 0, "stopped");
+        ok(helper > 0 && kill(helper, 0) < 0 && errno == ESRCH, "the attach helper is gone with it");
         is(wait_exit(wpid), 0, "the monitor exits 0");
         check_nothing_left(l, name, "after the stop");
         ok(spares_everywhere(l, wpid, false), "no spare left");
@@ -472,7 +578,9 @@ int main(void) {
         ok(waitpid(-1, &st, WNOHANG) < 0 && errno == ECHILD, "no process or zombie left behind");
         char cmd[512];
         snprintf(cmd, sizeof cmd, "rm -rf --one-file-system '%s'", tmpdir);
-        if (system(cmd) != 0)
+        if (getenv("TEST_MONITOR_KEEP"))
+                printf("# kept %s\n", tmpdir);
+        else if (system(cmd) != 0)
                 printf("# failed to remove %s\n", tmpdir);
         return done_testing();
 }
