@@ -313,6 +313,53 @@ t_match "bob saw g2's State change" "$(cat "$T_LIB_TMP/bob.sig")" "'State': <'RU
 t_ok "...and InitPID only invalidated, never with a value" bash -c '! grep -q "InitPID.: <" "$1" && grep -q "\[.InitPID" "$1"' _ "$T_LIB_TMP/bob.sig"
 revoke_all alice
 
+# --- warm monitors and attach helpers (issue 15) ----------------------------------------------------
+pool_pids() { ls /run/warren/pool 2>/dev/null | grep -E '^[0-9]+$' | sort -n | tr '\n' ' '; }
+pool_full() { [[ $(ls /run/warren/pool/*/control 2>/dev/null | wc -l) -ge 2 ]]; }
+spares_of() { ls -d /sys/fs/cgroup/*/warren/_pool."$1" 2>/dev/null | wc -l; }
+helper_of() { pgrep -f "^warren-attach $1( |$)"; }
+t_ok "create p1 (no network)" warrenctl create p1 -t busybox --config lxc.net.0.type=empty
+wait_for "warrend keeps two warm monitors" 10 pool_full
+pool=$(pool_pids)
+t_diag "warm monitors: $pool"
+victim=${pool%% *}
+t_ok "each holds spare v1 cgroups with a stub in them" test "$(spares_of "$victim")" -ge 1
+kill -9 "$victim"
+wait_for "a killed warm monitor's spares and pool dir are swept" 10 \
+        bash -c '[ "$(ls -d /sys/fs/cgroup/*/warren/_pool.'"$victim"' /run/warren/pool/'"$victim"' 2>/dev/null | wc -l)" = 0 ]'
+wait_for "and another takes its place" 10 pool_full
+pool=$(pool_pids)
+t_ok "start p1 with a warm monitor" warrenctl start p1
+mpid=$(mon_pid p1)
+t_match "p1's monitor is one of the warm ones" " $pool" " $mpid "
+t_match "...and says --name p1" "$(tr '\0' ' ' </proc/"$mpid"/cmdline)" "warren-monitor --name p1 "
+t_eq "its spares became p1's cgroups" "$(spares_of "$mpid")" 0
+hpid=$(helper_of p1)
+t_ok "p1 has an attach helper ($hpid)" test -n "$hpid"
+t_eq "its parent is p1's monitor" "$(ps -o ppid= -p "$hpid" | tr -d ' ')" "$mpid"
+t_ok "p1's /proc does not show it" bash -c '! warrenctl attach p1 -- ps -o comm | grep -q warren'
+t_ok "an attach through it: exit status 3" bash -c 'warrenctl attach p1 -- sh -c "exit 3"; [ $? = 3 ]'
+kill -9 "$hpid"
+t_ok "with its attach helper killed, attach still works (warrend attaches itself): exit 4" \
+        bash -c 'warrenctl attach p1 -- sh -c "exit 4"; [ $? = 4 ]'
+t_eq "p1 RUNNING" "$(state p1)" RUNNING
+t_ok "stop p1" warrenctl stop -k p1
+t_ok "nothing of p1 left" gone_all p1
+wait_for "the pool refills" 10 pool_full
+pool=$(pool_pids)
+pkill -9 -x warrend
+t_ok "warm monitors outlive warrend" bash -c 'for p in '"$pool"'; do kill -0 $p || exit 1; done'
+t_ok "the next warrend starts" warrenctl list
+t_ok "start p1" warrenctl start p1
+mpid=$(mon_pid p1)
+t_match "with a warm monitor the previous warrend started (adopted)" " $pool" " $mpid "
+hpid=$(helper_of p1)
+kill -9 "$mpid"
+wait_for "p1's attach helper dies with its monitor" 5 bash -c '! kill -0 '"$hpid"' 2>/dev/null'
+wait_for "and warrend finishes p1's teardown" 10 gone_all p1
+t_match "warrend logged how its (adopted) monitor died" "$(cat "$WLOG")" "monitor of container 'p1' \(pid $mpid\) was killed by signal KILL"
+t_ok "destroy p1" warrenctl destroy p1
+
 for c in k1 k2 s1 s2 f1; do
         warrenctl destroy $c >/dev/null 2>&1
 done

@@ -234,6 +234,16 @@ t_eq "nothing ran in a1" "$(cg_procs a1)" "$procs"
 t_fail "no file was written inside" as_user alice warrenctl attach a1 --no-pty -- test -e /tmp/escaped
 t_ok "a pipe is fine" bash -c '. "$1"; echo hi | as_user alice warrenctl attach a1 --no-pty -- cat | grep -q hi' _ "$WARREN_SRC/tests/integration/lib.sh"
 
+# --- issue 15: warm monitors' and attach helpers' sockets are root's ---------------------------------
+as_user alice warrenctl start a1 >/dev/null 2>&1 # (it may run already)
+t_ok "a1 runs (alice's)" bash -c 'warrenctl list | grep -Eq "^a1 +RUNNING"'
+for sock in /run/warren/pool/*/control /run/warren/containers/a1/attach; do
+        t_fail "alice cannot reach $sock" as_user alice /usr/bin/python3 -c \
+                'import socket, sys; s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect(sys.argv[1])' "$sock"
+done
+t_ok "a1 still attaches" as_user alice warrenctl attach a1 --no-pty -- true
+t_ok "stop a1" warrenctl stop -k a1
+
 # --- cleanup -------------------------------------------------------------------------------------
 warrenctl stop -k a1 >/dev/null 2>&1
 warrenctl stop -k bb1 >/dev/null 2>&1
