@@ -85,39 +85,105 @@ int parse_runtime_option(int c, const char *arg) {
         return -EINVAL;
 }
 
-static int for_each_name(sd_bus *bus, char **args, const char *member, const char *types, ...) {
+typedef struct NameCall {
+        const char *name;
+        sd_bus_slot *slot;
+        sd_bus_error error;
+        int r;
+        bool done;
+} NameCall;
+
+static int on_name_reply(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
+        NameCall *c = userdata;
+        const sd_bus_error *e = sd_bus_message_get_error(m);
+        c->done = true;
+        if (e) {
+                c->r = -sd_bus_message_get_errno(m);
+                if (c->r == 0)
+                        c->r = -EIO;
+                (void) sd_bus_error_copy(&c->error, e);
+        }
+        return 1;
+}
+
+/* One call per name, all sent at once over our one connection and
+ * answered in any order (warrend serves them concurrently): "start a b c"
+ * takes about as long as the slowest, not the sum. Errors are printed
+ * afterwards, in the order of the names. */
+static int for_each_name(sd_bus *bus, char **args, const char *member) {
+        size_t n = strv_length(args), pending = 0;
+        _cleanup_free_ NameCall *calls = calloc(n ? n : 1, sizeof(NameCall));
         int r = 0;
-        STRV_FOREACH(n, args) {
-                int k;
-                if (streq(member, "Stop"))
-                        k = call_container(bus, *n, member, NULL, "ub", arg_timeout, (int) arg_kill);
-                else if (streq(member, "Kill"))
-                        k = call_container(bus, *n, member, NULL, "i", (int32_t) arg_signal);
+        if (!calls)
+                return -ENOMEM;
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL;
+                _cleanup_free_ char *path = NULL;
+                NameCall *c = &calls[i];
+                *c = (NameCall){ .name = args[i], .error = SD_BUS_ERROR_NULL };
+                c->r = container_path_local(c->name, &path);
+                if (c->r >= 0)
+                        c->r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, path,
+                                                              WARREN_CONTAINER_IFACE, member);
+                if (c->r >= 0 && streq(member, "Stop"))
+                        c->r = sd_bus_message_append(m, "ub", arg_timeout, (int) arg_kill);
+                else if (c->r >= 0 && streq(member, "Kill"))
+                        c->r = sd_bus_message_append(m, "i", (int32_t) arg_signal);
+                if (c->r >= 0)
+                        c->r = sd_bus_call_async(bus, &c->slot, m, on_name_reply, c, CALL_TIMEOUT_USEC);
+                if (c->r >= 0)
+                        pending++;
                 else
-                        k = call_container(bus, *n, member, NULL, NULL);
-                if (k < 0 && r == 0)
+                        c->done = true;
+        }
+        while (pending > 0) {
+                int k = sd_bus_process(bus, NULL);
+                if (k < 0) {
                         r = k;
+                        break;
+                }
+                pending = 0;
+                for (size_t i = 0; i < n; i++)
+                        pending += !calls[i].done;
+                if (pending > 0 && k == 0 && (k = sd_bus_wait(bus, UINT64_MAX)) < 0 && k != -EINTR) {
+                        r = k;
+                        break;
+                }
+        }
+        for (size_t i = 0; i < n; i++) {
+                NameCall *c = &calls[i];
+                if (r < 0 && !c->done)
+                        c->r = r;
+                if (c->r < 0) {
+                        int k = sd_bus_error_is_set(&c->error)
+                                        ? container_call_failed(bus, c->name, member, &c->error, c->r)
+                                        : log_bus_error(member, NULL, c->r);
+                        if (r == 0)
+                                r = k;
+                }
+                sd_bus_error_free(&c->error);
+                sd_bus_slot_unref(c->slot);
         }
         return r;
 }
 
 static int verb_start(sd_bus *bus, char **args) {
-        return for_each_name(bus, args, "Start", NULL);
+        return for_each_name(bus, args, "Start");
 }
 static int verb_stop(sd_bus *bus, char **args) {
-        return for_each_name(bus, args, "Stop", NULL);
+        return for_each_name(bus, args, "Stop");
 }
 static int verb_reboot(sd_bus *bus, char **args) {
-        return for_each_name(bus, args, "Reboot", NULL);
+        return for_each_name(bus, args, "Reboot");
 }
 static int verb_kill(sd_bus *bus, char **args) {
-        return for_each_name(bus, args, "Kill", NULL);
+        return for_each_name(bus, args, "Kill");
 }
 static int verb_freeze(sd_bus *bus, char **args) {
-        return for_each_name(bus, args, "Freeze", NULL);
+        return for_each_name(bus, args, "Freeze");
 }
 static int verb_unfreeze(sd_bus *bus, char **args) {
-        return for_each_name(bus, args, "Unfreeze", NULL);
+        return for_each_name(bus, args, "Unfreeze");
 }
 
 static int verb_state(sd_bus *bus, char **args) {

@@ -54,6 +54,7 @@ typedef enum SyncType {
         SYNC_PID = 1, /* from the helper: the attached pid, its pidfd attached */
         SYNC_PTY,     /* from the attached process: the pty master attached */
         SYNC_ERROR,   /* from either: errno + message */
+        SYNC_ALIVE,   /* from the attached process, first thing: it was not killed at birth */
 } SyncType;
 
 typedef struct SyncMessage {
@@ -76,6 +77,8 @@ typedef struct AttachPlan {
         int null_fd;
         int cgroup_fds[MAX_CGROUPS]; /* cgroup.procs to write "0" to */
         size_t n_cgroups;
+        int v2_cgroup_fd; /* in place: init's cgroup2 cgroup, for CLONE_INTO_CGROUP */
+        char *v2_dir;
 } AttachPlan;
 
 void attach_options_init(AttachOptions *o) {
@@ -314,6 +317,17 @@ static int plan_cgroups(AttachPlan *p, pid_t init_pid, WarrenError *reterr) {
                 if (cgroup_dir_frozen(dir, v2, freezer) > 0)
                         return warren_error_set(reterr, EBUSY,
                                                 "Cannot attach: the container's cgroup '%s' is frozen", dir);
+                if (p->o->in_place) {
+                        /* v1: born in the helper's (the container's) cgroups. */
+                        if (!v2 || p->v2_cgroup_fd >= 0)
+                                continue;
+                        p->v2_cgroup_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                        if (p->v2_cgroup_fd < 0)
+                                return warren_error_set(reterr, errno, "Failed to open %s: %m", dir);
+                        if (!(p->v2_dir = strdup(dir)))
+                                return warren_error_set(reterr, ENOMEM, "Out of memory");
+                        continue;
+                }
                 if (p->n_cgroups >= MAX_CGROUPS)
                         return warren_error_set(reterr, E2BIG, "Too many cgroup hierarchies (more than %u)",
                                                 MAX_CGROUPS);
@@ -332,7 +346,14 @@ static int plan_cgroups(AttachPlan *p, pid_t init_pid, WarrenError *reterr) {
         return 0;
 }
 
+static char *mfree_str(char *s) {
+        free(s);
+        return NULL;
+}
+
 static void plan_done(AttachPlan *p) {
+        p->v2_cgroup_fd = safe_close(p->v2_cgroup_fd);
+        p->v2_dir = mfree_str(p->v2_dir);
         p->seccomp = seccomp_program_free(p->seccomp);
         strv_free(p->env_base);
         safe_close(p->null_fd);
@@ -345,7 +366,7 @@ static int plan_new(const AttachOptions *o, AttachPlan *p, WarrenError *reterr) 
         const char *v;
         int r;
 
-        *p = (AttachPlan){ .o = o, .null_fd = -EBADF };
+        *p = (AttachPlan){ .o = o, .null_fd = -EBADF, .v2_cgroup_fd = -EBADF };
         r = attach_pidfd_get_pid(o->init_pidfd, &init_pid, reterr);
         if (r < 0)
                 return r;
@@ -843,6 +864,7 @@ static long long now_ms(void) {
 typedef struct SyncState {
         pid_t pid;
         int pidfd, master;
+        bool alive;
         int error; /* first reported, positive */
         char text[SYNC_TEXT_MAX + 1];
 } SyncState;
@@ -888,6 +910,9 @@ static int sync_receive(int fd, SyncState *s) {
                         return -EBADMSG;
                 s->master = TAKE_FD(passed);
                 return 1;
+        case SYNC_ALIVE:
+                s->alive = true;
+                return 1;
         case SYNC_ERROR:
                 if (s->error == 0) {
                         s->error = m.error > 0 ? m.error : EIO;
@@ -899,12 +924,106 @@ static int sync_receive(int fd, SyncState *s) {
         return -EBADMSG;
 }
 
-int attach_spawn(const AttachOptions *o, AttachProcess *ret, WarrenError *reterr) {
+/* Reads the sync socket until EOF: the attached process exec'd (or its
+ * setup ended), the helper, if any, exited. */
+static int sync_collect(int fd, SyncState *s) {
+        long long deadline = now_ms() + SETUP_TIMEOUT_MS;
+        for (;;) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                long long left = deadline - now_ms();
+                int k = left > 0 ? poll(&pfd, 1, (int) left) : 0;
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k <= 0)
+                        return k < 0 ? -errno : -ETIMEDOUT;
+                int r = sync_receive(fd, s);
+                if (r <= 0)
+                        return r;
+        }
+}
+
+/* Through the helper, in our namespaces: see attach.h. */
+static int spawn_via_helper(AttachPlan *plan, SyncState *s, WarrenError *reterr) {
         _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF;
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return warren_error_set(reterr, errno, "Failed to create sync socket: %m");
+        parent_fd = sv[0];
+        child_fd = sv[1];
+        pid_t helper = fork();
+        if (helper < 0)
+                return warren_error_set(reterr, errno, "Failed to fork the attach helper: %m");
+        if (helper == 0) {
+                parent_fd = safe_close(parent_fd);
+                helper_main(plan, TAKE_FD(child_fd));
+        }
+        child_fd = safe_close(child_fd);
+        int r = sync_collect(parent_fd, s);
+        reap_helper(helper, r < 0);
+        return r;
+}
+
+/* In place (a container's attach helper): the attached process is our
+ * child, born in our v1 cgroups and, with CLONE_INTO_CGROUP, in init's
+ * cgroup2 cgroup. */
+static int spawn_in_place(AttachPlan *plan, SyncState *s, WarrenError *reterr) {
+        const AttachOptions *o = plan->o;
+        if (plan->new_pid_ns && setns(o->init_pidfd, CLONE_NEWPID) < 0)
+                return warren_error_set(reterr, errno, "Failed to enter the container's pid namespace: %m");
+        for (unsigned attempt = 0;; attempt++) {
+                _cleanup_close_ int parent_fd = -EBADF, child_fd = -EBADF;
+                int sv[2], pidfd = -EBADF;
+                bool into = plan->v2_cgroup_fd >= 0 && attempt == 0;
+                if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                        return warren_error_set(reterr, errno, "Failed to create sync socket: %m");
+                parent_fd = sv[0];
+                child_fd = sv[1];
+                struct clone_args args = {
+                        .flags = CLONE_PIDFD | (into ? CLONE_INTO_CGROUP : 0),
+                        .pidfd = (uint64_t) (uintptr_t) &pidfd,
+                        .exit_signal = SIGCHLD,
+                        .cgroup = into ? (uint64_t) plan->v2_cgroup_fd : 0,
+                };
+                pid_t pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
+                if (pid < 0)
+                        return warren_error_set(reterr, errno, "Failed to create the attached process: %m");
+                if (pid == 0) {
+                        WarrenError e = WARREN_ERROR_NULL;
+                        parent_fd = safe_close(parent_fd);
+                        if (sync_send(child_fd, SYNC_ALIVE, 0, 0, -1, NULL) < 0)
+                                _exit(EXIT_FAILURE);
+                        (void) child_run(plan, &child_fd, &e);
+                        report_and_exit(child_fd, &e);
+                }
+                child_fd = safe_close(child_fd);
+                s->pid = pid;
+                s->pidfd = pidfd;
+                int r = sync_collect(parent_fd, s);
+                if (r < 0 || s->alive || !into || s->error != 0)
+                        return r;
+                /* Killed at birth: this kernel (6.18) SIGKILLs what
+                 * CLONE_INTO_CGROUP puts into a cgroup that once had
+                 * cgroup.kill written. Join it by a write instead. */
+                kill_and_reap(s->pidfd);
+                s->pidfd = safe_close(s->pidfd);
+                s->pid = 0;
+                char procs[PATH_MAX + 16];
+                snprintf(procs, sizeof procs, "%s/cgroup.procs", plan->v2_dir);
+                int fd = open(procs, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+                if (fd < 0)
+                        return warren_error_set(reterr, errno, "Failed to open %s: %m", procs);
+                if (plan->n_cgroups >= MAX_CGROUPS) {
+                        safe_close(fd);
+                        return warren_error_set(reterr, E2BIG, "Too many cgroups");
+                }
+                plan->cgroup_fds[plan->n_cgroups++] = fd;
+        }
+}
+
+int attach_spawn(const AttachOptions *o, AttachProcess *ret, WarrenError *reterr) {
         AttachPlan plan;
         SyncState s = { .pidfd = -EBADF, .master = -EBADF };
-        int sv[2], r;
-        pid_t helper;
+        int r;
 
         if (!o || !ret)
                 return warren_error_set(reterr, EINVAL, "Invalid attach options: none given");
@@ -912,49 +1031,17 @@ int attach_spawn(const AttachOptions *o, AttachProcess *ret, WarrenError *reterr
         if (r < 0)
                 return r;
         r = plan_new(o, &plan, reterr);
-        if (r < 0) {
-                plan_done(&plan);
+        if (r >= 0)
+                r = o->in_place ? spawn_in_place(&plan, &s, reterr) : spawn_via_helper(&plan, &s, reterr);
+        plan_done(&plan);
+        if (r < 0 && reterr && reterr->error != 0 && r != -ETIMEDOUT) {
+                /* Failed before any process was made (the message says why). */
+                safe_close(s.master);
+                if (s.pidfd >= 0)
+                        kill_and_reap(s.pidfd);
+                safe_close(s.pidfd);
                 return r;
         }
-
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-                plan_done(&plan);
-                return warren_error_set(reterr, errno, "Failed to create sync socket: %m");
-        }
-        parent_fd = sv[0];
-        child_fd = sv[1];
-
-        helper = fork();
-        if (helper < 0) {
-                r = -errno;
-                plan_done(&plan);
-                return warren_error_set(reterr, r, "Failed to fork the attach helper: %s", strerror(-r));
-        }
-        if (helper == 0) {
-                parent_fd = safe_close(parent_fd);
-                helper_main(&plan, TAKE_FD(child_fd));
-        }
-        child_fd = safe_close(child_fd);
-        plan_done(&plan);
-
-        /* EOF once the helper has exited and the attached process exec'd
-         * (or died): both hold the socket only until then. */
-        long long deadline = now_ms() + SETUP_TIMEOUT_MS;
-        for (;;) {
-                struct pollfd pfd = { .fd = parent_fd, .events = POLLIN };
-                long long left = deadline - now_ms();
-                int k = left > 0 ? poll(&pfd, 1, (int) left) : 0;
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k <= 0) {
-                        r = k < 0 ? -errno : -ETIMEDOUT;
-                        break;
-                }
-                r = sync_receive(parent_fd, &s);
-                if (r <= 0)
-                        break;
-        }
-        reap_helper(helper, r < 0);
         bool failed = r < 0 || s.error != 0;
         if (failed && s.pidfd >= 0) {
                 if (r == -ETIMEDOUT) {
@@ -982,6 +1069,7 @@ int attach_spawn(const AttachOptions *o, AttachProcess *ret, WarrenError *reterr
                 return warren_error_set(reterr, EPROTO, "The attach helper exited without reporting");
         }
         *ret = (AttachProcess){ .pid = s.pid, .pidfd = s.pidfd, .pty_master = s.master };
-        log_debug("Attached pid %d%s", (int) s.pid, o->pty ? " with a pty" : "");
+        log_debug("Attached pid %d%s%s", (int) s.pid, o->pty ? " with a pty" : "",
+                  o->in_place ? " in place" : "");
         return 0;
 }

@@ -74,6 +74,13 @@ typedef struct AttachOptions {
          * With pty: -1 = the pty slave; a given fd overrides the slave for
          * that stream (e.g. stdout redirected to a file). */
         int stdin_fd, stdout_fd, stderr_fd;
+        /* The caller is a container's attach helper (monitor-attach.h):
+         * it sits in the container's v1 cgroups already and may change its
+         * own namespace for children. The process is then cloned directly
+         * as the caller's child: born in the caller's v1 cgroups (no move),
+         * into init's cgroup2 cgroup with CLONE_INTO_CGROUP (no move), in
+         * init's pid namespace (setns(CLONE_NEWPID) of the caller). */
+        bool in_place;
 } AttachOptions;
 
 /* Sets every fd to -1, the ids to ATTACH_ID_UNSET, the rest to 0/NULL. */

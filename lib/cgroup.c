@@ -571,6 +571,107 @@ int cgroup_create(Cgroup *cg, WarrenError *reterr) {
         return r;
 }
 
+int cgroup_create_v1(Cgroup *cg, WarrenError *reterr) {
+        const CgroupLayout *l = cg->layout;
+        _cleanup_free_ char *parent =
+                cg->base ? strdup(cg->base) : strndup(cg->path, strcspn(cg->path + 1, "/") + 1);
+        bool delegated = cg->base;
+        size_t i = 0;
+        int r = 0;
+
+        if (!parent)
+                return -ENOMEM;
+        for (; i < l->n_v1; i++) {
+                _cleanup_free_ char *leaf = v1_dir(cg, i);
+                bool created = false;
+                if (!leaf) {
+                        r = -ENOMEM;
+                        break;
+                }
+                if (access(leaf, F_OK) >= 0) {
+                        r = warren_error_set(reterr, EEXIST, "Failed to create cgroup %s: it exists", leaf);
+                        break;
+                }
+                r = create_in(l->v1[i].mount, parent, delegated, leaf, NULL,
+                              strv_contains(l->v1[i].controllers, "cpuset"), &created, reterr);
+                if (r < 0) {
+                        if (created)
+                                (void) rmdir(leaf);
+                        break;
+                }
+        }
+        if (r >= 0)
+                return 0;
+        while (i-- > 0) {
+                _cleanup_free_ char *leaf = v1_dir(cg, i);
+                if (leaf)
+                        (void) rmdir(leaf);
+        }
+        return r;
+}
+
+static int rmdir_tree(const char *dir, unsigned depth);
+
+/* rename(2) of a v1 cgroup; a leftover of the target's name is removed
+ * first if nothing runs in it. */
+static int rename_cgroup(const char *from, const char *to, WarrenError *reterr) {
+        if (rename(from, to) >= 0)
+                return 0;
+        if (errno == EEXIST || errno == ENOTEMPTY) {
+                int r = check_reusable(to, reterr);
+                if (r < 0)
+                        return r;
+                r = rmdir_tree(to, 0);
+                if (r < 0)
+                        return warren_error_set(reterr, r, "Failed to remove leftover cgroup %s: %s", to,
+                                                strerror(-r));
+                if (rename(from, to) >= 0)
+                        return 0;
+        }
+        return warren_error_set(reterr, errno, "Failed to rename cgroup %s to %s: %s", from, to,
+                                strerror(errno));
+}
+
+static size_t parent_len(const Cgroup *cg) {
+        return (size_t) (strrchr(cg->path, '/') - cg->path);
+}
+
+int cgroup_create_from(Cgroup *cg, const Cgroup *spare, WarrenError *reterr) {
+        const CgroupLayout *l = cg->layout;
+        size_t done = 0;
+        int r = 0;
+
+        if (parent_len(cg) != parent_len(spare) || strncmp(cg->path, spare->path, parent_len(cg)) != 0 ||
+            l->n_v1 != spare->layout->n_v1)
+                return warren_error_set(reterr, EXDEV,
+                                        "Cannot make cgroup %s out of %s: not the same parent", cg->path,
+                                        spare->path);
+        for (; r >= 0 && done < l->n_v1; done++) {
+                _cleanup_free_ char *from = v1_dir(spare, done), *to = v1_dir(cg, done);
+                r = from && to ? rename_cgroup(from, to, reterr) : -ENOMEM;
+                if (r < 0)
+                        break;
+        }
+        if (r >= 0 && cg->v2_dir) {
+                _cleanup_free_ char *parent =
+                        cg->base ? strdup(cg->base) : strndup(cg->path, strcspn(cg->path + 1, "/") + 1);
+                bool created = false;
+                r = parent ? create_in(l->v2_mount, parent, cg->base, cg->v2_dir, l->v2_controllers, false,
+                                       &created, reterr)
+                           : -ENOMEM;
+                if (r < 0 && created)
+                        (void) rmdir(cg->v2_dir);
+        }
+        if (r >= 0)
+                return 0;
+        while (done-- > 0) {
+                _cleanup_free_ char *from = v1_dir(spare, done), *to = v1_dir(cg, done);
+                if (from && to && rename(to, from) < 0)
+                        log_debug("Failed to rename cgroup %s back to %s: %s", to, from, strerror(errno));
+        }
+        return r;
+}
+
 int cgroup_open_fd(const Cgroup *cg, WarrenError *reterr) {
         if (!cg->v2_dir)
                 return warren_error_set(reterr, EOPNOTSUPP,

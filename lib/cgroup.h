@@ -183,6 +183,20 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Cgroup *, cgroup_free);
  * call created is removed again. */
 int cgroup_create(Cgroup *cg, WarrenError *reterr);
 
+/* Spare cgroups for a warm monitor's spawn stub (monitor-stub.h): the v1
+ * ones only, cpuset.cpus/mems copied down as cgroup_create() does (the
+ * cgroup2 one needs no move: CLONE_INTO_CGROUP). -EEXIST naming the
+ * directory if one exists already. On failure whatever this call created
+ * is removed again. */
+int cgroup_create_v1(Cgroup *cg, WarrenError *reterr);
+/* cgroup_create() for cg, except that its v1 cgroups are spare's renamed
+ * (v1 allows renaming a cgroup within its parent): the processes in spare
+ * are in cg's v1 cgroups afterwards without ever having moved. spare must
+ * have cg's parent (-EXDEV otherwise, nothing done). A leftover empty
+ * cgroup of cg's name is removed first, one with processes is -EBUSY. On
+ * failure what was renamed is renamed back and nothing else is left. */
+int cgroup_create_from(Cgroup *cg, const Cgroup *spare, WarrenError *reterr);
+
 /* "/<parent>/<name>" (or "<base>/<name>"): the cgroup's path relative to
  * the hierarchy roots, what the Container's CGroup property shows. */
 const char *cgroup_get_path(const Cgroup *cg);

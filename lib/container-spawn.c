@@ -31,6 +31,7 @@
 #include "mount.h"
 #include "container-spawn.h"
 #include "hooks.h"
+#include "monitor-stub.h"
 #include "seccomp-filter.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -573,6 +574,20 @@ _Noreturn static void child_main(const SpawnOptions *o, const SpawnPlan *p, int 
         _exit(EXIT_FAILURE);
 }
 
+/* What the child of a clone through the stub starts from: our memory as
+ * it was at the clone, so these point into it. */
+typedef struct ChildStart {
+        const SpawnOptions *o;
+        const SpawnPlan *plan;
+        int parent_fd, child_fd, rootfs_mount_fd;
+} ChildStart;
+
+_Noreturn static void child_start(void *userdata) {
+        const ChildStart *cs = userdata;
+        safe_close(cs->parent_fd);
+        child_main(cs->o, cs->plan, cs->child_fd, cs->rootfs_mount_fd);
+}
+
 /* ---- the parent ---- */
 
 static void kill_and_reap(int pidfd) {
@@ -704,14 +719,27 @@ int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, Warre
                 return warren_error_set(reterr, errno, "Failed to open the current directory: %m");
         if (fchdir(rootfs_fd) < 0)
                 return warren_error_set(reterr, errno, "Failed to enter rootfs '%s': %m", o->rootfs);
-        /* Raw clone3 acts like fork() here (no stack given); we have no
-         * threads, so the child may use malloc until it execs. */
-        pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
-        if (pid == 0) {
-                parent_fd = safe_close(parent_fd);
-                child_main(o, plan, TAKE_FD(child_fd), rootfs_mount_fd);
+        if (o->stub) {
+                /* The child is the stub's sibling (CLONE_PARENT): its exit
+                 * signal is the stub's SIGCHLD, to us. */
+                const ChildStart cs = { .o = o,
+                                        .plan = plan,
+                                        .parent_fd = parent_fd,
+                                        .child_fd = child_fd,
+                                        .rootfs_mount_fd = rootfs_mount_fd };
+                args.exit_signal = 0;
+                pid = spawn_stub_clone(o->stub, &args, child_start, (void *) &cs, reterr);
+                r = pid < 0 ? pid : 0;
+        } else {
+                /* Raw clone3 acts like fork() here (no stack given); we have
+                 * no threads, so the child may use malloc until it execs. */
+                pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
+                if (pid == 0) {
+                        parent_fd = safe_close(parent_fd);
+                        child_main(o, plan, TAKE_FD(child_fd), rootfs_mount_fd);
+                }
+                r = pid < 0 ? -errno : 0;
         }
-        r = pid < 0 ? -errno : 0;
         if (fchdir(cwd_fd) < 0 && chdir("/") < 0)
                 log_debug_errno(errno, "Failed to return to the previous directory: %m");
         if (r < 0)

@@ -15,6 +15,7 @@
 
 typedef struct LxcConfig LxcConfig;
 typedef struct Idmap Idmap;
+typedef struct SpawnStub SpawnStub;
 
 /* Called in the parent after clone, while the child waits: write
  * uid_map/gid_map, move network interfaces into the child's netns, attach
@@ -45,6 +46,11 @@ typedef struct SpawnOptions {
          * and mounted from that fd (MountPlanOptions in mount.h). */
         uid_t owner_uid;
         gid_t owner_gid;
+        /* If set, init is cloned by this stub (monitor-stub.h) instead of
+         * by us: it is born in the stub's cgroups (the container's v1
+         * cgroups, renamed from spares the stub was moved into ahead of
+         * time) and still our child. The stub serves once. */
+        SpawnStub *stub;
 } SpawnOptions;
 
 /* With o->idmap (and new_user_ns), container_spawn() itself writes it as

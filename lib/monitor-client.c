@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -43,6 +44,7 @@ static const char *const command_names[_MONITOR_CMD_MAX] = {
         [MONITOR_CMD_GET_TTY] = "GET_TTY",
         [MONITOR_CMD_SUBSCRIBE] = "SUBSCRIBE",
         [MONITOR_CMD_GET_CONSOLE_LOG] = "GET_CONSOLE_LOG",
+        [MONITOR_CMD_TAKE] = "TAKE",
 };
 
 void monitor_message_done(MonitorMessage *m) {
@@ -71,6 +73,8 @@ const char *monitor_command_to_string(MonitorCommand c) {
                 return "STATE";
         if (c == MONITOR_SYNC_RESULT)
                 return "SYNC_RESULT";
+        if (c == MONITOR_POOL_READY)
+                return "POOL_READY";
         if (c < 0 || c >= _MONITOR_CMD_MAX)
                 return NULL;
         return command_names[c];
@@ -427,17 +431,21 @@ int monitor_read_console_log(int memfd, char **ret_data, size_t *ret_size, Warre
 
 int monitor_spawn(const MonitorSpawnOptions *o, pid_t *ret_pid, int *ret_sync_fd, WarrenError *reterr) {
         const char *path = o->monitor_path;
-        if (!path || !o->name || !o->state_dir || !o->runtime_dir || !o->config_dir)
+        if (!path || !o->name == !o->pool || !o->state_dir || !o->runtime_dir || !o->config_dir)
                 return warren_error_set(reterr, EINVAL, "Monitor spawn options are incomplete");
-        int r = container_name_validate(o->name, reterr);
+        int r = o->pool ? 0 : container_name_validate(o->name, reterr);
         if (r < 0)
                 return r;
 
         const char *argv[16];
         size_t n = 0;
         argv[n++] = path;
-        argv[n++] = "--name";
-        argv[n++] = o->name;
+        if (o->pool)
+                argv[n++] = "--pool";
+        else {
+                argv[n++] = "--name";
+                argv[n++] = o->name;
+        }
         argv[n++] = "--state-dir";
         argv[n++] = o->state_dir;
         argv[n++] = "--runtime-dir";
@@ -598,6 +606,28 @@ int monitor_peer_pidfd(int fd, int *ret_pidfd, pid_t *ret_pid) {
         return 0;
 }
 
+/* <linux/pidfd.h> of Linux 6.15; Debian 12's headers predate it. */
+struct monitor_pidfd_info {
+        uint64_t mask;
+        uint64_t cgroupid;
+        uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+        int32_t exit_code;
+        uint32_t coredump_mask;
+        uint32_t spare;
+};
+#define MONITOR_PIDFD_GET_INFO _IOWR(0xFF, 11, struct monitor_pidfd_info)
+#define MONITOR_PIDFD_INFO_EXIT (1ULL << 3)
+
+int monitor_pidfd_exit_status(int pidfd, int *ret_status) {
+        struct monitor_pidfd_info info = { .mask = MONITOR_PIDFD_INFO_EXIT };
+        if (pidfd < 0 || ioctl(pidfd, MONITOR_PIDFD_GET_INFO, &info) < 0 ||
+            !(info.mask & MONITOR_PIDFD_INFO_EXIT))
+                return 0;
+        if (ret_status)
+                *ret_status = info.exit_code;
+        return 1;
+}
+
 int monitor_read_state_file(const char *runtime_dir, const char *name, MonitorMessage *ret) {
         _cleanup_free_ char *path = monitor_state_path(runtime_dir, name), *text = NULL;
         if (!path)
@@ -663,7 +693,7 @@ int monitor_runtime_dir_exists(const char *runtime_dir, const char *name) {
 }
 
 int monitor_remove_runtime_dir(const char *runtime_dir, const char *name, WarrenError *reterr) {
-        static const char *const files[] = { "control", "state", "state.tmp", "lock" };
+        static const char *const files[] = { "control", "attach", "state", "state.tmp", "lock" };
         _cleanup_free_ char *dir = monitor_dir_path(runtime_dir, name);
         if (!dir)
                 return -ENOMEM;

@@ -119,6 +119,11 @@ int monitor_read_console_log(int memfd, char **ret_data, size_t *ret_size, Warre
  * monitor left there. monitor_list_dirs(): every valid name under
  * runtime_dir/containers, live or not. */
 int monitor_peer_pidfd(int fd, int *ret_pidfd, pid_t *ret_pid);
+/* How the process of pidfd ended, as a wait status, for a process that is
+ * not ours to wait for (Linux 6.15 PIDFD_INFO_EXIT: known once whoever is
+ * its parent reaped it). 1 with *ret_status set, 0 if not known (yet, or
+ * on older kernels). */
+int monitor_pidfd_exit_status(int pidfd, int *ret_status);
 int monitor_read_state_file(const char *runtime_dir, const char *name, MonitorMessage *ret);
 int monitor_lock_held(const char *runtime_dir, const char *name);
 int monitor_runtime_dir_exists(const char *runtime_dir, const char *name);
@@ -133,6 +138,8 @@ typedef struct MonitorSpawnOptions {
         const char *runtime_dir;
         const char *config_dir;
         const char *log_path; /* optional: the monitor's stderr, appended */
+        bool pool;            /* a warm monitor (monitor-pool.h): no name; it reports
+                                 MONITOR_POOL_READY on the sync fd, not a start result */
 } MonitorSpawnOptions;
 
 /* Forks and execs the monitor for o->name with a sync socket. Returns the

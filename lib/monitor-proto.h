@@ -44,10 +44,12 @@ typedef enum MonitorCommand {
         MONITOR_CMD_GET_TTY = 8, /* arg: tty, 0 = console; reply fd: pty master; text: name */
         MONITOR_CMD_SUBSCRIBE = 9,
         MONITOR_CMD_GET_CONSOLE_LOG = 10, /* reply fd: sealed memfd holding the ring buffer */
+        MONITOR_CMD_TAKE = 11,            /* to a warm monitor only: see MonitorTakeRequest */
         _MONITOR_CMD_MAX,
 
         MONITOR_EVENT_STATE = 0x100, /* pushed to subscribers; text: cgroup path */
         MONITOR_SYNC_RESULT = 0x200, /* on the sync fd only */
+        MONITOR_POOL_READY = 0x300,  /* a warm monitor, on the sync fd it was spawned with */
 } MonitorCommand;
 
 /* STOP: timeout_s value meaning "the default" (60 s). 0 means do not wait:
@@ -88,6 +90,17 @@ typedef struct MonitorReply {
 } MonitorReply;
 
 #define MONITOR_TEXT_MAX (MONITOR_MESSAGE_MAX - (unsigned) sizeof(MonitorReply))
+
+/* Warm monitors (monitor-pool.h): spawned with --pool, a warm monitor
+ * reports MONITOR_POOL_READY on its sync fd once it can take a container,
+ * then listens at <runtime-dir>/pool/PID/control as well. TAKE hands it
+ * the container: the request is a MonitorRequest (command
+ * MONITOR_CMD_TAKE, arg = the name's length) followed by the name (no
+ * NUL), with one fd in SCM_RIGHTS: the SOCK_SEQPACKET socket the start
+ * result is to be reported on, as if the monitor had been spawned for
+ * that container with it as its sync fd. There is no other reply: a TAKE
+ * with a bad name is answered on that socket with EINVAL, and the warm
+ * monitor then exits. */
 
 _Static_assert(sizeof(MonitorRequest) == 16, "MonitorRequest layout");
 _Static_assert(sizeof(MonitorReply) == 32, "MonitorReply layout");

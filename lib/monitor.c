@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <linux/sched.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -31,7 +33,10 @@
 #include "config.h"
 #include "container.h"
 #include "idmap.h"
+#include "monitor-attach.h"
 #include "monitor-client.h"
+#include "monitor-pool.h"
+#include "monitor-stub.h"
 #include "network.h"
 #include "monitor-proto.h"
 #include "monitor-tty.h"
@@ -86,7 +91,15 @@ typedef struct Client {
 
 typedef struct Monitor {
         NetworkCheckFlags net_flags;
-        const MonitorOptions *o;
+        const MonitorOptions *o; /* &opts */
+        MonitorOptions opts;
+        char *taken_name;               /* a warm monitor's container, from the TAKE */
+        MonitorWarm *warm;              /* a warm monitor's spares and stub, until init is spawned */
+        bool init_via_stub;             /* init was born in its v1 cgroups: no move */
+        AttachHelperContext attach_ctx; /* what the attach helper starts from */
+        char *attach_path;
+        pid_t attach_pid; /* the attach helper, 0 if none */
+        int attach_pidfd;
         pid_t pid;
         MonitorState state;
 
@@ -439,9 +452,11 @@ static void run_stop_hooks(Monitor *m, const char *target) {
 
 static int attach_hook(pid_t child, int child_pidfd, void *userdata, WarrenError *reterr) {
         Monitor *m = userdata;
-        /* Without CLONE_INTO_CGROUP the child joins the cgroup2 cgroup here too. */
-        int r = m->cgroup_killed ? cgroup_attach(m->cgroup, child, reterr)
-                                 : cgroup_attach_v1(m->cgroup, child, reterr);
+        /* Without CLONE_INTO_CGROUP the child joins the cgroup2 cgroup here
+         * too; born of the stub, it is in the v1 cgroups already. */
+        int r = m->cgroup_killed   ? cgroup_attach(m->cgroup, child, reterr)
+                : m->init_via_stub ? 0
+                                   : cgroup_attach_v1(m->cgroup, child, reterr);
         if (r < 0)
                 return r;
         /* Leftovers of a previous run (a crash, or the old netns of a
@@ -494,6 +509,59 @@ static void hook_stopped(Monitor *m) {
                 h->stopped(m->o->name, h->userdata);
 }
 
+/* The container's attach helper (monitor-attach.h): cloned by the stub
+ * (born in the container's v1 cgroups), else by us (it moves in itself).
+ * Only an optimization: without it Attach goes the old way. */
+static void spawn_attach_helper(Monitor *m, SpawnStub *stub) {
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        int pidfd = -EBADF;
+        if (!m->attach_path && asprintf(&m->attach_path, "%s/" MONITOR_ATTACH_SOCKET, m->dir_path) < 0) {
+                m->attach_path = NULL;
+                return;
+        }
+        m->attach_ctx = (AttachHelperContext){
+                .monitor = m->pid,
+                .config = m->config,
+                .cgroup = m->cgroup,
+                .layout = m->layout,
+                .socket_path = m->attach_path,
+                .move_in = !stub && m->layout->n_v1 > 0,
+                .name = m->o->name,
+                .retitle = m->o->retitle_attach_helper,
+        };
+        struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t) (uintptr_t) &pidfd };
+        pid_t pid;
+        if (stub)
+                pid = spawn_stub_clone(stub, &args, attach_helper_main, &m->attach_ctx, &e);
+        else {
+                args.exit_signal = SIGCHLD;
+                /* Like the stub's clone: a child with a copy of us, no threads here. */
+                pid = (pid_t) syscall(SYS_clone3, &args, sizeof args);
+                if (pid == 0)
+                        attach_helper_main(&m->attach_ctx);
+                if (pid < 0)
+                        warren_error_set(&e, errno, "clone3() failed: %m");
+        }
+        if (pid < 0) {
+                log_debug("No attach helper: %s", warren_error_message(&e));
+                return;
+        }
+        m->attach_pid = pid;
+        m->attach_pidfd = pidfd;
+}
+
+static void stop_attach_helper(Monitor *m) {
+        if (m->attach_pid <= 0)
+                return;
+        (void) pidfd_send_signal(m->attach_pidfd, SIGKILL, NULL, 0);
+        while (waitpid(m->attach_pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+        m->attach_pid = 0;
+        m->attach_pidfd = safe_close(m->attach_pidfd);
+        if (m->attach_path)
+                (void) unlink(m->attach_path);
+}
+
 static int spawn_init(Monitor *m, WarrenError *reterr) {
         _cleanup_close_ int cgroup_fd = m->cgroup_killed ? -EBADF : cgroup_open_fd(m->cgroup, NULL);
         _cleanup_strv_free_ char **tty_paths = NULL;
@@ -517,11 +585,18 @@ static int spawn_init(Monitor *m, WarrenError *reterr) {
                 .log_fd = STDERR_FILENO,
                 .owner_uid = m->owner_uid,
                 .owner_gid = m->owner_gid,
+                .stub = m->cgroup_killed ? NULL : monitor_warm_stub(m->warm),
         };
         /* Our blocked signals do not reach init: the child resets its mask before exec. */
         pid_t pid;
         int pidfd;
+        m->init_via_stub = so.stub != NULL;
         int r = container_spawn(&so, &pid, &pidfd, reterr);
+        if (r >= 0 && m->attach_pid == 0)
+                spawn_attach_helper(m, so.stub);
+        /* The stub served (or never will): a reboot's init moves in. */
+        m->warm = monitor_warm_free(m->warm);
+        m->init_via_stub = false;
         if (r < 0)
                 return r;
         m->init_pid = pid;
@@ -698,6 +773,13 @@ static void reap_children(Monitor *m) {
                         return;
                 if (pid == m->init_pid)
                         on_init_exit(m, status);
+                else if (pid == m->attach_pid) {
+                        log_debug("The attach helper exited (status 0x%x)", (unsigned) status);
+                        m->attach_pid = 0;
+                        m->attach_pidfd = safe_close(m->attach_pidfd);
+                        if (m->attach_path)
+                                (void) unlink(m->attach_path);
+                }
         }
 }
 
@@ -1228,7 +1310,10 @@ static int load_config(Monitor *m, WarrenError *reterr) {
  * for an unprivileged container, delegates it. */
 static int make_cgroup(Monitor *m, WarrenError *reterr) {
         _cleanup_strv_free_ char **ignored = NULL;
-        int r = cgroup_create(m->cgroup, reterr);
+        /* A warm monitor's spares become the cgroups, its stub in them. */
+        int r = m->warm ? monitor_warm_take_cgroup(m->warm, m->cgroup, reterr) : 0;
+        if (r == 0)
+                r = cgroup_create(m->cgroup, reterr);
         if (r < 0)
                 return r;
         m->cgroup_created = true;
@@ -1346,6 +1431,10 @@ static void teardown(Monitor *m) {
         restore_phys(m);
         if (m->config)
                 (void) network_teardown_container(m->o->name, NULL);
+        /* A stub still parked in the container's cgroups goes first, and
+         * the attach helper that lives there. */
+        m->warm = monitor_warm_free(m->warm);
+        stop_attach_helper(m);
         if (m->cgroup_created) {
                 empty_cgroup(m);
                 if (cgroup_remove(m->cgroup, &e) < 0)
@@ -1359,7 +1448,8 @@ static void teardown(Monitor *m) {
         m->ttys = monitor_ttys_free(m->ttys);
         m->listen_fd = safe_close(m->listen_fd);
         if (m->owns_dir) {
-                static const char *const files[] = { "control", "state", "state.tmp", "lock" };
+                static const char *const files[] = { "control", MONITOR_ATTACH_SOCKET, "state", "state.tmp",
+                                                     "lock" };
                 for (size_t i = 0; i < ELEMENTSOF(files); i++)
                         (void) unlinkat(m->dir_fd, files[i], 0);
                 if (rmdir(m->dir_path) < 0)
@@ -1376,6 +1466,23 @@ static void teardown(Monitor *m) {
                         client_flush(m, m->clients[i]);
                         client_free(m, m->clients[i]);
                 }
+}
+
+/* A warm monitor: spares, stub and pool socket, then the wait for a TAKE.
+ * 1 once taken (name and sync fd set), 0 when told to go. */
+static int warm_up(Monitor *m, WarrenError *reterr) {
+        int r = monitor_warm_new(m->o->runtime_dir, TAKE_FD(m->sync_fd), &m->warm, reterr);
+        if (r < 0)
+                return r;
+        r = monitor_warm_wait(m->warm, &m->taken_name, &m->sync_fd, reterr);
+        if (r <= 0) {
+                m->warm = monitor_warm_free(m->warm);
+                return r;
+        }
+        m->opts.name = m->taken_name;
+        if (m->o->on_take)
+                m->o->on_take(m->taken_name);
+        return 1;
 }
 
 static void report_sync(Monitor *m, int r, const WarrenError *e) {
@@ -1416,6 +1523,10 @@ static Monitor *monitor_free(Monitor *m) {
         free(m->config_path);
         idmap_free(m->idmap);
         lxc_config_free(m->config);
+        monitor_warm_free(m->warm);
+        safe_close(m->attach_pidfd);
+        free(m->attach_path);
+        free(m->taken_name);
         free(m);
         return NULL;
 }
@@ -1430,7 +1541,7 @@ int monitor_run(const MonitorOptions *o, WarrenError *reterr) {
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
         }
         *m = (Monitor){
-                .o = o,
+                .opts = *o,
                 .pid = getpid(),
                 .sync_fd = o->sync_fd,
                 .epoll_fd = -EBADF,
@@ -1442,9 +1553,19 @@ int monitor_run(const MonitorOptions *o, WarrenError *reterr) {
                 .dir_fd = -EBADF,
                 .init_pidfd = -EBADF,
                 .netns_fd = -EBADF,
+                .attach_pidfd = -EBADF,
         };
+        m->o = &m->opts;
 
         int r = o->detach ? detach(m, &e) : 0;
+        if (r >= 0 && o->pool) {
+                r = warm_up(m, &e);
+                if (r == 0)
+                        return 0; /* retired before any take */
+                if (r < 0)
+                        return warren_error_set(reterr, r, "Warm monitor failed: %s",
+                                                warren_error_message(&e));
+        }
         if (r >= 0)
                 r = setup(m, &e);
         if (r < 0) {

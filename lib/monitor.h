@@ -63,13 +63,22 @@ typedef struct MonitorOptions {
         bool detach;               /* setsid, chdir /, close every other fd, stdio to /dev/null */
         const char *log_path;      /* with detach: stderr appended here instead of /dev/null */
         const MonitorHooks *hooks; /* or NULL */
+        /* A warm monitor (monitor-pool.h): name is NULL; it warms up,
+         * reports MONITOR_POOL_READY on sync_fd and waits for a TAKE, which
+         * brings the name and the sync fd to report the start on. */
+        bool pool;
+        void (*on_take)(const char *name); /* then called with the name, or NULL */
+        /* In the container's attach helper (monitor-attach.h), which starts
+         * with a copy of our command line: to say what it is, or NULL. */
+        void (*retitle_attach_helper)(const char *name);
 } MonitorOptions;
 
 /* Runs the monitor until the container has stopped and everything is torn
  * down. The start result goes to o->sync_fd (error 0 once init runs, else
  * the setup failure's errno and message) and, on failure, also to reterr.
  * Returns 0 after a normal stop, <0 if the start failed (nothing is left
- * behind then either). */
+ * behind then either). A warm monitor that is told to go before a take
+ * returns 0 too, having removed its spare cgroups and pool directory. */
 int monitor_run(const MonitorOptions *o, WarrenError *reterr);
 
 /* Parses a signal as LXC does for lxc.signal.*: a number ("30"), a name with

@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Container.Attach, WaitAttached, KillAttached, AttachExited and the Manager shortcut.
- * The attached process is warrend's own child (lib/attach.c), watched with
- * a pidfd child source; its status is kept until someone waits for it. */
+ * The attached process is made by the container's attach helper
+ * (lib/monitor-attach.h: no cgroup move, asynchronously, its exit status
+ * sent on the request's connection), or where there is none (a container
+ * of an older monitor, the helper still moving in) by warrend itself as its
+ * own child (lib/attach.c), watched with a pidfd child source. Its status
+ * is kept until someone waits for it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +27,7 @@
 #include "config.h"
 #include "container.h"
 #include "daemon.h"
+#include "monitor-attach.h"
 #include "monitor-client.h"
 #include "owner-limits.h"
 #include "owner.h"
@@ -35,6 +41,9 @@
 #define ATTACH_EXITED_KEEP_USEC (300ULL * 1000000ULL)
 #define ATTACH_EXITED_PER_USER 64U
 #define ATTACH_MAX_PROCESSES 1024U
+/* An attach helper answers a request within this (attach_spawn()'s own
+ * bound is 10 s). */
+#define ATTACH_HELPER_DEADLINE_USEC (15ULL * 1000000ULL)
 
 typedef struct Waiter {
         sd_bus_message *request;
@@ -49,6 +58,9 @@ typedef struct Attached {
         uid_t caller;
         int pidfd;
         sd_event_source *child;
+        int helper_fd; /* made by the attach helper: its exit status comes here */
+        sd_event_source *helper_source, *gone_source;
+        unsigned gone_tries;
         sd_event_source *expire;
         bool exited;
         int status;
@@ -76,7 +88,10 @@ static void attached_free(Attached *a) {
         if (!a->exited)
                 daemon_release(a->daemon);
         sd_event_source_disable_unref(a->child);
+        sd_event_source_disable_unref(a->helper_source);
+        sd_event_source_disable_unref(a->gone_source);
         sd_event_source_disable_unref(a->expire);
+        safe_close(a->helper_fd);
         safe_close(a->pidfd);
         free(a->name);
         free(a);
@@ -95,12 +110,14 @@ static int on_expire(sd_event_source *s, uint64_t usec, void *userdata) {
         return 0;
 }
 
-static int on_attached_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
-        Attached *a = userdata;
+static void attached_exited(Attached *a, int status) {
         Daemon *d = a->daemon;
         a->exited = true;
-        a->status = attach_status_from_siginfo(si);
+        a->status = status;
         daemon_release(d);
+        a->helper_source = sd_event_source_disable_unref(a->helper_source);
+        a->gone_source = sd_event_source_disable_unref(a->gone_source);
+        a->helper_fd = safe_close(a->helper_fd);
         _cleanup_free_ char *path = container_bus_path(a->name);
         if (path)
                 (void) sd_bus_emit_signal(d->bus, path, WARREN_CONTAINER_IFACE, "AttachExited", "ui",
@@ -118,7 +135,7 @@ static int on_attached_exit(sd_event_source *s, const siginfo_t *si, void *userd
             sd_event_add_time(d->event, &a->expire, CLOCK_MONOTONIC, now + ATTACH_EXITED_KEEP_USEC, 0,
                               on_expire, a) < 0) {
                 attached_free(a);
-                return 0;
+                return;
         }
         a->exited_usec = now;
         /* Statuses are kept for their attacher, in number as well as time. */
@@ -135,6 +152,59 @@ static int on_attached_exit(sd_event_source *s, const siginfo_t *si, void *userd
                         break;
                 attached_free(oldest);
         }
+}
+
+static int timer_arm(Daemon *d, sd_event_source **s, uint64_t usec, sd_event_time_handler_t cb,
+                     void *userdata) {
+        if (*s) {
+                int r = sd_event_source_set_time_relative(*s, usec);
+                return r < 0 ? r : sd_event_source_set_enabled(*s, SD_EVENT_ONESHOT);
+        }
+        return sd_event_add_time_relative(d->event, s, CLOCK_MONOTONIC, usec, 1000, cb, userdata);
+}
+
+static int on_attached_exit(sd_event_source *s, const siginfo_t *si, void *userdata) {
+        attached_exited(userdata, attach_status_from_siginfo(si));
+        return 0;
+}
+
+/* The helper went before telling how the process ended (it died): the
+ * process is not ours to wait for, the kernel tells once it is reaped. */
+static int on_attached_gone(sd_event_source *s, uint64_t usec, void *userdata);
+
+static int check_attached_gone(Attached *a) {
+        int status;
+        struct pollfd p = { .fd = a->pidfd, .events = POLLIN };
+        if (poll(&p, 1, 0) <= 0) /* still running */
+                return timer_arm(a->daemon, &a->gone_source, 100ULL * 1000ULL, on_attached_gone, a);
+        if (monitor_pidfd_exit_status(a->pidfd, &status) > 0)
+                attached_exited(a, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+        else if (++a->gone_tries < 50)
+                return timer_arm(a->daemon, &a->gone_source, 20ULL * 1000ULL, on_attached_gone, a);
+        else
+                attached_exited(a, 255); /* ended, how is not known */
+        return 0;
+}
+
+static int on_attached_gone(sd_event_source *s, uint64_t usec, void *userdata) {
+        (void) check_attached_gone(userdata);
+        return 0;
+}
+
+static int on_helper_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Attached *a = userdata;
+        AttachHelperReply rep;
+        int r = attach_helper_receive(a->helper_fd, &rep);
+        if (r == -EAGAIN)
+                return 0;
+        attach_helper_reply_done(&rep);
+        if (r >= 0 && rep.type == ATTACH_HELPER_EXITED) {
+                attached_exited(a, rep.status);
+                return 0;
+        }
+        a->helper_source = sd_event_source_disable_unref(a->helper_source);
+        a->helper_fd = safe_close(a->helper_fd);
+        (void) check_attached_gone(a);
         return 0;
 }
 
@@ -144,6 +214,104 @@ static unsigned attached_running(uid_t uid) {
         for (Attached *a = attached; a; a = a->next)
                 n += !a->exited && a->caller == uid;
         return n;
+}
+
+/* An Attach handed to the container's attach helper, its answer not in
+ * yet. */
+typedef struct AttachCall {
+        Daemon *daemon;
+        sd_bus_message *request;
+        BusPending pending;
+        char *name;
+        uid_t caller;
+        int fd;
+        sd_event_source *io, *timer;
+        struct AttachCall *next;
+} AttachCall;
+
+static AttachCall *calls = NULL;
+
+static void attach_call_free(AttachCall *c) {
+        for (AttachCall **p = &calls; *p; p = &(*p)->next)
+                if (*p == c) {
+                        *p = c->next;
+                        break;
+                }
+        sd_event_source_disable_unref(c->io);
+        sd_event_source_disable_unref(c->timer);
+        safe_close(c->fd);
+        sd_bus_message_unref(c->request);
+        bus_pending_release(&c->pending);
+        daemon_release(c->daemon);
+        free(c->name);
+        free(c);
+}
+
+/* The same errors as warrend's own attach_spawn() gives. */
+static void attach_call_fail(AttachCall *c, int err, const char *text) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        if (err == ESRCH)
+                sd_bus_error_setf(&error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
+                                  c->name);
+        else if (err == EINVAL || err == EBADF)
+                sd_bus_error_set(&error, SD_BUS_ERROR_INVALID_ARGS, text);
+        else
+                sd_bus_error_setf(&error, SD_BUS_ERROR_FAILED, "Failed to attach to '%s': %s", c->name,
+                                  text);
+        (void) sd_bus_reply_method_error(c->request, &error);
+        sd_bus_error_free(&error);
+        attach_call_free(c);
+}
+
+static int reply_attached(sd_bus_message *m, Attached *at, int master);
+
+static int on_attach_call_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        attach_call_fail(userdata, ETIMEDOUT, "its attach helper did not answer in time");
+        return 0;
+}
+
+static int on_attach_call_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        AttachCall *c = userdata;
+        AttachHelperReply rep;
+        int r = attach_helper_receive(c->fd, &rep);
+        if (r == -EAGAIN)
+                return 0;
+        if (r < 0 || rep.type != ATTACH_HELPER_RESULT) {
+                attach_helper_reply_done(&rep);
+                attach_call_fail(c, EIO,
+                                 r == -ECONNRESET ? "its attach helper went away"
+                                                  : "garbage from its attach helper");
+                return 0;
+        }
+        if (rep.error != 0) {
+                attach_call_fail(c, rep.error, rep.text[0] ? rep.text : strerror(rep.error));
+                return 0;
+        }
+        Attached *at = calloc(1, sizeof *at);
+        if (!at) {
+                (void) pidfd_send_signal(rep.pidfd, SIGKILL, NULL, 0);
+                attach_helper_reply_done(&rep);
+                attach_call_fail(c, ENOMEM, "Out of memory");
+                return 0;
+        }
+        *at = (Attached){ .daemon = c->daemon,
+                          .name = TAKE_PTR(c->name),
+                          .pid = rep.pid,
+                          .caller = c->caller,
+                          .pidfd = TAKE_FD(rep.pidfd),
+                          .helper_fd = TAKE_FD(c->fd) };
+        at->next = attached;
+        attached = at;
+        n_attached++;
+        daemon_hold(at->daemon);
+        c->io = sd_event_source_disable_unref(c->io);
+        r = sd_event_add_io(at->daemon->event, &at->helper_source, at->helper_fd, EPOLLIN, on_helper_io, at);
+        if (r < 0)
+                (void) check_attached_gone(at);
+        (void) reply_attached(c->request, at, rep.pty_master);
+        attach_helper_reply_done(&rep);
+        attach_call_free(c);
+        return 0;
 }
 
 typedef struct AttachArgs {
@@ -308,11 +476,47 @@ static int read_attach_args(sd_bus_message *m, AttachArgs *a, sd_bus_error *erro
         return sd_bus_message_exit_container(m);
 }
 
+/* 1 once handed to the container's attach helper (the reply comes
+ * later), 0 if it has none listening: attach ourselves. */
+static int attach_via_helper(Daemon *d, sd_bus_message *m, const char *name, uid_t caller,
+                             const AttachOptions *o, sd_bus_error *error) {
+        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        _cleanup_close_ int fd = -EBADF;
+        if (attach_helper_connect(d->runtime_dir, name, &fd) < 0)
+                return 0;
+        if (attach_helper_send(fd, o, &err) < 0) {
+                log_debug("Attach helper of '%s': %s", name, warren_error_message(&err));
+                return 0;
+        }
+        AttachCall *c = calloc(1, sizeof *c);
+        if (!c)
+                return -ENOMEM;
+        *c = (AttachCall){ .daemon = d, .caller = caller, .fd = TAKE_FD(fd) };
+        daemon_hold(d);
+        c->next = calls;
+        calls = c;
+        int r = bus_pending_acquire(m, &c->pending, error);
+        if (r >= 0)
+                r = (c->name = strdup(name)) ? 0 : -ENOMEM;
+        if (r >= 0)
+                r = sd_event_add_io(d->event, &c->io, c->fd, EPOLLIN, on_attach_call_io, c);
+        if (r >= 0)
+                r = timer_arm(d, &c->timer, ATTACH_HELPER_DEADLINE_USEC, on_attach_call_timer, c);
+        if (r < 0) {
+                /* The helper may make the process anyway: it ends when the
+                 * helper finds our connection gone... only once it exits.
+                 * Nothing to do but say so. */
+                attach_call_free(c);
+                return r;
+        }
+        c->request = sd_bus_message_ref(m);
+        return 1;
+}
+
 static int do_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Daemon *d = userdata;
         _cleanup_(attach_args_done) AttachArgs a = {};
         _cleanup_free_ char *name = NULL;
-        _cleanup_close_ int none = -EBADF;
         const char *cgroup = NULL;
         int init_pidfd = -EBADF;
         _cleanup_lxc_config_ LxcConfig *config = NULL;
@@ -341,14 +545,10 @@ static int do_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = runtime_get_init(d, name, &init_pidfd, &cgroup, error);
         if (r < 0)
                 return r;
-        r = container_load_config(d->store, name, LXC_INCLUDE_EXPAND, &config, &err);
-        if (r < 0)
-                return bus_error_from_config(error, r, &err);
 
         AttachOptions o;
         attach_options_init(&o);
         o.init_pidfd = init_pidfd;
-        o.config = config;
         o.cgroup_layout = d->cgroup_layout;
         o.cgroup = cgroup;
         o.argv = a.argv;
@@ -363,6 +563,16 @@ static int do_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         o.stdin_fd = a.stdin_fd;
         o.stdout_fd = a.stdout_fd;
         o.stderr_fd = a.stderr_fd;
+
+        /* The container's attach helper, where it has one (it checks the
+         * options, with the config the container runs with). */
+        r = attach_via_helper(d, m, name, caller, &o, error);
+        if (r != 0)
+                return r;
+        r = container_load_config(d->store, name, LXC_INCLUDE_EXPAND, &config, &err);
+        if (r < 0)
+                return bus_error_from_config(error, r, &err);
+        o.config = config;
         r = attach_spawn(&o, &p, &err);
         if (r == -ESRCH)
                 return sd_bus_error_setf(error, WARREN_ERROR_NOT_RUNNING, "Container '%s' is not running",
@@ -378,9 +588,12 @@ static int do_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 attach_process_done(&p);
                 return -ENOMEM;
         }
-        *at = (Attached){
-                .daemon = d, .name = TAKE_PTR(name), .pid = p.pid, .caller = caller, .pidfd = p.pidfd
-        };
+        *at = (Attached){ .daemon = d,
+                          .name = TAKE_PTR(name),
+                          .pid = p.pid,
+                          .caller = caller,
+                          .pidfd = p.pidfd,
+                          .helper_fd = -EBADF };
         p.pidfd = -EBADF;
         at->next = attached;
         attached = at;
@@ -395,18 +608,22 @@ static int do_attach(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 attach_process_done(&p);
                 return sd_bus_error_set_errnof(error, r, "Failed to watch the attached process: %m");
         }
+        r = reply_attached(m, at, p.pty_master);
+        attach_process_done(&p);
+        return r;
+}
+
+static int reply_attached(sd_bus_message *m, Attached *at, int master) {
+        _cleanup_close_ int none = -EBADF;
         /* Without a pty there is no master to return: a /dev/null fd
          * stands in for "none", since D-Bus has no null fd. */
-        int master = p.pty_master;
         if (master < 0) {
                 none = open("/dev/null", O_RDONLY | O_CLOEXEC | O_NOCTTY);
                 if (none < 0)
                         return -errno;
                 master = none;
         }
-        r = sd_bus_reply_method_return(m, "hu", master, (uint32_t) at->pid);
-        attach_process_done(&p);
-        return r;
+        return sd_bus_reply_method_return(m, "hu", master, (uint32_t) at->pid);
 }
 
 static int attach_method(sd_bus_message *m, void *userdata, sd_bus_error *error) {
@@ -565,6 +782,8 @@ int method_kill_attached(sd_bus_message *m, void *userdata, sd_bus_error *error)
 }
 
 void attach_free_all(void) {
+        while (calls)
+                attach_call_free(calls);
         while (attached)
                 attached_free(attached);
 }

@@ -32,6 +32,8 @@ typedef struct Daemon {
         char *data_dir;
         char *monitor_path;
 
+        unsigned pool_size; /* warm monitors kept (runtime-pool.c) */
+
         Store *store;
         CgroupLayout *cgroup_layout; /* detected once, at start */
 

@@ -290,6 +290,7 @@ int runtime_stop(Daemon *d, sd_bus_message *request, const char *name, uint32_t 
         uint64_t t =
                 timeout_s == MONITOR_STOP_TIMEOUT_DEFAULT ? MONITOR_STOP_TIMEOUT_DEFAULT_SEC : timeout_s;
         int r;
+        runtime_pool_touch(d);
         if (e && (e->phase == PHASE_CLEANUP || e->monitor_stopped)) {
                 /* Going already: answer when it is gone. */
                 RuntimeCall *c =
@@ -372,9 +373,12 @@ static int start_read_sync(RuntimeEntry *e) {
                 return 1; /* answered once the monitor is gone: it tears down first */
         }
         e->phase = PHASE_MONITORED;
-        runtime_entry_update(e, &msg);
-        audit_end(e->start_request, NULL);
+        /* The caller waits for the reply, watchers of the properties do
+         * not: it goes first. Nothing runs in between (one loop turn), so
+         * no later call of the caller sees the state before the update. */
         (void) sd_bus_reply_method_return(e->start_request, NULL);
+        audit_end(e->start_request, NULL);
+        runtime_entry_update(e, &msg);
         start_release(e);
         return 1;
 }
@@ -439,13 +443,19 @@ int runtime_start(Daemon *d, sd_bus_message *request, const char *name, uid_t ow
         };
         pid_t pid = 0;
         int pidfd = -EBADF;
+        bool child = true;
         int r = bus_pending_acquire(request, &e->start_pending, error);
-        if (r >= 0)
+        /* A warm monitor if there is one, else a new one. */
+        if (r >= 0 && runtime_pool_take(d, name, &pid, &pidfd, &e->sync_fd, &child) >= 0)
+                r = runtime_entry_watch_monitor(e, pidfd, pid, child);
+        else if (r >= 0) {
+                pid = 0;
                 r = monitor_spawn(&o, &pid, &e->sync_fd, &err);
-        if (r >= 0) {
-                /* Our child, not reaped before we are told: the pid is its. */
-                pidfd = pidfd_open(pid, 0);
-                r = pidfd < 0 ? -errno : runtime_entry_watch_monitor(e, pidfd, pid, true);
+                if (r >= 0) {
+                        /* Our child, not reaped before we are told: the pid is its. */
+                        pidfd = pidfd_open(pid, 0);
+                        r = pidfd < 0 ? -errno : runtime_entry_watch_monitor(e, pidfd, pid, true);
+                }
         }
         if (r >= 0 && fcntl(e->sync_fd, F_SETFL, O_NONBLOCK) < 0)
                 r = -errno;

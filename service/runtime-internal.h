@@ -25,6 +25,11 @@
  * then every heartbeat (and a warning). */
 #define RUNTIME_CLEANUP_POLL_USEC (20ULL * 1000ULL)
 #define RUNTIME_CLEANUP_PATIENCE 250U
+/* A monitor that is not our child and died without tearing down: how it
+ * ended is known once its parent reaped it; waited for this often, this
+ * many times, for the log to say. */
+#define RUNTIME_EXIT_INFO_USEC (10ULL * 1000ULL)
+#define RUNTIME_EXIT_INFO_TRIES 10U
 /* After the monitor answered STOP, it must be gone within this. */
 #define RUNTIME_STOP_EXIT_USEC (10ULL * 1000000ULL)
 
@@ -57,6 +62,8 @@ struct RuntimeEntry {
         int monitor_pidfd;
         bool monitor_is_child; /* ours to reap */
         sd_event_source *monitor_source;
+        sd_event_source *exit_timer; /* waiting to learn how a non-child ended */
+        unsigned exit_info_tries;
 
         int sub_fd;
         sd_event_source *sub_source;
@@ -100,6 +107,15 @@ void runtime_entry_monitor_exited(RuntimeEntry *e);
 int runtime_timer_arm(Daemon *d, sd_event_source **s, uint64_t usec, sd_event_time_handler_t cb,
                       void *userdata);
 int runtime_error_unresponsive(RuntimeEntry *e, sd_bus_error *error);
+
+/* runtime-pool.c */
+/* A warm monitor takes name: its pid, pidfd (now the caller's), the
+ * caller's end of its sync socket, whether it is our child; -EAGAIN if
+ * none is ready. */
+int runtime_pool_take(Daemon *d, const char *name, pid_t *ret_pid, int *ret_pidfd, int *ret_sync_fd,
+                      bool *ret_child);
+/* Something happened to a container: the refill waits for quiet. */
+void runtime_pool_touch(Daemon *d);
 
 /* runtime-call.c */
 /* The monitor exited while the start was in flight: takes any result it

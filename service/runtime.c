@@ -42,6 +42,7 @@ static void emit_state(Daemon *d, const char *name) {
         if (path)
                 (void) sd_bus_emit_properties_changed(d->bus, path, WARREN_CONTAINER_IFACE, "State",
                                                       "InitPID", "CGroup", "Namespaces", NULL);
+        runtime_pool_touch(d); /* refills wait for quiet */
 }
 
 void runtime_entry_set_state(RuntimeEntry *e, MonitorState s) {
@@ -120,6 +121,7 @@ static void entry_free(RuntimeEntry *e, bool gone) {
         entry_close_monitor(e);
         sd_event_source_disable_unref(e->ping_timer);
         sd_event_source_disable_unref(e->work_timer);
+        sd_event_source_disable_unref(e->exit_timer);
         if (e->holds_daemon)
                 daemon_release(e->daemon);
         free(e->cause);
@@ -332,8 +334,26 @@ void runtime_entry_ping(RuntimeEntry *e, bool now) {
         (void) runtime_timer_arm(e->daemon, &e->ping_timer, RUNTIME_HEARTBEAT_USEC, on_ping_timer, e);
 }
 
+static int on_monitor_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata);
+
+static int on_exit_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        return on_monitor_exit(NULL, -EBADF, 0, userdata);
+}
+
 static int on_monitor_exit(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        runtime_entry_monitor_exited(userdata);
+        RuntimeEntry *e = userdata;
+        /* A monitor that is not our child (a warm monitor an earlier
+         * warrend started, one found at our start) and died without
+         * tearing down: its parent reaps it, and then the kernel tells how
+         * it ended. Worth a few ms before finishing its teardown. */
+        if (!e->monitor_is_child && !e->monitor_stopped && e->exit_info_tries < RUNTIME_EXIT_INFO_TRIES &&
+            monitor_pidfd_exit_status(e->monitor_pidfd, NULL) == 0) {
+                e->exit_info_tries++;
+                (void) sd_event_source_set_enabled(e->monitor_source, SD_EVENT_OFF);
+                (void) runtime_timer_arm(e->daemon, &e->exit_timer, RUNTIME_EXIT_INFO_USEC, on_exit_timer, e);
+                return 0;
+        }
+        runtime_entry_monitor_exited(e);
         return 0;
 }
 
@@ -478,6 +498,7 @@ static void entry_settle(RuntimeEntry *e, const char *cause) {
 void runtime_entry_monitor_exited(RuntimeEntry *e) {
         char cause[128] = "exited";
         siginfo_t si = {};
+        int status;
         if (e->monitor_is_child && e->monitor_pidfd >= 0 &&
             waitid(P_PIDFD, (id_t) e->monitor_pidfd, &si, WEXITED | WNOHANG) >= 0 && si.si_pid > 0) {
                 if (si.si_code == CLD_EXITED)
@@ -486,9 +507,17 @@ void runtime_entry_monitor_exited(RuntimeEntry *e) {
                 else
                         snprintf(cause, sizeof cause, "(pid %d) was killed by signal %s",
                                  (int) e->monitor_pid, sigabbrev_np(si.si_status) ?: "?");
+        } else if (e->monitor_pid > 0 && monitor_pidfd_exit_status(e->monitor_pidfd, &status) > 0) {
+                if (WIFEXITED(status))
+                        snprintf(cause, sizeof cause, "(pid %d) exited with status %d", (int) e->monitor_pid,
+                                 WEXITSTATUS(status));
+                else
+                        snprintf(cause, sizeof cause, "(pid %d) was killed by signal %s",
+                                 (int) e->monitor_pid, sigabbrev_np(WTERMSIG(status)) ?: "?");
         } else if (e->monitor_pid > 0)
                 snprintf(cause, sizeof cause, "(pid %d) exited", (int) e->monitor_pid);
         log_debug("The monitor of '%s' %s", e->name, cause);
+        e->exit_timer = sd_event_source_disable_unref(e->exit_timer);
         if (e->phase == PHASE_STARTING)
                 runtime_start_monitor_exited(e);
         entry_close_monitor(e);

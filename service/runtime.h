@@ -78,3 +78,10 @@ int runtime_request(Daemon *d, sd_bus_message *request, const char *name, Monito
  * finishes the teardown of containers whose monitor is gone. */
 int runtime_adopt_all(Daemon *d);
 void runtime_free_all(Daemon *d);
+
+/* Warm monitors (runtime-pool.c): at warrend's start, sweeps what dead
+ * ones left, adopts the live ones and fills the pool up to
+ * d->pool_size once containers are quiet; at its exit, leaves them
+ * running. */
+void runtime_pool_init(Daemon *d);
+void runtime_pool_free_all(Daemon *d);

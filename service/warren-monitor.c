@@ -14,6 +14,7 @@
 #include "basic/error.h"
 #include "basic/log.h"
 #include "basic/macro.h"
+#include "basic/strv.h"
 #include "build-config.h"
 #include "monitor-client.h"
 #include "monitor-proto.h"
@@ -42,7 +43,8 @@ static void help(void) {
                "     --stop             Do not run NAME: stop it through its running monitor\n"
                "                        and wait until it is gone (0 if it was not running)\n"
                "     --timeout=SEC      --stop: seconds from the halt signal to SIGKILL\n"
-               "                        (default %u)\n",
+               "                        (default %u)\n"
+               "     --pool             Warm up without a container and wait for one (no --name)\n",
                STOP_TIMEOUT_DEFAULT_SEC);
 }
 
@@ -113,6 +115,66 @@ static int stop_container(const char *runtime_dir, const char *name, uint32_t ti
         return 0;
 }
 
+/* Our command line, as /proc/PID/cmdline shows it: rewritten in place
+ * after a take so that it says "--name NAME" like a monitor spawned for
+ * the container (pgrep -f, ps). */
+static char **saved_argv;
+static int saved_argc;
+
+/* Overwrites our command line with words, as far as they fit. */
+static void set_title(const char *const *words, size_t n) {
+        /* The strings lie one after the other; getopt may have reordered
+         * the pointers, not them. */
+        char *start = saved_argv[0], *end = saved_argv[0];
+        for (int i = 0; i < saved_argc; i++) {
+                start = MIN(start, saved_argv[i]);
+                end = MAX(end, saved_argv[i] + strlen(saved_argv[i]) + 1);
+        }
+        size_t room = (size_t) (end - start), used = 0;
+        _cleanup_free_ char *buf = calloc(1, room);
+        if (!buf)
+                return;
+        for (size_t i = 0; i < n; i++) {
+                size_t l = strlen(words[i]) + 1;
+                if (used + l > room)
+                        break;
+                memcpy(buf + used, words[i], l);
+                used += l;
+        }
+        memcpy(start, buf, room);
+}
+
+/* After a take: "--name NAME" like a monitor spawned for the container
+ * (pgrep -f, ps); what does not fit is left out, "--name NAME" never
+ * (warrend passes longer directory options than a name can be). */
+static void retitle(const char *name) {
+        _cleanup_free_ char *field = NULL;
+        if (asprintf(&field, "CONTAINER=%s", name) >= 0)
+                (void) log_set_field(field);
+        const char *words[64];
+        size_t n = 0;
+        words[n++] = saved_argv[0];
+        words[n++] = "--name";
+        words[n++] = name;
+        for (int i = 1; i < saved_argc && n < ELEMENTSOF(words); i++) {
+                if (streq(saved_argv[i], "--pool") || streq(saved_argv[i], "--sync-fd") ||
+                    strncmp(saved_argv[i], "--sync-fd=", 10) == 0) {
+                        if (streq(saved_argv[i], "--sync-fd"))
+                                i++;
+                        continue;
+                }
+                words[n++] = saved_argv[i];
+        }
+        set_title(words, n);
+}
+
+/* The attach helper starts with a copy of our command line: never taken
+ * for the monitor (pgrep -f "warren-monitor.*--name NAME"). */
+static void retitle_attach_helper(const char *name) {
+        const char *words[] = { "warren-attach", name };
+        set_title(words, ELEMENTSOF(words));
+}
+
 static int parse_fd(const char *s, int *ret) {
         char *end;
         errno = 0;
@@ -135,6 +197,7 @@ int main(int argc, char *argv[]) {
                 ARG_FOREGROUND,
                 ARG_STOP,
                 ARG_TIMEOUT,
+                ARG_POOL,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
@@ -148,6 +211,7 @@ int main(int argc, char *argv[]) {
                 { "foreground", no_argument, NULL, ARG_FOREGROUND },
                 { "stop", no_argument, NULL, ARG_STOP },
                 { "timeout", required_argument, NULL, ARG_TIMEOUT },
+                { "pool", no_argument, NULL, ARG_POOL },
                 {},
         };
         MonitorOptions o = {
@@ -208,6 +272,9 @@ int main(int argc, char *argv[]) {
                         timeout = (uint32_t) v;
                         break;
                 }
+                case ARG_POOL:
+                        o.pool = true;
+                        break;
                 default:
                         return EXIT_FAILURE;
                 }
@@ -216,10 +283,21 @@ int main(int argc, char *argv[]) {
                 log_error("Unexpected argument '%s'.", argv[optind]);
                 return EXIT_FAILURE;
         }
-        if (!o.name) {
-                log_error("--name is required.");
+        if (!o.name == !o.pool) {
+                log_error("Either --name or --pool is required.");
                 return EXIT_FAILURE;
         }
+        /* set_title() overwrites the strings the options point to. */
+        const char **opts[] = { &o.name, &o.state_dir, &o.runtime_dir, &o.config_dir, &o.log_path };
+        for (size_t i = 0; i < ELEMENTSOF(opts); i++)
+                if (*opts[i] && !(*opts[i] = strdup(*opts[i]))) {
+                        log_error("Out of memory.");
+                        return EXIT_FAILURE;
+                }
+        saved_argv = argv;
+        saved_argc = argc;
+        o.on_take = retitle;
+        o.retitle_attach_helper = retitle_attach_helper;
         if (o.state_dir[0] != '/' || o.runtime_dir[0] != '/' || o.config_dir[0] != '/') {
                 log_error("--state-dir, --runtime-dir and --config-dir must be absolute paths.");
                 return EXIT_FAILURE;
@@ -230,7 +308,7 @@ int main(int argc, char *argv[]) {
 
         /* Every record of this process names its container. */
         _cleanup_free_ char *field = NULL;
-        if (asprintf(&field, "CONTAINER=%s", o.name) >= 0)
+        if (o.name && asprintf(&field, "CONTAINER=%s", o.name) >= 0)
                 (void) log_set_field(field);
         if (systemd_is_running())
                 o.hooks = &systemd_hooks;

@@ -32,8 +32,10 @@
 #include "stats-dbus.h"
 #include "store.h"
 #include "systemd-notify.h"
+#include "systemd-scope.h"
 
 #define DEFAULT_EXIT_IDLE_SEC 30
+#define DEFAULT_POOL_SIZE 2
 
 static int idle_timer_handler(sd_event_source *s, uint64_t usec, void *userdata) {
         Daemon *d = userdata;
@@ -94,6 +96,7 @@ static void daemon_free(Daemon *d) {
         attach_free_all();
         notify_free(d);
         runtime_free_all(d);
+        runtime_pool_free_all(d);
         images_free_all(d);
         data_work_free_all(d);
         job_free_all(d);
@@ -123,8 +126,9 @@ static void help(void) {
                "(default " WARREN_DATA_DIR ")\n"
                "     --monitor-path=PATH warren-monitor binary (default " WARREN_MONITOR_PATH ")\n"
                "     --exit-idle-sec=SEC Exit after SEC idle seconds; 0 never (default %d)\n"
+               "     --pool-size=N       Warm monitors kept for fast starts; 0 none (default %d)\n"
                "     --user              Use the session bus (for development only)\n",
-               DEFAULT_EXIT_IDLE_SEC);
+               DEFAULT_EXIT_IDLE_SEC, DEFAULT_POOL_SIZE);
 }
 
 static int set_path(char **dst, const char *src) {
@@ -150,6 +154,7 @@ static int parse_argv(Daemon *d, int argc, char *argv[], bool *ret_user_bus) {
                 ARG_DATA_DIR,
                 ARG_MONITOR_PATH,
                 ARG_EXIT_IDLE_SEC,
+                ARG_POOL_SIZE,
                 ARG_USER,
         };
         static const struct option options[] = {
@@ -162,6 +167,7 @@ static int parse_argv(Daemon *d, int argc, char *argv[], bool *ret_user_bus) {
                 { "data-dir", required_argument, NULL, ARG_DATA_DIR },
                 { "monitor-path", required_argument, NULL, ARG_MONITOR_PATH },
                 { "exit-idle-sec", required_argument, NULL, ARG_EXIT_IDLE_SEC },
+                { "pool-size", required_argument, NULL, ARG_POOL_SIZE },
                 { "user", no_argument, NULL, ARG_USER },
                 {},
         };
@@ -201,6 +207,17 @@ static int parse_argv(Daemon *d, int argc, char *argv[], bool *ret_user_bus) {
                                 return -EINVAL;
                         }
                         d->exit_idle_usec = (uint64_t) v * 1000000ULL;
+                        break;
+                }
+                case ARG_POOL_SIZE: {
+                        char *end;
+                        errno = 0;
+                        unsigned long v = strtoul(optarg, &end, 10);
+                        if (errno || *end || !*optarg || optarg[0] == '-' || v > 64) {
+                                fprintf(stderr, "Invalid --pool-size '%s': expected 0..64.\n", optarg);
+                                return -EINVAL;
+                        }
+                        d->pool_size = (unsigned) v;
                         break;
                 }
                 case ARG_USER:
@@ -300,7 +317,7 @@ static int daemon_setup_bus(Daemon *d, bool user_bus) {
 }
 
 int main(int argc, char *argv[]) {
-        Daemon d = { .exit_idle_usec = DEFAULT_EXIT_IDLE_SEC * 1000000ULL };
+        Daemon d = { .exit_idle_usec = DEFAULT_EXIT_IDLE_SEC * 1000000ULL, .pool_size = DEFAULT_POOL_SIZE };
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
         bool user_bus = false;
         int r;
@@ -310,6 +327,12 @@ int main(int argc, char *argv[]) {
         umask(0022);
         bump_nofile();
 
+        /* Under systemd a monitor puts itself in a scope of its own at
+         * Start (systemd-scope.h), where a warm monitor's spare cgroups do
+         * not fit, and a warm monitor waiting in warrend.service would be a
+         * left-over process at every idle exit: no pool unless asked for. */
+        if (systemd_is_running())
+                d.pool_size = 0;
         r = parse_argv(&d, argc, argv, &user_bus);
         if (r <= 0)
                 goto finish;
@@ -353,6 +376,7 @@ int main(int argc, char *argv[]) {
                 goto finish;
         networks_ensure_all(&d);
         (void) runtime_adopt_all(&d);
+        runtime_pool_init(&d);
         daemon_touch(&d);
         notify_ready(&d);
         log_debug("Ready.");

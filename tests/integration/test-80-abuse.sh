@@ -93,6 +93,11 @@ for i in 1 2 3; do
         as_user alice warrenctl attach a1 --no-pty -- sleep 600 >/dev/null 2>&1 &
 done
 wait_for "alice has 3 processes attached" 10 bash -c '[ "$(pgrep -f "^sleep 600" | wc -l)" = 3 ]'
+# An attached process holds its pidfd in warrend, and the connection its
+# exit status comes on when the container's attach helper made it.
+fds_attached=$(warrend_fds)
+t_ok "3 attached processes hold at most 2 fds each in warrend ($fds0 before, $fds_attached with them)" \
+        test "$fds_attached" -le "$((fds0 + 6))"
 procs=$(cg_procs a1)
 t_fail_match "a 4th: QuotaExceeded naming the limit" \
         "org.warren1.Error.QuotaExceeded: User alice has 3 attached processes: the limit limit.attach.alice is 3" \
@@ -103,7 +108,7 @@ for i in $(seq 50); do
                 --method org.warren1.Container.Attach "['/bin/true']" "{}" >/dev/null 2>&1
 done
 t_eq "50 refused attaches changed nothing in a1" "$(cg_procs a1)" "$procs"
-t_eq "nor warrend's fds ($fds0 + 3 attached)" "$(warrend_fds)" "$((fds0 + 3))"
+t_eq "nor warrend's fds ($fds_attached with the 3 attached)" "$(warrend_fds)" "$fds_attached"
 t_ok "bob attaches to his own meanwhile" as_user bob warrenctl attach bb1 --no-pty -- true
 pkill -f "^sleep 600"
 wait
@@ -228,6 +233,16 @@ t_ok "none was accepted" bash -c '! grep -q ACCEPTED <<<"$1"' _ "$T_OUT"
 t_eq "nothing ran in a1" "$(cg_procs a1)" "$procs"
 t_fail "no file was written inside" as_user alice warrenctl attach a1 --no-pty -- test -e /tmp/escaped
 t_ok "a pipe is fine" bash -c '. "$1"; echo hi | as_user alice warrenctl attach a1 --no-pty -- cat | grep -q hi' _ "$WARREN_SRC/tests/integration/lib.sh"
+
+# --- issue 15: warm monitors' and attach helpers' sockets are root's ---------------------------------
+as_user alice warrenctl start a1 >/dev/null 2>&1 # (it may run already)
+t_ok "a1 runs (alice's)" bash -c 'warrenctl list | grep -Eq "^a1 +RUNNING"'
+for sock in /run/warren/pool/*/control /run/warren/containers/a1/attach; do
+        t_fail "alice cannot reach $sock" as_user alice /usr/bin/python3 -c \
+                'import socket, sys; s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET); s.connect(sys.argv[1])' "$sock"
+done
+t_ok "a1 still attaches" as_user alice warrenctl attach a1 --no-pty -- true
+t_ok "stop a1" warrenctl stop -k a1
 
 # --- cleanup -------------------------------------------------------------------------------------
 warrenctl stop -k a1 >/dev/null 2>&1

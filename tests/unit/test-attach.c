@@ -544,6 +544,76 @@ static void test_isolation(const Container *c, bool userns) {
         }
 }
 
+/* In place (a container's attach helper): a child of ours that sits in
+ * the container's v1 cgroups makes the process itself. It reports what it
+ * saw down a pipe; the checks are made here. */
+static void in_place_child(const Container *c, int report, bool after_kill) {
+        WarrenError e = WARREN_ERROR_NULL;
+        char buf[8192];
+        Run r;
+        AttachOptions o;
+        if (cgroup_attach_v1(c->cg, 0, &e) < 0) {
+                dprintf(report, "setup %s", warren_error_message(&e));
+                _exit(1);
+        }
+        opts_for(c, &o);
+        o.in_place = true;
+        o.cgroup_layout = layout;
+        o.argv = (char *[]){ "/bin/sh", "-c", "cat /proc/self/cgroup; echo ppid=$PPID; exit 5", NULL };
+        run_pipes(&o, NULL, 0, NULL, NULL, &r);
+        snprintf(buf, sizeof buf, "r=%d status=%d pid=%d err=%s\n%s", r.r, r.status, (int) r.pid,
+                 r.r < 0 ? warren_error_message(&r.e) : "-", r.out ? r.out : "");
+        (void) !write(report, buf, strlen(buf));
+        _exit(after_kill ? 0 : 0);
+}
+
+static void test_in_place(const Container *c) {
+        char buf[8192] = "", want[256];
+        int p[2];
+        for (int round = 0; round < 2; round++) {
+                bool after_kill = round == 1;
+                if (after_kill) {
+                        /* init in a cgroup2 cgroup that once had cgroup.kill: this
+                         * kernel kills what CLONE_INTO_CGROUP puts there; attach
+                         * joins it by a write then. */
+                        char sub[PATH_MAX], f[PATH_MAX + 32], pid_s[32];
+                        if (!layout->v2_mount) {
+                                ok(1, "# SKIP no cgroup2");
+                                continue;
+                        }
+                        snprintf(sub, sizeof sub, "%s/killed", cgroup_get_v2_dir(c->cg));
+                        snprintf(f, sizeof f, "%s/cgroup.kill", sub);
+                        ok(mkdir(sub, 0755) == 0 && write_string_file_at(AT_FDCWD, f, "1") >= 0,
+                           "a cgroup2 cgroup that had cgroup.kill");
+                        snprintf(f, sizeof f, "%s/cgroup.procs", sub);
+                        snprintf(pid_s, sizeof pid_s, "%d", (int) c->pid);
+                        ok(write_string_file_at(AT_FDCWD, f, pid_s) >= 0, "init moved into it");
+                }
+                ok(pipe2(p, O_CLOEXEC) == 0, "a report pipe");
+                pid_t pid = fork();
+                if (pid == 0) {
+                        close(p[0]);
+                        in_place_child(c, p[1], after_kill);
+                }
+                close(p[1]);
+                ssize_t n = read(p[0], buf, sizeof buf - 1);
+                buf[n > 0 ? n : 0] = 0;
+                close(p[0]);
+                (void) waitpid(pid, NULL, 0);
+                const char *tag = after_kill ? "after cgroup.kill: " : "";
+                like(buf, "r=0 status=5 ", "%sin place: attached, its exit status 5 (%s)", tag, buf);
+                snprintf(want, sizeof want, ":%s%s\n", cgroup_get_path(c->cg), after_kill ? "/killed" : "");
+                if (layout->v2_mount) {
+                        char v2[300];
+                        snprintf(v2, sizeof v2, "0::/%s", after_kill ? "killed\n" : "\n");
+                        /* Inside its cgroup namespace, init's cgroup is / (or below it). */
+                        like(buf, v2, "%sin init's cgroup2 cgroup%s", tag,
+                             after_kill ? " (it had cgroup.kill)" : " without a move");
+                }
+                like(buf, "ppid=0\n", "%sits parent (the helper) is outside its pid namespace", tag);
+        }
+}
+
 static void test_pty(const Container *c, bool userns) {
         const char *tag = userns ? "userns: " : "";
         AttachOptions o;
@@ -1100,6 +1170,7 @@ int main(void) {
                 test_pty(&c, false);
                 test_missing(&c);
                 test_garbage(&c);
+                test_in_place(&c);
                 bench(&c);
                 container_stop(&c);
         } else

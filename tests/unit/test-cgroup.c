@@ -34,7 +34,7 @@ static void skip(const char *why) {
 }
 
 static void sleep_ms(unsigned ms) {
-        struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L};
+        struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (long) (ms % 1000) * 1000000L };
         nanosleep(&ts, NULL);
 }
 
@@ -187,7 +187,7 @@ static void expect_setting(const CgroupPlan *p, size_t i, const char *mount, con
 /* message may name the fake roots as /tmp/test-cgroup-XXXXXX (same length as the real name). */
 static void plan_fails(const CgroupLayout *l, const char *key, const char *value, int error,
                        const char *message) {
-        char *kv[] = {(char *) key, (char *) value, NULL};
+        char *kv[] = { (char *) key, (char *) value, NULL };
         char expect[1024];
         snprintf(expect, sizeof(expect), "%s", message);
         char *t = strstr(expect, "/tmp/test-cgroup-XXXXXX");
@@ -263,20 +263,20 @@ static void test_plan_hybrid(void) {
         static const struct {
                 const char *key, *value, *file, *expect;
         } one[] = {
-                {"lxc.cgroup2.memory.max", "max", "memory.limit_in_bytes", "-1"},
-                {"lxc.cgroup2.cpu.max", "max", "cpu.cfs_quota_us", "-1"},
-                {"lxc.cgroup2.cpu.weight", "1", "cpu.shares", "10"},
-                {"lxc.cgroup2.cpu.weight", "10000", "cpu.shares", "102400"},
-                {"lxc.cgroup2.io.weight", "1", "blkio.weight", "10"},
-                {"lxc.cgroup2.io.weight", "10000", "blkio.weight", "1000"},
-                {"lxc.cgroup2.io.weight", "8:0 50", "blkio.weight_device", "8:0 250"},
-                {"lxc.cgroup2.memory.swap.max", "max", "memory.memsw.limit_in_bytes", "-1"},
-                {"lxc.cgroup2.cpuset.mems", "0", "cpuset.mems", "0"},
-                {"lxc.cgroup.memory.limit_in_bytes", "1G", "memory.limit_in_bytes", "1G"},
-                {"lxc.cgroup.devices.allow", "c 1:3 rwm", "devices.allow", "c 1:3 rwm"},
+                { "lxc.cgroup2.memory.max", "max", "memory.limit_in_bytes", "-1" },
+                { "lxc.cgroup2.cpu.max", "max", "cpu.cfs_quota_us", "-1" },
+                { "lxc.cgroup2.cpu.weight", "1", "cpu.shares", "10" },
+                { "lxc.cgroup2.cpu.weight", "10000", "cpu.shares", "102400" },
+                { "lxc.cgroup2.io.weight", "1", "blkio.weight", "10" },
+                { "lxc.cgroup2.io.weight", "10000", "blkio.weight", "1000" },
+                { "lxc.cgroup2.io.weight", "8:0 50", "blkio.weight_device", "8:0 250" },
+                { "lxc.cgroup2.memory.swap.max", "max", "memory.memsw.limit_in_bytes", "-1" },
+                { "lxc.cgroup2.cpuset.mems", "0", "cpuset.mems", "0" },
+                { "lxc.cgroup.memory.limit_in_bytes", "1G", "memory.limit_in_bytes", "1G" },
+                { "lxc.cgroup.devices.allow", "c 1:3 rwm", "devices.allow", "c 1:3 rwm" },
         };
         for (size_t i = 0; i < ELEMENTSOF(one); i++) {
-                char *kv1[] = {(char *) one[i].key, (char *) one[i].value, NULL};
+                char *kv1[] = { (char *) one[i].key, (char *) one[i].value, NULL };
                 _cleanup_(cgroup_plan_freep) CgroupPlan *q = plan_ok(h, kv1);
                 if (q && ok(q->n_settings >= 1, "%s planned", one[i].key)) {
                         is_str(q->settings[q->n_settings - 1].file, one[i].file, "%s = %s -> %s", one[i].key,
@@ -323,17 +323,17 @@ static void test_plan_hybrid(void) {
                 "Invalid cgroup key 'lxc.cgroup2.devices.list': only devices.allow and devices.deny exist");
 
         /* The swap sum uses the last memory.max, wherever it is. */
-        char *kv2[] = {"lxc.cgroup2.memory.max",
-                       "1G",
-                       "lxc.cgroup2.memory.swap.max",
-                       "1G",
-                       "lxc.cgroup2.memory.max",
-                       "2G",
-                       NULL};
+        char *kv2[] = { "lxc.cgroup2.memory.max",
+                        "1G",
+                        "lxc.cgroup2.memory.swap.max",
+                        "1G",
+                        "lxc.cgroup2.memory.max",
+                        "2G",
+                        NULL };
         _cleanup_(cgroup_plan_freep) CgroupPlan *q = plan_ok(h, kv2);
         if (q && is(q->n_settings, 3, "three writes"))
                 expect_setting(q, 2, "/sys/fs/cgroup/memory", "memory.memsw.limit_in_bytes", "3221225472");
-        char *kv3[] = {"lxc.cgroup2.memory.max", "max", "lxc.cgroup2.memory.swap.max", "1G", NULL};
+        char *kv3[] = { "lxc.cgroup2.memory.max", "max", "lxc.cgroup2.memory.swap.max", "1G", NULL };
         WarrenError err = WARREN_ERROR_NULL;
         CgroupPlan *none = NULL;
         is(cgroup_plan_limits(h, kv3, &none, &err), -EINVAL, "swap limit with unlimited memory fails on v1");
@@ -398,17 +398,17 @@ static void test_plan_garbage(void) {
         static const struct {
                 const char *key, *file;
         } bad[] = {
-                {"lxc.cgroup2.../x", "../x"},
-                {"lxc.cgroup2.memory.max/..", "memory.max/.."},
-                {"lxc.cgroup2.memory..max", "memory..max"},
-                {"lxc.cgroup2.", ""},
-                {"lxc.cgroup2.max", "max"},
-                {"lxc.cgroup2..memory", ".memory"},
-                {"lxc.cgroup2.memory.", "memory."},
-                {"lxc.cgroup2.memory max", "memory max"},
-                {"lxc.cgroup.memory.limit_in_bytes/../../../etc/passwd",
-                 "memory.limit_in_bytes/../../../etc/passwd"},
-                {"lxc.cgroup./etc/shadow", "/etc/shadow"},
+                { "lxc.cgroup2.../x", "../x" },
+                { "lxc.cgroup2.memory.max/..", "memory.max/.." },
+                { "lxc.cgroup2.memory..max", "memory..max" },
+                { "lxc.cgroup2.", "" },
+                { "lxc.cgroup2.max", "max" },
+                { "lxc.cgroup2..memory", ".memory" },
+                { "lxc.cgroup2.memory.", "memory." },
+                { "lxc.cgroup2.memory max", "memory max" },
+                { "lxc.cgroup.memory.limit_in_bytes/../../../etc/passwd",
+                  "memory.limit_in_bytes/../../../etc/passwd" },
+                { "lxc.cgroup./etc/shadow", "/etc/shadow" },
         };
         for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
                 char msg[512];
@@ -439,16 +439,16 @@ static void test_new_validation(void) {
         static const struct {
                 const char *parent, *name, *message;
         } bad[] = {
-                {"warren", "../x",
-                 "Invalid cgroup name '../x': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'"},
-                {"warren", "..",
-                 "Invalid cgroup name '..': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'"},
-                {"warren", "",
-                 "Invalid cgroup name '': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'"},
-                {"a/b", "c1",
-                 "Invalid cgroup parent 'a/b': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'"},
-                {"", "c1",
-                 "Invalid cgroup parent '': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'"},
+                { "warren", "../x",
+                  "Invalid cgroup name '../x': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'" },
+                { "warren", "..",
+                  "Invalid cgroup name '..': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'" },
+                { "warren", "",
+                  "Invalid cgroup name '': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'" },
+                { "a/b", "c1",
+                  "Invalid cgroup parent 'a/b': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'" },
+                { "", "c1",
+                  "Invalid cgroup parent '': must be 1..128 of [A-Za-z0-9_.-], not starting with '.'" },
         };
         if (!h)
                 return;
@@ -492,8 +492,9 @@ static char proc_state(pid_t pid) {
 }
 
 static pid_t clone_into(int cgroup_fd) {
-        struct test_clone_args a = {
-                .flags = TEST_CLONE_INTO_CGROUP, .exit_signal = SIGCHLD, .cgroup = (uint64_t) cgroup_fd};
+        struct test_clone_args a = { .flags = TEST_CLONE_INTO_CGROUP,
+                                     .exit_signal = SIGCHLD,
+                                     .cgroup = (uint64_t) cgroup_fd };
         return (pid_t) syscall(SYS_clone3, &a, sizeof(a));
 }
 
@@ -526,7 +527,7 @@ static void test_fork_bomb(Cgroup *cg, const CgroupLayout *l) {
         pid_t bomber = clone_into(fd);
         if (bomber == 0) {
                 char c;
-                int result[2] = {0, 0};
+                int result[2] = { 0, 0 };
                 if (read(go[0], &c, 1) != 1)
                         _exit(1);
                 /* Bounded, in case the limit is not enforced. */
@@ -554,7 +555,7 @@ static void test_fork_bomb(Cgroup *cg, const CgroupLayout *l) {
         warren_error_clear(&err);
         if (write(go[1], "x", 1) != 1)
                 return;
-        int result[2] = {-1, -1};
+        int result[2] = { -1, -1 };
         is(read(res[0], result, sizeof(result)), (long) sizeof(result), "bomber reported");
         is(result[0], 19, "19 forks succeeded next to the bomber (pids.max = 20)");
         is(result[1], EAGAIN, "the 20th fork failed with EAGAIN");
@@ -628,8 +629,8 @@ static void test_delegate(Cgroup *cg, const CgroupLayout *l) {
         struct stat st;
         is(cgroup_delegate(cg, 4242, 4343, NULL), 0, "delegate to 4242:4343");
         const char *v2 = cgroup_get_v2_dir(cg);
-        static const char *const mine[] = {"", "/cgroup.procs", "/cgroup.subtree_control",
-                                           "/cgroup.threads"};
+        static const char *const mine[] = { "", "/cgroup.procs", "/cgroup.subtree_control",
+                                            "/cgroup.threads" };
         for (size_t i = 0; v2 && i < ELEMENTSOF(mine); i++) {
                 snprintf(p, sizeof(p), "%s%s", v2, mine[i]);
                 ok(stat(p, &st) == 0 && st.st_uid == 4242 && st.st_gid == 4343, "%s delegated", p);
@@ -683,6 +684,136 @@ static void test_apply_config(Cgroup *cg, const CgroupLayout *l) {
                 ok(0, "config with lxc.cgroup2.nosuch.max parsed");
 }
 
+/* Whether pid is at path in expect_lines v1 hierarchies (/proc/PID/cgroup). */
+static bool in_v1_cgroup(pid_t pid, const char *path, size_t expect_lines) {
+        char p[64], *text = NULL;
+        snprintf(p, sizeof p, "/proc/%d/cgroup", (int) pid);
+        if (read_full_file(p, 1 << 16, &text, NULL) < 0)
+                return false;
+        size_t match = 0;
+        for (char *line = text, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = 0;
+                char *c = strchr(line, ':') ? strchr(strchr(line, ':') + 1, ':') : NULL;
+                if (strncmp(line, "0::", 3) != 0 && c && streq(c + 1, path))
+                        match++;
+        }
+        free(text);
+        return match == expect_lines;
+}
+
+static pid_t sleeper_in_v1(Cgroup *cg) {
+        pid_t pid = fork();
+        if (pid == 0)
+                for (;;)
+                        pause();
+        if (cgroup_attach_v1(cg, pid, NULL) < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                return -1;
+        }
+        return pid;
+}
+
+/* A warm monitor's spares (v1 only) renamed into a container's cgroups
+ * with their process in them: cgroup_create_v1(), cgroup_create_from(). */
+static void test_spares(const CgroupLayout *l) {
+        _cleanup_(cgroup_freep) Cgroup *spare = NULL, *cg = NULL, *other = NULL, *spare2 = NULL, *cg2 = NULL;
+        WarrenError err = WARREN_ERROR_NULL;
+        char parent[64], p[512];
+
+        if (l->n_v1 == 0) {
+                skip("no v1 hierarchy: no spares");
+                return;
+        }
+        snprintf(parent, sizeof(parent), "warren-test-spare-%d", (int) getpid());
+        is(cgroup_new(l, parent, "_pool.1", &spare, NULL), 0, "spare cgroup_new");
+        is(cgroup_create_v1(spare, &err), 0, "cgroup_create_v1");
+        warren_error_clear(&err);
+        for (size_t i = 0; i < l->n_v1; i++) {
+                snprintf(p, sizeof(p), "%s%s", l->v1[i].mount, cgroup_get_path(spare));
+                ok(exists(p), "spare %s exists", p);
+        }
+        if (l->v2_mount)
+                ok(!exists(cgroup_get_v2_dir(spare)), "no cgroup2 spare (CLONE_INTO_CGROUP needs none)");
+        is(cgroup_create_v1(spare, &err), -EEXIST, "spares exist already: EEXIST");
+        like(err.message, "_pool.1: it exists", "naming the directory");
+        warren_error_clear(&err);
+        pid_t s1 = sleeper_in_v1(spare);
+        ok(s1 > 0, "a process in the spares");
+
+        is(cgroup_new(l, "warren-test-elsewhere", "c1", &other, NULL), 0, "a cgroup under another parent");
+        is(cgroup_create_from(other, spare, &err), -EXDEV, "spares never move to another parent");
+        like(err.message, "not the same parent", "saying so");
+        warren_error_clear(&err);
+        ok(in_v1_cgroup(s1, cgroup_get_path(spare), l->n_v1), "nothing changed");
+
+        is(cgroup_new(l, parent, "c1", &cg, NULL), 0, "the container's cgroup_new");
+        /* A leftover (empty) of the container's name in one hierarchy. */
+        snprintf(p, sizeof(p), "%s%s", l->v1[0].mount, cgroup_get_path(cg));
+        ok(mkdir(p, 0755) == 0, "an empty leftover %s", p);
+        is(cgroup_create_from(cg, spare, &err), 0, "cgroup_create_from");
+        if (err.error)
+                printf("#   %s\n", warren_error_message(&err));
+        warren_error_clear(&err);
+        ok(in_v1_cgroup(s1, cgroup_get_path(cg), l->n_v1),
+           "its process is in %s in every v1 hierarchy, never moved", cgroup_get_path(cg));
+        for (size_t i = 0; i < l->n_v1; i++) {
+                snprintf(p, sizeof(p), "%s%s", l->v1[i].mount, cgroup_get_path(spare));
+                ok(!exists(p), "spare %s renamed away", p);
+        }
+        if (l->v2_mount)
+                ok(exists(cgroup_get_v2_dir(cg)), "the cgroup2 cgroup is made");
+        char *kv[] = { "lxc.cgroup2.pids.max", "20", NULL };
+        is(cgroup_apply_limits(cg, kv, NULL, NULL), 0, "limits apply to the renamed cgroups");
+        expect_v1_file(l, "pids", cgroup_get_path(cg), "pids.max", "20");
+
+        /* Rollback: the last hierarchy has a populated cgroup of the name. */
+        is(cgroup_new(l, parent, "_pool.2", &spare2, NULL), 0, "second spare");
+        is(cgroup_create_v1(spare2, NULL), 0, "...created");
+        pid_t s2 = sleeper_in_v1(spare2);
+        is(cgroup_new(l, parent, "c2", &cg2, NULL), 0, "c2");
+        /* The last hierarchy a process can join without cpuset setup. */
+        size_t last = l->n_v1 - 1;
+        while (last > 0 && strv_contains(l->v1[last].controllers, "cpuset"))
+                last--;
+        snprintf(p, sizeof(p), "%s%s", l->v1[last].mount, cgroup_get_path(cg2));
+        ok(mkdir(p, 0755) == 0, "a c2 in %s", l->v1[last].mount);
+        pid_t s3 = fork();
+        if (s3 == 0)
+                for (;;)
+                        pause();
+        char pid_s[32], procs[600];
+        snprintf(pid_s, sizeof pid_s, "%d", (int) s3);
+        snprintf(procs, sizeof procs, "%s/cgroup.procs", p);
+        is(write_text(procs, pid_s), 0, "with a process in it");
+        is(cgroup_create_from(cg2, spare2, &err), -EBUSY, "cgroup_create_from refuses: EBUSY");
+        like(err.message, "has 1 processes", "saying why");
+        warren_error_clear(&err);
+        ok(in_v1_cgroup(s2, cgroup_get_path(spare2), l->n_v1),
+           "the spares are renamed back, their process in them");
+        if (l->v2_mount)
+                ok(!exists(cgroup_get_v2_dir(cg2)), "no cgroup2 c2 made");
+        for (size_t i = 0; i < l->n_v1; i++) {
+                snprintf(p, sizeof(p), "%s%s", l->v1[i].mount, cgroup_get_path(cg2));
+                if (i != last)
+                        ok(!exists(p), "no c2 left in %s", l->v1[i].mount);
+        }
+
+        for (pid_t *x = (pid_t[]){ s1, s2, s3, 0 }; *x; x++)
+                if (*x > 0) {
+                        kill(*x, SIGKILL);
+                        waitpid(*x, NULL, 0);
+                }
+        is(cgroup_remove(cg, &err), 0, "c1 removed");
+        warren_error_clear(&err);
+        is(cgroup_remove(cg2, NULL), 0, "c2 removed");
+        is(cgroup_remove(spare2, NULL), 0, "spare removed");
+        is(cgroup_remove_parent(l, parent, NULL), 0, "nothing else left");
+        (void) cgroup_remove_parent(l, "warren-test-elsewhere", NULL);
+}
+
 static void test_live(void) {
         _cleanup_(cgroup_layout_freep) CgroupLayout *l = NULL;
         _cleanup_(cgroup_freep) Cgroup *cg = NULL;
@@ -720,7 +851,7 @@ static void test_live(void) {
                 free(cpus);
         }
 
-        char *kv[] = {"lxc.cgroup2.memory.max", "64M", "lxc.cgroup2.pids.max", "20", NULL};
+        char *kv[] = { "lxc.cgroup2.memory.max", "64M", "lxc.cgroup2.pids.max", "20", NULL };
         char **ignored = NULL;
         is(cgroup_apply_limits(cg, kv, &ignored, &err), 0, "memory.max=64M, pids.max=20 applied");
         if (err.error)
@@ -742,7 +873,7 @@ static void test_live(void) {
         } else
                 expect_v1_file(l, "pids", cgroup_get_path(cg), "pids.max", "20");
 
-        char *bad[] = {"lxc.cgroup2.pids.max", "lots", NULL};
+        char *bad[] = { "lxc.cgroup2.pids.max", "lots", NULL };
         char expect[1024];
         const CgroupHierarchy *ph = cgroup_layout_v1_find(l, "pids");
         is(cgroup_apply_limits(cg, bad, NULL, &err), -EINVAL, "the kernel rejects pids.max = lots");
@@ -755,15 +886,16 @@ static void test_live(void) {
                  cgroup_get_path(cg));
         is_str(err.message, expect, "error names key, value, file and errno");
         warren_error_clear(&err);
-        char *unknown[] = {"lxc.cgroup2.nosuch.max", "1", NULL};
+        char *unknown[] = { "lxc.cgroup2.nosuch.max", "1", NULL };
         is(cgroup_apply_limits(cg, unknown, NULL, &err), -EOPNOTSUPP, "unknown controller fails");
         like(err.message, "lxc.cgroup2.nosuch.max: controller 'nosuch' is not available",
              "error names key and controller");
         warren_error_clear(&err);
-        char *path_trick[] = {"lxc.cgroup2.memory.max/..", "1", NULL};
+        char *path_trick[] = { "lxc.cgroup2.memory.max/..", "1", NULL };
         is(cgroup_apply_limits(cg, path_trick, NULL, &err), -EINVAL, "path trick rejected before any write");
         warren_error_clear(&err);
 
+        test_spares(l);
         test_apply_config(cg, l);
         test_delegate(cg, l);
         test_fork_bomb(cg, l);
