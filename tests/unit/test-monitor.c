@@ -727,6 +727,21 @@ static void test_dead_monitor(const char *name) {
         like(e.message, "still holds its lock", "...saying why");
 
         pid_t init = m.init_pid;
+        /* Its other children (the attach helper: monitor-attach.h) are
+         * reparented to us as well when it dies. */
+        pid_t others[16];
+        size_t n_others = 0;
+        {
+                char path[64];
+                snprintf(path, sizeof path, "/proc/%d/task/%d/children", (int) mpid, (int) mpid);
+                FILE *f = fopen(path, "re");
+                int c;
+                while (f && n_others < ELEMENTSOF(others) && fscanf(f, "%d", &c) == 1)
+                        if (c != init)
+                                others[n_others++] = c;
+                if (f)
+                        fclose(f);
+        }
         ok(kill(mpid, SIGKILL) == 0, "SIGKILL the monitor");
         is(wait_exit(mpid), 128 + SIGKILL, "the monitor is dead");
         struct pollfd p = { .fd = pidfd, .events = POLLIN };
@@ -739,6 +754,16 @@ static void test_dead_monitor(const char *name) {
                         usleep(10000);
         }
         ok(gone, "init died with its monitor (PR_SET_PDEATHSIG)");
+        for (size_t k = 0; k < n_others; k++) {
+                bool reaped = false;
+                for (unsigned i = 0; i < 300 && !reaped; i++) {
+                        reaped = waitpid(others[k], NULL, WNOHANG) == others[k] ||
+                                 (kill(others[k], 0) < 0 && errno == ESRCH);
+                        if (!reaped)
+                                usleep(10000);
+                }
+                ok(reaped, "the monitor's child %d died with it", (int) others[k]);
+        }
         is(monitor_lock_held(runtime_dir, name), 0, "the lock is free");
         ok(monitor_leftovers_check(l, runtime_dir, name, &left) == 0 && monitor_leftovers_any(&left) &&
                    !left.lock_held,
