@@ -389,10 +389,12 @@ static int helper_setup(const AttachHelperContext *ctx, int *ret_listen, int *re
         *ret_signal = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
         if (*ret_signal < 0)
                 return -errno;
+        /* Bound and listening under a temporary name, then renamed: the
+         * socket appears only once a connect to it can succeed. */
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(ctx->socket_path) >= sizeof sa.sun_path)
+        if (strlen(ctx->socket_path) + strlen(".new") >= sizeof sa.sun_path)
                 return -ENAMETOOLONG;
-        strcpy(sa.sun_path, ctx->socket_path);
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s.new", ctx->socket_path);
         *ret_listen = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (*ret_listen < 0)
                 return -errno;
@@ -400,8 +402,11 @@ static int helper_setup(const AttachHelperContext *ctx, int *ret_listen, int *re
         mode_t old = umask(0177);
         int r = bind(*ret_listen, (struct sockaddr *) &sa, sizeof sa);
         umask(old);
-        if (r < 0 || listen(*ret_listen, 64) < 0)
-                return -errno;
+        if (r < 0 || listen(*ret_listen, 64) < 0 || rename(sa.sun_path, ctx->socket_path) < 0) {
+                r = -errno;
+                (void) unlink(sa.sun_path);
+                return r;
+        }
         return 0;
 }
 

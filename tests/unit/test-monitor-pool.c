@@ -285,6 +285,9 @@ static void test_attach_helper(const CgroupLayout *l, const char *name, pid_t mo
         }
         snprintf(p, sizeof p, "%s/containers/%s/" MONITOR_ATTACH_SOCKET, runtime_dir, name);
         struct stat st;
+        /* It names itself before it binds its socket. */
+        for (unsigned i = 0; i < 200 && stat(p, &st) < 0; i++)
+                usleep(10000);
         ok(stat(p, &st) == 0 && S_ISSOCK(st.st_mode) && (st.st_mode & 0777) == 0600, "its socket is 0600");
 
         int fd = -EBADF, pipefd[2], init_pidfd = (int) syscall(SYS_pidfd_open, init, 0);
