@@ -16,7 +16,8 @@
  *
  * Warm monitors outlive warrend: at its start it sweeps what dead ones
  * left and adopts the live ones through their sockets (retiring those of
- * another warren-monitor binary, e.g. after an upgrade). */
+ * another warren-monitor binary, e.g. after an upgrade, or of another
+ * mount namespace). */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -264,6 +266,17 @@ static bool runs_our_binary(Daemon *d, pid_t pid) {
         return streq(exe, want);
 }
 
+/* A warm monitor of another mount namespace (a warrend started in
+ * another one since) sees other cgroup and /run mounts than ours: it
+ * would place the container where we do not look. Retired. */
+static bool in_our_mount_ns(pid_t pid) {
+        char path[64];
+        struct stat ours, theirs;
+        snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int) pid);
+        return stat("/proc/self/ns/mnt", &ours) >= 0 && stat(path, &theirs) >= 0 &&
+               ours.st_dev == theirs.st_dev && ours.st_ino == theirs.st_ino;
+}
+
 void runtime_pool_init(Daemon *d) {
         _cleanup_free_ pid_t *pids = NULL;
         size_t n = 0;
@@ -280,7 +293,8 @@ void runtime_pool_init(Daemon *d) {
                         safe_close(fd);
                         continue;
                 }
-                if (pid != pids[i] || !runs_our_binary(d, pid) || pool_count() >= d->pool_size) {
+                if (pid != pids[i] || !runs_our_binary(d, pid) || !in_our_mount_ns(pid) ||
+                    pool_count() >= d->pool_size) {
                         log_debug("Retiring warm monitor %d", (int) pid);
                         (void) pidfd_send_signal(pidfd, SIGTERM, NULL, 0);
                         safe_close(pidfd);
