@@ -15,6 +15,8 @@
 #include "verbs-observe.h"
 #include "warrenctl.h"
 
+#define WARREN_ERROR_UNRESPONSIVE_NAME "org.warren1.Error.Unresponsive"
+
 const char *arg_template = NULL;
 static char **arg_config = NULL; /* key, value pairs from --config */
 static bool arg_unprivileged = false;
@@ -166,7 +168,7 @@ static int verb_destroy(sd_bus *bus, char **args) {
 /* --- list / info -------------------------------------------------------- */
 
 typedef struct ContainerProps {
-        char *name, *state, *cgroup, *config_path, *rootfs_path;
+        char *name, *state, *cgroup, *config_path, *rootfs_path, *problem;
         uint32_t init_pid, owner, ttys;
         int unprivileged, autostart;
         uint64_t memory;
@@ -179,6 +181,7 @@ static void container_props_done(ContainerProps *p) {
         free(p->cgroup);
         free(p->config_path);
         free(p->rootfs_path);
+        free(p->problem);
         strv_free(p->ipv4);
         strv_free(p->ipv6);
         *p = (ContainerProps){};
@@ -199,6 +202,7 @@ static int get_props(sd_bus *bus, const char *path, ContainerProps *p) {
                 { "MemoryCurrent", "t", NULL, offsetof(ContainerProps, memory) },
                 { "IPv4Addresses", "as", NULL, offsetof(ContainerProps, ipv4) },
                 { "IPv6Addresses", "as", NULL, offsetof(ContainerProps, ipv6) },
+                { "Problem", "s", NULL, offsetof(ContainerProps, problem) },
                 {},
         };
         return bus_map_all_properties(bus, path, WARREN_CONTAINER_IFACE, map, p);
@@ -321,12 +325,35 @@ static int verb_list(sd_bus *bus, char **args) {
         return r;
 }
 
+/* Whether a container's monitor answers, asked with a read that goes to
+ * it (its console log: the owner reads it, others need manage; never a
+ * prompt). 1 and the service's message if it is Unresponsive (the first
+ * such call waits out the service's deadline, 2 s), 0 if it answered or
+ * could not be asked. */
+static int monitor_unresponsive(sd_bus *bus, const char *path, char **ret_message) {
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *m = NULL, *reply = NULL;
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        *ret_message = NULL;
+        int r = sd_bus_message_new_method_call(bus, &m, WARREN_BUS, path, WARREN_CONTAINER_IFACE,
+                                               "GetConsoleLog");
+        if (r >= 0)
+                r = sd_bus_message_set_allow_interactive_authorization(m, false);
+        if (r < 0)
+                return 0;
+        if (sd_bus_call(bus, m, CALL_TIMEOUT_USEC, &error, &reply) >= 0 ||
+            !sd_bus_error_has_name(&error, WARREN_ERROR_UNRESPONSIVE_NAME))
+                return 0;
+        *ret_message = strdup(strempty(error.message));
+        return 1;
+}
+
 /* lxc.idmap lines, if the caller may read the config. */
 static char **container_idmap(sd_bus *bus, const char *path) {
         return config_values(bus, path, "lxc.idmap");
 }
 
-static int info_json(sd_bus *bus, const ContainerProps *p, const char *path, char **idmap) {
+static int info_json(sd_bus *bus, const ContainerProps *p, const char *path, char **idmap,
+                     int unresponsive) {
         OutputObject *o = output_object_new();
         char user[FORMAT_USER_MAX];
         if (!o)
@@ -340,6 +367,10 @@ static int info_json(sd_bus *bus, const ContainerProps *p, const char *path, cha
         output_object_bool(o, "autostart", p->autostart);
         output_object_number(o, "ttys", p->ttys);
         output_object_string(o, "path", path);
+        if (!isempty(p->problem))
+                output_object_string(o, "problem", p->problem);
+        if (unresponsive >= 0)
+                output_object_bool(o, "unresponsive", unresponsive > 0);
         if (readable) {
                 if (p->init_pid > 0) {
                         output_object_number(o, "pid", p->init_pid);
@@ -360,13 +391,18 @@ static int info_json(sd_bus *bus, const ContainerProps *p, const char *path, cha
         return r;
 }
 
-static void info_text(const ContainerProps *p, char **idmap) {
+static void info_text(const ContainerProps *p, char **idmap, const char *unresponsive) {
         _cleanup_free_ char *v4 = strv_join(p->ipv4, " "), *v6 = strv_join(p->ipv6, " ");
         char user[FORMAT_USER_MAX], size[FORMAT_SIZE_MAX];
         bool readable = props_readable(p);
 
         printf("Name:           %s\n", p->name);
         printf("State:          %s\n", p->state);
+        if (!isempty(p->problem))
+                printf("Problem:        %s\n", p->problem);
+        if (unresponsive)
+                printf("Monitor:        does not answer (org.warren1.Error.Unresponsive): %s\n",
+                       unresponsive);
         if (readable && p->init_pid > 0)
                 printf("PID:            %u\n", p->init_pid);
         printf("Owner:          %s (uid %u)\n", format_user(p->owner, user), p->owner);
@@ -391,7 +427,7 @@ static void info_text(const ContainerProps *p, char **idmap) {
 }
 
 static int verb_info(sd_bus *bus, char **args) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *why = NULL;
         _cleanup_strv_free_ char **idmap = NULL;
         ContainerProps p = {};
         int r = container_path(bus, args[0], &path);
@@ -402,12 +438,18 @@ static int verb_info(sd_bus *bus, char **args) {
                 container_props_done(&p);
                 return log_bus_error("Failed to read properties", NULL, r);
         }
-        if (props_readable(&p))
+        /* Whether its monitor answers: -1 not asked (stopped, or not the
+         * caller's to manage). */
+        int unresponsive = -1;
+        if (props_readable(&p)) {
                 idmap = container_idmap(bus, path);
+                if (!streq_ptr(p.state, "STOPPED"))
+                        unresponsive = monitor_unresponsive(bus, path, &why);
+        }
         if (arg_json != JSON_OFF)
-                r = info_json(bus, &p, path, idmap);
+                r = info_json(bus, &p, path, idmap, unresponsive);
         else {
-                info_text(&p, idmap);
+                info_text(&p, idmap, unresponsive > 0 ? strempty(why) : NULL);
                 if (!streq_ptr(p.state, "STOPPED"))
                         observe_info_text(bus, path);
         }

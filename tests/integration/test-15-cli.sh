@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Issue 16 (and 20 §4): warrenctl as Linux users expect it. list filters,
 # globs, column choice (libsmartcols), JSON (json-glib) that is valid and
-# typed; OWNER as a name; info leaving out what the caller may not read;
+# typed; OWNER as a name; info leaving out what the caller may not read,
+# showing a damaged container's Problem and a monitor that does not answer;
 # config get of an unknown key; console ending with its input; per-verb
 # help; polkit refusals that say what grants the action; group warren with
 # the installed rule; a password asked on the terminal through pkttyagent
@@ -119,6 +120,37 @@ for k in ("pid", "cgroup", "config", "rootfs", "ipv4", "memory", "idmap"):
     assert k not in d, k' "$T_OUT"
 t_ok "alice's info of her own a1" as_user alice warrenctl info a1
 t_match "shows her config and map" "$T_OUT" "ID map: +u 0 200000 65536.*Config: +/var/lib/warren/containers/a1/config"
+
+# --- info: a damaged container's Problem, a monitor that does not answer -------------------------
+t_ok "create dmg" warrenctl create dmg -t busybox
+rm -rf /var/lib/warren/containers/dmg/rootfs
+t_ok "info of dmg, its rootfs gone" warrenctl info dmg
+t_match "shows its Problem, naming the file" "$T_OUT" \
+        "State: +STOPPED"$'\n'"Problem: +.*rootfs /var/lib/warren/containers/dmg/rootfs is missing"
+t_ok "info --json of dmg" warrenctl info dmg --json
+t_ok "has it as problem" pyjson 'assert "/var/lib/warren/containers/dmg/rootfs is missing" in d["problem"], d' "$T_OUT"
+t_ok "alice sees it too (Problem is public)" as_user alice warrenctl info dmg
+t_match "with its Problem" "$T_OUT" "Problem: +.*dmg/rootfs is missing"
+t_ok "root destroys dmg" warrenctl destroy dmg
+t_ok "a healthy container's info" warrenctl info web1
+t_ok "has no Problem and no Monitor line" bash -c '! grep -Eq "^(Problem|Monitor):" <<<"$1"' _ "$T_OUT"
+t_ok "nor does its JSON (and its monitor answers)" pyjson 'assert "problem" not in d and d["unresponsive"] is False, d' \
+        "$(warrenctl info web1 --json)"
+mpid=$(pgrep -f "warren-monitor.*--name web1( |$)")
+t_ok "web1's monitor ($mpid) stopped with SIGSTOP" kill -STOP "$mpid"
+t_ok "info of web1 still answers" warrenctl info web1
+t_match "and says its monitor does not answer" "$T_OUT" \
+        "Monitor: +does not answer \(org\.warren1\.Error\.Unresponsive\): The monitor of container 'web1' \(pid $mpid\) does not answer"
+t_match "the rest as it last was" "$T_OUT" "State: +RUNNING"
+t_ok "--json: unresponsive" pyjson 'assert d["unresponsive"] is True and d["state"] == "RUNNING", d' \
+        "$(warrenctl info web1 --json)"
+t_ok "alice, who may not manage web1, is not told (nor asked)" as_user alice warrenctl info web1
+t_ok "...no Monitor line" bash -c '! grep -q "^Monitor:" <<<"$1"' _ "$T_OUT"
+kill -CONT "$mpid"
+wait_for "after SIGCONT its monitor answers again" 10 \
+        bash -c 'warrenctl info web1 --json | /usr/bin/python3 -c "import json, sys; sys.exit(json.load(sys.stdin)[\"unresponsive\"])"'
+t_ok "info of web1" warrenctl info web1
+t_ok "without the Monitor line" bash -c '! grep -q "^Monitor:" <<<"$1"' _ "$T_OUT"
 
 # --- config get -----------------------------------------------------------------------------------
 t_fail_match "config get of an unknown key fails, naming it" "Unknown config key 'lxc.nosuch'" \
