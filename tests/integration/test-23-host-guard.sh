@@ -35,8 +35,11 @@ hostroot_before=$(grep ' / / ' /proc/self/mountinfo)
 # Init's side: a first process that tries the remount, then execs init.
 cat >"$rootfs/guard-init" <<'SCRIPT'
 #!/bin/sh
-mount -o remount,ro / 2>/guard.err
-echo $? >/guard.rc
+# (no file of / open for writing meanwhile: the kernel would say EBUSY)
+err=$(mount -o remount,ro / 2>&1)
+rc=$?
+echo "$err" >/guard.err
+echo $rc >/guard.rc
 exec /sbin/init
 SCRIPT
 chmod 0755 "$rootfs/guard-init"
