@@ -201,6 +201,11 @@ sysvinit_container() {
         t_match "$name: init is sysvinit" "$(in_ct "$name" cat /proc/1/cmdline | tr '\0' ' ')" '^init'
         address_checks "$name"
         stop_checks "$name" "Asking all remaining processes to terminate" "Will now halt\."
+        # umountroot's remount,ro / was refused (the host guard for root's
+        # privileged one, the kernel for alice's): the host's file system
+        # under the rootfs is still read-write.
+        t_match "$name: the file system under its rootfs is still read-write after the halt" \
+                "$(findmnt -n -o FS-OPTIONS --target /var/lib/warren/containers)" '^rw(,|$)'
         t_ok "$name: $WHO destroys it" ctl destroy "$name"
 }
 
