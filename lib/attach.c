@@ -32,6 +32,7 @@
 #include "basic/strv.h"
 #include "caps.h"
 #include "cgroup.h"
+#include "config-check.h"
 #include "config.h"
 #include "seccomp-filter.h"
 
@@ -71,6 +72,7 @@ typedef struct AttachPlan {
         char **env_base; /* container=lxc, PATH, lxc.environment */
         uint64_t caps_keep;
         SeccompProgram *seccomp;
+        SeccompProgram *host_guard; /* privileged containers only, as init */
         bool no_new_privs;
         int ns_flags; /* namespaces of init that differ from ours (not pid) */
         bool new_pid_ns;
@@ -355,6 +357,7 @@ static void plan_done(AttachPlan *p) {
         p->v2_cgroup_fd = safe_close(p->v2_cgroup_fd);
         p->v2_dir = mfree_str(p->v2_dir);
         p->seccomp = seccomp_program_free(p->seccomp);
+        p->host_guard = seccomp_program_free(p->host_guard);
         strv_free(p->env_base);
         safe_close(p->null_fd);
         for (size_t i = 0; i < p->n_cgroups; i++)
@@ -376,6 +379,13 @@ static int plan_new(const AttachOptions *o, AttachPlan *p, WarrenError *reterr) 
         r = seccomp_program_from_config(o->config, &p->seccomp, reterr);
         if (r < 0)
                 return r;
+        /* As container_spawn() decides for init: no lxc.idmap, no user
+         * namespace, the host's superblocks. */
+        if (!config_is_unprivileged(o->config)) {
+                r = seccomp_program_host_guard(&p->host_guard, reterr);
+                if (r < 0)
+                        return r;
+        }
         v = lxc_config_get(o->config, "lxc.no_new_privs");
         p->no_new_privs = v && (streq(v, "1") || streq(v, "true"));
         r = plan_env(p, reterr);
@@ -607,8 +617,13 @@ static int child_pty(const AttachPlan *p, int *ret_master, int *ret_slave, Warre
  * bounding set can be dropped afterwards even if it loses CAP_SETUID. */
 static int child_credentials(const AttachPlan *p, uid_t uid, gid_t gid, WarrenError *reterr) {
         /* The container's seccomp filter, as its init has it; installing it
-         * without no_new_privs needs CAP_SYS_ADMIN, which we still hold. */
-        int k = seccomp_program_install(p->seccomp);
+         * without no_new_privs needs CAP_SYS_ADMIN, which we still hold.
+         * The host guard first, as for init. */
+        int k = seccomp_program_install(p->host_guard);
+        if (k < 0)
+                return warren_error_set(reterr, -k, "Failed to install the seccomp host guard: %s",
+                                        strerror(-k));
+        k = seccomp_program_install(p->seccomp);
         if (k < 0)
                 return warren_error_set(reterr, -k, "Failed to install the container's seccomp filter: %s",
                                         strerror(-k));

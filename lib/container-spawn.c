@@ -70,6 +70,7 @@ typedef struct SpawnPlan {
         SpawnSysctl *sysctls;
         size_t n_sysctls;
         SeccompProgram *seccomp;
+        SeccompProgram *host_guard; /* privileged only (seccomp-filter.h) */
 } SpawnPlan;
 
 static SpawnPlan *spawn_plan_free(SpawnPlan *p) {
@@ -86,6 +87,7 @@ static SpawnPlan *spawn_plan_free(SpawnPlan *p) {
         strv_free(p->prlimit_kv);
         strv_free(p->sysctl_kv);
         seccomp_program_free(p->seccomp);
+        seccomp_program_free(p->host_guard);
         free(p);
         return NULL;
 }
@@ -232,6 +234,13 @@ static int spawn_plan_new(const SpawnOptions *o, SpawnPlan **ret, WarrenError *r
         r = seccomp_program_from_config(c, &p->seccomp, reterr);
         if (r < 0)
                 return r;
+        /* Without a user namespace the container's superblocks are the
+         * host's: keep it from remounting them read-only. */
+        if (!o->new_user_ns) {
+                r = seccomp_program_host_guard(&p->host_guard, reterr);
+                if (r < 0)
+                        return r;
+        }
         const MountPlanOptions mo = {
                 .keeps_sys_admin = p->caps_keep & (UINT64_C(1) << CAP_SYS_ADMIN),
                 .owner_uid = o->owner_uid,
@@ -528,7 +537,12 @@ static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, in
                 return r;
 
         /* The seccomp filter needs CAP_SYS_ADMIN (in our user namespace)
-         * without no_new_privs: before the capabilities go. */
+         * without no_new_privs: before the capabilities go. The host guard
+         * first, so that a profile refusing seccomp(2) cannot keep it out. */
+        r = seccomp_program_install(p->host_guard);
+        if (r < 0)
+                return warren_error_set(reterr, -r, "Failed to install the seccomp host guard: %s",
+                                        strerror(-r));
         r = seccomp_program_install(p->seccomp);
         if (r < 0)
                 return warren_error_set(reterr, -r, "Failed to install the seccomp filter: %s",

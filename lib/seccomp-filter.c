@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <linux/filter.h>
+#include <linux/fs.h>
+#include <linux/mount.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -259,6 +262,96 @@ int seccomp_program_from_config(const LxcConfig *c, SeccompProgram **ret, Warren
                 return r;
         }
         return seccomp_program_compile(policy, ret, reterr);
+}
+
+/* The host guard of a privileged container (no lxc.idmap). Its root is the
+ * host's root, and its rootfs (a bind mount of a host directory) shares the
+ * superblock of the host filesystem holding it: a superblock change made
+ * inside is the host's. LXC keeps `mount -o remount,ro /` (sysvinit's
+ * umountroot, systemd-shutdown) from remounting the host read-only with its
+ * AppArmor profile, by path; seccomp sees no path, only flags, so the guard
+ * refuses every such act whatever filesystem it names (the container's own
+ * tmpfs included: it can still mount it read-only, or bind-remount it):
+ *
+ *  - mount(2) with MS_REMOUNT|MS_RDONLY and no MS_BIND: a superblock
+ *    remount to read-only, EACCES (as LXC's AppArmor denial reads). A bind
+ *    remount (remount,bind,ro) changes only that mount and stays allowed,
+ *    as do mount_setattr(2) and MOUNT_ATTR_RDONLY.
+ *    A superblock remount WITHOUT MS_RDONLY stays allowed: it matters only
+ *    for a host filesystem the host mounted read-only (warren never puts a
+ *    rootfs there), and refusing it would break the boot of every init that
+ *    remounts / read-write (sysvinit's checkroot.sh, systemd-remount-fs).
+ *    Its other options (a shared tmpfs's size=, ext4's errors=) remain
+ *    reachable: a privileged container is root on the host in every other
+ *    way too (SECURITY-config.md).
+ *  - fspick(2), ENOSYS: with fsconfig(FSCONFIG_CMD_RECONFIGURE) it
+ *    reconfigures an existing superblock, read-only as easily as not, and
+ *    the key ("ro") is behind a pointer seccomp cannot read. ENOSYS is what
+ *    a kernel without the call says, so careful callers fall back to
+ *    mount(2), where the rule above applies.
+ *  - open_tree(2) without OPEN_TREE_CLONE, ENOSYS: libmount 2.39 and later
+ *    (util-linux 2.38, Debian 12's, uses mount(2) only) remounts with
+ *    open_tree() + fspick() and recovers from ENOSYS only in the first
+ *    step; without this, every `mount -o remount` there would fail with
+ *    "fspick system call failed". A plain open_tree() is only a handle on
+ *    an existing mount for those new calls (open(O_PATH) gives the same),
+ *    so refusing it costs nothing but the fallback to mount(2); the
+ *    OPEN_TREE_CLONE form (bind mounts) stays.
+ *  - ioctl FIFREEZE, FITHAW and FS_IOC_SHUTDOWN, EACCES: freezing,
+ *    thawing (under root's snapshot) or shutting down a filesystem are
+ *    superblock acts as harmful to the host as a read-only remount.
+ *
+ * Installed before the container's own filter and in addition to it
+ * (filters stack, the strictest answer wins), so that a profile that
+ * refuses seccomp(2) or prctl(2) cannot keep it out; warren always stacks
+ * (lxc.seccomp.allow_nesting changes nothing: LXC's "skip the profile when
+ * already confined" is not warren's behaviour, and the guard is never
+ * skipped). An unprivileged container needs none of this: the kernel
+ * refuses it any change to a superblock its user namespace does not own. */
+#ifndef FS_IOC_SHUTDOWN
+#define FS_IOC_SHUTDOWN _IOR('X', 125, uint32_t)
+#endif
+#define IOCTL_CMD_MASK UINT64_C(0xffffffff) /* the kernel reads cmd as an unsigned int */
+#define REMOUNT_MASK ((uint64_t) (MS_REMOUNT | MS_BIND | MS_RDONLY))
+#define REMOUNT_RO ((uint64_t) (MS_REMOUNT | MS_RDONLY))
+
+#define GUARD_RULE(n, err, i, mask, datum)                                        \
+        {                                                                         \
+                .name = (char *) (n), .number = -1,                               \
+                .action = { .type = SECCOMP_POLICY_ERRNO, .errno_value = (err) }, \
+                .args = { { .index = (i),                                         \
+                            .op = SECCOMP_POLICY_CMP_MASKED_EQ,                   \
+                            .value = (mask),                                      \
+                            .value2 = (datum) } },                                \
+                .n_args = 1,                                                      \
+        }
+
+int seccomp_program_host_guard(SeccompProgram **ret, WarrenError *reterr) {
+        static const SeccompRule rules[] = {
+                GUARD_RULE("mount", EACCES, 3, REMOUNT_MASK, REMOUNT_RO),
+                { .name = (char *) "fspick",
+                  .number = -1,
+                  .action = { .type = SECCOMP_POLICY_ERRNO, .errno_value = ENOSYS } },
+                GUARD_RULE("open_tree", ENOSYS, 2, OPEN_TREE_CLONE, 0),
+                GUARD_RULE("ioctl", EACCES, 1, IOCTL_CMD_MASK, FIFREEZE),
+                GUARD_RULE("ioctl", EACCES, 1, IOCTL_CMD_MASK, FITHAW),
+                GUARD_RULE("ioctl", EACCES, 1, IOCTL_CMD_MASK, FS_IOC_SHUTDOWN),
+        };
+        const SeccompPolicy guard = {
+                .version = 2,
+                .default_action = { .type = SECCOMP_POLICY_ALLOW },
+                .rules = (SeccompRule *) rules,
+                .n_rules = ELEMENTSOF(rules),
+                .origin = (char *) "warren's host guard",
+        };
+        int r = seccomp_program_compile(&guard, ret, reterr);
+        if (r < 0)
+                return r;
+        log_debug("seccomp: host guard for a privileged container, %zu instructions (superblock remount "
+                  "read-only EACCES, fspick and open_tree without OPEN_TREE_CLONE ENOSYS, FIFREEZE, "
+                  "FITHAW, FS_IOC_SHUTDOWN EACCES)",
+                  seccomp_program_size(*ret));
+        return 0;
 }
 
 int seccomp_program_install(const SeccompProgram *p) {

@@ -26,6 +26,13 @@ int seccomp_program_from_config(const LxcConfig *c, SeccompProgram **ret, Warren
  * compat ones (x86_64: i386 and x32). Rules for other architectures, and
  * syscalls an architecture does not have, are skipped as LXC does. */
 int seccomp_program_compile(const SeccompPolicy *p, SeccompProgram **ret, WarrenError *reterr);
+/* The host guard every process of a privileged container (no lxc.idmap)
+ * gets before the container's own filter: superblock remounts read-only
+ * (mount(2) MS_REMOUNT|MS_RDONLY without MS_BIND) and FIFREEZE, FITHAW,
+ * FS_IOC_SHUTDOWN answer EACCES; fspick(2), and open_tree(2) without
+ * OPEN_TREE_CLONE, ENOSYS (so that libmount falls back to mount(2)). The
+ * why, and what stays allowed, is at its definition. */
+int seccomp_program_host_guard(SeccompProgram **ret, WarrenError *reterr);
 /* Installs the filter on the calling thread; -errno. Safe after fork(). */
 int seccomp_program_install(const SeccompProgram *p);
 /* Number of BPF instructions (for tests and logs). */
