@@ -283,7 +283,7 @@ int seccomp_program_from_config(const LxcConfig *c, SeccompProgram **ret, Warren
  *    remounts / read-write (sysvinit's checkroot.sh, systemd-remount-fs).
  *    Its other options (a shared tmpfs's size=, ext4's errors=) remain
  *    reachable: a privileged container is root on the host in every other
- *    way too (SECURITY-config.md).
+ *    way too (SECURITY.md).
  *  - fspick(2), ENOSYS: with fsconfig(FSCONFIG_CMD_RECONFIGURE) it
  *    reconfigures an existing superblock, read-only as easily as not, and
  *    the key ("ro") is behind a pointer seccomp cannot read. ENOSYS is what
