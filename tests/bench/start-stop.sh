@@ -133,7 +133,7 @@ for n in warren lxc crun nsenter unshare; do
         med[$n]=$(median "${samples[$n]}")
 done
 # crun's figure without the nsenter that shows it the hybrid host as v1.
-med[crun]=$((med[crun] - med[nsenter]))
+med[crun]=$(awk -v c="${med[crun]}" -v n="${med[nsenter]}" 'BEGIN {print c - n}') # medians may be x.5
 for n in warren lxc crun unshare; do
         printf '%-10s %12.2f\n' "$n" "$(awk -v m="${med[$n]}" 'BEGIN {print m/1000}')"
 done
