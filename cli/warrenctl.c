@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* warrenctl: the command line of warren, a thin client of org.warren1. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -248,12 +249,27 @@ static void help(void) {
                         if (strchr(u, '\n')) {
                                 _cleanup_strv_free_ char **lines = strv_split(u, "\n");
                                 _cleanup_strv_free_ char **words = NULL;
-                                STRV_FOREACH(l, lines)
-                                        if (**l != ' ' &&
-                                            strv_consume(&words, strndup(*l, strcspn(*l, " "))) < 0)
+                                /* "NAME list", "NAME [create] ...": the subcommand is the
+                                 * second word, after an argument (upper case) they share. */
+                                const char *arg = NULL;
+                                size_t arg_len = 0;
+                                if (lines && lines[0] && isupper((unsigned char) lines[0][0])) {
+                                        arg = lines[0];
+                                        arg_len = strcspn(arg, " ");
+                                }
+                                STRV_FOREACH(l, lines) {
+                                        const char *w = *l;
+                                        if (*w == ' ')
+                                                continue;
+                                        if (arg && strncmp(w, arg, arg_len) == 0 && w[arg_len] == ' ')
+                                                w += arg_len + 1;
+                                        w += *w == '[';
+                                        if (strv_consume(&words, strndup(w, strcspn(w, " ]"))) < 0)
                                                 return;
+                                }
                                 _cleanup_free_ char *subs = strv_join(words, "|");
-                                if (!subs || asprintf(&first, "%s %s ...", v->name, subs) < 0)
+                                if (!subs || asprintf(&first, "%s %.*s%s%s ...", v->name, (int) arg_len,
+                                                      strempty(arg), arg ? " " : "", subs) < 0)
                                         return;
                         } else if (asprintf(&first, "%s%s%s", v->name, *u ? " " : "", u) < 0)
                                 return;
