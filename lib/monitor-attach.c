@@ -392,9 +392,11 @@ static int helper_setup(const AttachHelperContext *ctx, int *ret_listen, int *re
         /* Bound and listening under a temporary name, then renamed: the
          * socket appears only once a connect to it can succeed. */
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(ctx->socket_path) + strlen(".new") >= sizeof sa.sun_path)
+        if (strlen(ctx->socket_path) + strlen(MONITOR_ATTACH_SOCKET_NEW) >= sizeof sa.sun_path)
                 return -ENAMETOOLONG;
-        snprintf(sa.sun_path, sizeof sa.sun_path, "%s.new", ctx->socket_path);
+        /* socket_path ends in MONITOR_ATTACH_SOCKET: the same directory. */
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%.*s" MONITOR_ATTACH_SOCKET_NEW,
+                 (int) (strlen(ctx->socket_path) - strlen(MONITOR_ATTACH_SOCKET)), ctx->socket_path);
         *ret_listen = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (*ret_listen < 0)
                 return -errno;
@@ -418,9 +420,10 @@ _Noreturn void attach_helper_main(void *userdata) {
 
         if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != ctx->monitor)
                 _exit(EXIT_FAILURE);
-        (void) prctl(PR_SET_NAME, "warren-attach");
+        /* The command line first: who finds us by name reads the new one. */
         if (ctx->retitle)
                 ctx->retitle(ctx->name);
+        (void) prctl(PR_SET_NAME, "warren-attach");
         int r = helper_setup(ctx, &listen_fd, &signal_fd);
         int epfd = r >= 0 ? epoll_create1(EPOLL_CLOEXEC) : -EBADF;
         if (r < 0 || epfd < 0 || epoll_add(epfd, listen_fd, UINT64_MAX) < 0 ||

@@ -41,6 +41,8 @@ typedef struct Cgroup Cgroup;
 typedef struct CgroupLayout CgroupLayout;
 
 #define MONITOR_ATTACH_SOCKET "attach"
+/* Where the helper binds it before it listens (then renames it). */
+#define MONITOR_ATTACH_SOCKET_NEW MONITOR_ATTACH_SOCKET ".new"
 
 /* What the helper starts from: pointers into the monitor's memory, which
  * the helper has a copy of. */

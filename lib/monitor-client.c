@@ -693,19 +693,34 @@ int monitor_runtime_dir_exists(const char *runtime_dir, const char *name) {
 }
 
 int monitor_remove_runtime_dir(const char *runtime_dir, const char *name, WarrenError *reterr) {
-        static const char *const files[] = { "control", "attach", "state", "state.tmp", "lock" };
         _cleanup_free_ char *dir = monitor_dir_path(runtime_dir, name);
         if (!dir)
                 return -ENOMEM;
-        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0) {
                 if (errno == ENOENT)
                         return 0;
                 return warren_error_set(reterr, errno, "Failed to open %s: %m", dir);
         }
-        for (size_t i = 0; i < ELEMENTSOF(files); i++)
-                if (unlinkat(fd, files[i], 0) < 0 && errno != ENOENT)
-                        return warren_error_set(reterr, errno, "Failed to remove %s/%s: %m", dir, files[i]);
+        /* Whatever is in it (control, attach, state, lock, and the
+         * temporary names a process killed half-way leaves, such as
+         * attach.new or state.tmp): only warren's processes write here. */
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = -errno;
+                safe_close(fd);
+                return warren_error_set(reterr, r, "Failed to read %s: %s", dir, strerror(-r));
+        }
+        struct dirent *de;
+        while ((de = readdir(d)))
+                if (!streq(de->d_name, ".") && !streq(de->d_name, "..") &&
+                    unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
+                        int r = -errno;
+                        closedir(d);
+                        return warren_error_set(reterr, r, "Failed to remove %s/%s: %s", dir, de->d_name,
+                                                strerror(-r));
+                }
+        closedir(d);
         if (rmdir(dir) < 0 && errno != ENOENT)
                 return warren_error_set(reterr, errno, "Failed to remove %s: %m", dir);
         return 0;

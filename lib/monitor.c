@@ -1168,6 +1168,8 @@ static int take_lock(Monitor *m, WarrenError *reterr) {
                 /* Leftovers of a monitor that was killed. */
                 (void) unlinkat(m->dir_fd, "control", 0);
                 (void) unlinkat(m->dir_fd, "state.tmp", 0);
+                (void) unlinkat(m->dir_fd, MONITOR_ATTACH_SOCKET, 0);
+                (void) unlinkat(m->dir_fd, MONITOR_ATTACH_SOCKET_NEW, 0);
                 return 0;
         }
         return warren_error_set(reterr, EAGAIN, "Failed to lock %s: it keeps being replaced", m->dir_path);
@@ -1448,8 +1450,10 @@ static void teardown(Monitor *m) {
         m->ttys = monitor_ttys_free(m->ttys);
         m->listen_fd = safe_close(m->listen_fd);
         if (m->owns_dir) {
-                static const char *const files[] = { "control", MONITOR_ATTACH_SOCKET, "state", "state.tmp",
-                                                     "lock" };
+                static const char *const files[] = {
+                        "control", MONITOR_ATTACH_SOCKET, MONITOR_ATTACH_SOCKET_NEW,
+                        "state",   "state.tmp",           "lock"
+                };
                 for (size_t i = 0; i < ELEMENTSOF(files); i++)
                         (void) unlinkat(m->dir_fd, files[i], 0);
                 if (rmdir(m->dir_path) < 0)

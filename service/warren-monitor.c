@@ -175,6 +175,16 @@ static void retitle_attach_helper(const char *name) {
         set_title(words, ELEMENTSOF(words));
 }
 
+/* Copies of the option strings, freed when main() returns. */
+typedef struct OwnedStrings {
+        char *s[5];
+} OwnedStrings;
+
+static void owned_strings_done(OwnedStrings *o) {
+        for (size_t i = 0; i < ELEMENTSOF(o->s); i++)
+                free(o->s[i]);
+}
+
 static int parse_fd(const char *s, int *ret) {
         char *end;
         errno = 0;
@@ -289,8 +299,9 @@ int main(int argc, char *argv[]) {
         }
         /* set_title() overwrites the strings the options point to. */
         const char **opts[] = { &o.name, &o.state_dir, &o.runtime_dir, &o.config_dir, &o.log_path };
+        _cleanup_(owned_strings_done) OwnedStrings owned = {};
         for (size_t i = 0; i < ELEMENTSOF(opts); i++)
-                if (*opts[i] && !(*opts[i] = strdup(*opts[i]))) {
+                if (*opts[i] && !(*opts[i] = owned.s[i] = strdup(*opts[i]))) {
                         log_error("Out of memory.");
                         return EXIT_FAILURE;
                 }

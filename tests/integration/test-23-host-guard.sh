@@ -108,6 +108,8 @@ t_fail "but not the host's filesystem under its rootfs (the kernel refuses)" \
         as_user alice warrenctl attach u1 -- mount -o remount,ro /
 t_match "which stays read-write" "$(sb_opts "$C/u1/rootfs")" '^rw(,|$)'
 t_ok "stop u1" as_user alice warrenctl stop u1 -k
+t_ok "alice destroys u1" as_user alice warrenctl destroy u1
 revoke_all alice
 t_ok "destroy g1" warrenctl destroy g1
+t_eq "the store is empty again" "$(warrenctl list --noheadings --raw -o name)" ""
 finish
