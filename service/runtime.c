@@ -350,7 +350,8 @@ static int on_monitor_exit(sd_event_source *s, int fd, uint32_t revents, void *u
             monitor_pidfd_exit_status(e->monitor_pidfd, NULL) == 0) {
                 e->exit_info_tries++;
                 (void) sd_event_source_set_enabled(e->monitor_source, SD_EVENT_OFF);
-                (void) runtime_timer_arm(e->daemon, &e->exit_timer, RUNTIME_EXIT_INFO_USEC, on_exit_timer, e);
+                (void) runtime_timer_arm(e->daemon, &e->exit_timer, RUNTIME_EXIT_INFO_USEC, on_exit_timer,
+                                         e);
                 return 0;
         }
         runtime_entry_monitor_exited(e);
