@@ -304,25 +304,36 @@ tm send-keys -t b "Pass-15-word" Enter
 wait_for "the right password: done" 15 sh -c "tmux -S '$TMUX_SOCK' capture-pane -t b -p | grep -q 'rc=0'"
 t_ok "the network exists" sh -c "warrenctl network list --noheadings -o name | grep -qx t15a"
 wait_for "the agent is gone with warrenctl" 5 sh -c '! pgrep -u bob pkttyagent'
-tm send-keys -t b "clear; warrenctl network create t15b --ipv4=10.15.2.1/24; echo rc=\$?" Enter
-wait_for "asked again" 15 sh -c "tmux -S '$TMUX_SOCK' capture-pane -t b -p | grep -q 'Password'"
+# Each later command runs on a cleared pane that it marks first (begin-N),
+# so that a wait never matches what an earlier command left on the pane.
+n=0
+tm_cmd() {
+        n=$((n + 1))
+        # (printf: the typed line itself never reads begin-N)
+        tm send-keys -t b "clear; printf 'begin-%s\\n' $n; $1; echo rc=\$?-$n" Enter
+}
+# pane_wait WHAT SECONDS PATTERN: the current command's pane shows PATTERN.
+pane_wait() {
+        wait_for "$1" "$2" bash -c "p=\$(tmux -S '$TMUX_SOCK' capture-pane -t b -p); [[ \$p == *begin-$n* ]] && grep -qE '$3' <<<\"\$p\""
+}
+tm_cmd "warrenctl network create t15b --ipv4=10.15.2.1/24"
+pane_wait "asked again" 15 'Password'
 tm send-keys -t b "wrong-password" Enter
-wait_for "a wrong password: refused" 20 sh -c "tmux -S '$TMUX_SOCK' capture-pane -t b -p | grep -q 'rc=1'"
+pane_wait "a wrong password: refused" 30 "rc=1-$n"
 t_match "the agent says authentication failed, warrenctl what was refused" "$(pane b)" \
         "AUTHENTICATION FAILED.*The polkit action org\.warren1\.network \(creating and deleting container networks\) was refused"
 t_fail "t15b was not created" sh -c "warrenctl network list --noheadings -o name | grep -qx t15b"
-tm send-keys -t b "clear; warrenctl --no-ask-password network create t15c --ipv4=10.15.3.1/24; echo rc=\$?" Enter
-wait_for "--no-ask-password: refused at once" 10 sh -c "tmux -S '$TMUX_SOCK' capture-pane -t b -p | grep -q 'rc=1'"
+tm_cmd "warrenctl --no-ask-password network create t15c --ipv4=10.15.3.1/24"
+pane_wait "--no-ask-password: refused at once" 10 "rc=1-$n"
 t_ok "without asking" sh -c "! tmux -S '$TMUX_SOCK' capture-pane -t b -p | grep -q Password"
-tm send-keys -t b "clear; warrenctl attach web1 -- echo attached-\$((6*7)); echo rc=\$?" Enter
-wait_for "auth_admin (org.warren1.shell): the agent asks for an administrator's password" 15 \
-        sh -c "tmux -S '$TMUX_SOCK' capture-pane -t b -p | grep -q 'Password'"
+tm_cmd "warrenctl attach web1 -- echo attached-\$((6*7))"
+pane_wait "auth_admin (org.warren1.shell): the agent asks for an administrator's password" 15 'Password'
 t_match "as alice, for org.warren1.shell" "$(pane b)" "AUTHENTICATING FOR org\.warren1\.shell.*Authenticating as: alice"
 tm send-keys -t b "Admin-15-word" Enter
-wait_for "the admin's password: attached" 15 sh -c "tmux -S '$TMUX_SOCK' capture-pane -t b -p | grep -q 'rc=0'"
+pane_wait "the admin's password: attached" 30 "rc=0-$n"
 t_match "the command ran inside" "$(pane b)" "attached-42"
-tm send-keys -t b "clear; warrenctl list --noheadings -o name | head -1; echo rc=\$?" Enter
-wait_for "a read on a terminal works" 10 sh -c "tmux -S '$TMUX_SOCK' capture-pane -t b -p | grep -q 'rc=0'"
+tm_cmd "warrenctl list --noheadings -o name | head -1"
+pane_wait "a read on a terminal works" 10 "rc=0-$n"
 tm kill-server
 rm -f /etc/polkit-1/rules.d/40-warren-test15.rules
 ((made_run_dbus)) && rm -f /run/dbus/system_bus_socket

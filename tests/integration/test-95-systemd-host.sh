@@ -258,7 +258,7 @@ t_eq "bb is stopped" "$(in_host warrenctl state bb)" STOPPED
 t_ok "its init ran its shutdown action again" \
         test "$(in_host cat /var/lib/warren/containers/bb/rootfs/halt-marker)" != "$marker"
 t_eq "warren-halt@bb.service is inactive" "$(in_host systemctl is-active warren-halt@bb.service)" inactive
-t_eq "no warren unit failed" "$(in_host systemctl --failed --no-legend --plain --no-pager 'warren*')" ""
+t_eq "no warren unit failed" "$(in_host systemctl list-units --failed --no-legend --plain --no-pager 'warren*')" ""
 t_fail "machinectl no longer lists bb" grep -q '^bb ' <<<"$(in_host machinectl list --no-legend --no-pager)"
 t_ok "start bb once more" in_host warrenctl start bb
 t_ok "stop bb" in_host warrenctl stop bb -t 10
