@@ -669,6 +669,10 @@ int monitor_lock_held(const char *runtime_dir, const char *name) {
         _cleanup_free_ char *dir = monitor_dir_path(runtime_dir, name), *path = NULL;
         if (!dir || asprintf(&path, "%s/lock", dir) < 0)
                 return -ENOMEM;
+        return monitor_lock_file_held(path);
+}
+
+int monitor_lock_file_held(const char *path) {
         _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
         if (fd < 0)
                 return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;

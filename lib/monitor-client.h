@@ -126,6 +126,8 @@ int monitor_peer_pidfd(int fd, int *ret_pidfd, pid_t *ret_pid);
 int monitor_pidfd_exit_status(int pidfd, int *ret_status);
 int monitor_read_state_file(const char *runtime_dir, const char *name, MonitorMessage *ret);
 int monitor_lock_held(const char *runtime_dir, const char *name);
+/* The same for the lock file at path (a warm monitor's: monitor-pool.h). */
+int monitor_lock_file_held(const char *path);
 int monitor_runtime_dir_exists(const char *runtime_dir, const char *name);
 int monitor_remove_runtime_dir(const char *runtime_dir, const char *name, WarrenError *reterr);
 int monitor_list_dirs(const char *runtime_dir, char ***ret_names);

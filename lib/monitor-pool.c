@@ -375,13 +375,7 @@ static int pool_lock_held(const char *runtime_dir, pid_t pid) {
         _cleanup_free_ char *path = pool_path(runtime_dir, pid, "lock");
         if (!path)
                 return -ENOMEM;
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
-        if (fd < 0)
-                return errno == ENOENT || errno == ENOTDIR ? 0 : -errno;
-        if (flock(fd, LOCK_SH | LOCK_NB) < 0)
-                return errno == EWOULDBLOCK ? 1 : -errno;
-        (void) flock(fd, LOCK_UN);
-        return 0;
+        return monitor_lock_file_held(path);
 }
 
 static bool parse_pid(const char *s, pid_t *ret) {
