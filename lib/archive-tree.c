@@ -385,21 +385,11 @@ finish:
         return r;
 }
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 static int add_children(ArchiveTree *t, int fd, const char *entry_name, unsigned depth) {
-        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dup < 0)
-                return fail(t, -errno, "read");
-        _cleanup_(closedirp) DIR *d = fdopendir(dup);
-        if (!d) {
-                safe_close(dup);
-                return -ENOMEM;
-        }
-        rewinddir(d); /* a dup shares the offset of an fd read before */
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r_dir = opendir_fd(fd, &d);
+        if (r_dir < 0)
+                return fail(t, r_dir, "read");
         size_t k = strlen(entry_name);
         bool slash = k > 0 && entry_name[k - 1] == '/';
         for (;;) {

@@ -356,11 +356,6 @@ static int fail_errno(WarrenError *e, int err, const char *what, const char *pat
         return warren_error_set(e, err, "%s '%s': %s", what, path, strerror(err));
 }
 
-static inline void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 static int parse_text(LxcConfig *c, ParseCtx *ctx, const Frame *f, unsigned depth, const char *text,
                       size_t len, WarrenError *e);
 

@@ -17,6 +17,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "copy.h"
 #include "inode-table.h"
 #include "log.h"
@@ -514,22 +515,11 @@ static int copy_entry(Copy *c, int sdirfd, int ddirfd, const char *name, unsigne
         return r < 0 ? r : 0;
 }
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 static int copy_children(Copy *c, int sfd, int dfd, unsigned depth) {
-        int dup = fcntl(sfd, F_DUPFD_CLOEXEC, 3);
-        if (dup < 0)
-                return fail(c, -errno, "read");
-        _cleanup_(closedirp) DIR *d = fdopendir(dup);
-        if (!d) {
-                int r = -errno;
-                safe_close(dup);
-                return fail(c, r, "read");
-        }
-        rewinddir(d); /* a dup shares the offset of an fd read before */
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r_dir = opendir_fd(sfd, &d);
+        if (r_dir < 0)
+                return fail(c, r_dir, "read");
         for (;;) {
                 errno = 0;
                 struct dirent *de = readdir(d);
@@ -548,15 +538,10 @@ static int copy_children(Copy *c, int sfd, int dfd, unsigned depth) {
 
 /* Nested subvolumes are empty directories in a snapshot: 1 if there is one. */
 static int has_nested_subvolume(int fd, unsigned depth) {
-        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dup < 0)
-                return -errno;
-        _cleanup_(closedirp) DIR *d = fdopendir(dup);
-        if (!d) {
-                safe_close(dup);
-                return -ENOMEM;
-        }
-        rewinddir(d); /* a dup shares the offset of an fd read before */
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r_dir = opendir_fd(fd, &d);
+        if (r_dir < 0)
+                return r_dir;
         if (depth > COPY_MAX_DEPTH)
                 return 1;
         for (struct dirent *de; (de = readdir(d));) {
@@ -668,15 +653,10 @@ typedef struct Measure {
 } Measure;
 
 static int measure_dir(Measure *m, int fd, unsigned depth) {
-        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dup < 0)
-                return -errno;
-        _cleanup_(closedirp) DIR *d = fdopendir(dup);
-        if (!d) {
-                safe_close(dup);
-                return -ENOMEM;
-        }
-        rewinddir(d); /* a dup shares the offset of an fd read before */
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r_dir = opendir_fd(fd, &d);
+        if (r_dir < 0)
+                return r_dir;
         if (depth > COPY_MAX_DEPTH)
                 return -ELOOP;
         for (struct dirent *de; (de = readdir(d));) {

@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "archive-tree.h"
 #include "copy.h"
 #include "data-worker.h"
@@ -179,22 +180,12 @@ static int pull(FileWork *w, int rootfd, bool in_userns, DataReport *rep, Warren
 
 /* ---- push ---- */
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 /* What a caller who is not root may not push: setuid/setgid files. */
 static int check_setid(int fd, char *path, size_t len, WarrenError *reterr) {
-        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-        if (dup < 0)
-                return -errno;
-        _cleanup_(closedirp) DIR *d = fdopendir(dup);
-        if (!d) {
-                safe_close(dup);
-                return -ENOMEM;
-        }
-        rewinddir(d); /* a dup shares the offset of an fd read before */
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r_dir = opendir_fd(fd, &d);
+        if (r_dir < 0)
+                return r_dir;
         for (struct dirent *de; (de = readdir(d));) {
                 struct stat st;
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
@@ -225,18 +216,13 @@ static int check_setid(int fd, char *path, size_t len, WarrenError *reterr) {
  * directory (then the same below), anything else replaces a non-directory,
  * all on one filesystem. */
 static int merge_check(int src, int dst, char *path, size_t len, WarrenError *reterr) {
-        int dup = fcntl(src, F_DUPFD_CLOEXEC, 3);
         struct stat dst_st;
-        if (dup < 0 || fstat(dst, &dst_st) < 0) {
-                safe_close(dup);
+        if (fstat(dst, &dst_st) < 0)
                 return -errno;
-        }
-        _cleanup_(closedirp) DIR *d = fdopendir(dup);
-        if (!d) {
-                safe_close(dup);
-                return -ENOMEM;
-        }
-        rewinddir(d); /* a dup shares the offset of an fd read before */
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r_dir = opendir_fd(src, &d);
+        if (r_dir < 0)
+                return r_dir;
         for (struct dirent *de; (de = readdir(d));) {
                 struct stat s, t;
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))
@@ -278,15 +264,10 @@ static int merge_check(int src, int dst, char *path, size_t len, WarrenError *re
 /* Moves what merge_check() accepted: new names and non-directories by
  * rename(), directories that exist already by their contents. */
 static int merge_move(int src, int dst, WarrenError *reterr) {
-        int dup = fcntl(src, F_DUPFD_CLOEXEC, 3);
-        if (dup < 0)
-                return -errno;
-        _cleanup_(closedirp) DIR *d = fdopendir(dup);
-        if (!d) {
-                safe_close(dup);
-                return -ENOMEM;
-        }
-        rewinddir(d); /* a dup shares the offset of an fd read before */
+        _cleanup_(closedirp) DIR *d = NULL;
+        int r_dir = opendir_fd(src, &d);
+        if (r_dir < 0)
+                return r_dir;
         for (struct dirent *de; (de = readdir(d));) {
                 struct stat t;
                 if (streq(de->d_name, ".") || streq(de->d_name, ".."))

@@ -18,11 +18,6 @@
 #include "store.h"
 #include "strv.h"
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 const char *image_phase_to_string(ImagePhase p) {
         static const char *const names[_IMAGE_PHASE_MAX] = {
                 [IMAGE_PHASE_INDEX] = "index",         [IMAGE_PHASE_META] = "meta",

@@ -52,11 +52,6 @@ int snapshot_comment_validate(const char *comment, WarrenError *reterr) {
         return 0;
 }
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 /* The container's snaps/ directory, created (0700) if make. -ENOENT if it
  * does not exist and !make. */
 static int open_snaps(Store *s, const char *container, bool make, WarrenError *reterr) {
@@ -186,17 +181,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SnapshotCreate *, snapshot_create_abort);
 
 /* Removes unlocked leftovers and finds the next free number. */
 static int scan(int snaps_fd, long *ret_next, size_t *ret_count) {
-        int dup = fcntl(snaps_fd, F_DUPFD_CLOEXEC, 3);
-        if (dup < 0)
-                return -errno;
-        _cleanup_(closedirp) DIR *d = fdopendir(dup);
+        _cleanup_(closedirp) DIR *d = NULL;
         long next = 0;
         size_t count = 0;
-        if (!d) {
-                safe_close(dup);
-                return -ENOMEM;
-        }
-        rewinddir(d); /* a dup shares the offset of an fd read before */
+        int r_dir = opendir_fd(snaps_fd, &d);
+        if (r_dir < 0)
+                return r_dir;
         for (struct dirent *de; (de = readdir(d));) {
                 if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0 ||
                     strncmp(de->d_name, DEL_PREFIX, strlen(DEL_PREFIX)) == 0) {

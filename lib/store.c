@@ -35,11 +35,6 @@ struct Store {
         int dirfd;
 };
 
-static void closedirp(DIR **d) {
-        if (*d)
-                closedir(*d);
-}
-
 int store_open(const char *state_dir, Store **ret, WarrenError *reterr) {
         _cleanup_free_ char *dir = NULL, *path = NULL;
         _cleanup_close_ int fd = -EBADF;

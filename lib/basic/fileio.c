@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -142,5 +143,20 @@ int mkdir_p(const char *path, mode_t mode) {
         }
         if (mkdir(p, mode) < 0 && errno != EEXIST)
                 return -errno;
+        return 0;
+}
+
+int opendir_fd(int fd, DIR **ret) {
+        int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        if (dup < 0)
+                return -errno;
+        DIR *d = fdopendir(dup);
+        if (!d) {
+                int r = -errno;
+                close(dup);
+                return r;
+        }
+        rewinddir(d);
+        *ret = d;
         return 0;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <dirent.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -23,3 +24,12 @@ int write_all(int fd, const void *data, size_t size);
 int read_one_line_file(const char *path, char **ret);
 /* mkdir -p, mode for each created dir. */
 int mkdir_p(const char *path, mode_t mode);
+
+/* A DIR reading the directory fd from its start, fd itself left as it is
+ * (a CLOEXEC duplicate is read, rewound: a dup shares the offset of an fd
+ * read before). -errno. */
+int opendir_fd(int fd, DIR **ret);
+static inline void closedirp(DIR **d) {
+        if (*d)
+                closedir(*d);
+}
