@@ -15,6 +15,7 @@
 
 #include "fileio.h"
 #include "image-cache-private.h"
+#include "image-index-fetch.h"
 #include "image-verify.h"
 #include "log.h"
 #include "store.h"
@@ -368,49 +369,27 @@ static int not_signed(Fetch *f, const char *what, const char *alternatives, Warr
 }
 
 static int fetch_index(Fetch *f, char **ret_build, char **ret_path, WarrenError *reterr) {
-        const ImageLimits *l = &f->p->limits;
         _cleanup_image_index_ ImageIndex *idx = NULL;
-        _cleanup_free_ char *text = NULL, *url = NULL;
+        _cleanup_free_ char *text = NULL;
         const ImageIndexEntry *entry;
+        ImageIndexFetchParams ip = {
+                .server = f->server,
+                .mode = f->p->mode,
+                .download = download_options(f, f->p->limits.index_max ?: IMAGE_LIMIT_INDEX_DEFAULT),
+                .keyring = f->p->keyring,
+        };
         size_t size = 0;
-        long status = 0;
-        int r = 0;
+        int r;
 
         f->phase = IMAGE_PHASE_INDEX;
-        /* index-<mode>.7 first, then index-<mode>, as lxc-download does. */
-        for (int compat = 1; compat >= 0; compat--) {
-                _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
-                free(url);
-                free(text);
-                text = NULL;
-                url = image_index_url(f->server, f->p->mode, compat);
-                if (!url)
-                        return -ENOMEM;
-                r = fetch_buffer(f, url, l->index_max ?: IMAGE_LIMIT_INDEX_DEFAULT, &text, &size, &status,
-                                 compat ? &e : reterr);
-                /* index-<mode>.7 is optional: fall back on any HTTP error status. */
-                if (r < 0 && compat && status >= 400 && status < 500) {
-                        log_debug("No compat index: %s", warren_error_message(&e));
-                        continue;
-                }
-                if (r < 0 && compat)
-                        error_pass(reterr, &e);
-                break;
-        }
-        if (r < 0)
-                return r;
         if (want_signatures(f)) {
-                const char *name = strrchr(url, '/') + 1;
-                r = check_signature(f, url, name, -EBADF, text, size, reterr);
-                if (r == -ENOENT) {
-                        _cleanup_free_ char *asc = NULL;
-                        if (asprintf(&asc, "%s.asc", name) < 0)
-                                return -ENOMEM;
-                        return not_signed(f, name, asc, reterr);
-                }
+                r = verifier(f, &ip.verifier, reterr);
                 if (r < 0)
                         return r;
         }
+        r = image_index_fetch(&ip, &text, &size, NULL, reterr);
+        if (r < 0)
+                return r;
         r = image_index_parse(text, size, &idx, reterr);
         if (r < 0)
                 return r;

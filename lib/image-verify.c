@@ -51,7 +51,7 @@ static int verifier_init(WarrenError *reterr) {
 }
 
 /* The keyring decides which images root accepts: only root may have written it. */
-static int open_keyring(const char *keyring, WarrenError *reterr) {
+int image_keyring_open(const char *keyring, WarrenError *reterr) {
         _cleanup_close_ int fd = open(keyring, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         struct stat st;
         if (fd < 0)
@@ -70,9 +70,17 @@ static int open_keyring(const char *keyring, WarrenError *reterr) {
 }
 
 int image_verifier_new(const char *keyring, const char *home_dir, ImageVerifier **ret, WarrenError *reterr) {
+        _cleanup_close_ int fd = image_keyring_open(keyring, reterr);
+        if (fd < 0)
+                return fd;
+        return image_verifier_new_fd(fd, keyring, home_dir, ret, reterr);
+}
+
+int image_verifier_new_fd(int keyring_fd, const char *keyring, const char *home_dir, ImageVerifier **ret,
+                          WarrenError *reterr) {
         _cleanup_(image_verifier_freep) ImageVerifier *v = calloc(1, sizeof *v);
         _cleanup_(gpgme_data_releasep) gpgme_data_t keys = NULL;
-        _cleanup_close_ int fd = -EBADF, hfd = -EBADF;
+        _cleanup_close_ int hfd = -EBADF;
         gpgme_import_result_t ir;
         gpgme_error_t err;
         int r;
@@ -82,9 +90,6 @@ int image_verifier_new(const char *keyring, const char *home_dir, ImageVerifier 
         r = verifier_init(reterr);
         if (r < 0)
                 return r;
-        fd = open_keyring(keyring, reterr);
-        if (fd < 0)
-                return fd;
         if (mkdir(home_dir, 0700) < 0)
                 return warren_error_set(reterr, errno, "Failed to create GnuPG home '%s': %m", home_dir);
         /* Nothing may be fetched from elsewhere: the keyring is all we trust. */
@@ -108,7 +113,7 @@ int image_verifier_new(const char *keyring, const char *home_dir, ImageVerifier 
         gpgme_set_offline(v->ctx, 1);
         gpgme_set_keylist_mode(v->ctx, GPGME_KEYLIST_MODE_LOCAL);
 
-        err = gpgme_data_new_from_fd(&keys, fd);
+        err = gpgme_data_new_from_fd(&keys, keyring_fd);
         if (!err)
                 err = gpgme_op_import(v->ctx, keys);
         if (err)

@@ -24,6 +24,13 @@ typedef struct ImageVerifier ImageVerifier;
  * a regular file owned by root (or by us) and not writable by group or
  * others (-EPERM). A keyring without any key: -EINVAL naming it. */
 int image_verifier_new(const char *keyring, const char *home_dir, ImageVerifier **ret, WarrenError *reterr);
+/* The same in two steps, for a caller that drops its privileges between
+ * them: image_keyring_open() opens keyring (a new fd, or -errno with the
+ * checks above), image_verifier_new_fd() imports it from that fd (keyring
+ * names it in messages). */
+int image_keyring_open(const char *keyring, WarrenError *reterr);
+int image_verifier_new_fd(int keyring_fd, const char *keyring, const char *home_dir, ImageVerifier **ret,
+                          WarrenError *reterr);
 ImageVerifier *image_verifier_free(ImageVerifier *v);
 DEFINE_TRIVIAL_CLEANUP_FUNC(ImageVerifier *, image_verifier_free);
 #define _cleanup_image_verifier_ _cleanup_(image_verifier_freep)

@@ -521,8 +521,10 @@ int method_list_remote_images(sd_bus_message *m, void *userdata, sd_bus_error *e
         q->request = sd_bus_message_ref(m);
         q->next = remote_queries;
         remote_queries = q;
-        r = image_helper_start_remote(d->event, url, mode, on_remote_message, on_remote_exit, q, &q->helper,
-                                      &err);
+        const ImageRemoteParams rp = {
+                .server = url, .mode = mode, .keyring = choice.keyring, .scratch_dir = d->runtime_dir
+        };
+        r = image_helper_start_remote(d->event, &rp, on_remote_message, on_remote_exit, q, &q->helper, &err);
         if (r < 0) {
                 remote_query_free(q);
                 return bus_error_from_warren(error, r, &err);

@@ -20,6 +20,7 @@
 #include "basic/strv.h"
 #include "image-download.h"
 #include "image-helper.h"
+#include "image-index-fetch.h"
 #include "image-job.h"
 #include "image-meta.h"
 #include "store.h"
@@ -28,6 +29,7 @@
 #define PROGRESS_MIN_INTERVAL_USEC 100000ULL
 #define META_TEMP_DIR ".#meta"
 #define NOBODY 65534
+#define SCRATCH_PREFIX ".#image-list-"
 /* Chunks of the remote listing: well under IMAGE_JOB_MSG_MAX. */
 #define TEXT_CHUNK_MAX (32U * 1024U)
 
@@ -35,6 +37,7 @@ struct ImageHelper {
         pid_t pid;
         bool reaped;
         sd_event_source *io; /* owns the socket */
+        char *scratch;       /* the remote listing's scratch directory, removed at reaping */
         ImageHelperMessageFunc on_message;
         ImageHelperExitFunc on_exit;
         void *userdata;
@@ -338,36 +341,66 @@ static int remote_send_index(int sock, const ImageIndex *idx) {
         return 0;
 }
 
-_Noreturn static void remote_child(int sock, const char *server, ImageMode mode) {
+/* The listing's scratch directory below the runtime directory: the GnuPG
+ * home of the index's check, nobody's. warrend removes it when it reaps. */
+static int scratch_name(const ImageRemoteParams *p, pid_t pid, char **ret) {
+        return asprintf(ret, "%s/" SCRATCH_PREFIX "%d", p->scratch_dir, (int) pid) < 0 ? -ENOMEM : 0;
+}
+
+/* As root: the keyring's fd and a scratch directory nobody owns. */
+static int remote_prepare(const ImageRemoteParams *p, int *ret_keyring_fd, char **ret_home,
+                          WarrenError *reterr) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int kfd = -EBADF;
+        int r = scratch_name(p, getpid(), &dir);
+        if (r < 0)
+                return r;
+        kfd = image_keyring_open(p->keyring, reterr);
+        if (kfd < 0)
+                return kfd;
+        (void) rm_rf_at(AT_FDCWD, dir);
+        if (mkdir(dir, 0700) < 0 || chown(dir, NOBODY, NOBODY) < 0)
+                return warren_error_set(reterr, errno, "Failed to create '%s': %m", dir);
+        if (asprintf(ret_home, "%s/gnupg", dir) < 0)
+                return -ENOMEM;
+        *ret_keyring_fd = TAKE_FD(kfd);
+        return 0;
+}
+
+_Noreturn static void remote_child(int sock, const ImageRemoteParams *p) {
+        _cleanup_image_verifier_ ImageVerifier *v = NULL;
         _cleanup_image_index_ ImageIndex *idx = NULL;
-        _cleanup_free_ char *url = NULL, *text = NULL;
+        _cleanup_free_ char *text = NULL, *home = NULL;
+        _cleanup_close_ int kfd = -EBADF;
         WarrenError e = WARREN_ERROR_NULL;
         size_t size = 0;
-        int r = child_become_nobody();
+        int r = 0;
+        if (p->keyring)
+                r = remote_prepare(p, &kfd, &home, &e);
+        if (r < 0)
+                child_exit_result(sock, r, &e, NULL);
+        r = child_become_nobody();
         if (r < 0) {
                 r = warren_error_set(&e, r, "Failed to drop privileges: %s", strerror(-r));
                 child_exit_result(sock, r, &e, NULL);
         }
-        const ImageDownloadOptions o = {
-                .max_size = IMAGE_INDEX_MAX_SIZE,
-                .connect_timeout_s = IMAGE_HELPER_REMOTE_TIMEOUT_S,
-                .low_speed_time_s = IMAGE_HELPER_REMOTE_TIMEOUT_S,
-                .attempts = 2,
+        /* gpg reads the server's bytes as nobody too. */
+        if (p->keyring)
+                r = image_verifier_new_fd(kfd, p->keyring, home, &v, &e);
+        const ImageIndexFetchParams ip = {
+                .server = p->server,
+                .mode = p->mode,
+                .download = {
+                        .max_size = IMAGE_INDEX_MAX_SIZE,
+                        .connect_timeout_s = IMAGE_HELPER_REMOTE_TIMEOUT_S,
+                        .low_speed_time_s = IMAGE_HELPER_REMOTE_TIMEOUT_S,
+                        .attempts = 2,
+                },
+                .verifier = v,
+                .keyring = p->keyring,
         };
-        /* index-<mode>.7 first, then the plain one, like the pull. */
-        for (int compat = 1; compat >= 0; compat--) {
-                ImageDownloadResult res = {};
-                free(url);
-                free(text);
-                text = NULL;
-                url = image_index_url(server, mode, compat);
-                if (!url)
-                        child_exit_result(sock, -ENOMEM, NULL, NULL);
-                warren_error_clear(&e);
-                r = image_download_buffer(url, &o, &text, &size, &res, &e);
-                if (!(r < 0 && compat && res.http_status >= 400 && res.http_status < 500))
-                        break;
-        }
+        if (r >= 0)
+                r = image_index_fetch(&ip, &text, &size, NULL, &e);
         if (r >= 0)
                 r = image_index_parse(text, size, &idx, &e);
         if (r >= 0)
@@ -393,6 +426,8 @@ static int helper_reap(ImageHelper *h, bool kill_first) {
         /* Anything left in its group (a decompressor) has no one to talk to. */
         (void) kill(-h->pid, SIGKILL);
         h->reaped = true;
+        if (h->scratch)
+                (void) rm_rf_at(AT_FDCWD, h->scratch);
         return status;
 }
 
@@ -421,9 +456,10 @@ typedef enum HelperKind {
         HELPER_REMOTE,
 } HelperKind;
 
-static int helper_start(sd_event *e, HelperKind kind, const ImageLocalParams *local, const char *server,
-                        ImageMode mode, ImageHelperMessageFunc on_message, ImageHelperExitFunc on_exit,
-                        void *userdata, ImageHelper **ret, WarrenError *reterr) {
+static int helper_start(sd_event *e, HelperKind kind, const ImageLocalParams *local,
+                        const ImageRemoteParams *remote, ImageHelperMessageFunc on_message,
+                        ImageHelperExitFunc on_exit, void *userdata, ImageHelper **ret,
+                        WarrenError *reterr) {
         _cleanup_close_ int parent_fd = -EBADF;
         int sv[2], r;
 
@@ -451,9 +487,13 @@ static int helper_start(sd_event *e, HelperKind kind, const ImageLocalParams *lo
                 child_setup(sv[1], parent);
                 if (kind == HELPER_LOCAL)
                         local_child(CHILD_SOCKET_FD, local);
-                remote_child(CHILD_SOCKET_FD, server, mode);
+                remote_child(CHILD_SOCKET_FD, remote);
         }
         safe_close(sv[1]);
+        if (remote && remote->keyring && scratch_name(remote, h->pid, &h->scratch) < 0) {
+                image_helper_free(h);
+                return -ENOMEM;
+        }
         parent_fd = sv[0];
         (void) setpgid(h->pid, h->pid); /* also here: no race with an early kill */
         r = sd_event_add_io(e, &h->io, parent_fd, EPOLLIN, helper_io, h);
@@ -470,14 +510,13 @@ static int helper_start(sd_event *e, HelperKind kind, const ImageLocalParams *lo
 int image_helper_start_local(sd_event *e, const ImageLocalParams *p, ImageHelperMessageFunc on_message,
                              ImageHelperExitFunc on_exit, void *userdata, ImageHelper **ret,
                              WarrenError *reterr) {
-        return helper_start(e, HELPER_LOCAL, p, NULL, p->mode, on_message, on_exit, userdata, ret, reterr);
+        return helper_start(e, HELPER_LOCAL, p, NULL, on_message, on_exit, userdata, ret, reterr);
 }
 
-int image_helper_start_remote(sd_event *e, const char *server, ImageMode mode,
-                              ImageHelperMessageFunc on_message, ImageHelperExitFunc on_exit, void *userdata,
-                              ImageHelper **ret, WarrenError *reterr) {
-        return helper_start(e, HELPER_REMOTE, NULL, server, mode, on_message, on_exit, userdata, ret,
-                            reterr);
+int image_helper_start_remote(sd_event *e, const ImageRemoteParams *p, ImageHelperMessageFunc on_message,
+                              ImageHelperExitFunc on_exit, void *userdata, ImageHelper **ret,
+                              WarrenError *reterr) {
+        return helper_start(e, HELPER_REMOTE, NULL, p, on_message, on_exit, userdata, ret, reterr);
 }
 
 pid_t image_helper_pid(const ImageHelper *h) {
@@ -489,6 +528,7 @@ ImageHelper *image_helper_free(ImageHelper *h) {
                 return NULL;
         h->io = sd_event_source_disable_unref(h->io);
         (void) helper_reap(h, true);
+        free(h->scratch);
         free(h);
         return NULL;
 }

@@ -53,9 +53,22 @@ int image_helper_start_local(sd_event *e, const ImageLocalParams *p, ImageHelper
 
 /* Timeouts of the remote listing (it answers a method call). */
 #define IMAGE_HELPER_REMOTE_TIMEOUT_S 15U
-int image_helper_start_remote(sd_event *e, const char *server, ImageMode mode,
-                              ImageHelperMessageFunc on_message, ImageHelperExitFunc on_exit, void *userdata,
-                              ImageHelper **ret, WarrenError *reterr);
+typedef struct ImageRemoteParams {
+        const char *server; /* canonical URL */
+        ImageMode mode;
+        const char *keyring; /* the remote's: the index must be signed by one of its keys; NULL: not */
+        /* A directory of root's where the child makes a scratch directory
+         * of nobody's (the GnuPG home of the index's check); warrend's
+         * runtime directory. */
+        const char *scratch_dir;
+} ImageRemoteParams;
+
+/* The index is fetched as image_index_fetch() does (checked against the
+ * keyring, as root's pulls do) and parsed as nobody; a bad or absent
+ * signature ends it with EBADE (VerificationFailed). */
+int image_helper_start_remote(sd_event *e, const ImageRemoteParams *p, ImageHelperMessageFunc on_message,
+                              ImageHelperExitFunc on_exit, void *userdata, ImageHelper **ret,
+                              WarrenError *reterr);
 
 pid_t image_helper_pid(const ImageHelper *h);
 /* Kills a child still running (its whole process group) and reaps it,

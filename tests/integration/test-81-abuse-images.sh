@@ -271,8 +271,33 @@ sig_attack() {
                 as_user alice warrenctl image pull -- -d busybox -r 1.35 --server signed
         t_eq "$name: still nothing changed" "$(world_state)" "$state"
 }
+# list_refused NAME REGEX: listing what the "signed" remote (the server
+# sig_attack started last) offers is refused as the pull was, before any
+# line of its index is believed: warrenctl (by the remote's name) and the
+# bus (by its URL, which is that remote: the error's name), as alice, and
+# root's (mode user, the same index); nothing changes and no
+# scratch directory (the check's GnuPG home) is left.
+list_refused() {
+        local name=$1 re=$2 state n
+        state=$(world_state)
+        n=$(grep -c $'^GET\t/meta/1\\.0/index-user\\.asc\t' "$SV_LOG")
+        t_fail_match "$name: alice's images --remote is refused the same way" "ListRemoteImages: $re" \
+                as_user alice warrenctl images --remote --server signed
+        t_fail "$name: and lists nothing of it" contains "$T_OUT" busybox
+        t_fail_match "$name: ListRemoteImages by the remote's URL: VerificationFailed" \
+                "org\\.warren1\\.Error\\.VerificationFailed: $re" \
+                as_user alice gdbus call --system --dest org.warren1 --object-path /org/warren1 \
+                --method org.warren1.Manager.ListRemoteImages "$SV" '{}'
+        t_fail_match "$name: root's listing (mode user) too" "org\\.warren1\\.Error\\.VerificationFailed: $re" \
+                gcall /org/warren1 org.warren1.Manager.ListRemoteImages "'signed'" "{'mode': <'user'>}"
+        t_eq "$name: each listing fetched the index's signature" \
+                "$(grep -c $'^GET\t/meta/1\\.0/index-user\\.asc\t' "$SV_LOG")" $((n + 3))
+        t_eq "$name: the listings changed nothing" "$(world_state)" "$state"
+        t_eq "$name: no scratch directory left" "$(find /run/warren -maxdepth 1 -name '.#image-list-*')" ""
+}
 sig_attack v-unsigned "an unsigned image: VerificationFailed naming the file" \
         "Verification of 'index-user' failed: it is not signed \\(the server has no index-user\\.asc\\)"
+list_refused v-unsigned "Verification of 'index-user' failed: it is not signed \\(the server has no index-user\\.asc\\)"
 sig_attack v-tamper "a file changed after signing: VerificationFailed naming it" \
         "Verification of 'SHA256SUMS' failed: signature Bad signature" \
         --sign-gnupghome "$G_ADMIN" --fault tamper-signed
@@ -282,9 +307,24 @@ sig_attack v-tamper-file "a rootfs changed after signing (per-file signatures)" 
 sig_attack v-wrongkey "signed with alice's key, not the remote's: VerificationFailed" \
         "Verification of 'index-user' failed: signature made by key [0-9A-F]+, which is not in the keyring" \
         --sign-gnupghome "$G_ALICE"
+list_refused v-wrongkey \
+        "Verification of 'index-user' failed: signature made by key [0-9A-F]+, which is not in the keyring \\(keyring '$KEYRING'\\)"
 sig_attack v-index "an index changed after signing" \
         "Verification of 'index-user' failed: signature Bad signature" \
         --sign-gnupghome "$G_ADMIN" --fault tamper-index
+list_refused v-index "Verification of 'index-user' failed: signature Bad signature"
+# A correctly signed index still lists, for alice and on the bus.
+server_start SV "$FIX/server" -- --sign-gnupghome "$G_ADMIN"
+remotes "${ADMIN_REMOTES[@]}" "[signed]" "url = $SV" "keyring = $KEYRING" "users = yes"
+t_ok "a correctly signed index: alice's images --remote lists it" \
+        as_user alice warrenctl images --remote --server signed
+t_match "the newest busybox 1.35 build" "$T_OUT" "busybox +1\\.35 +$ARCH +default +$NEWEST"
+t_ok "ListRemoteImages by its URL, as alice" \
+        as_user alice gdbus call --system --dest org.warren1 --object-path /org/warren1 \
+        --method org.warren1.Manager.ListRemoteImages "$SV" '{}'
+t_match "it lists the build" "$T_OUT" "'busybox', '1\\.35', '$ARCH', 'default', '$NEWEST'"
+t_match "the index's signature was fetched for it" "$(cat "$SV_LOG")" $'GET\t/meta/1.0/index-user.asc\t'
+t_eq "no scratch directory left" "$(find /run/warren -maxdepth 1 -name '.#image-list-*')" ""
 remotes "${ADMIN_REMOTES[@]}"
 
 # --- 4. --no-verify is the administrator's ------------------------------------------------------
