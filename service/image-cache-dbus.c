@@ -465,12 +465,12 @@ static size_t remote_queries_count(void) {
         return n;
 }
 
-int method_list_remote_images(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Daemon *d = userdata;
+/* The arguments, the server resolved (a remote's name or a URL, as for
+ * the download template) and the caller. */
+static int list_remote_parse(Daemon *d, sd_bus_message *m, ImageServerChoice *choice, ImageMode *ret_mode,
+                             uid_t *ret_caller, sd_bus_error *error) {
         _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
         _cleanup_image_remotes_ ImageRemotes *remotes = NULL;
-        _cleanup_(image_server_choice_done) ImageServerChoice choice = {};
-        _cleanup_free_ char *url = NULL;
         const char *server;
         uid_t caller;
         ImageMode mode;
@@ -498,16 +498,28 @@ int method_list_remote_images(sd_bus_message *m, void *userdata, sd_bus_error *e
         }
         if (r < 0)
                 return r;
-        /* A remote's name or a URL, as for the download template. */
         r = image_remotes_load((const char *const[]){ d->config_dir, d->data_dir, NULL }, &remotes, &err);
         if (r < 0)
                 return sd_bus_error_setf(error, WARREN_ERROR_INVALID_CONFIG, "Image remotes unusable: %s",
                                          warren_error_message(&err)),
                        r;
-        r = image_remotes_resolve(remotes, server, &choice, &err);
+        r = image_remotes_resolve(remotes, server, choice, &err);
         if (r < 0)
                 return sd_bus_error_set(error, SD_BUS_ERROR_INVALID_ARGS, warren_error_message(&err)), r;
-        url = TAKE_PTR(choice.url);
+        *ret_mode = mode;
+        *ret_caller = caller;
+        return 0;
+}
+
+static int do_list_remote_images(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
+        _cleanup_(image_server_choice_done) ImageServerChoice choice = {};
+        ImageMode mode;
+        uid_t caller;
+        int r = list_remote_parse(d, m, &choice, &mode, &caller, error);
+        if (r < 0)
+                return r;
         if (remote_queries_count() >= IMAGE_REMOTE_QUERIES_MAX)
                 return sd_bus_error_setf(error, WARREN_ERROR_QUOTA_EXCEEDED,
                                          "Too many image listings running: the limit is %u per warrend",
@@ -522,7 +534,7 @@ int method_list_remote_images(sd_bus_message *m, void *userdata, sd_bus_error *e
         q->next = remote_queries;
         remote_queries = q;
         const ImageRemoteParams rp = {
-                .server = url, .mode = mode, .keyring = choice.keyring, .scratch_dir = d->runtime_dir
+                .server = choice.url, .mode = mode, .keyring = choice.keyring, .scratch_dir = d->runtime_dir
         };
         r = image_helper_start_remote(d->event, &rp, on_remote_message, on_remote_exit, q, &q->helper, &err);
         if (r < 0) {
@@ -530,6 +542,33 @@ int method_list_remote_images(sd_bus_message *m, void *userdata, sd_bus_error *e
                 return bus_error_from_warren(error, r, &err);
         }
         return 1;
+}
+
+/* Who may make warrend fetch a listing, as for pulls (image-dbus.c): a
+ * remote open to users, anyone (what a front end browses); a server that
+ * is no listed remote, pull-image (else any user could have warrend fetch
+ * from any URL); a remote closed to users, the administrator. */
+int method_list_remote_images(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Daemon *d = userdata;
+        _cleanup_(image_server_choice_done) ImageServerChoice choice = {};
+        _cleanup_free_ char *why = NULL;
+        ImageMode mode;
+        uid_t caller;
+        int r = list_remote_parse(d, m, &choice, &mode, &caller, error);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_rewind(m, true);
+        if (r < 0)
+                return r;
+        if (caller == 0 || (choice.remote && choice.users))
+                return do_list_remote_images(m, d, error);
+        const char *action = choice.remote ? "org.warren1.create-privileged" : "org.warren1.pull-image";
+        if (choice.remote ? asprintf(&why, "image remote '%s' is not open to ordinary users (remotes.conf)",
+                                     choice.remote) < 0
+                          : asprintf(&why, "'%s' is not a listed image remote", choice.url) < 0)
+                return -ENOMEM;
+        const PolkitDetails det = { .owner = caller, .why = why };
+        return polkit_authorize(d, m, action, &det, do_list_remote_images, d, error);
 }
 
 const sd_bus_vtable image_manager_vtable[] = {

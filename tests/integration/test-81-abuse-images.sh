@@ -390,6 +390,12 @@ t_fail_match "carol's RemoveImage: AccessDenied naming org.warren1.pull-image" \
 t_fail_match "carol's ad-hoc pull from alice's server: AccessDenied" "AccessDenied.*pull-image" \
         as_user carol gdbus call --system --dest org.warren1 --object-path /org/warren1 \
         --method org.warren1.Manager.PullImage "['-d', 'busybox', '-r', '1.35', '--server', '$A']" '{}'
+n_a=$(grep -c . "$A_LOG")
+t_fail_match "carol's listing of a server that is no remote: AccessDenied naming org.warren1.pull-image" \
+        "org\\.freedesktop\\.DBus\\.Error\\.AccessDenied.*org\\.warren1\\.pull-image.*is not a listed image remote" \
+        as_user carol gdbus call --system --dest org.warren1 --object-path /org/warren1 \
+        --method org.warren1.Manager.ListRemoteImages "$A" '{}'
+t_eq "warrend fetched nothing from it for her" "$(grep -c . "$A_LOG")" "$n_a"
 t_ok "c1: nothing left" nothing_left c1
 t_eq "nothing changed" "$(world_state)" "$state"
 
@@ -400,6 +406,12 @@ t_fail_match "alice's create from a remote closed to users: AccessDenied naming 
         "org\\.freedesktop\\.DBus\\.Error\\.AccessDenied.*create-privileged.*not open to ordinary users" \
         as_user alice gdbus call --system --dest org.warren1 --object-path /org/warren1 \
         --method org.warren1.Manager.CreateContainer a-closed download "['-d', 'busybox', '-r', '1.35']" '{}'
+t_fail_match "alice's listing of a remote closed to users: AccessDenied naming why" \
+        "org\\.freedesktop\\.DBus\\.Error\\.AccessDenied.*create-privileged.*not open to ordinary users" \
+        as_user alice gdbus call --system --dest org.warren1 --object-path /org/warren1 \
+        --method org.warren1.Manager.ListRemoteImages fixture '{}'
+t_ok "root lists it" gdbus call --system --dest org.warren1 --object-path /org/warren1 \
+        --method org.warren1.Manager.ListRemoteImages fixture '{}'
 t_ok "a-closed: nothing left" nothing_left a-closed
 t_eq "nothing changed" "$(world_state)" "$state"
 remotes "${ADMIN_REMOTES[@]}"
