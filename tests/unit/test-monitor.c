@@ -900,7 +900,7 @@ static void test_last_words(const char *name, unsigned rounds) {
                 is(wait_exit(mpid), 0, "last words %u: the monitor exits 0 when init does", i);
                 if (spewer > 0) {
                         double t1 = now_ms_f();
-                        printf("# timing: end of the stop hook -> monitor exit, the console flooded: %.1f ms\n",
+                        printf("# timing: stop hook done -> monitor exit, console flooded: %.1f ms\n",
                                t1 - t0);
                         ok(t1 - t0 < 2000, "a flooded console does not hold up the end (%.0f ms)", t1 - t0);
                         is(wait_exit(spewer), 0, "the flood ends with the console (EIO)");
