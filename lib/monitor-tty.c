@@ -10,6 +10,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "basic/error.h"
@@ -275,6 +276,48 @@ void monitor_ttys_dispatch(MonitorTtys *s, uint32_t tag, unsigned n, uint32_t ev
                 tty_on_master(s, t, events);
         else if (tag == s->tag_proxy)
                 tty_on_proxy(s, t, events);
+}
+
+static uint64_t now_msec(void) {
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000U + (uint64_t) ts.tv_nsec / 1000000U;
+}
+
+void monitor_ttys_drain(MonitorTtys *s, unsigned timeout_ms) {
+        if (!s)
+                return;
+        uint64_t end = now_msec() + timeout_ms;
+        /* More than the ring or a holder's queue can keep would be dropped anyway. */
+        size_t cap = MAX(s->ring_size, (size_t) HOLDER_QUEUE_MAX);
+        for (unsigned i = 0; i <= s->n_ttys; i++) {
+                Tty *t = &s->ttys[i];
+                char buf[IO_CHUNK];
+                size_t total = 0;
+                while (t->master >= 0 && total < cap && now_msec() < end) {
+                        ssize_t k = read(t->master, buf, sizeof(buf));
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        /* EAGAIN: empty; EIO: every slave is closed and nothing is left. */
+                        if (k <= 0)
+                                break;
+                        total += (size_t) k;
+                        tty_output(s, t, buf, (size_t) k);
+                }
+                if (total > 0)
+                        log_debug("%s: %zu bytes read at the end", t->name, total);
+        }
+        /* The holders get what is queued for them, as far as they read it in time. */
+        for (unsigned i = 0; i <= s->n_ttys; i++) {
+                Tty *t = &s->ttys[i];
+                while (t->proxy >= 0 && t->to_proxy.len > 0) {
+                        uint64_t now = now_msec();
+                        struct pollfd p = { .fd = t->proxy, .events = POLLOUT };
+                        if (now >= end || poll(&p, 1, (int) (end - now)) <= 0)
+                                break;
+                        tty_flush_proxy(s, t);
+                }
+        }
 }
 
 static int tty_setup(MonitorTtys *s, Tty *t, WarrenError *reterr) {

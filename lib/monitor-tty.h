@@ -43,6 +43,14 @@ const char *monitor_ttys_slave_path(const MonitorTtys *t, unsigned n);
 /* An epoll event for one of our fds (tag as registered). */
 void monitor_ttys_dispatch(MonitorTtys *t, uint32_t tag, unsigned n, uint32_t events);
 
+/* Reads what the container's ptys still hold (non-blocking, until each is
+ * empty or hung up) into the same places as ever: ring buffer, log file,
+ * holders, then waits for the holders to take what is queued for them. At
+ * most timeout_ms and about a buffer's worth per tty, so a container that
+ * keeps writing cannot hold it up. For the end, before the ptys close:
+ * output written right before init exited may not have been seen yet. */
+void monitor_ttys_drain(MonitorTtys *t, unsigned timeout_ms);
+
 /* A proxy master for tty n and its name ("console", "tty1", ...).
  * -EINVAL for a tty that does not exist, -EBUSY if held. */
 int monitor_ttys_acquire(MonitorTtys *t, unsigned n, int *ret_master, const char **ret_name,

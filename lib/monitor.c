@@ -53,6 +53,7 @@
 #define STOP_GRACE_SEC 10U   /* after a non-KILL lxc.signal.stop, before SIGKILL */
 #define FREEZE_POLL_NSEC (5L * 1000L * 1000L)
 #define HALT_RETRY_NSEC (100L * 1000L * 1000L) /* the halt signal again while init has no handler */
+#define TTY_DRAIN_TIMEOUT_MS 20U               /* reading what the ptys still hold at the end, at most */
 
 typedef enum Tag {
         TAG_LISTEN,
@@ -1447,6 +1448,8 @@ static void teardown(Monitor *m) {
                 run_stop_hooks(m, "stop");
         while (waitpid(-1, NULL, WNOHANG) > 0)
                 ;
+        /* Init's last lines may still be in the ptys: the loop ended when it exited. */
+        monitor_ttys_drain(m->ttys, TTY_DRAIN_TIMEOUT_MS);
         m->ttys = monitor_ttys_free(m->ttys);
         m->listen_fd = safe_close(m->listen_fd);
         if (m->owns_dir) {

@@ -814,6 +814,116 @@ static void test_late_handler(const char *name) {
         safe_close(fd);
 }
 
+/* The console's last lines reach lxc.console.logfile and an attached
+ * console: the monitor drains the ptys before it closes them. Init writes
+ * a marker right before it exits; and, to make the race deterministic, the
+ * test writes a second one to the console (through a slave fd it took from
+ * init) while the monitor sits in the stop hook, after its loop ended: only
+ * the drain at teardown can see that one. Odd rounds with the console
+ * attached to the end, even ones with nobody attached. */
+static void test_last_words(const char *name, unsigned rounds) {
+        char p[PATH_MAX], running[PATH_MAX], go[PATH_MAX], buf[65536];
+        unsigned in_log = 0, late_in_log = 0, in_client = 0, late_in_client = 0, attached_rounds = 0;
+        snprintf(p, sizeof(p), "%s/console-%s.log", tmpdir, name);
+        snprintf(running, sizeof(running), "%s/stop-hook-running", tmpdir);
+        snprintf(go, sizeof(go), "%s/stop-hook-go", tmpdir);
+        for (unsigned i = 0; i < rounds; i++) {
+                _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+                MonitorMessage m;
+                pid_t mpid;
+                int fd = -1, tty = -1, slave = -1;
+                bool attached = i % 2 == 1;
+                (void) unlink(p);
+                (void) unlink(running);
+                (void) unlink(go);
+                int r = start_monitor(name, &mpid, &m, &e);
+                if (!ok(r == 0, "last words %u: '%s' starts (%s)", i, name, r < 0 ? e.message : "ok"))
+                        return;
+                snprintf(buf, sizeof(buf), "/proc/%d/fd/1", (int) m.init_pid);
+                slave = open(buf, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+                if (!ok(slave >= 0 && monitor_connect(runtime_dir, name, false, &fd, NULL) == 0 &&
+                                monitor_get_tty(fd, 0, &tty, NULL, NULL) == 0,
+                        "last words %u: console, and init's console as a slave fd", i)) {
+                        (void) kill(mpid, SIGKILL);
+                        (void) wait_exit(mpid);
+                        return;
+                }
+                /* Init waits for this line, then writes its marker and exits. */
+                ok(write(tty, "go\n", 3) == 3, "last words %u: go", i);
+                if (!attached) {
+                        /* Closed at once, the line could go with the hangup. */
+                        (void) read_pty_until(tty, "go", buf, sizeof(buf), 5000);
+                        tty = safe_close(tty);
+                }
+                uint64_t end = now_ms() + 10000;
+                while (!path_exists(running) && now_ms() < end)
+                        (void) usleep(5000);
+                if (!ok(path_exists(running), "last words %u: the monitor runs the stop hook", i))
+                        (void) kill(m.init_pid, SIGKILL);
+                const char *late = "late-words-43\n";
+                ok(write(slave, late, strlen(late)) == (ssize_t) strlen(late),
+                   "last words %u: a late line on the console", i);
+                /* The last round, something keeps writing: the end must not wait for it. */
+                pid_t spewer = i + 1 == rounds ? fork() : 0;
+                if (spewer == 0 && i + 1 == rounds) {
+                        memset(buf, 'x', 1024);
+                        buf[1023] = '\n';
+                        while (write(slave, buf, 1024) > 0)
+                                ;
+                        _exit(0);
+                }
+                safe_close(slave);
+                double t0 = now_ms_f();
+                ok(write_text(go, "") == 0, "last words %u: the stop hook may end", i);
+                if (attached) {
+                        attached_rounds++;
+                        /* Everything up to the monitor closing the console (then EIO);
+                         * the markers come first, a flood after them is cut. */
+                        size_t n = 0;
+                        uint64_t stop = now_ms() + 10000;
+                        for (;;) {
+                                struct pollfd pf = { .fd = tty, .events = POLLIN };
+                                if (now_ms() >= stop || poll(&pf, 1, 100) < 0)
+                                        break;
+                                ssize_t k = read(tty, buf + n, sizeof(buf) - 1 - n);
+                                if (k < 0 && errno == EAGAIN)
+                                        continue;
+                                if (k <= 0)
+                                        break;
+                                n = MIN(n + (size_t) k, sizeof(buf) / 2);
+                        }
+                        buf[n] = 0;
+                        in_client += !!strstr(buf, "\nlast-words-42");
+                        late_in_client += !!strstr(buf, "late-words-43");
+                        safe_close(tty);
+                }
+                is(wait_exit(mpid), 0, "last words %u: the monitor exits 0 when init does", i);
+                if (spewer > 0) {
+                        double t1 = now_ms_f();
+                        printf("# timing: stop hook done -> monitor exit, console flooded: %.1f ms\n",
+                               t1 - t0);
+                        ok(t1 - t0 < 2000, "a flooded console does not hold up the end (%.0f ms)", t1 - t0);
+                        is(wait_exit(spewer), 0, "the flood ends with the console (EIO)");
+                }
+                safe_close(fd);
+                _cleanup_free_ char *log = NULL;
+                (void) read_full_file(p, 1 << 20, &log, NULL);
+                in_log += log && strstr(log, "\nlast-words-42");
+                late_in_log += log && strstr(log, "late-words-43");
+                if (!log || !strstr(log, "late-words-43"))
+                        printf("# round %u: the log file ends with '%s'\n", i,
+                               log ? log + (strlen(log) > 80 ? strlen(log) - 80 : 0) : "(none)");
+        }
+        is(in_log, rounds, "init's marker, written right before it exits, is in lxc.console.logfile (%u/%u)",
+           in_log, rounds);
+        is(late_in_log, rounds, "the late line is in lxc.console.logfile (%u/%u)", late_in_log, rounds);
+        is(in_client, attached_rounds, "init's marker reached the attached console (%u/%u)", in_client,
+           attached_rounds);
+        is(late_in_client, attached_rounds, "the late line reached the attached console (%u/%u)",
+           late_in_client, attached_rounds);
+        check_nothing_left(name, "last words");
+}
+
 static void test_missing_rootfs(const char *name) {
         _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
         MonitorMessage m;
@@ -1323,6 +1433,17 @@ int main(void) {
         ok(make_container(n6, NULL, "lxc.init.cmd = /bin/sh -c \"sleep 1; exec /sbin/init\"\n") == 0,
            "container whose init handles signals only after 1 s %s", n6);
         test_late_handler(n6);
+
+        char n7[64], cfg7[2048];
+        snprintf(n7, sizeof(n7), "mon-lastwords-%d", (int) getpid());
+        snprintf(cfg7, sizeof(cfg7),
+                 "lxc.console.logfile = %s/console-%s.log\n"
+                 "lxc.init.cmd = /bin/sh -c \"read x; echo last-words-$((40+2)); exit 0\"\n"
+                 "lxc.hook.stop = : >%s/stop-hook-running; i=0; while [ ! -e %s/stop-hook-go ] && "
+                 "[ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; true\n",
+                 tmpdir, n7, tmpdir, tmpdir);
+        ok(make_container(n7, NULL, cfg7) == 0, "container whose init writes a marker and exits %s", n7);
+        test_last_words(n7, 6);
 
         char n5[64], msg[512];
         snprintf(n5, sizeof(n5), "mon-veth-%d", (int) getpid());
