@@ -316,6 +316,14 @@ polkit_check() {
         fi
 }
 
+# warrend's PID: the owner of org.warren1 on the bus, empty if none. Not
+# `pgrep -x warrend`: a child warrend forks (a job, before its exec) has the
+# same name for a moment.
+warrend_pid() {
+        busctl --system call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
+                GetConnectionUnixProcessID s org.warren1 2>/dev/null | awk '{ print $2 }'
+}
+
 # The bus unique name of the first connection owned by PID, empty if none.
 bus_name_of_pid() {
         local name

@@ -198,7 +198,7 @@ t_eq "c3 stopped again" "$(state c3)" STOPPED
 # Exit on idle (default 30 s) even while containers run; they don't care.
 t_ok "start c1 before idling" warrenctl start c1
 ipid=$(initpid c1)
-wpid=$(pgrep -x warrend)
+wpid=$(warrend_pid)
 wait_for "warrend exits when idle while c1 runs" 60 sh -c "! kill -0 $wpid 2>/dev/null"
 t_eq "c1 still RUNNING (warrend re-activated, re-adopted)" "$(state c1)" RUNNING
 t_eq "with the same init" "$(initpid c1)" "$ipid"

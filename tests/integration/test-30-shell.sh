@@ -196,7 +196,7 @@ t_eq "the command never saw the SIGHUP" "$(cat "$T_LIB_TMP/bg-out")" ""
 
 # A signal while Attach is still pending (say, a polkit prompt) is kept for
 # the process; the same signal again gives up waiting.
-wpid=$(pgrep -x warrend)
+wpid=$(warrend_pid)
 kill -STOP "$wpid"
 bg_attach warrenctl attach sh1 -- sleep 39
 wait_for "warrenctl blocks SIGTERM from the start" 5 ctl_blocks "$BG_PID" 15

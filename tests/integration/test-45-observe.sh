@@ -366,9 +366,10 @@ wait_for "monitor told m2 removed" 10 grep -q '"event":"removed","container":"m2
 # warrend away: the monitor brings it back and goes on.
 t_ok "start m1" warrenctl start m1
 n_before=$(grep -c . "$MON")
-wpid=$(pgrep -x warrend)
+wpid=$(warrend_pid)
 kill -TERM "$wpid"
-wait_for "warrend is back (the monitor asked for it)" 10 sh -c "p=\$(pgrep -x warrend) && [ \"\$p\" != $wpid ]"
+warrend_replaced() { local p; p=$(warrend_pid); [[ -n $p && $p != "$1" ]]; }
+wait_for "warrend is back (the monitor asked for it)" 10 warrend_replaced "$wpid"
 t_ok "stop m1 under the new warrend" warrenctl stop -k m1
 wait_for "the monitor still tells m1's states" 10 sh -c "tail -n +$((n_before + 1)) '$MON' | grep -q '\"state\":\"STOPPED\".*\"container\":\"m1\"'"
 kill "$MON_PID" "$MON2_PID"
@@ -398,12 +399,12 @@ exec unshare --mount --propagation private /bin/bash -c \
 EOF
 chmod 0755 "$WARREN_SCRATCH/v2-only.sh"
 sed -i "s|^Exec=|Exec=$WARREN_SCRATCH/v2-only.sh |" "$SVC"
-wpid=$(pgrep -x warrend)
+wpid=$(warrend_pid)
 kill -TERM "$wpid"
 wait_for "the hybrid warrend is gone" 10 sh -c "! kill -0 $wpid 2>/dev/null"
 sleep 0.3 # the bus re-reads the activation file
 t_ok "warrend starts again (in its v2-only namespace)" warrenctl list
-wpid=$(pgrep -x warrend)
+wpid=$(warrend_pid)
 t_eq "it sees cgroup2 alone" "$(awk '$3 ~ /cgroup/ { print $2, $3 }' "/proc/$wpid/mounts")" "/sys/fs/cgroup cgroup2"
 t_ok "create v2c" warrenctl create v2c -t busybox
 t_ok "start v2c" warrenctl start v2c
@@ -449,12 +450,12 @@ t_ok "destroy v2c" warrenctl destroy v2c
 
 # Back to the hybrid view.
 cp "$T_LIB_TMP/service.orig" "$SVC"
-wpid=$(pgrep -x warrend)
+wpid=$(warrend_pid)
 kill -TERM "$wpid"
 wait_for "the v2-only warrend is gone" 10 sh -c "! kill -0 $wpid 2>/dev/null"
 sleep 0.3
 t_ok "warrend starts again (hybrid)" warrenctl list
-t_match "it sees the v1 hierarchies again" "$(awk '$3 ~ /cgroup/ { print $2 }' "/proc/$(pgrep -x warrend)/mounts" | tr '\n' ' ')" '/sys/fs/cgroup/memory '
+t_match "it sees the v1 hierarchies again" "$(awk '$3 ~ /cgroup/ { print $2 }' "/proc/$(warrend_pid)/mounts" | tr '\n' ' ')" '/sys/fs/cgroup/memory '
 
 # Completion of the new commands (bash), against the bus.
 cat >"$T_LIB_TMP/complete.sh" <<EOF

@@ -12,7 +12,6 @@ prop() { "${BUS[@]}" get-property org.warren1 "/org/warren1/container/$1" org.wa
 state() { prop "$1" State; }
 initpid() { prop "$1" InitPID; }
 mon_pid() { pgrep -f "warren-monitor.*--name $1( |$)"; }
-warrend_pid() { pgrep -x warrend; }
 veths_of() { ip -o link show type veth | grep -cE "alias warren:$1([^A-Za-z0-9_.-]|$)"; }
 # Nothing of NAME is left: no cgroup in any hierarchy, no runtime dir, no
 # monitor, no veth.

@@ -99,11 +99,6 @@ job_paths() { "${BUS[@]}" tree --list org.warren1 2>/dev/null | grep '^/org/warr
 cached_builds() { find "$CACHE" -mindepth 7 -maxdepth 7 -type d 2>/dev/null | sort; }
 # Builds cached from one server (URL) in the shared partition.
 cached_from() { find "$CACHE/shared/$(esc_url "$1")" -mindepth 5 -maxdepth 5 -type d 2>/dev/null | sort; }
-warrend_pid() { sandbox_name_pid org.warren1; }
-sandbox_name_pid() {
-        "${BUS[@]}" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-                GetConnectionUnixProcessID s org.warren1 2>/dev/null | awk '{ print $2 }'
-}
 # Image job children of warrend (they keep its name).
 job_children() {
         local pid

@@ -12,7 +12,7 @@ S=/var/lib/warren/containers
 BUS=(busctl --system)
 prop() { "${BUS[@]}" get-property org.warren1 "/org/warren1/container/$1" org.warren1.Container "$2" | sed 's/^[a-z]* //; s/"//g'; }
 state() { prop "$1" State; }
-warrend_fds() { ls /proc/"$(pgrep -x warrend)"/fd | wc -l; }
+warrend_fds() { ls /proc/"$(warrend_pid)"/fd | wc -l; }
 alice_veths() { ip -o link show master warrenbr0 type veth 2>/dev/null | grep -cE "alias warren:a[0-9]"; }
 running_of() { local n=0 c; for c in "$@"; do [[ $(state "$c") == RUNNING ]] && n=$((n + 1)); done; echo $n; }
 cg_procs() { cat /sys/fs/cgroup/unified/warren/"$1"/cgroup.procs 2>/dev/null | sort | tr '\n' ' '; }

@@ -219,10 +219,6 @@ t_ok "no d2 is left" gone d2
 t_ok "AT-SPI: the job left the list" no_text '^Creating “d2”$'
 
 # --- warrend exits (as when idle) and comes back -------------------------------------
-warrend_pid() {
-        "${BUS[@]}" call org.freedesktop.DBus /org/freedesktop/DBus org.freedesktop.DBus \
-                GetConnectionUnixProcessID s org.warren1 2>/dev/null | awk '{ print $2 }'
-}
 no_warrend() { [[ -z $(warrend_pid) ]]; }
 pid=$(warrend_pid)
 t_ok "warrend runs (pid $pid)" test -n "$pid"
