@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* json-glib (with GLib) and libsmartcols, loaded when warrenctl first
- * prints a table or JSON (output.c), not at every start: most runs (start,
- * stop, attach, scripts) print neither, and linking those libraries and
- * theirs (gio, gmodule, mount, selinux, blkid, pcre2, ffi...) at exec cost
- * more than the rest of warrenctl's start (measured: tests/bench/cli.sh).
+ * prints a table or JSON (output.c), and libarchive, loaded when a file
+ * push or pull first makes or reads a tar stream (verbs-data.c), not at
+ * every start: most runs (start, stop, attach, scripts) need none of them,
+ * and linking those libraries and theirs (gio, gmodule, mount, selinux,
+ * blkid, pcre2, ffi; xml2, icu, nettle, acl, bz2...) at exec cost more than
+ * the rest of warrenctl's start (measured: tests/bench/cli.sh).
  *
  * Each function output.c calls is defined here with the library's own
  * prototype (from its header) and calls the real one, looked up once. The
  * libraries are part of warren's dependencies: one missing is a broken
  * installation, reported as such. */
+#include <archive.h>
+#include <archive_entry.h>
 #include <dlfcn.h>
 #include <json-glib/json-glib.h>
 #include <libsmartcols/libsmartcols.h>
@@ -18,6 +22,7 @@
 enum {
         LIB_JSON,
         LIB_SMARTCOLS,
+        LIB_ARCHIVE,
         _LIB_MAX
 };
 
@@ -25,6 +30,7 @@ enum {
 static const char *const sonames[_LIB_MAX] = {
         [LIB_JSON] = "libjson-glib-1.0.so.0", /* GLib and GObject come with it */
         [LIB_SMARTCOLS] = "libsmartcols.so.1",
+        [LIB_ARCHIVE] = "libarchive.so.13",
 };
 
 static void *lazy_sym(unsigned lib, const char *name) {
@@ -107,3 +113,49 @@ LAZY(LIB_SMARTCOLS, struct libscols_line *, scols_table_new_line,
 LAZY(LIB_SMARTCOLS, int, scols_line_set_data, (struct libscols_line * ln, size_t n, const char *data),
      (ln, n, data))
 LAZY(LIB_SMARTCOLS, int, scols_print_table, (struct libscols_table * tb), (tb))
+
+#define A LIB_ARCHIVE
+LAZY(A, struct archive *, archive_read_new, (void), ())
+LAZY(A, struct archive *, archive_read_disk_new, (void), ())
+LAZY(A, struct archive *, archive_write_new, (void), ())
+LAZY(A, struct archive *, archive_write_disk_new, (void), ())
+LAZY(A, int, archive_read_free, (struct archive * a), (a))
+LAZY(A, int, archive_write_free, (struct archive * a), (a))
+LAZY(A, int, archive_write_close, (struct archive * a), (a))
+LAZY(A, const char *, archive_error_string, (struct archive * a), (a))
+LAZY(A, int, archive_read_support_format_tar, (struct archive * a), (a))
+LAZY(A, int, archive_read_open_fd, (struct archive * a, int fd, size_t block_size), (a, fd, block_size))
+LAZY(A, int, archive_read_next_header, (struct archive * a, struct archive_entry **e), (a, e))
+LAZY(A, int, archive_read_next_header2, (struct archive * a, struct archive_entry *e), (a, e))
+LAZY(A, la_ssize_t, archive_read_data, (struct archive * a, void *buf, size_t n), (a, buf, n))
+LAZY(A, int, archive_read_data_block, (struct archive * a, const void **buf, size_t *n, la_int64_t *offset),
+     (a, buf, n, offset))
+LAZY(A, int, archive_read_disk_open, (struct archive * a, const char *path), (a, path))
+LAZY(A, int, archive_read_disk_descend, (struct archive * a), (a))
+LAZY(A, int, archive_read_disk_set_behavior, (struct archive * a, int flags), (a, flags))
+LAZY(A, int, archive_read_disk_set_symlink_physical, (struct archive * a), (a))
+LAZY(A, int, archive_write_set_format_pax_restricted, (struct archive * a), (a))
+LAZY(A, int, archive_write_open_fd, (struct archive * a, int fd), (a, fd))
+LAZY(A, int, archive_write_disk_set_options, (struct archive * a, int flags), (a, flags))
+LAZY(A, int, archive_write_header, (struct archive * a, struct archive_entry *e), (a, e))
+LAZY(A, la_ssize_t, archive_write_data, (struct archive * a, const void *buf, size_t n), (a, buf, n))
+LAZY(A, la_ssize_t, archive_write_data_block,
+     (struct archive * a, const void *buf, size_t n, la_int64_t offset), (a, buf, n, offset))
+LAZY(A, int, archive_write_finish_entry, (struct archive * a), (a))
+
+LAZY(A, struct archive_entry *, archive_entry_new, (void), ())
+LAZY(A, struct archive_entry *, archive_entry_clear, (struct archive_entry * e), (e))
+LAZY_VOID(A, archive_entry_free, (struct archive_entry * e), (e))
+LAZY(A, const char *, archive_entry_pathname, (struct archive_entry * e), (e))
+LAZY(A, const char *, archive_entry_hardlink, (struct archive_entry * e), (e))
+LAZY(A, __LA_MODE_T, archive_entry_filetype, (struct archive_entry * e), (e))
+LAZY(A, __LA_MODE_T, archive_entry_perm, (struct archive_entry * e), (e))
+LAZY(A, la_int64_t, archive_entry_size, (struct archive_entry * e), (e))
+LAZY_VOID(A, archive_entry_copy_pathname, (struct archive_entry * e, const char *s), (e, s))
+LAZY_VOID(A, archive_entry_copy_hardlink, (struct archive_entry * e, const char *s), (e, s))
+LAZY_VOID(A, archive_entry_copy_uname, (struct archive_entry * e, const char *s), (e, s))
+LAZY_VOID(A, archive_entry_copy_gname, (struct archive_entry * e, const char *s), (e, s))
+LAZY_VOID(A, archive_entry_set_uid, (struct archive_entry * e, la_int64_t id), (e, id))
+LAZY_VOID(A, archive_entry_set_gid, (struct archive_entry * e, la_int64_t id), (e, id))
+LAZY_VOID(A, archive_entry_set_perm, (struct archive_entry * e, __LA_MODE_T mode), (e, mode))
+#undef A
