@@ -164,7 +164,7 @@ sum=$(cfg_sum a1)
 t_eq "bob's files and container still unchanged" "$(bobs)" "$bob_before"
 
 # --- §6: one set of rules ---------------------------------------------------------
-nofile_hard=$(awk '/^Max open files/ { print $5 }' /proc/"$(pgrep -o -x warrend)"/limits)
+nofile_hard=$(awk '/^Max open files/ { print $5 }' /proc/"$(warrend_pid)"/limits)
 t_match "warrend's nofile hard limit" "$nofile_hard" '^[0-9]+$'
 raised=$((nofile_hard + 1))
 bad=(
