@@ -312,7 +312,7 @@ int container_destroy(Store *store, const char *name, WarrenError *reterr) {
                         .name = name,
                         .config_path = config_path,
                         .rootfs_path = rootfs,
-                        .timeout_ms = 60U * 1000U, /* the daemon waits for it */
+                        .timeout_ms = 60U * 1000U, /* a Destroy call waits for it */
                 };
                 int r = hooks_run(c, HOOK_DESTROY, &ctx, reterr);
                 if (r < 0)

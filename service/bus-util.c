@@ -6,6 +6,7 @@
 #include "basic/strv.h"
 #include "bus-error.h"
 #include "bus-util.h"
+#include "destroy-work.h"
 #include "config.h"
 #include "daemon.h"
 #include "name.h"
@@ -107,6 +108,9 @@ int bus_container_lookup(Daemon *d, char *name, char **ret_name, uid_t *ret_owne
                 return sd_bus_error_set_errnof(error, r, "Failed to look up container '%s': %m", n);
         if (r == 0)
                 return sd_bus_error_setf(error, WARREN_ERROR_NO_SUCH_CONTAINER, "No such container '%s'", n);
+        r = destroy_work_check_busy(n, error);
+        if (r < 0)
+                return r;
         if (ret_owner) {
                 _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
                 r = store_read_owner(d->store, n, ret_owner, &err);

@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "data-dbus.h"
 #include "data-work.h"
+#include "destroy-work.h"
 #include "monitor-client.h"
 #include "monitor.h"
 #include "network-dbus.h"
@@ -439,11 +440,8 @@ static int do_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         r = data_work_check_busy(name, error);
         if (r < 0)
                 return r;
-        r = container_destroy(d->store, name, &err);
-        if (r < 0)
-                return bus_error_from_warren(error, r, &err);
-        (void) container_emit_removed(d, name);
-        return sd_bus_reply_method_return(m, NULL);
+        /* The hooks and the removal run in a child (destroy-work.h). */
+        return destroy_work_start(d, m, name, owner, error);
 }
 
 int method_container_destroy(sd_bus_message *m, void *userdata, sd_bus_error *error) {

@@ -24,6 +24,7 @@
 #include "daemon.h"
 #include "data-dbus.h"
 #include "data-work.h"
+#include "destroy-work.h"
 #include "image-dbus.h"
 #include "job.h"
 #include "network-dbus.h"
@@ -99,6 +100,7 @@ static void daemon_free(Daemon *d) {
         runtime_pool_free_all(d);
         images_free_all(d);
         data_work_free_all(d);
+        destroy_work_free_all(d);
         job_free_all(d);
         sd_event_source_unref(d->idle_timer);
         sd_bus_flush_close_unref(d->bus);

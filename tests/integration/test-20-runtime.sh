@@ -207,6 +207,6 @@ t_ok "stop c1 after idling" warrenctl stop c1 -k
 t_ok "checkconfig" warrenctl checkconfig
 t_match "checkconfig lists namespaces and cgroups" "$T_OUT" 'pid namespace +enabled.*cgroup2 +enabled'
 
-for c in c1 c2 c3 a1; do warrenctl destroy $c >/dev/null 2>&1; done
+for c in c1 c2 c3 a1; do t_ok "destroy $c" warrenctl destroy $c; done
 t_ok "all destroyed" test -z "$(ls -A /var/lib/warren/containers)"
 finish

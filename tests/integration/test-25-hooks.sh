@@ -76,6 +76,33 @@ t_ok "destroy c4" warrenctl destroy c4
 t_match "the destroy hook ran" "$(cat "$log")" "^destroy args=c4 lxc destroy"
 t_fail "c4 is gone" warrenctl info c4
 
+# A slow destroy (a hook that takes its time, a big rootfs) does not make
+# warrend wait: other callers are answered meanwhile, and the container
+# answers Busy to everything until its destroy has ended.
+t_ok "create c5 and c6" warrenctl create c5 -t busybox
+t_ok "create c6" warrenctl create c6 -t busybox
+t_ok "c5's destroy hook takes 4 s" warrenctl config set c5 \
+        "lxc.hook.destroy=/bin/sh -c 'touch $T_LIB_TMP/c5-hook; sleep 4'"
+( warrenctl destroy c5; echo "rc=$?" ) >"$T_LIB_TMP/destroy-c5" 2>&1 &
+dpid=$!
+wait_for "c5's destroy hook runs" 10 test -e "$T_LIB_TMP/c5-hook"
+t0=${EPOCHREALTIME/./}
+t_ok "meanwhile c6 starts" warrenctl start c6
+t_ok "...and stops" warrenctl stop -k c6
+t_ok "...alice lists" as_user alice warrenctl list
+el=$(((${EPOCHREALTIME/./} - t0) / 1000))
+t_diag "c6 start+stop and a list took ${el} ms during c5's destroy"
+t_ok "...all before c5's destroy ended" kill -0 "$dpid"
+t_fail_match "c5 refuses a start: Busy" "org.warren1.Error.Busy|is being destroyed" warrenctl start c5
+t_fail_match "...a second destroy" "is being destroyed" warrenctl destroy c5
+t_fail_match "...a copy" "is being destroyed" warrenctl copy c5 c5b
+t_fail "...and nothing was copied" warrenctl info c5b
+wait "$dpid"
+t_eq "c5's destroy succeeded" "$(cat "$T_LIB_TMP/destroy-c5")" "rc=0"
+t_fail "c5 is gone" warrenctl info c5
+t_eq "no temporary left in the store" "$(find /var/lib/warren/containers -maxdepth 1 -name '.#*')" ""
+t_ok "destroy c6" warrenctl destroy c6
+
 # Only admins may set hooks.
 grant alice warren-create
 grant alice warren-manage-own
