@@ -720,6 +720,7 @@ const Verb verbs_data[] = {
                            "--keep-mac\tKeep the MAC addresses\n",
                 .example = "warrenctl copy web web-test --snapshot\n",
         },
+        { .name = "clone", .alias_of = "copy" }, /* machinectl's word */
         {
                 .name = "rename",
                 .min_args = 2,
