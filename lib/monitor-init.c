@@ -4,6 +4,7 @@
  * signals with their timers, reaping, and a reboot's fresh init. */
 #include <errno.h>
 #include <linux/sched.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -304,6 +305,10 @@ int monitor_spawn_init(Monitor *m, WarrenError *reterr) {
         int pidfd;
         m->init_via_stub = so.stub != NULL;
         int r = container_spawn(&so, &pid, &pidfd, reterr);
+        /* What building init's plan took (the seccomp programs, copies of
+         * the config) goes back to the kernel: a monitor lives as long as
+         * its container, and the attach helper cloned next is a copy. */
+        (void) malloc_trim(0);
         if (r >= 0 && m->attach_pid == 0)
                 spawn_attach_helper(m, so.stub);
         /* The stub served (or never will): a reboot's init moves in. */
