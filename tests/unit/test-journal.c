@@ -87,7 +87,8 @@ int main(void) {
         int sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         strcpy(sa.sun_path, path);
-        ok(sock >= 0 && bind(sock, (struct sockaddr *) &sa, sizeof sa) == 0, "the test's journal socket listens");
+        ok(sock >= 0 && bind(sock, (struct sockaddr *) &sa, sizeof sa) == 0,
+           "the test's journal socket listens");
         Received r = {};
 
         /* Plain fields: KEY=value\n each, in order, nothing else. */
@@ -98,7 +99,8 @@ int main(void) {
         is(receive(sock, &r), 0, "one datagram arrived");
         static const char plain_bytes[] = "PRIORITY=4\nMESSAGE=Container web started\n"
                                           "SYSLOG_IDENTIFIER=warren-monitor\nCONTAINER=web\nEMPTY=\n";
-        ok(bytes_eq(&r, plain_bytes, sizeof plain_bytes - 1), "its payload is exactly KEY=value\\n per field");
+        ok(bytes_eq(&r, plain_bytes, sizeof plain_bytes - 1),
+           "its payload is exactly KEY=value\\n per field");
         is(r.n_fds, 0, "and it carries no fd");
         received_done(&r);
 
@@ -128,13 +130,15 @@ int main(void) {
         for (size_t i = 8; i < big_len; i++)
                 big[i] = (char) ('a' + i % 26);
         big[big_len / 2] = '\n'; /* and in binary form */
-        struct iovec large[] = { FIELD("PRIORITY=6"), { .iov_base = big, .iov_len = big_len },
+        struct iovec large[] = { FIELD("PRIORITY=6"),
+                                 { .iov_base = big, .iov_len = big_len },
                                  FIELD("CONTAINER=web") };
         is(journal_send(path, large, ELEMENTSOF(large)), 0, "a %zu-byte record is sent", big_len);
         is(receive(sock, &r), 0, "it arrived");
         is(r.datagram_size, 0, "as an empty datagram");
         is(r.n_fds, 1, "with exactly one fd");
-        is(r.seals, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL, "a memfd sealed against any change");
+        is(r.seals, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL,
+           "a memfd sealed against any change");
         size_t value_len = big_len - 8;
         size_t expect_len = strlen("PRIORITY=6\n") + 8 + 8 + value_len + 1 + strlen("CONTAINER=web\n");
         char *expect = malloc(expect_len), *p = expect;
@@ -167,7 +171,8 @@ int main(void) {
         int closed = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         struct sockaddr_un sc = { .sun_family = AF_UNIX };
         strcpy(sc.sun_path, regular);
-        ok(closed >= 0 && bind(closed, (struct sockaddr *) &sc, sizeof sc) == 0, "a socket bound, then closed");
+        ok(closed >= 0 && bind(closed, (struct sockaddr *) &sc, sizeof sc) == 0,
+           "a socket bound, then closed");
         close(closed);
         is(journal_send(regular, plain, 1), -ECONNREFUSED, "nobody listening: -ECONNREFUSED");
         char longpath[200];
