@@ -3,7 +3,9 @@
  * datagram socket the test binds in a directory of its own, as journald's
  * /run/systemd/journal/socket would: the exact bytes of a record, fields
  * with newlines in binary form, a record too big for one datagram as a
- * sealed memfd, and refusals. */
+ * sealed memfd, and refusals. With "--send-big PATH" it only sends one
+ * 400 KiB record (WARREN_TEST=big-record) to a real journald's socket:
+ * test-22 reads it back whole. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -78,7 +80,31 @@ static bool bytes_eq(const Received *r, const char *expected, size_t n) {
         return r->data && r->size == n && memcmp(r->data, expected, n) == 0;
 }
 
-int main(void) {
+/* A record far above the datagram limit, with a newline at byte 1000 of
+ * its MESSAGE's value. */
+static int send_big(const char *path) {
+        size_t len = 400 * 1024;
+        char *big = malloc(len);
+        if (!big)
+                return 1;
+        memcpy(big, "MESSAGE=", 8);
+        for (size_t i = 8; i < len; i++)
+                big[i] = (char) ('a' + i % 26);
+        big[8 + 1000] = '\n';
+        struct iovec fields[] = { FIELD("PRIORITY=6"),
+                                  { .iov_base = big, .iov_len = len },
+                                  FIELD("WARREN_TEST=big-record"),
+                                  FIELD("SYSLOG_IDENTIFIER=test-journal") };
+        int r = journal_send(path, fields, ELEMENTSOF(fields));
+        free(big);
+        if (r < 0)
+                fprintf(stderr, "journal_send: %s\n", strerror(-r));
+        return r < 0;
+}
+
+int main(int argc, char *argv[]) {
+        if (argc == 3 && streq(argv[1], "--send-big"))
+                return send_big(argv[2]);
         char dir[] = "/tmp/test-journal.XXXXXX";
         if (!mkdtemp(dir))
                 return 1;
