@@ -16,6 +16,7 @@
 #include "basic/macro.h"
 #include "basic/strv.h"
 #include "build-config.h"
+#include "lazy-libsystemd.h"
 #include "monitor-client.h"
 #include "monitor-proto.h"
 #include "monitor.h"
@@ -54,7 +55,12 @@ static bool machine_registered = false;
 
 static int hook_place(const char *name, void *userdata, WarrenError *reterr) {
         _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
-        int r = systemd_scope_enter(name, &e);
+        int r = lazy_libsystemd_load(&e);
+        if (r >= 0) {
+                r = systemd_scope_enter(name, &e);
+                /* Nothing of it is needed while the container runs. */
+                lazy_libsystemd_unload();
+        }
         if (r >= 0)
                 return r;
         /* It still runs, as on a host without systemd. */
@@ -79,7 +85,9 @@ static void hook_running(const char *name, pid_t init_pid, const char *rootfs, c
                 return; /* reaped with the monitor's other children */
         _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
         (void) close_range(STDERR_FILENO + 1, ~0U, 0);
-        int r = machined_register(name, init_pid, rootfs, ifindexes, n_ifindexes, replace, &e);
+        int r = lazy_libsystemd_load(&e);
+        if (r >= 0)
+                r = machined_register(name, init_pid, rootfs, ifindexes, n_ifindexes, replace, &e);
         if (r == -EHOSTDOWN)
                 log_debug("%s", warren_error_message(&e));
         else if (r < 0)

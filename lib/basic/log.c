@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
-#include <systemd/sd-journal.h>
 
+#include "journal.h"
 #include "log.h"
 
 typedef enum LogTarget {
@@ -60,9 +60,9 @@ static int stderr_is_journal(void) {
         return st.st_dev == (dev_t) dev && st.st_ino == (ino_t) ino;
 }
 
-/* sd_journal_sendv() drops records silently when no journal listens. */
+/* Where no journal listens, records go to stderr from the start. */
 static bool journal_listens(void) {
-        return access("/run/systemd/journal/socket", W_OK) >= 0;
+        return access(JOURNAL_SOCKET_PATH, W_OK) >= 0;
 }
 
 static LogTarget decide_target(void) {
@@ -141,7 +141,7 @@ static int write_journal(int level, int error, const char *file, int line, char 
         if (extra_field && field_is_valid(extra_field))
                 ADD(extra_field);
 #undef ADD
-        return sd_journal_sendv(iov, (int) n);
+        return journal_send(NULL, iov, n);
 }
 
 static void write_stderr(int level, const char *file, int line, char *const *fields, const char *msg) {

@@ -75,6 +75,9 @@ mpid=$(pgrep -f 'warren-monitor.*--name c1( |$)')
 t_ok "reboot" warrenctl reboot c1
 wait_for "RUNNING with a new init pid after Reboot()" 15 sh -c "[ \"\$(busctl --system get-property org.warren1 /org/warren1/container/c1 org.warren1.Container InitPID | cut -d' ' -f2)\" != $pid ] && [ \"\$(busctl --system get-property org.warren1 /org/warren1/container/c1 org.warren1.Container State)\" = 's \"RUNNING\"' ]"
 t_eq "same monitor after reboot" "$(pgrep -f 'warren-monitor.*--name c1( |$)')" "$mpid"
+# Its memory: libsystemd is loaded only under systemd (test-95 checks it
+# is gone again there once the monitor is in its scope).
+t_ok "the monitor maps no libsystemd" sh -c "grep -q libc /proc/$mpid/maps && ! grep -q libsystemd /proc/$mpid/maps"
 pid2=$(initpid c1)
 # Reboot from inside: busybox's reboot makes init call reboot(2) -> SIGHUP.
 in_ct c1 reboot >/dev/null 2>&1

@@ -128,6 +128,16 @@ t_fail "no doubled prefix (warrend: warrend:)" sh -c "journalctl --no-pager -o s
 t_match "the monitor logged to the journal, naming its container" \
         "$(jq -o verbose SYSLOG_IDENTIFIER=warren-monitor CONTAINER=au1)" "nonexistent/init2"
 
+# lib/basic/journal.c's memfd path, against the real journald: a record
+# too big for a datagram arrives whole.
+t_ok "a 400 KiB record is sent (sealed memfd)" "$WARREN_BUILD/tests/unit/test-journal" --send-big /run/systemd/journal/socket
+sleep 0.3
+big=$(journalctl --no-pager --all -o json WARREN_TEST=big-record | /usr/bin/python3 -c '
+import json, sys
+m = json.loads(sys.stdin.readline())["MESSAGE"]
+print(len(m), m.index("\n"), m[:3])')
+t_eq "journald has it whole: its size, the newline where it was, the start" "$big" "409592 1000 ijk"
+
 t_ok "init back (journal)" warrenctl config set au1 lxc.init.cmd=
 t_ok "destroy au1" warrenctl destroy au1
 kill "$WARREND" 2>/dev/null

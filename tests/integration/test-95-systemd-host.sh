@@ -148,6 +148,9 @@ mon=$(in_host sed -n 's/^monitor_pid=//p' /run/warren/containers/bb/state)
 t_match "its monitor is in the scope's monitor cgroup" "$(in_host cat /proc/"${mon:-0}"/cgroup 2>&1)" \
         ':/machine\.slice/warren-bb\.scope/monitor$'
 t_eq "warren-bb.scope is active" "$(in_host systemctl is-active warren-bb.scope)" active
+# It loaded libsystemd for its scope and machined, and let it go: a
+# running container's monitor keeps none of it.
+t_ok "bb's monitor maps no libsystemd once in its scope" in_host sh -c "! grep libsystemd /proc/${mon:-0}/maps"
 t_eq "...in machine.slice" "$(in_host systemctl show -P Slice warren-bb.scope)" machine.slice
 t_eq "...delegated" "$(in_host systemctl show -P Delegate warren-bb.scope)" yes
 t_eq "warren-halt@bb.service is active (its stop halts bb)" "$(in_host systemctl is-active warren-halt@bb.service)" active
@@ -174,6 +177,9 @@ t_fail "start bad fails" in_host warrenctl start bad
 t_match "journalctl -u warrend -p warning names bad and why" \
         "$(in_host journalctl -b -u warrend -p warning --no-pager -o cat)" \
         "failed to start container 'bad': .*/nonexistent/init"
+t_match "bad's monitor wrote its own record of it (native protocol, CONTAINER=)" \
+        "$(in_host journalctl -b SYSLOG_IDENTIFIER=warren-monitor CONTAINER=bad -p err --no-pager -o cat)" \
+        "/nonexistent/init"
 t_ok "destroy bad" in_host warrenctl destroy bad
 
 # ---- a user in group warren, in no seat session ---------------------------

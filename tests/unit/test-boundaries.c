@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* STYLE.md's boundaries, checked on the source tree: lib/ knows nothing of
- * D-Bus, sd-event or polkit; cli/ reaches the runtime only through the bus
+ * D-Bus, sd-event or polkit, and needs no libsystemd at all (every
+ * warren-monitor links lib/, and loads libsystemd only under systemd);
+ * cli/ reaches the runtime only through the bus
  * (it may include lib/basic and its own headers, nothing else of lib/). */
 #include <dirent.h>
 #include <stdio.h>
@@ -51,6 +53,10 @@ static int lib_bad(const char *dir, const char *line, char *why, size_t n) {
                 snprintf(why, n, "lib/ includes sd-bus/sd-event");
                 return 1;
         }
+        if (strstr(line, "#include") && strstr(line, "<systemd/")) {
+                snprintf(why, n, "lib/ includes a libsystemd header");
+                return 1;
+        }
         if (strstr(line, "#include") && strstr(line, "polkit")) {
                 snprintf(why, n, "lib/ includes polkit");
                 return 1;
@@ -81,8 +87,8 @@ static int cli_bad(const char *dir, const char *line, char *why, size_t n) {
 }
 
 int main(void) {
-        ok(scan("lib", lib_bad) == 0, "lib/ has no D-Bus, sd-event or polkit");
-        ok(scan("lib/basic", lib_bad) == 0, "lib/basic has no D-Bus, sd-event or polkit");
+        ok(scan("lib", lib_bad) == 0, "lib/ has no D-Bus, sd-event, polkit or libsystemd");
+        ok(scan("lib/basic", lib_bad) == 0, "lib/basic has no D-Bus, sd-event, polkit or libsystemd");
         ok(scan("cli", cli_bad) == 0, "cli/ includes only lib/basic and its own headers");
         return done_testing();
 }
