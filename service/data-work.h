@@ -33,8 +33,8 @@ typedef struct DataWorkSpec {
         uid_t creates_owner;   /* ...and its owner */
         const char *target;    /* the Job's Target; NULL: creates ?: container */
         uid_t caller;
-        DataWorkFunc run;
-        void *params; /* read by the child only: may live on the caller's stack */
+        WorkerKind kind; /* what warren-worker runs: WORKER_COPY, _RESTORE, _EXPORT, _FILES */
+        void *params;    /* kind's struct, packed at the start: may live on the caller's stack */
         int *fds;
         size_t n_fds;
         /* Taken over (even on failure): committed when the work succeeds, aborted otherwise. */
