@@ -2,7 +2,7 @@
 #pragma once
 
 /* The jobs behind container data methods (clone, snapshot, restore,
- * export, file transfers): a forked lib/data-worker.h child does the work;
+ * export, file transfers): warren-worker (lib/data-worker.h) does the work;
  * warrend watches its reports, turns them into Job properties and, when it
  * ends, commits or aborts what the work was building (a new container, a
  * snapshot), thaws a container the worker left frozen, and answers a

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The image cache on the bus: org.warren1.Image objects (one per cached
  * build), Manager.ListImages/RemoveImage, and Manager.ListRemoteImages
- * (its index fetched and parsed by a forked helper, image-helper.h). */
+ * (its index fetched and parsed by warren-worker, image-helper.h). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>

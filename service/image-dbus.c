@@ -3,7 +3,7 @@
  * CreateContainer, Manager.PullImage/RemoveImage/ListImages/
  * ListRemoteImages and org.warren1.Image objects (one per cached build).
  *
- * The work runs in forked children: lib/image-job.h for downloads,
+ * The work runs in warren-worker: lib/image-job.h for downloads,
  * image-helper.h for the local template and remote listings. warrend only
  * watches their sockets, turns their progress into Job properties and, for
  * a create, moves the finished directory into the store (store_create_begin
