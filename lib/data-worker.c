@@ -14,6 +14,7 @@
 #include "data-worker.h"
 #include "log.h"
 #include "process.h"
+
 #define PROGRESS_INTERVAL_USEC 100000ULL
 #define MSG_MAX (DATA_WORKER_TEXT_MAX + 128U)
 

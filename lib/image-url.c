@@ -66,10 +66,47 @@ static void lowercase(char *s) {
                         *s = (char) (*s - 'A' + 'a');
 }
 
-/* The host as the cache keys it, or -EINVAL: a bracketed IPv6 address (in
- * inet_ntop()'s form), a dotted quad, or a name. What only digits and dots
- * make must be a dotted quad: "127.1" or "2130706433" would mean 127.0.0.1
- * to a URL parser, a name to us. */
+/* Whether a URL parser reads h as an IPv4 address: one to four '.'
+ * separated numbers, each decimal, octal (0...) or hex (0x...), as
+ * inet_aton() and libcurl do ("127.1", "0x7f.1", "2130706433"). */
+static bool numeric_host(const char *h, size_t n) {
+        size_t parts = 0;
+        for (size_t i = 0; i <= n; parts++) {
+                size_t k = 0;
+                while (i + k < n && h[i + k] != '.')
+                        k++;
+                const char *p = h + i;
+                bool num = k > 0;
+                if (k > 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')) {
+                        for (size_t j = 2; j < k; j++)
+                                num = num && ((p[j] >= '0' && p[j] <= '9') || (p[j] >= 'a' && p[j] <= 'f') ||
+                                              (p[j] >= 'A' && p[j] <= 'F'));
+                } else
+                        for (size_t j = 0; j < k; j++)
+                                num = num && p[j] >= '0' && p[j] <= '9';
+                if (!num)
+                        return false;
+                i += k + 1;
+        }
+        return parts <= 4;
+}
+
+/* A dotted quad as inet_ntop() writes it: four decimal parts, no leading zeros. */
+static bool plain_dotted_quad(const char *h, size_t n) {
+        char buf[INET_ADDRSTRLEN], back[INET_ADDRSTRLEN];
+        struct in_addr a4;
+        if (n >= sizeof buf)
+                return false;
+        memcpy(buf, h, n);
+        buf[n] = 0;
+        return inet_pton(AF_INET, buf, &a4) == 1 && inet_ntop(AF_INET, &a4, back, sizeof back) &&
+               streq(buf, back);
+}
+
+/* The host as the cache keys it, or -EINVAL: a bracketed IPv6 address
+ * written as inet_ntop() writes it, a dotted quad, or a name. What a URL parser would
+ * read as an address must be written as the plain dotted quad: "127.1"
+ * would mean 127.0.0.1 to libcurl, a name to us. */
 static int parse_host(const char *h, size_t n, char **ret) {
         char buf[INET6_ADDRSTRLEN + 1];
         if (n == 0 || n >= 254)
@@ -78,35 +115,25 @@ static int parse_host(const char *h, size_t n, char **ret) {
                 struct in6_addr a6;
                 if (n < 3 || h[n - 1] != ']' || n - 2 >= sizeof buf)
                         return -EINVAL;
+                char norm[INET6_ADDRSTRLEN];
                 memcpy(buf, h + 1, n - 2);
                 buf[n - 2] = 0;
-                if (inet_pton(AF_INET6, buf, &a6) != 1 || !inet_ntop(AF_INET6, &a6, buf, sizeof buf))
+                lowercase(buf);
+                /* Only the form inet_ntop() writes: URL parsers rewrite
+                 * others each their own way, and the cache is keyed on it. */
+                if (inet_pton(AF_INET6, buf, &a6) != 1 || !inet_ntop(AF_INET6, &a6, norm, sizeof norm) ||
+                    !streq(buf, norm))
                         return -EINVAL;
                 return asprintf(ret, "[%s]", buf) < 0 ? -ENOMEM : 0;
         }
-        bool numeric = true;
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
                 if (!in_set(h[i], "._-"))
                         return -EINVAL;
-                numeric = numeric && ((h[i] >= '0' && h[i] <= '9') || h[i] == '.');
-        }
-        /* Hex and octal forms (0x7f.1, 0177.0.0.1) are numbers to a URL parser. */
-        if (h[0] >= '0' && h[0] <= '9' && n > 1 && h[1] == 'x')
+        if (numeric_host(h, n) && !plain_dotted_quad(h, n))
                 return -EINVAL;
         char *s = strndup(h, n);
         if (!s)
                 return -ENOMEM;
-        if (numeric) {
-                struct in_addr a4;
-                bool leading_zero = false;
-                for (size_t i = 0; i + 1 < n; i++)
-                        leading_zero = leading_zero ||
-                                       (h[i] == '0' && (i == 0 || h[i - 1] == '.') && h[i + 1] != '.');
-                if (leading_zero || inet_pton(AF_INET, s, &a4) != 1) {
-                        free(s);
-                        return -EINVAL;
-                }
-        }
         lowercase(s);
         *ret = s;
         return 0;
@@ -127,6 +154,12 @@ int image_server_url(const char *server, char **ret, WarrenError *reterr) {
                 in = NULL;
         if (!in)
                 return -ENOMEM;
+        /* The canonical form must pass here again. */
+        if (strlen(in) > IMAGE_SERVER_URL_MAX)
+                return warren_error_set(
+                        reterr, EINVAL,
+                        "Invalid image server '%.64s': must be 1-%u characters with its https://", server,
+                        IMAGE_SERVER_URL_MAX);
 
         /* scheme "://" [user "@"] host [":" port] [path] ["?" query] ["#" fragment] */
         const char *sep = strstr(in, "://");

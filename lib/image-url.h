@@ -16,14 +16,14 @@
 
 /* The canonical form of a --server value, which also keys the image cache:
  * "host[:port][/path]" gets "https://"; scheme and host are lower-cased,
- * an IP address written the usual way ([::1], 127.0.0.1), a default port
- * (443, 80) and trailing '/' dropped. Accepted: "http" or "https" "://"
- * host [":" port] [path], host a name of [A-Za-z0-9._-] (not one of digits
- * and dots that is no dotted quad), a dotted quad or a bracketed IPv6
- * address; port 1-65535; path of [A-Za-z0-9._~/+-] without '.' or '..'
- * components. A user, query or fragment, anything else, or more than
- * IMAGE_SERVER_URL_MAX characters: -EINVAL; http:// to a host that is not
- * loopback: -EPERM; each naming the value. */
+ * a default port (443, 80) and trailing '/' dropped. Accepted: "http" or
+ * "https" "://" host [":" port] [path], host a name of [A-Za-z0-9._-]
+ * (but nothing a URL parser reads as an IPv4 address, like 127.1 or
+ * 0x7f.1), a dotted quad (127.0.0.1) or a bracketed IPv6 address in its
+ * shortest form ([::1], as inet_ntop() writes it); port 1-65535; path of [A-Za-z0-9._~/+-] without '.' or
+ * '..' components. A user, query or fragment, anything else, or more than IMAGE_SERVER_URL_MAX characters
+ * (with the scheme added): -EINVAL; http:// to a host that is not loopback: -EPERM; each naming the value.
+ */
 int image_server_url(const char *server, char **ret, WarrenError *reterr);
 /* true for "localhost", 127.0.0.0/8, ::1 and ::ffff:127.x.y.z ("[::1]" too). */
 bool image_host_is_loopback(const char *host);

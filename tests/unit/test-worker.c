@@ -91,7 +91,8 @@ static void test_spawn(void) {
            strempty(e.message));
         ssize_t k = recv(sock, buf, sizeof buf - 1, 0);
         buf[k > 0 ? k : 0] = 0;
-        like(buf, "fds 0 1 2 3 4 5\n", "the worker has 0-2, the socket, the params and the one fd: no other");
+        like(buf, "fds 0 1 2 3 4 5\n",
+             "the worker has 0-2, the socket, the params and the one fd: no other");
         like(buf, "pdeathsig 9\n", "it dies with its parent (SIGKILL)");
         like(buf, "pgid 1\n", "it leads its own process group");
         like(buf, "sigpipe ignored\n", "SIGPIPE is ignored across the exec");
@@ -208,7 +209,8 @@ static void test_pull_round_trip(void) {
                    q.pull.fetch.download.retry_delay_ms == 9 && q.pull.max_entries == 11 &&
                    q.pull.no_decompressor,
            "limits and numbers");
-        ok(q.pull.config_items && streq(q.pull.config_items[1], "4") && !q.pull.config_items[2], "config items");
+        ok(q.pull.config_items && streq(q.pull.config_items[1], "4") && !q.pull.config_items[2],
+           "config items");
         ok(q.pull.n_idmap == 2 && q.pull.idmap[1].gid && q.pull.idmap[1].host_id == 300000 &&
                    q.pull.idmap[0].count == 65536,
            "id ranges");
@@ -220,8 +222,14 @@ static void test_data_round_trip(void) {
         IdmapLine lines[] = { { IDMAP_BOTH, 0, 100000, 65536 } };
         const Idmap map = { .lines = lines, .n = 1 };
         char *paths[] = { (char *) "/etc/hostname", (char *) "/root", NULL };
-        const FileWork fw = { .fds = { 11, 12 },   .push = false,        .paths = paths, .recursive = true,
-                              .runtime_dir = "/run/warren", .container = "c", .idmap = &map,  .caller_root = true };
+        const FileWork fw = { .fds = { 11, 12 },
+                              .push = false,
+                              .paths = paths,
+                              .recursive = true,
+                              .runtime_dir = "/run/warren",
+                              .container = "c",
+                              .idmap = &map,
+                              .caller_root = true };
         const int fds[2] = { 11, 12 };
         WorkerParams q;
         size_t n;
@@ -245,7 +253,9 @@ static void test_data_round_trip(void) {
         ok(!q.export.shift && q.export.now_s == 1700000000, "no shift map; time");
         worker_params_done(&q);
 
-        const RestoreWork rw = { .tmp_name = ".#restore.snap0", .config = "lxc.uts.name = c\n", .cow = true };
+        const RestoreWork rw = { .tmp_name = ".#restore.snap0",
+                                 .config = "lxc.uts.name = c\n",
+                                 .cow = true };
         b = pack(WORKER_RESTORE, &rw, fds, 2, &n);
         is(worker_params_unpack(WORKER_RESTORE, b, n, &q, NULL), 0, "restore work read back");
         ok(streq(q.restore.config, "lxc.uts.name = c\n") && q.restore.cow && !q.restore.container, "fields");
