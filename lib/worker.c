@@ -60,9 +60,14 @@ static int params_memfd(const uint8_t *data, size_t size) {
  * dup3() overwrites one that is still to be moved. */
 static int child_fds(int sock, int params, const int *fds, size_t n, int *errpipe) {
         int low = WORKER_FIRST_FD + (int) n, moved[WORKER_FDS_MAX];
-        int s = fcntl(sock, F_DUPFD_CLOEXEC, low + 1), q = fcntl(params, F_DUPFD_CLOEXEC, low + 1),
-            e = fcntl(*errpipe, F_DUPFD_CLOEXEC, low + 1);
-        if (s < 0 || q < 0 || e < 0)
+        /* First the pipe: a failure below is reported on it, so it must
+         * not be one of the numbers overwritten on the way. */
+        int e = fcntl(*errpipe, F_DUPFD_CLOEXEC, low + 1);
+        if (e < 0)
+                return -errno;
+        *errpipe = e;
+        int s = fcntl(sock, F_DUPFD_CLOEXEC, low + 1), q = fcntl(params, F_DUPFD_CLOEXEC, low + 1);
+        if (s < 0 || q < 0)
                 return -errno;
         for (size_t i = 0; i < n; i++)
                 if ((moved[i] = fds[i] < 0 ? -EBADF : fcntl(fds[i], F_DUPFD_CLOEXEC, low + 1)) < 0 &&
@@ -107,6 +112,7 @@ _Noreturn static void child(const char *path, WorkerKind kind, int sock, int par
         (void) sigprocmask(SIG_UNBLOCK, &all, NULL);
         (void) setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
         umask(022);
+        int failed[2] = { 0 }; /* what failed (0: setting up, 1: the exec), its errno */
         r = child_fds(sock, params, fds, n, &errpipe);
         if (r >= 0 && chdir("/") < 0)
                 r = -errno;
@@ -115,9 +121,10 @@ _Noreturn static void child(const char *path, WorkerKind kind, int sock, int par
                  * for libcurl, sanitizer options); the path is absolute. */
                 execve(path, (char *const *) argv, environ);
                 r = -errno;
+                failed[0] = 1;
         }
-        int e = -r;
-        (void) write(errpipe, &e, sizeof e);
+        failed[1] = -r;
+        (void) write(errpipe, failed, sizeof failed);
         _exit(127);
 }
 
@@ -162,16 +169,17 @@ int worker_spawn(const char *path, WorkerKind kind, const void *params, const in
         ep_write = safe_close(ep_write);
         theirs = safe_close(theirs);
 
-        /* EOF once the exec succeeded (the pipe is O_CLOEXEC), else its errno. */
-        int e = 0;
+        /* EOF once the exec succeeded (the pipe is O_CLOEXEC), else what failed. */
+        int failed[2] = { 0 };
         ssize_t k;
         do
-                k = read(ep_read, &e, sizeof e);
+                k = read(ep_read, failed, sizeof failed);
         while (k < 0 && errno == EINTR);
-        if (k == (ssize_t) sizeof e && e > 0) {
+        if (k == (ssize_t) sizeof failed && failed[1] > 0) {
                 (void) process_group_reap(pid, true);
-                return warren_error_set(reterr, e, "Failed to execute the worker '%s': %s", path,
-                                        strerror(e));
+                return warren_error_set(reterr, failed[1], "Failed to %s the worker '%s': %s",
+                                        failed[0] ? "execute" : "set up the fds of", path,
+                                        strerror(failed[1]));
         }
         *ret_pid = pid;
         *ret_sock = TAKE_FD(ours);

@@ -114,6 +114,11 @@ static void test_spawn(void) {
            "a missing binary fails at the spawn");
         like(e.message, "Failed to execute the worker '/nonexistent/warren-worker'", "naming it");
         warren_error_clear(&e);
+        int closed[1] = { 1000 };
+        is(worker_spawn(self_path, WORKER_COPY, &cw, closed, 1, &pid, &sock, &e), -EBADF,
+           "an fd that is not open fails at the spawn");
+        like(e.message, "Failed to set up the fds of the worker", "saying where");
+        warren_error_clear(&e);
         is(worker_spawn("warren-worker", WORKER_COPY, &cw, NULL, 0, &pid, &sock, &e), -EINVAL,
            "a relative path is refused (never searched in PATH)");
         like(e.message, "must be absolute", "saying why");
