@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <archive.h>
-#include <archive_entry.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -14,6 +14,7 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "checkconfig.h"
 #include "cgroup.h"
@@ -168,48 +169,27 @@ int kernel_config_parse(const char *text, size_t len, KernelConfig **ret, Warren
         return 0;
 }
 
-static void archive_read_freep(struct archive **a) {
-        if (*a)
-                archive_read_free(*a);
+static void gzclosep(gzFile *f) {
+        if (*f)
+                (void) gzclose(*f);
 }
 
-/* libarchive, already linked for images, undoes gzip in-process with a size
- * bound: no zcat to fork and exec, no extra library. Its "raw" format passes
- * an uncompressed file through unchanged. */
+/* zlib undoes gzip in-process with a size bound (no zcat to fork and exec)
+ * and passes an uncompressed file through unchanged. */
 static int read_maybe_gzip(const char *path, char **ret, size_t *ret_len, WarrenError *reterr) {
-        _cleanup_(archive_read_freep) struct archive *a = archive_read_new();
-        struct archive_entry *entry;
+        _cleanup_(gzclosep) gzFile gz = NULL;
         size_t n = 0, alloc = 64 * 1024;
-        int r;
-
-        if (!a)
+        int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return warren_error_set(reterr, errno, "Failed to open %s: %m", path);
+        gz = gzdopen(fd, "rb");
+        if (!gz) {
+                safe_close(fd);
                 return -ENOMEM;
-        r = archive_read_support_filter_gzip(a);
-        /* ARCHIVE_WARN: it will run an external gzip, still fine. */
-        if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-                return warren_error_set(reterr, ENOTSUP, "libarchive cannot read gzip: %s",
-                                        strna(archive_error_string(a)));
-        archive_read_support_format_raw(a);
-
-        if (archive_read_open_filename(a, path, 64 * 1024) != ARCHIVE_OK) {
-                /* libarchive reports bad data as EILSEQ or its own negative codes. */
-                r = archive_errno(a) > 0 && archive_errno(a) != EILSEQ ? archive_errno(a) : EBADMSG;
-                return warren_error_set(reterr, r, "Failed to open %s: %s", path,
-                                        strna(archive_error_string(a)));
         }
         _cleanup_free_ char *buf = malloc(alloc + 1);
         if (!buf)
                 return -ENOMEM;
-        r = archive_read_next_header(a, &entry);
-        if (r == ARCHIVE_EOF) {
-                buf[0] = 0;
-                *ret = TAKE_PTR(buf);
-                *ret_len = 0;
-                return 0;
-        }
-        if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-                return warren_error_set(reterr, EBADMSG, "Failed to read %s: %s", path,
-                                        strna(archive_error_string(a)));
         for (;;) {
                 if (n == alloc) {
                         if (alloc >= KERNEL_CONFIG_MAX_SIZE)
@@ -223,10 +203,16 @@ static int read_maybe_gzip(const char *path, char **ret, size_t *ret_len, Warren
                         buf = nb;
                         alloc = na;
                 }
-                la_ssize_t k = archive_read_data(a, buf + n, alloc - n);
-                if (k < 0)
-                        return warren_error_set(reterr, EBADMSG, "Failed to read %s: %s", path,
-                                                strna(archive_error_string(a)));
+                int k = gzread(gz, buf + n, (unsigned) (alloc - n));
+                if (k < 0) {
+                        int zerr = Z_OK;
+                        const char *msg = gzerror(gz, &zerr);
+                        if (zerr == Z_ERRNO)
+                                return warren_error_set(reterr, errno, "Failed to read %s: %m", path);
+                        if (zerr == Z_MEM_ERROR)
+                                return -ENOMEM;
+                        return warren_error_set(reterr, EBADMSG, "Failed to read %s: %s", path, strna(msg));
+                }
                 if (k == 0)
                         break;
                 n += (size_t) k;

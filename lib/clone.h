@@ -5,7 +5,7 @@
  * lxc-copy: the config names the new directory and name (and gets new MAC
  * addresses unless they are kept), /etc/hostname and /etc/hosts inside the
  * rootfs name the new container. And the work of a clone (and of restoring
- * a snapshot as a new container) as run by a forked data worker. */
+ * a snapshot as a new container) as run by a data worker (warren-worker). */
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,24 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/capability.h>
 #include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "data-worker.h"
 #include "log.h"
+#include "process.h"
 
-#define REPORT_FD 3
 #define PROGRESS_INTERVAL_USEC 100000ULL
 #define MSG_MAX (DATA_WORKER_TEXT_MAX + 128U)
 
@@ -48,7 +44,7 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000ULL + (uint64_t) ts.tv_nsec / 1000ULL;
 }
 
-/* ---- child ---- */
+/* ---- child (in warren-worker) ---- */
 
 static void send_msg(int sock, char type, const void *head, size_t head_size, const char *text) {
         uint8_t buf[MSG_MAX];
@@ -134,82 +130,34 @@ int data_worker_drop_privileges(bool allow_mknod, WarrenError *reterr) {
         return r;
 }
 
-/* Moves fds to 4, 5, ... (the report socket to 3) and closes the rest. */
-static int renumber(int sock, int *fds, size_t n) {
-        int low = REPORT_FD + 1 + (int) n;
-        int s = fcntl(sock, F_DUPFD_CLOEXEC, low);
-        if (s < 0)
-                return -errno;
-        for (size_t i = 0; i < n; i++)
-                if (fds[i] >= 0 && (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, low)) < 0)
-                        return -errno;
-        if (dup3(s, REPORT_FD, O_CLOEXEC) < 0)
-                return -errno;
-        for (size_t i = 0; i < n; i++)
-                if (fds[i] >= 0) {
-                        if (dup3(fds[i], REPORT_FD + 1 + (int) i, O_CLOEXEC) < 0)
-                                return -errno;
-                        fds[i] = REPORT_FD + 1 + (int) i;
-                }
-        (void) close_range((unsigned) low, ~0U, 0);
-        return 0;
-}
-
-_Noreturn static void child(int sock, pid_t parent, DataWorkFunc run, void *userdata, int *fds, size_t n) {
+_Noreturn void data_worker_child_main(int sock, DataWorkFunc run, void *userdata) {
         WarrenError e = WARREN_ERROR_NULL;
-        DataReport rep = { .sock = REPORT_FD };
-        sigset_t all;
-        int r;
-
-        (void) setpgid(0, 0);
-        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-                _exit(EXIT_FAILURE);
-        for (int sig = 1; sig < _NSIG; sig++)
-                if (sig != SIGKILL && sig != SIGSTOP)
-                        (void) signal(sig, SIG_DFL);
-        (void) signal(SIGPIPE, SIG_IGN); /* a closed output fd is an error, not a death */
-        sigfillset(&all);
-        (void) sigprocmask(SIG_UNBLOCK, &all, NULL);
-        (void) setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 });
-        umask(022);
-        r = renumber(sock, fds, n);
-        if (r < 0)
-                _exit(EXIT_FAILURE);
-        if (chdir("/") < 0)
-                _exit(EXIT_FAILURE);
-        r = run(&rep, userdata, &e);
+        DataReport rep = { .sock = sock };
+        int r = run(&rep, userdata, &e);
         int32_t err = r < 0 ? -r : 0;
-        send_msg(REPORT_FD, MSG_RESULT, &err, sizeof err,
+        send_msg(sock, MSG_RESULT, &err, sizeof err,
                  r < 0 ? (e.error ? warren_error_message(&e) : strerror(-r)) : "");
         _exit(r < 0 ? EXIT_FAILURE : EXIT_SUCCESS);
 }
 
-int data_worker_start(DataWorkFunc run, void *userdata, int *fds, size_t n_fds, DataWorker **ret,
-                      WarrenError *reterr) {
-        int sv[2];
+_Noreturn void data_worker_child_fail(int sock, int error, const char *message) {
+        int32_t err = error > 0 ? error : EIO;
+        send_msg(sock, MSG_RESULT, &err, sizeof err, message);
+        _exit(EXIT_FAILURE);
+}
+
+/* ---- parent ---- */
+
+int data_worker_start(const char *worker_path, WorkerKind kind, const void *params, const int *fds,
+                      size_t n_fds, DataWorker **ret, WarrenError *reterr) {
         DataWorker *w = calloc(1, sizeof *w);
         if (!w)
                 return -ENOMEM;
-        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-                free(w);
-                return warren_error_set(reterr, errno, "Failed to create the worker's socket: %m");
-        }
-        pid_t parent = getpid();
-        w->pid = fork();
-        if (w->pid < 0) {
-                int r = warren_error_set(reterr, errno, "Failed to fork a worker: %m");
-                safe_close(sv[0]);
-                safe_close(sv[1]);
+        int r = worker_spawn(worker_path, kind, params, fds, n_fds, &w->pid, &w->fd, reterr);
+        if (r < 0) {
                 free(w);
                 return r;
         }
-        if (w->pid == 0) {
-                safe_close(sv[0]);
-                child(sv[1], parent, run, userdata, fds, n_fds);
-        }
-        safe_close(sv[1]);
-        w->fd = sv[0];
-        (void) setpgid(w->pid, w->pid); /* here too: a kill right away reaches the group */
         *ret = w;
         return 0;
 }
@@ -223,21 +171,10 @@ pid_t data_worker_pid(const DataWorker *w) {
 }
 
 static int reap(DataWorker *w, bool kill_first) {
-        int status = 0;
         if (w->pid <= 0 || w->reaped)
                 return 0;
-        if (kill_first) {
-                (void) kill(-w->pid, SIGKILL);
-                (void) kill(w->pid, SIGKILL);
-        }
-        while (waitpid(w->pid, &status, 0) < 0)
-                if (errno != EINTR) {
-                        status = 0;
-                        break;
-                }
-        (void) kill(-w->pid, SIGKILL); /* whatever it started has no one to report to */
         w->reaped = true;
-        return status;
+        return process_group_reap(w->pid, kill_first);
 }
 
 static int decode(DataWorker *w, const uint8_t *buf, size_t n, DataEvent *ev) {

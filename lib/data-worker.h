@@ -1,17 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* A forked worker for the long work behind data jobs (copies, archives,
- * file transfers), so warrend never walks a container's tree or parses a
- * tar stream itself.
+/* warren-worker (lib/worker.h) running the long work behind data jobs
+ * (copies, archives, file transfers), so warrend never walks a container's
+ * tree or parses a tar stream itself, nor links libarchive.
  *
- * The child leads its own process group (killing the group ends whatever
+ * The worker leads its own process group (killing the group ends whatever
  * it started), dies with its parent, has default signal dispositions and
  * keeps only its report socket (fd 3) and the fds the caller listed,
- * renumbered 4, 5, ... in that order (the caller's array is rewritten in
- * the child's copy). It runs the work function, sends the result and
- * _exit()s. Reports are SOCK_SEQPACKET datagrams: progress (phase, bytes
- * done and total), notes (text for the job's Message) and one result.
+ * renumbered 5, 6, ... in that order (the work's struct gets those
+ * numbers). It runs the kind's work function with warrend's privileges
+ * (the work drops what it does not need: data_worker_drop_privileges()),
+ * sends the result and _exit()s. Reports are SOCK_SEQPACKET datagrams:
+ * progress (phase, bytes done and total), notes (text for the job's
+ * Message) and one result.
  *
  * The parent watches data_worker_fd() for input and calls
  * data_worker_dispatch() until DATA_EVENT_NONE; DATA_EVENT_DONE comes once,
@@ -23,17 +25,21 @@
 #include <sys/types.h>
 
 #include "basic/error.h"
+#include "worker.h"
 
 typedef struct DataWorker DataWorker;
 typedef struct DataReport DataReport;
 
 #define DATA_WORKER_TEXT_MAX 2048U
 
-/* Runs in the child. Returns 0 or -errno with reterr set. */
+/* Runs in the worker. Returns 0 or -errno with reterr set. */
 typedef int (*DataWorkFunc)(DataReport *rep, void *userdata, WarrenError *reterr);
 
-int data_worker_start(DataWorkFunc run, void *userdata, int *fds, size_t n_fds, DataWorker **ret,
-                      WarrenError *reterr);
+/* kind: WORKER_COPY, WORKER_RESTORE, WORKER_EXPORT or WORKER_FILES, with
+ * params its struct; fds: the struct's fds array. worker_path: the
+ * installed warren-worker (WARREN_WORKER_PATH, for warrend). */
+int data_worker_start(const char *worker_path, WorkerKind kind, const void *params, const int *fds,
+                      size_t n_fds, DataWorker **ret, WarrenError *reterr);
 int data_worker_fd(const DataWorker *w);
 pid_t data_worker_pid(const DataWorker *w);
 
@@ -58,7 +64,12 @@ int data_worker_dispatch(DataWorker *w, DataEvent *ret);
 /* Kills a child still running (its whole group) and reaps it; frees. */
 DataWorker *data_worker_free(DataWorker *w);
 
-/* ---- in the child ---- */
+/* ---- in the worker ---- */
+
+/* Runs run(userdata) reporting on sock, sends its result, _exit()s. */
+_Noreturn void data_worker_child_main(int sock, DataWorkFunc run, void *userdata);
+/* Sends a failure as the result (the work never ran) and _exit()s. */
+_Noreturn void data_worker_child_fail(int sock, int error, const char *message);
 
 /* Rate limited to one per 100 ms per phase (a new phase always goes out). */
 void data_report_progress(DataReport *r, const char *phase, uint64_t done, uint64_t total);

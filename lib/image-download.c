@@ -31,32 +31,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(CURLU *, curl_url_cleanup);
 DEFINE_TRIVIAL_CLEANUP_FUNC(CURL *, curl_easy_cleanup);
 DEFINE_TRIVIAL_CLEANUP_FUNC(struct curl_slist *, curl_slist_free_all);
 
-bool image_host_is_loopback(const char *host) {
-        char buf[INET6_ADDRSTRLEN + 2];
-        struct in_addr a4;
-        struct in6_addr a6;
-        size_t n;
-
-        if (isempty(host))
-                return false;
-        if (strcasecmp(host, "localhost") == 0 || strcasecmp(host, "localhost.") == 0)
-                return true;
-        if (inet_pton(AF_INET, host, &a4) == 1)
-                return (ntohl(a4.s_addr) >> 24) == 127;
-        n = strlen(host);
-        if (host[0] == '[' && n >= 2 && host[n - 1] == ']' && n - 2 < sizeof buf) {
-                memcpy(buf, host + 1, n - 2);
-                buf[n - 2] = 0;
-                host = buf;
-        }
-        if (inet_pton(AF_INET6, host, &a6) == 1) {
-                if (IN6_IS_ADDR_LOOPBACK(&a6))
-                        return true;
-                return IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127;
-        }
-        return false;
-}
-
 typedef struct ParsedUrl {
         char *scheme, *host;
         long port;
@@ -106,84 +80,6 @@ int image_url_check(const char *url, WarrenError *reterr) {
                                         "Refusing plain http:// image server URL '%s': only https is "
                                         "allowed, except to a loopback host (127.0.0.0/8, ::1, localhost)",
                                         url);
-        return 0;
-}
-
-/* Characters a server URL's path may hold: no escapes, no query. */
-static bool server_path_ok(const char *p) {
-        for (const char *c = p; *c; c++)
-                if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') ||
-                      strchr("._~/+-", *c)))
-                        return false;
-        /* No "." or ".." component: it is joined with index paths. */
-        for (const char *c = p; *c;) {
-                size_t k = strcspn(c, "/");
-                if ((k == 1 && c[0] == '.') || (k == 2 && c[0] == '.' && c[1] == '.'))
-                        return false;
-                c += k;
-                c += strspn(c, "/");
-        }
-        return true;
-}
-
-static char *lowercase(char *s) {
-        for (char *c = s; c && *c; c++)
-                if (*c >= 'A' && *c <= 'Z')
-                        *c = (char) (*c - 'A' + 'a');
-        return s;
-}
-
-int image_server_url(const char *server, char **ret, WarrenError *reterr) {
-        _cleanup_(curl_url_cleanupp) CURLU *u = curl_url();
-        _cleanup_curl_free_ char *scheme = NULL, *host = NULL, *port = NULL, *path = NULL, *user = NULL,
-                                 *query = NULL, *fragment = NULL;
-        _cleanup_free_ char *in = NULL, *out = NULL;
-        size_t n;
-        int r;
-
-        if (!u)
-                return -ENOMEM;
-        if (isempty(server) || strlen(server) > IMAGE_SERVER_URL_MAX)
-                return warren_error_set(reterr, EINVAL,
-                                        "Invalid image server '%.64s': must be 1-%u characters",
-                                        strempty(server), IMAGE_SERVER_URL_MAX);
-        if (strstr(server, "://"))
-                in = strdup(server);
-        else if (asprintf(&in, "https://%s", server) < 0)
-                in = NULL;
-        if (!in)
-                return -ENOMEM;
-        r = image_url_check(in, reterr);
-        if (r < 0)
-                return r;
-        if (curl_url_set(u, CURLUPART_URL, in, CURLU_PATH_AS_IS) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
-                return warren_error_set(reterr, EINVAL, "Invalid image server URL '%s'", in);
-        if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK ||
-            curl_url_get(u, CURLUPART_QUERY, &query, 0) == CURLUE_OK ||
-            curl_url_get(u, CURLUPART_FRAGMENT, &fragment, 0) == CURLUE_OK)
-                return warren_error_set(reterr, EINVAL,
-                                        "Invalid image server URL '%s': no user, query or fragment allowed",
-                                        in);
-        if (!server_path_ok(path))
-                return warren_error_set(reterr, EINVAL,
-                                        "Invalid image server URL '%s': its path may hold only "
-                                        "[A-Za-z0-9._~/+-], without '.' or '..' components",
-                                        in);
-        lowercase(scheme);
-        lowercase(host);
-        /* The port only if it is not the scheme's own. */
-        if (curl_url_get(u, CURLUPART_PORT, &port, 0) == CURLUE_OK &&
-            streq(port, streq(scheme, "https") ? "443" : "80"))
-                port = (curl_free(port), NULL);
-        if (asprintf(&out, "%s://%s%s%s%s", scheme, host, port ? ":" : "", strempty(port), path) < 0)
-                return -ENOMEM;
-        n = strlen(out);
-        while (n > 0 && out[n - 1] == '/')
-                out[--n] = 0;
-        *ret = TAKE_PTR(out);
         return 0;
 }
 

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* HTTP(S) downloads from an image server (libcurl), for the forked image
- * job (never warrend itself). HTTPS with the system CA store; plain http://
+/* HTTP(S) downloads from an image server (libcurl), for warren-worker
+ * (never warrend itself). HTTPS with the system CA store; plain http://
  * only to loopback hosts (127.0.0.0/8, ::1, localhost), so tests can serve a
  * fixture. Every download has a size limit, connect and low-speed timeouts,
  * and is tried up to 3 times. Failures are -ECOMM with a message naming the
@@ -20,8 +20,8 @@
 
 #include "basic/error.h"
 #include "image-sums.h"
+#include "image-url.h"
 
-#define IMAGE_SERVER_DEFAULT "https://images.linuxcontainers.org"
 #define IMAGE_DOWNLOAD_MAX_REDIRECTS 5U
 
 /* Called as data arrives; a negative return cancels the download (-ECANCELED). */
@@ -49,20 +49,10 @@ typedef struct ImageDownloadResult {
  * "lxc/<version> compat:<level>"; servers key the index format on it. */
 const char *image_user_agent(void);
 
-/* The canonical form of a --server value, which also keys the image cache:
- * "host[:port][/path]" gets "https://"; scheme and host are lower-cased, a
- * default port (443, 80) and trailing '/' dropped; a user, query or
- * fragment, a path with other characters than [A-Za-z0-9._~/+-] or with
- * '.'/'..' components, or more than IMAGE_SERVER_URL_MAX characters are
- * refused (-EINVAL); then checked like image_url_check(). */
-#define IMAGE_SERVER_URL_MAX 200U
-int image_server_url(const char *server, char **ret, WarrenError *reterr);
 /* https:// to any host; http:// only if the host is loopback. -EINVAL for a
  * malformed URL or another scheme, -EPERM for http to a non-loopback host,
  * each naming the URL. */
 int image_url_check(const char *url, WarrenError *reterr);
-/* true for "localhost", 127.0.0.0/8, ::1 and ::ffff:127.x.y.z ("[::1]" too). */
-bool image_host_is_loopback(const char *host);
 /* base + "/" + path, with duplicate slashes at the seam removed; NULL on ENOMEM. */
 char *image_url_join(const char *base, const char *path);
 

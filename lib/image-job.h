@@ -3,14 +3,14 @@
 
 /* A whole image pull (the `download` template): index, downloads,
  * verification, cache, unpack into a container directory, templates and
- * config, run in a fork()ed child so that warrend never parses the
- * untrusted bytes. The child (no exec, no threads) leads its own process
- * group, sets PR_SET_NO_NEW_PRIVS and PR_SET_PDEATHSIG, keeps only the
- * capabilities needed to write a rootfs (it stays root to set ownership),
- * and reports over a SOCK_SEQPACKET socket: progress messages, then one
- * result message (errno, message, create-message). The parent watches the
- * socket from its event loop (image_job_fd(), EPOLLIN) and calls
- * image_job_dispatch().
+ * config, run by warren-worker (lib/worker.h) so that warrend never parses
+ * the untrusted bytes nor links the libraries that do. The worker (no
+ * threads) leads its own process group, dies with its parent
+ * (PR_SET_PDEATHSIG), sets PR_SET_NO_NEW_PRIVS, keeps only the capabilities
+ * needed to write a rootfs (it stays root to set ownership), and reports
+ * over a SOCK_SEQPACKET socket: progress messages, then one result message
+ * (errno, message, create-message). The parent watches the socket from its
+ * event loop (image_job_fd(), EPOLLIN) and calls image_job_dispatch().
  *
  * Cancel kills the child's process group; whether canceled, failed or
  * killed, the parent then removes what the job left: <target_dir>/rootfs,
@@ -71,11 +71,17 @@ void image_job_result_done(ImageJobResult *r);
 /* Reported by image_pull(); a negative return cancels it. */
 typedef int (*ImagePullReportFunc)(const ImageJobProgress *p, void *userdata);
 
-/* The child's body, usable in-process (tests, tools): does the whole pull.
- * On failure it removes what it created in target_dir (the job's parent
- * does so again, for a child that was killed). */
+/* The worker's body (lib/image-pull.c), usable in-process (tests, tools):
+ * does the whole pull. On failure it removes what it created in
+ * target_dir (the job's parent does so again, for a worker that was
+ * killed). */
 int image_pull(const ImagePullParams *p, ImagePullReportFunc report, void *userdata, ImageJobResult *ret,
                WarrenError *reterr);
+/* In warren-worker: no_new_privs, the rootfs capabilities only, then
+ * image_pull() reporting on sock; sends the result and _exit()s. */
+_Noreturn void image_pull_child(int sock, const ImagePullParams *p);
+/* Checks what image_pull() checks first (paths absolute, names, idmap). */
+int image_pull_params_validate(const ImagePullParams *p, WarrenError *reterr);
 /* Removes rootfs, config, fstab and ".#unpack.*" from target_dir. */
 int image_job_cleanup_target(const char *target_dir);
 
@@ -107,14 +113,18 @@ ssize_t image_job_msg_encode(const ImageJobMsg *m, uint8_t *buf, size_t size);
  * a string or an errno out of range: -EBADMSG naming what. */
 int image_job_msg_decode(const uint8_t *buf, size_t size, ImageJobMsg *ret, WarrenError *reterr);
 void image_job_msg_done(ImageJobMsg *m);
+/* Encodes m and sends it as one datagram (in a worker; failures ignored:
+ * the parent sees the worker end without a result). */
+void image_job_msg_send(int sock, const ImageJobMsg *m);
 
 /* ---- the job ---- */
 
 typedef struct ImageJob ImageJob;
 
 /* Validates p (so bad input fails here, before any fork), resolves the
- * architecture, forks the child and returns at once. */
-int image_job_start(const ImagePullParams *p, ImageJob **ret, WarrenError *reterr);
+ * architecture, starts warren-worker (worker_path: the installed one,
+ * WARREN_WORKER_PATH, for warrend) and returns at once. */
+int image_job_start(const char *worker_path, const ImagePullParams *p, ImageJob **ret, WarrenError *reterr);
 /* The socket to watch for EPOLLIN (-EBADF once finished). */
 int image_job_fd(const ImageJob *j);
 pid_t image_job_pid(const ImageJob *j);

@@ -6,7 +6,7 @@
  * remote's keyring only: the keyring is imported into a fresh GnuPG home
  * (a directory the caller owns and removes), so a signature counts only if
  * a key of that keyring made it. No key server, no agent, no trust
- * database decides anything. For the forked image job: gpgme runs gpg as a
+ * database decides anything. For the image job (in warren-worker): gpgme runs gpg as a
  * child of the caller. */
 
 #include <stddef.h>

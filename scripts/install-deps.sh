@@ -16,7 +16,7 @@ REQUIRED=(
         gcc meson ninja-build pkg-config
         libsystemd-dev libpolkit-gobject-1-dev libcap-dev libnl-3-dev libnl-route-3-dev
         libglib2.0-dev libcurl4-openssl-dev libarchive-dev libnftables-dev libseccomp-dev libgpgme-dev
-        libssl-dev liblzma-dev libjson-glib-dev libsmartcols-dev scdoc libdbus-1-dev bash-completion
+        libssl-dev liblzma-dev zlib1g-dev libjson-glib-dev libsmartcols-dev scdoc libdbus-1-dev bash-completion
         # image signatures (gpgme runs gpg; tests make keys with it)
         gnupg
         # run and test: bus, polkit, namespaces, users, networks, busybox rootfs

@@ -31,6 +31,7 @@ typedef struct Daemon {
         char *config_dir;
         char *data_dir;
         char *monitor_path;
+        char *worker_path; /* warren-worker: the daemon's long work (lib/worker.h) */
 
         unsigned pool_size; /* warm monitors kept (runtime-pool.c) */
 

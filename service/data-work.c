@@ -270,7 +270,7 @@ int data_work_start(Daemon *d, const DataWorkSpec *s, Job **ret_job, sd_bus_erro
         if (!w->container || (s->creates && !(w->creates = strdup(s->creates))) ||
             (s->cleanup_tmp && !(w->cleanup_tmp = strdup(s->cleanup_tmp))))
                 return -ENOMEM;
-        r = data_worker_start(s->run, s->params, s->fds, s->n_fds, &w->worker, &err);
+        r = data_worker_start(d->worker_path, s->kind, s->params, s->fds, s->n_fds, &w->worker, &err);
         if (r < 0)
                 return bus_error_from_warren(error, r, &err);
         r = sd_event_add_io(d->event, &w->io, data_worker_fd(w->worker), EPOLLIN, on_worker_io, w);

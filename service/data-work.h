@@ -2,7 +2,7 @@
 #pragma once
 
 /* The jobs behind container data methods (clone, snapshot, restore,
- * export, file transfers): a forked lib/data-worker.h child does the work;
+ * export, file transfers): warren-worker (lib/data-worker.h) does the work;
  * warrend watches its reports, turns them into Job properties and, when it
  * ends, commits or aborts what the work was building (a new container, a
  * snapshot), thaws a container the worker left frozen, and answers a
@@ -33,8 +33,8 @@ typedef struct DataWorkSpec {
         uid_t creates_owner;   /* ...and its owner */
         const char *target;    /* the Job's Target; NULL: creates ?: container */
         uid_t caller;
-        DataWorkFunc run;
-        void *params; /* read by the child only: may live on the caller's stack */
+        WorkerKind kind; /* what warren-worker runs: WORKER_COPY, _RESTORE, _EXPORT, _FILES */
+        void *params;    /* kind's struct, packed at the start: may live on the caller's stack */
         int *fds;
         size_t n_fds;
         /* Taken over (even on failure): committed when the work succeeds, aborted otherwise. */

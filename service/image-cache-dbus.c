@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The image cache on the bus: org.warren1.Image objects (one per cached
  * build), Manager.ListImages/RemoveImage, and Manager.ListRemoteImages
- * (its index fetched and parsed by a forked helper, image-helper.h). */
+ * (its index fetched and parsed by warren-worker, image-helper.h). */
 #include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -536,7 +536,8 @@ static int do_list_remote_images(sd_bus_message *m, void *userdata, sd_bus_error
         const ImageRemoteParams rp = {
                 .server = choice.url, .mode = mode, .keyring = choice.keyring, .scratch_dir = d->runtime_dir
         };
-        r = image_helper_start_remote(d->event, &rp, on_remote_message, on_remote_exit, q, &q->helper, &err);
+        r = image_helper_start_remote(d->event, d->worker_path, &rp, on_remote_message, on_remote_exit, q,
+                                      &q->helper, &err);
         if (r < 0) {
                 remote_query_free(q);
                 return bus_error_from_warren(error, r, &err);

@@ -3,7 +3,7 @@
  * CreateContainer, Manager.PullImage/RemoveImage/ListImages/
  * ListRemoteImages and org.warren1.Image objects (one per cached build).
  *
- * The work runs in forked children: lib/image-job.h for downloads,
+ * The work runs in warren-worker: lib/image-job.h for downloads,
  * image-helper.h for the local template and remote listings. warrend only
  * watches their sockets, turns their progress into Job properties and, for
  * a create, moves the finished directory into the store (store_create_begin
@@ -748,8 +748,8 @@ static int create_start_child(Daemon *d, ImageWork *w, const CreateRequest *q, c
                         .idmap = p->ranges,
                         .n_idmap = p->n_ranges,
                 };
-                return image_helper_start_local(d->event, &lp, on_local_message, on_local_exit, w,
-                                                &w->helper, reterr);
+                return image_helper_start_local(d->event, d->worker_path, &lp, on_local_message,
+                                                on_local_exit, w, &w->helper, reterr);
         }
         ImagePullParams pp = {
                 .cache_dir = d->cache_dir,
@@ -766,7 +766,7 @@ static int create_start_child(Daemon *d, ImageWork *w, const CreateRequest *q, c
         int r = work_set_spec(w, &p->args, &p->source);
         if (r < 0)
                 return r;
-        r = image_job_start(&pp, &w->image_job, reterr);
+        r = image_job_start(d->worker_path, &pp, &w->image_job, reterr);
         if (r < 0)
                 return r;
         r = work_watch_image_job(w);
@@ -924,7 +924,7 @@ static int do_pull_image(sd_bus_message *m, void *userdata, sd_bus_error *error)
         r = work_set_spec(w, &a, &src);
         if (r < 0)
                 return r;
-        r = image_job_start(&pp, &w->image_job, &err);
+        r = image_job_start(d->worker_path, &pp, &w->image_job, &err);
         if (r < 0)
                 return bus_error_from_warren(error, r, &err);
         r = work_watch_image_job(w);

@@ -4,7 +4,7 @@
 /* Images: the download and local templates of CreateContainer and
  * Manager.PullImage (image-dbus.c), Manager.ListImages/RemoveImage/
  * ListRemoteImages with org.warren1.Image objects (image-cache-dbus.c).
- * Work runs in forked children (lib/image-job.h, image-helper.h) behind
+ * Work runs in warren-worker (lib/image-job.h, image-helper.h) behind
  * org.warren1.Job objects with progress; at most IMAGE_JOBS_MAX at once
  * (QuotaExceeded beyond, as beyond the owner's limit.jobs). */
 
@@ -54,7 +54,7 @@ int image_node_enumerator(sd_bus *bus, const char *path, void *userdata, char **
  * release, arch, variant and newest build of every image the server's
  * index offers ("" server: the default one; option "mode" s: system or
  * user, default by the caller). The index is fetched and parsed by a
- * forked helper running as nobody. No authorization: it is a read. It
+ * worker running as nobody. No authorization: it is a read. It
  * lives in image_manager_vtable, a second vtable of org.warren1.Manager
  * at WARREN_MANAGER_PATH (registered in warrend.c; sd-bus merges it into
  * the interface), until it moves into manager_vtable. */

@@ -6,7 +6,7 @@
 
 #include "daemon.h"
 
-/* Ends the work behind a job (a forked image job...): called by Cancel();
+/* Ends the work behind a job (an image job's worker...): called by Cancel();
  * must end the job with job_finish(j, "canceled") or fail. */
 typedef int (*JobCancelFunc)(Job *j, void *userdata);
 

@@ -113,6 +113,7 @@ static void daemon_free(Daemon *d) {
         free(d->config_dir);
         free(d->data_dir);
         free(d->monitor_path);
+        free(d->worker_path);
 }
 
 static void help(void) {
@@ -127,6 +128,7 @@ static void help(void) {
                "     --data-dir=DIR      Shipped data: default.conf, shared configs "
                "(default " WARREN_DATA_DIR ")\n"
                "     --monitor-path=PATH warren-monitor binary (default " WARREN_MONITOR_PATH ")\n"
+               "     --worker-path=PATH  warren-worker binary (default " WARREN_WORKER_PATH ")\n"
                "     --exit-idle-sec=SEC Exit after SEC idle seconds; 0 never (default %d)\n"
                "     --pool-size=N       Warm monitors kept for fast starts; 0 none (default %d)\n"
                "     --user              Use the session bus (for development only)\n",
@@ -155,6 +157,7 @@ static int parse_argv(Daemon *d, int argc, char *argv[], bool *ret_user_bus) {
                 ARG_CONFIG_DIR,
                 ARG_DATA_DIR,
                 ARG_MONITOR_PATH,
+                ARG_WORKER_PATH,
                 ARG_EXIT_IDLE_SEC,
                 ARG_POOL_SIZE,
                 ARG_USER,
@@ -168,6 +171,7 @@ static int parse_argv(Daemon *d, int argc, char *argv[], bool *ret_user_bus) {
                 { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
                 { "data-dir", required_argument, NULL, ARG_DATA_DIR },
                 { "monitor-path", required_argument, NULL, ARG_MONITOR_PATH },
+                { "worker-path", required_argument, NULL, ARG_WORKER_PATH },
                 { "exit-idle-sec", required_argument, NULL, ARG_EXIT_IDLE_SEC },
                 { "pool-size", required_argument, NULL, ARG_POOL_SIZE },
                 { "user", no_argument, NULL, ARG_USER },
@@ -199,6 +203,9 @@ static int parse_argv(Daemon *d, int argc, char *argv[], bool *ret_user_bus) {
                         break;
                 case ARG_MONITOR_PATH:
                         r = set_path(&d->monitor_path, optarg);
+                        break;
+                case ARG_WORKER_PATH:
+                        r = set_path(&d->worker_path, optarg);
                         break;
                 case ARG_EXIT_IDLE_SEC: {
                         char *end;
@@ -249,6 +256,7 @@ static int daemon_set_defaults(Daemon *d) {
                 { offsetof(Daemon, config_dir), WARREN_CONFIG_DIR },
                 { offsetof(Daemon, data_dir), WARREN_DATA_DIR },
                 { offsetof(Daemon, monitor_path), WARREN_MONITOR_PATH },
+                { offsetof(Daemon, worker_path), WARREN_WORKER_PATH },
         };
         for (size_t i = 0; i < ELEMENTSOF(defaults); i++) {
                 char **p = (char **) ((uint8_t *) d + defaults[i].offset);

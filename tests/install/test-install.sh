@@ -98,7 +98,8 @@ for f in "$dbus_datadir/dbus-1/system.d/org.warren1.conf" \
          "$bashcompdir/warrenctl"; do
         check "installed $f" test -f "$D$f"
 done
-for f in /usr/local/bin/warrenctl /usr/local/sbin/warrend /usr/local/libexec/warren-monitor; do
+for f in /usr/local/bin/warrenctl /usr/local/sbin/warrend /usr/local/libexec/warren-monitor \
+         /usr/local/libexec/warren-worker; do
         check "installed $f" test -x "$D$f"
 done
 for f in /usr/local/share/man/man1/warrenctl.1 /usr/local/share/man/man8/warrend.8 \
@@ -141,13 +142,20 @@ check "the bash completion reads the installed config keys" \
         grep -q '/usr/local/share/warren/config-keys' "$D$bashcompdir/warrenctl"
 check "the installed man page names the installed paths" \
         grep -q '/var/lib/warren' "$D/usr/local/share/man/man8/warrend.8"
+check "the installed man page names the installed worker" \
+        grep -q '/usr/local/libexec/warren-worker' "$D/usr/local/share/man/man8/warrend.8"
+# warrend runs its long work in warren-worker and links none of its libraries.
+check "warrend links no libcurl, libarchive, gpgme" \
+        sh -c "! ldd '$D/usr/local/sbin/warrend' | grep -E 'libcurl|libarchive|libgpgme'"
+check "warren-worker links them" sh -c "ldd '$D/usr/local/libexec/warren-worker' | grep -q libcurl"
 
 # The compiled-in defaults.
 help=$("$D/usr/local/sbin/warrend" --help 2>&1)
 for d in "--state-dir=DIR.*default /var/lib/warren)" "--runtime-dir=DIR.*default /run/warren)" \
          "--cache-dir=DIR.*default /var/cache/warren)" "--config-dir=DIR.*default /etc/warren)" \
          "--data-dir=DIR.*default /usr/local/share/warren)" \
-         "--monitor-path=PATH.*default /usr/local/libexec/warren-monitor)"; do
+         "--monitor-path=PATH.*default /usr/local/libexec/warren-monitor)" \
+         "--worker-path=PATH.*default /usr/local/libexec/warren-worker)"; do
         if grep -qE -- "$d" <<<"$help"; then
                 ok "warrend's default: $d"
         else

@@ -369,7 +369,7 @@ EOF
         cat >"$S/dbus-services/org.warren1.service" <<EOF
 [D-BUS Service]
 Name=org.warren1
-Exec=${WARREN_WARREND_WRAPPER:+$WARREN_WARREND_WRAPPER }$WARREN_BUILD/service/warrend --state-dir=/var/lib/warren --runtime-dir=/run/warren --cache-dir=/var/cache/warren --config-dir=/etc/warren --monitor-path=$WARREN_BUILD/service/warren-monitor --data-dir=$WARREN_SRC/data
+Exec=${WARREN_WARREND_WRAPPER:+$WARREN_WARREND_WRAPPER }$WARREN_BUILD/service/warrend --state-dir=/var/lib/warren --runtime-dir=/run/warren --cache-dir=/var/cache/warren --config-dir=/etc/warren --monitor-path=$WARREN_BUILD/service/warren-monitor --worker-path=$WARREN_BUILD/service/warren-worker --data-dir=$WARREN_SRC/data
 User=root
 EOF
         # Lets the bus restart polkitd should it die mid-run.

@@ -100,7 +100,7 @@ wait_for "journald listens" 10 test -S /run/systemd/journal/socket
 pkill -x warrend
 wait_for "the activated warrend is gone" 10 sh -c '! pgrep -x warrend'
 exec_line=$(grep '^Exec=' "$WARREN_SCRATCH"/dbus-services/org.warren1.service 2>/dev/null | cut -d= -f2-)
-[[ -n $exec_line ]] || exec_line="$WARREN_BUILD/service/warrend --state-dir=/var/lib/warren --runtime-dir=/run/warren --cache-dir=/var/cache/warren --config-dir=/etc/warren --monitor-path=$WARREN_BUILD/service/warren-monitor --data-dir=$WARREN_SRC/data"
+[[ -n $exec_line ]] || exec_line="$WARREN_BUILD/service/warrend --state-dir=/var/lib/warren --runtime-dir=/run/warren --cache-dir=/var/cache/warren --config-dir=/etc/warren --monitor-path=$WARREN_BUILD/service/warren-monitor --worker-path=$WARREN_BUILD/service/warren-worker --data-dir=$WARREN_SRC/data"
 # shellcheck disable=SC2086
 WARREN_LOG_TARGET=journal $exec_line --exit-idle-sec=0 </dev/null >/dev/null 2>&1 &
 WARREND=$!

@@ -433,6 +433,27 @@ warrenctl create c-int -t download -- -d busybox -r 1.35 --server "$SS" --flush-
 cpid=$!
 job=$(wait_job_phase rootfs)
 t_match "a create waits in the rootfs download ($job)" "$job" '^/org/warren1/job/[0-9]+$'
+# The download runs in warren-worker, exec'd (not a fork of warrend), with
+# what the forked child had: the rootfs capabilities only, no_new_privs,
+# its own process group, nothing of warrend's open but stdio.
+wpid=$(pgrep -x warren-worker)
+t_match "one worker runs the job ($wpid)" "$wpid" '^[0-9]+$'
+t_eq "it is warrend's child" "$(awk '/^PPid:/ {print $2}' "/proc/$wpid/status")" "$before"
+t_eq "it is the configured binary, exec'd" "$(readlink -f "/proc/$wpid/exe")" \
+        "$(readlink -f "$WARREN_BUILD/service/warren-worker")"
+t_eq "as 'warren-worker image-pull'" "$(tr '\0' ' ' <"/proc/$wpid/cmdline")" "warren-worker image-pull "
+t_eq "leading its own process group" "$(ps -o pgid= -p "$wpid" | tr -d ' ')" "$wpid"
+# CAP_CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, MKNOD, SETFCAP.
+t_eq "with the rootfs capabilities only" "$(awk '/^Cap(Eff|Prm|Bnd):/ {printf "%s ", $2}' "/proc/$wpid/status")" \
+        "000000008800001f 000000008800001f 000000008800001f "
+t_eq "and no_new_privs" "$(awk '/^NoNewPrivs:/ {print $2}' "/proc/$wpid/status")" 1
+# Sockets and pipes are one inode per creation: one of warrend's in the
+# worker would be the same inode in both; sd-event's fds are warrend's only.
+fd_links() { for f in /proc/"$1"/fd/*; do [[ ${f##*/} -gt 2 ]] && readlink "$f"; done 2>/dev/null | sort -u; }
+t_eq "no socket or pipe of warrend's reached it" \
+        "$(comm -12 <(fd_links "$wpid" | grep -E '^(socket|pipe):') <(fd_links "$before" | grep -E '^(socket|pipe):'))" ""
+t_eq "nor warrend's event loop" "$(fd_links "$wpid" | grep -E 'eventpoll|signalfd|timerfd')" ""
+t_eq "its parameters' memfd is closed once read" "$(fd_links "$wpid" | grep -c memfd:warren-worker-params)" 0
 t_ok "Job introspection matches dbus/org.warren1.Job.xml" \
         /usr/bin/python3 "$WARREN_SRC/tests/integration/helpers/introspect-diff.py" \
         "$WARREN_SRC/dbus/org.warren1.Job.xml" "$job"

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
-/* Shared by the data unit tests: running a data worker to its end. */
+/* Shared by the data unit tests: running a data worker (the build tree's
+ * warren-worker) to its end. */
 
 #include <poll.h>
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 
 #include "data-worker.h"
+#include "worker-fixture.h"
 
 typedef struct WorkerOutcome {
         int error;                           /* 0 or a positive errno */
@@ -18,11 +20,11 @@ typedef struct WorkerOutcome {
         bool froze, thawed;
 } WorkerOutcome;
 
-static inline int run_worker(DataWorkFunc run, void *params, int *fds, size_t n, WorkerOutcome *ret) {
+static inline int run_worker(WorkerKind kind, void *params, int *fds, size_t n, WorkerOutcome *ret) {
         DataWorker *w = NULL;
         WarrenError err = WARREN_ERROR_NULL;
         *ret = (WorkerOutcome){};
-        int r = data_worker_start(run, params, fds, n, &w, &err);
+        int r = data_worker_start(test_worker_path(), kind, params, fds, n, &w, &err);
         if (r < 0) {
                 snprintf(ret->text, sizeof ret->text, "%s", warren_error_message(&err));
                 warren_error_clear(&err);

@@ -3,11 +3,16 @@
  * D-Bus, sd-event or polkit, and needs no libsystemd at all (every
  * warren-monitor links lib/, and loads libsystemd only under systemd);
  * cli/ reaches the runtime only through the bus
- * (it may include lib/basic and its own headers, nothing else of lib/). */
+ * (it may include lib/basic and its own headers, nothing else of lib/).
+ * And on the build: warrend and warren-monitor link none of the libraries
+ * of the long work (warren-worker's: libcurl, libarchive, gpgme), and the
+ * monitor no libsystemd. */
 #include <dirent.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "basic/fileio.h"
 #include "tap.h"
@@ -86,7 +91,37 @@ static int cli_bad(const char *dir, const char *line, char *why, size_t n) {
         return 1;
 }
 
+/* The shared libraries a built binary needs (DT_NEEDED), one per line. */
+static int needed(const char *binary, char *buf, size_t size) {
+        char self[2048], cmd[4096];
+        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+        if (n <= 0)
+                return -1;
+        self[n] = 0;
+        *strrchr(self, '/') = 0; /* <build>/tests/unit */
+        snprintf(cmd, sizeof cmd, "readelf -d '%s/../../service/%s' 2>&1", self, binary);
+        FILE *f = popen(cmd, "re");
+        if (!f)
+                return -1;
+        size_t k = fread(buf, 1, size - 1, f);
+        buf[k] = 0;
+        return pclose(f) == 0 && strstr(buf, "(NEEDED)") ? 0 : -1;
+}
+
+static void check_links(const char *binary, bool heavy) {
+        static const char *const libs[] = { "libcurl", "libarchive", "libgpgme" };
+        static char buf[65536];
+        if (!ok(needed(binary, buf, sizeof buf) == 0, "readelf -d %s", binary))
+                return;
+        for (size_t i = 0; i < sizeof libs / sizeof libs[0]; i++)
+                ok(!!strstr(buf, libs[i]) == heavy, "%s %s %s", binary, heavy ? "links" : "does not link",
+                   libs[i]);
+}
+
 int main(void) {
+        check_links("warrend", false);
+        check_links("warren-monitor", false);
+        check_links("warren-worker", true);
         ok(scan("lib", lib_bad) == 0, "lib/ has no D-Bus, sd-event, polkit or libsystemd");
         ok(scan("lib/basic", lib_bad) == 0, "lib/basic has no D-Bus, sd-event, polkit or libsystemd");
         ok(scan("cli", cli_bad) == 0, "cli/ includes only lib/basic and its own headers");

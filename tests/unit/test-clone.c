@@ -137,7 +137,7 @@ static void test_copy_work(void) {
         };
         WorkerOutcome out;
         int fds[2] = { w.fds[0], w.fds[1] };
-        int r = run_worker(copy_work_run, &w, w.fds, 2, &out);
+        int r = run_worker(WORKER_COPY, &w, w.fds, 2, &out);
         is(r, 0, "copy worker (%s)", out.text);
         like(out.note, "Copied with a plain copy", "the note says how");
         ok(!out.froze, "a container that does not run is not frozen");
@@ -148,7 +148,7 @@ static void test_copy_work(void) {
         _cleanup_free_ char *orig = rd(cmd);
         is_str(orig, "127.0.1.1 c1\n", "the source is untouched");
         /* Again: the target exists now. */
-        r = run_worker(copy_work_run, &w, w.fds, 2, &out);
+        r = run_worker(WORKER_COPY, &w, w.fds, 2, &out);
         is(r, -EEXIST, "a second copy to the same name fails (%s)", out.text);
         close(fds[0]);
         close(fds[1]);

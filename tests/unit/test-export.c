@@ -187,7 +187,7 @@ static void test_export(void) {
         };
         int keep[3] = { w.fds[0], w.fds[1], w.fds[2] };
         WorkerOutcome o;
-        is(run_worker(export_work_run, &w, w.fds, 4, &o), 0, "export, split (%s)", o.text);
+        is(run_worker(WORKER_EXPORT, &w, w.fds, 4, &o), 0, "export, split (%s)", o.text);
         like(o.note, "Exported 'c1'", "the note");
         Seen s[64];
         size_t n = read_archive(out_r, s, 64);
@@ -243,7 +243,7 @@ static void test_export(void) {
         w.fds[3] = open(out_u, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         w.compression = "zstd";
         int u3 = w.fds[3];
-        is(run_worker(export_work_run, &w, w.fds, 4, &o), 0, "export, unified (%s)", o.text);
+        is(run_worker(WORKER_EXPORT, &w, w.fds, 4, &o), 0, "export, unified (%s)", o.text);
         n = read_archive(out_u, s, 64);
         const Seen *y = find(s, n, "metadata.yaml"), *ht = find(s, n, "templates/hostname.tpl"),
                    *rh = find(s, n, "rootfs/etc/hostname");
@@ -256,12 +256,12 @@ static void test_export(void) {
 
         /* A bad compression name, an unwritable output. */
         w.compression = "lz4";
-        is(run_worker(export_work_run, &w, w.fds, 4, &o), -EINVAL, "an unknown compression is refused");
+        is(run_worker(WORKER_EXPORT, &w, w.fds, 4, &o), -EINVAL, "an unknown compression is refused");
         like(o.text, "lz4", "...naming it");
         w.compression = "none";
         w.fds[3] = open("/dev/null", O_RDONLY | O_CLOEXEC);
         int bad = w.fds[3];
-        ok(run_worker(export_work_run, &w, w.fds, 4, &o) < 0, "a read-only output fails (%s)", o.text);
+        ok(run_worker(WORKER_EXPORT, &w, w.fds, 4, &o) < 0, "a read-only output fails (%s)", o.text);
         close(bad);
         close(u3);
         for (int i = 0; i < 3; i++)

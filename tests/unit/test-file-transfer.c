@@ -88,7 +88,7 @@ static int push(const char *tarname, const E *e, size_t n, const char *dest, boo
                 .caller_root = caller_root,
         };
         int fds[2] = { w.fds[0], w.fds[1] };
-        int r = run_worker(file_work_run, &w, w.fds, 2, o);
+        int r = run_worker(WORKER_FILES, &w, w.fds, 2, o);
         close(fds[0]);
         close(fds[1]);
         return r;
@@ -119,7 +119,7 @@ static int pull(char **paths, bool recursive, const char *out, WorkerOutcome *o)
                 .rootfs_shifted = true,
         };
         int fds[2] = { w.fds[0], w.fds[1] };
-        int r = run_worker(file_work_run, &w, w.fds, 2, o);
+        int r = run_worker(WORKER_FILES, &w, w.fds, 2, o);
         close(fds[0]);
         close(fds[1]);
         return r;
@@ -240,7 +240,7 @@ int main(void) {
                 .rootfs_shifted = true,
         };
         _cleanup_free_ char *before = tree(), *after = NULL;
-        ok(run_worker(file_work_run, &w, w.fds, 2, &o) < 0, "garbage instead of a tar stream fails (%s)",
+        ok(run_worker(WORKER_FILES, &w, w.fds, 2, &o) < 0, "garbage instead of a tar stream fails (%s)",
            o.text);
         after = tree();
         ok(before && after && streq(before, after), "...and changes nothing");

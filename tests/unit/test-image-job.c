@@ -18,6 +18,7 @@
 #include "image-job.h"
 #include "strv.h"
 #include "tap.h"
+#include "worker-fixture.h"
 
 static char cache_dir[512];
 static char variant_dir[768];
@@ -350,7 +351,7 @@ static void test_privileged(void) {
         ok(fixture_server_start(&s, NULL, NULL) == 0, "server");
         ok(mktarget("c1", target, sizeof target) == 0, "target dir");
         ImagePullParams pp = params(&s, target, "c1");
-        is(image_job_start(&pp, &j, NULL), 0, "job started");
+        is(image_job_start(test_worker_path(), &pp, &j, NULL), 0, "job started");
         ok(image_job_pid(j) > 0 && image_job_fd(j) >= 0, "job has a child and a socket");
         run_job(j, &o, 0, false);
         if (!is(o.result.error, 0, "job succeeded"))
@@ -421,7 +422,7 @@ static void test_privileged(void) {
         int before = fixture_log_count(&s, "GET"), before_index = fixture_log_count(&s, "/meta/1.0/index-");
         ok(mktarget("c2", target, sizeof target) == 0, "second target");
         pp = params(&s, target, "c2");
-        is(image_job_start(&pp, &j, NULL), 0, "second job started");
+        is(image_job_start(test_worker_path(), &pp, &j, NULL), 0, "second job started");
         run_job(j, &o, 0, false);
         is(o.result.error, 0, "second job succeeded");
         ok(!o.result.downloaded, "second job used the cache");
@@ -434,7 +435,7 @@ static void test_privileged(void) {
         /* Pull only (PullImage): no target. */
         pp = params(&s, NULL, NULL);
         pp.fetch.flush_cache = true;
-        is(image_job_start(&pp, &j, NULL), 0, "pull-only job started");
+        is(image_job_start(test_worker_path(), &pp, &j, NULL), 0, "pull-only job started");
         run_job(j, &o, 0, false);
         ok(o.result.error == 0 && o.result.downloaded && o.last_progress == 1.0, "pull-only job downloaded");
         image_job_result_done(&o.result);
@@ -459,7 +460,7 @@ static void test_unprivileged(void) {
         pp.fetch.flush_cache = true;
         pp.idmap = map;
         pp.n_idmap = ELEMENTSOF(map);
-        is(image_job_start(&pp, &j, NULL), 0, "unprivileged: job started");
+        is(image_job_start(test_worker_path(), &pp, &j, NULL), 0, "unprivileged: job started");
         run_job(j, &o, 0, false);
         if (!is(o.result.error, 0, "unprivileged: job succeeded"))
                 printf("#   %s\n", strna(o.result.message));
@@ -523,7 +524,7 @@ static void test_faults(void) {
                 ImagePullParams pp = params(&s, target, name);
                 pp.fetch.flush_cache = true;
                 pp.fetch.limits.rootfs_max = 2 << 20;
-                is(image_job_start(&pp, &j, NULL), 0, "%s: job started", cases[i].fault);
+                is(image_job_start(test_worker_path(), &pp, &j, NULL), 0, "%s: job started", cases[i].fault);
                 run_job(j, &o, 0, false);
                 is(o.result.error, cases[i].error, "%s: refused with %s", cases[i].fault,
                    strerror(cases[i].error));
@@ -552,7 +553,7 @@ static void test_cancel(void) {
            "cancel: setup");
         ImagePullParams pp = params(&s, target, "cancel");
         pp.fetch.flush_cache = true;
-        is(image_job_start(&pp, &j, NULL), 0, "cancel: job started");
+        is(image_job_start(test_worker_path(), &pp, &j, NULL), 0, "cancel: job started");
         pid_t pid = image_job_pid(j);
         run_job(j, &o, 65536, false);
         is(o.result.error, ECANCELED, "cancel: result is ECANCELED");
@@ -570,7 +571,7 @@ static void test_cancel(void) {
         ok(mktarget("killed", target, sizeof target) == 0, "killed: target");
         pp = params(&s, target, "killed");
         pp.fetch.flush_cache = true;
-        is(image_job_start(&pp, &j, NULL), 0, "killed: job started");
+        is(image_job_start(test_worker_path(), &pp, &j, NULL), 0, "killed: job started");
         run_job(j, &o, 65536, true);
         is(o.result.error, EIO, "killed: result is EIO");
         like(o.result.message, "was killed by signal 9", "killed: message says so");
@@ -583,7 +584,7 @@ static void test_cancel(void) {
         ok(mktarget("freed", target, sizeof target) == 0, "freed: target");
         pp = params(&s, target, "freed");
         pp.fetch.flush_cache = true;
-        is(image_job_start(&pp, &j, NULL), 0, "freed: job started");
+        is(image_job_start(test_worker_path(), &pp, &j, NULL), 0, "freed: job started");
         pid = image_job_pid(j);
         usleep(300000);
         image_job_free(j);
@@ -599,11 +600,11 @@ static void test_bad_params(void) {
         ImagePullParams pp = { .cache_dir = cache_dir,
                                .fetch = { .origin = { .server = "http://example.org" },
                                           .spec = { .dist = "busybox", .release = "1" } } };
-        is(image_job_start(&pp, &j, &e), -EPERM, "remote http server refused before fork");
+        is(image_job_start(test_worker_path(), &pp, &j, &e), -EPERM, "remote http server refused before fork");
         warren_error_clear(&e);
         pp.fetch.origin.server = NULL;
         pp.fetch.spec.release = "a/b";
-        is(image_job_start(&pp, &j, &e), -EINVAL, "bad release refused before fork");
+        is(image_job_start(test_worker_path(), &pp, &j, &e), -EINVAL, "bad release refused before fork");
         is_str(e.message,
                "Invalid image release 'a/b': must be 1-64 characters of [A-Za-z0-9._:+~-], not starting "
                "with '.' or '-'",
@@ -611,11 +612,11 @@ static void test_bad_params(void) {
         warren_error_clear(&e);
         pp.fetch.spec.release = "1";
         pp.target_dir = "relative";
-        is(image_job_start(&pp, &j, &e), -EINVAL, "relative target refused");
+        is(image_job_start(test_worker_path(), &pp, &j, &e), -EINVAL, "relative target refused");
         warren_error_clear(&e);
         pp.target_dir = "/tmp";
         pp.container_name = "a/b";
-        is(image_job_start(&pp, &j, &e), -EINVAL, "bad container name refused");
+        is(image_job_start(test_worker_path(), &pp, &j, &e), -EINVAL, "bad container name refused");
         warren_error_clear(&e);
 }
 

@@ -126,7 +126,7 @@ int main(void) {
         w.fds[1] = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         int keep[2] = { w.fds[0], w.fds[1] };
         WorkerOutcome out;
-        is(run_worker(restore_work_run, &w, w.fds, 2, &out), 0, "restore (%s)", out.text);
+        is(run_worker(WORKER_RESTORE, &w, w.fds, 2, &out), 0, "restore (%s)", out.text);
         _cleanup_free_ char *v = rd("rootfs/version"), *rc = rd("config");
         is_str(v, "snap\n", "the rootfs is the snapshot's");
         is_str(rc, "lxc.uts.name = c1\n# restored\n", "the config is the one given");
