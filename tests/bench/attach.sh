@@ -37,7 +37,7 @@ EOC
 lxc-start -n lxcbench -d
 lxc-wait -n lxcbench -s RUNNING
 
-now() { local t=${EPOCHREALTIME/./}; echo $((10#$t)); }
+# Microseconds, read in this shell: a $(...) would fork, and the fork would be timed.
 declare -A samples
 run() {
         local name=$1 t0 t1
@@ -46,9 +46,9 @@ run() {
         # an RCU window in which the next move is free; no run may ride on
         # the previous one's.
         sleep 0.05
-        t0=$(now)
+        t0=${EPOCHREALTIME/./}
         "$@" </dev/null >/dev/null 2>&1 || { echo "bench: $name failed: $*" >&2; exit 1; }
-        t1=$(now)
+        t1=${EPOCHREALTIME/./}
         samples[$name]+="$((t1 - t0)) "
 }
 # What the kernel alone charges for moving one process into the

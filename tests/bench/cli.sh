@@ -19,14 +19,14 @@ if [[ -z ${WARREN_SANDBOX:-} ]]; then
         exec "$src/tests/integration/sandbox.sh" --build "$build" --quiet -- "$0" "$build" "$rounds"
 fi
 
-now() { local t=${EPOCHREALTIME/./}; echo $((10#$t)); }
+# Microseconds, read in this shell: a $(...) would fork, and the fork would be timed.
 declare -A samples
 run() { # NAME CMD...
         local name=$1 t0 t1
         shift
-        t0=$(now)
+        t0=${EPOCHREALTIME/./}
         "$@" >/dev/null 2>&1 || { echo "bench: $name failed: $*" >&2; exit 1; }
-        t1=$(now)
+        t1=${EPOCHREALTIME/./}
         samples[$name]+="$((t1 - t0)) "
 }
 have_lxc=0

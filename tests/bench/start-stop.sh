@@ -66,7 +66,7 @@ crun() { nsenter --mount="$crun_ns" --wd="$PWD" crun "$@"; }
 # The cost of that nsenter alone, subtracted from crun's figures.
 nsenter_only() { nsenter --mount="$crun_ns" --wd="$PWD" true; }
 
-now() { local t=${EPOCHREALTIME/./}; echo $((10#$t)); }
+# Microseconds, read in this shell: a $(...) would fork, and the fork would be timed.
 # warrend keeps warm monitors (POOL_SIZE, its --pool-size); it refills them
 # once containers are quiet. No timed run, of any tool, may overlap a
 # refill (its cgroup-v1 move holds the kernel's cgroup_mutex): wait until
@@ -89,9 +89,9 @@ run() { # NAME CMD...: time one cycle in microseconds
         # the previous one's.
         pool_full
         sleep 0.05
-        t0=$(now)
+        t0=${EPOCHREALTIME/./}
         "$@" >/dev/null 2>&1 || { echo "bench: $name failed: $*" >&2; "$@" >&2 || true; exit 1; }
-        t1=$(now)
+        t1=${EPOCHREALTIME/./}
         samples[$name]+="$((t1 - t0)) "
 }
 cycle_warren() { warrenctl start bench && warrenctl stop -k bench; }
