@@ -1050,6 +1050,11 @@ int cgroup_delegate(const Cgroup *cg, uid_t uid, gid_t gid, WarrenError *reterr)
 static int rmdir_tree(const char *dir, unsigned depth) {
         if (depth > CGROUP_TREE_MAX_DEPTH)
                 return -ELOOP;
+        /* Mostly there is nothing below it: one rmdir. EBUSY: sub-cgroups (or tasks). */
+        if (rmdir(dir) >= 0 || errno == ENOENT)
+                return 0;
+        if (errno != EBUSY && errno != ENOTEMPTY)
+                return -errno;
         int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0)
                 return errno == ENOENT ? 0 : -errno;

@@ -30,6 +30,7 @@
 #include "idmap.h"
 #include "mount.h"
 #include "container-spawn.h"
+#include "network.h"
 #include "hooks.h"
 #include "monitor-stub.h"
 #include "seccomp-filter.h"
@@ -480,6 +481,12 @@ static int child_run(const SpawnOptions *o, const SpawnPlan *p, int *sync_fd, in
 
         if (sethostname(p->hostname, strlen(p->hostname)) < 0)
                 return warren_error_set(reterr, errno, "Failed to set hostname '%s': %m", p->hostname);
+
+        if (o->loopback_up && !o->host_netns) {
+                r = network_loopback_up(reterr);
+                if (r < 0)
+                        return r;
+        }
 
         r = child_sysctls(p, reterr);
         if (r < 0)

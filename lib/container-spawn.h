@@ -32,6 +32,7 @@ typedef struct SpawnOptions {
         bool new_user_ns;            /* CLONE_NEWUSER (config has lxc.idmap) */
         const Idmap *idmap;          /* with new_user_ns, or NULL: see below */
         bool host_netns;             /* no CLONE_NEWNET (lxc.net.N.type = none) */
+        bool loopback_up;            /* the child brings its netns' lo up (no NIC needs the host) */
         const char *config_path;     /* LXC_CONFIG_FILE for lxc.hook.* run in the child, or NULL */
         SpawnParentHook parent_hook; /* may be NULL */
         /* Run once the child is set up (mounts, pivot_root, lxc.hook.start)

@@ -172,6 +172,10 @@ static int attach_hook(pid_t child, int child_pidfd, void *userdata, WarrenError
                                    : cgroup_attach_v1(m->cgroup, child, reterr);
         if (r < 0)
                 return r;
+        /* Only loopback (or the host's namespace): the child brings lo up
+         * itself, network_setup_container() only checks. */
+        if (!network_config_has_host_links(m->config))
+                return network_setup_container(m->config, m->o->name, child, m->net_flags, reterr);
         /* Leftovers of a previous run (a crash, or the old netns of a
          * reboot still dying) would collide with the new host ends. */
         (void) network_teardown_container(m->o->name, NULL);
@@ -263,10 +267,15 @@ static void spawn_attach_helper(Monitor *m, SpawnStub *stub) {
         m->attach_pidfd = pidfd;
 }
 
+void monitor_kill_attach_helper(Monitor *m) {
+        if (m->attach_pid > 0)
+                (void) pidfd_send_signal(m->attach_pidfd, SIGKILL, NULL, 0);
+}
+
 void monitor_stop_attach_helper(Monitor *m) {
         if (m->attach_pid <= 0)
                 return;
-        (void) pidfd_send_signal(m->attach_pidfd, SIGKILL, NULL, 0);
+        monitor_kill_attach_helper(m);
         while (waitpid(m->attach_pid, NULL, 0) < 0 && errno == EINTR)
                 ;
         m->attach_pid = 0;
@@ -291,6 +300,7 @@ int monitor_spawn_init(Monitor *m, WarrenError *reterr) {
                 .new_user_ns = m->idmap != NULL,
                 .idmap = m->idmap,
                 .host_netns = network_config_shares_host_netns(m->config),
+                .loopback_up = !network_config_has_host_links(m->config),
                 .config_path = m->config_path,
                 .parent_hook = attach_hook,
                 .before_exec_hook = hooks_any(m->config, HOOK_START_HOST) ? start_host_hook : NULL,
@@ -309,9 +319,10 @@ int monitor_spawn_init(Monitor *m, WarrenError *reterr) {
          * the config) goes back to the kernel: a monitor lives as long as
          * its container, and the attach helper cloned next is a copy. */
         (void) malloc_trim(0);
-        if (r >= 0 && m->attach_pid == 0)
-                spawn_attach_helper(m, so.stub);
-        /* The stub served (or never will): a reboot's init moves in. */
+        /* The stub served (or never will): a reboot's init moves in. It
+         * still clones the attach helper, after RUNNING is out
+         * (monitor_after_start()): nobody waits for that. */
+        m->stub = monitor_warm_take_stub(m->warm);
         m->warm = monitor_warm_free(m->warm);
         m->init_via_stub = false;
         if (r < 0)
@@ -321,6 +332,13 @@ int monitor_spawn_init(Monitor *m, WarrenError *reterr) {
         m->stop_phase = STOP_NONE;
         m->init_ran = true;
         return 0;
+}
+
+void monitor_after_start(Monitor *m) {
+        if (m->init_pid > 0 && m->attach_pid == 0)
+                spawn_attach_helper(m, m->stub);
+        /* Reaped by reap_children(): exiting takes it a while on a busy host. */
+        spawn_stub_end(m->stub);
 }
 
 int monitor_run_pre_start(Monitor *m, WarrenError *reterr) {
@@ -355,6 +373,8 @@ void monitor_begin_stop(Monitor *m, uint32_t timeout_s, bool kill) {
                 if (m->stop_phase != STOP_KILLED) {
                         (void) monitor_arm_timer(m->stop_timer_fd, 0, 0, false);
                         monitor_signal_init(m, SIGKILL);
+                        /* Nothing more to attach: it dies beside init, not after. */
+                        monitor_kill_attach_helper(m);
                         m->stop_phase = STOP_KILLED;
                 }
                 return;
@@ -468,6 +488,7 @@ static void on_init_exit(Monitor *m, int status) {
                     monitor_spawn_init(m, &e) >= 0) {
                         monitor_set_state(m, MONITOR_STATE_RUNNING);
                         monitor_hook_running(m);
+                        monitor_after_start(m);
                         return;
                 }
                 log_debug("Failed to restart init of '%s': %s", m->o->name, warren_error_message(&e));
@@ -488,6 +509,8 @@ static void reap_children(Monitor *m) {
                         return;
                 if (pid == m->init_pid)
                         on_init_exit(m, status);
+                else if (m->stub && pid == spawn_stub_pid(m->stub))
+                        m->stub = spawn_stub_free(m->stub); /* reaped: no wait */
                 else if (pid == m->attach_pid) {
                         log_debug("The attach helper exited (status 0x%x)", (unsigned) status);
                         m->attach_pid = 0;

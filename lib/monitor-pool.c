@@ -369,6 +369,13 @@ SpawnStub *monitor_warm_stub(MonitorWarm *w) {
         return w && w->stub_taken ? w->stub : NULL;
 }
 
+SpawnStub *monitor_warm_take_stub(MonitorWarm *w) {
+        SpawnStub *s = monitor_warm_stub(w);
+        if (s)
+                w->stub = NULL;
+        return s;
+}
+
 /* ---- warrend's side ---- */
 
 static int pool_lock_held(const char *runtime_dir, pid_t pid) {

@@ -54,6 +54,8 @@ int monitor_warm_take_cgroup(MonitorWarm *w, Cgroup *cg, WarrenError *reterr);
 /* The stub in cg's cgroups after monitor_warm_take_cgroup() returned 1
  * (until monitor_warm_done()), else NULL. */
 SpawnStub *monitor_warm_stub(MonitorWarm *w);
+/* That stub, now the caller's (spawn_stub_free()); NULL if none. */
+SpawnStub *monitor_warm_take_stub(MonitorWarm *w);
 /* The stub served (or will not): gone, its spares too, and the pool
  * directory. */
 void monitor_warm_done(MonitorWarm *w);

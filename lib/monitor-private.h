@@ -14,6 +14,7 @@
 #include "basic/error.h"
 #include "monitor-attach.h"
 #include "monitor-proto.h"
+#include "monitor-stub.h"
 #include "monitor.h"
 #include "network.h"
 
@@ -68,6 +69,7 @@ typedef struct Monitor {
         char *taken_name;               /* a warm monitor's container, from the TAKE */
         MonitorWarm *warm;              /* a warm monitor's spares and stub, until init is spawned */
         bool init_via_stub;             /* init was born in its v1 cgroups: no move */
+        SpawnStub *stub;                /* the warm monitor's stub, from init's spawn until reaped */
         AttachHelperContext attach_ctx; /* what the attach helper starts from */
         char *attach_path;
         pid_t attach_pid; /* the attach helper, 0 if none */
@@ -143,8 +145,12 @@ void monitor_run_stop_hooks(Monitor *m, const char *target);
 void monitor_restore_phys(Monitor *m);
 void monitor_hook_running(Monitor *m);
 void monitor_hook_stopped(Monitor *m);
+/* SIGKILL now, reaped by monitor_stop_attach_helper(). */
+void monitor_kill_attach_helper(Monitor *m);
 void monitor_stop_attach_helper(Monitor *m);
 int monitor_spawn_init(Monitor *m, WarrenError *reterr);
+/* Once RUNNING is out: the attach helper, and the stub is sent away. */
+void monitor_after_start(Monitor *m);
 void monitor_signal_init(Monitor *m, int sig);
 void monitor_begin_stop(Monitor *m, uint32_t timeout_s, bool kill);
 void monitor_empty_cgroup(Monitor *m);

@@ -403,6 +403,7 @@ int monitor_setup(Monitor *m, WarrenError *reterr) {
  * the waiting STOP requests are answered. */
 void monitor_teardown(Monitor *m) {
         _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        monitor_kill_attach_helper(m); /* it dies while we tear down the rest */
         if (m->init_ran)
                 monitor_hook_stopped(m);
         if (m->init_pid > 0) {
@@ -413,12 +414,18 @@ void monitor_teardown(Monitor *m) {
                 m->init_pidfd = safe_close(m->init_pidfd);
         }
         monitor_restore_phys(m);
-        if (m->config)
+        if (m->config && network_config_has_host_links(m->config))
                 (void) network_teardown_container(m->o->name, NULL);
         /* A stub still parked in the container's cgroups goes first, and
          * the attach helper that lives there. */
         m->warm = monitor_warm_free(m->warm);
+        m->stub = spawn_stub_free(m->stub);
         monitor_stop_attach_helper(m);
+        if (m->cgroup_created) {
+                /* Init's death emptied it, mostly: then one rmdir in each hierarchy does. */
+                if (cgroup_try_remove(m->cgroup, NULL) >= 0)
+                        m->cgroup_created = false;
+        }
         if (m->cgroup_created) {
                 monitor_empty_cgroup(m);
                 if (cgroup_remove(m->cgroup, &e) < 0)

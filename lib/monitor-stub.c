@@ -179,17 +179,21 @@ pid_t spawn_stub_clone(SpawnStub *s, struct clone_args *args, void (*fn)(void *u
         return (pid_t) s->result;
 }
 
+void spawn_stub_end(SpawnStub *s) {
+        if (!s || s->pid <= 0 || s->reaped)
+                return;
+        /* EOF ends a parked stub; a stopped one gets SIGKILL, which ends
+         * its thread group only, never ours. */
+        s->go_write = safe_close(s->go_write);
+        if (s->pidfd >= 0)
+                (void) pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
+}
+
 SpawnStub *spawn_stub_free(SpawnStub *s) {
         if (!s)
                 return NULL;
-        if (s->pid > 0 && !s->reaped) {
-                /* EOF ends a parked stub; a stopped one gets SIGKILL, which
-                 * ends its thread group only, never ours. */
-                s->go_write = safe_close(s->go_write);
-                if (s->pidfd >= 0)
-                        (void) pidfd_send_signal(s->pidfd, SIGKILL, NULL, 0);
-                stub_reap(s);
-        }
+        spawn_stub_end(s);
+        stub_reap(s);
         safe_close(s->pidfd);
         safe_close(s->go_read);
         safe_close(s->go_write);

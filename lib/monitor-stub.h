@@ -40,6 +40,10 @@ SpawnStub *spawn_stub_free(SpawnStub *s);
 DEFINE_TRIVIAL_CLEANUP_FUNC(SpawnStub *, spawn_stub_free);
 #define _cleanup_spawn_stub_ _cleanup_(spawn_stub_freep)
 
+/* Tells the stub to exit, without waiting: the caller reaps it (a
+ * waitpid(-1) may) and then frees it, which no longer waits. NULL-safe. */
+void spawn_stub_end(SpawnStub *s);
+
 pid_t spawn_stub_pid(const SpawnStub *s);
 /* A pidfd of the stub (borrowed), readable once it exited. */
 int spawn_stub_pidfd(const SpawnStub *s);

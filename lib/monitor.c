@@ -137,6 +137,7 @@ static Monitor *monitor_free(Monitor *m) {
         idmap_free(m->idmap);
         lxc_config_free(m->config);
         monitor_warm_free(m->warm);
+        spawn_stub_free(m->stub);
         safe_close(m->attach_pidfd);
         free(m->attach_path);
         free(m->taken_name);
@@ -189,6 +190,7 @@ int monitor_run(const MonitorOptions *o, WarrenError *reterr) {
                 return warren_error_set(reterr, r, "%s", warren_error_message(&e));
         }
         report_sync(m, 0, NULL);
+        monitor_after_start(m);
 
         r = monitor_loop(m);
         bool aborted = m->state == MONITOR_STATE_ABORTING;

@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/random.h>
+#include <sys/socket.h>
 
 #include "config.h"
 #include "netlink.h"
@@ -729,7 +731,12 @@ int network_setup_container(const LxcConfig *c, const char *name, pid_t init_pid
         r = nics_parse(c, &nics, &n, reterr);
         if (r >= 0)
                 r = nics_check(nics, n, flags | NETWORK_CHECK_HOST | NETWORK_CHECK_START, reterr);
-        if (r < 0 || (n > 0 && nics[0].type == NIC_NONE)) {
+        bool host = false;
+        for (size_t i = 0; r >= 0 && i < n; i++)
+                host = host || (nics[i].type != NIC_EMPTY && nics[i].type != NIC_NONE);
+        /* none: the host's namespace; only empty ones: the child brings lo
+         * up (network_config_has_host_links()). */
+        if (r < 0 || !host) {
                 nics_free(nics, n);
                 return r < 0 ? r : 0;
         }
@@ -756,6 +763,33 @@ int network_setup_container(const LxcConfig *c, const char *name, pid_t init_pid
         safe_close(s.netns_fd);
         nics_free(nics, n);
         return r;
+}
+
+bool network_config_has_host_links(const LxcConfig *c) {
+        Nic *nics = NULL;
+        size_t n = 0;
+        bool found = false;
+        if (nics_parse(c, &nics, &n, NULL) < 0)
+                return true; /* the full path reports what is wrong */
+        for (size_t i = 0; i < n; i++)
+                found = found || (nics[i].type != NIC_EMPTY && nics[i].type != NIC_NONE);
+        nics_free(nics, n);
+        return found;
+}
+
+int network_loopback_up(WarrenError *reterr) {
+        _cleanup_close_ int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        struct ifreq ifr = { .ifr_name = "lo" };
+        if (fd < 0)
+                return warren_error_set(reterr, errno, "Failed to bring up the container's loopback: %m");
+        if (ioctl(fd, SIOCGIFFLAGS, &ifr) < 0)
+                return warren_error_set(reterr, errno, "Failed to find the container's loopback: %m");
+        if (ifr.ifr_flags & IFF_UP)
+                return 0;
+        ifr.ifr_flags |= IFF_UP;
+        if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0)
+                return warren_error_set(reterr, errno, "Failed to bring up the container's loopback: %m");
+        return 0;
 }
 
 bool network_config_has_phys(const LxcConfig *c) {

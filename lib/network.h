@@ -95,6 +95,12 @@ int network_teardown_container(const char *name, WarrenError *reterr);
 int network_container_host_ifindexes(const char *name, int **ret, size_t *ret_n, WarrenError *reterr);
 /* Whether c has an lxc.net.N.type = phys. */
 bool network_config_has_phys(const LxcConfig *c);
+/* Whether a NIC of c has a host side to set up or remove (veth, macvlan,
+ * ipvlan, vlan, phys): else the network namespace holds only loopback
+ * (network_setup_container() then only checks), or is the host's. */
+bool network_config_has_host_links(const LxcConfig *c);
+/* Brings up lo of the caller's network namespace (CAP_NET_ADMIN there). */
+int network_loopback_up(WarrenError *reterr);
 /* Moves every phys NIC of c still in the namespace netns_fd (the stopped
  * container's, kept open for this) back to ours under its lxc.net.N.link
  * name, down. Without this a dying namespace hands physical devices to the

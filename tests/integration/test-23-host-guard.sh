@@ -54,6 +54,7 @@ t_match "the host's filesystem under the rootfs is still read-write" "$(sb_opts 
 t_ok "and writable" touch "$rootfs/after-init-remount"
 
 # Attached processes, through the monitor's attach helper.
+wait_for "g1 has an attach helper" 5 helper_of g1
 hpid=$(helper_of g1)
 t_ok "g1 has an attach helper ($hpid)" test -n "$hpid"
 t_fail_match "attach: mount -o remount,ro / is refused" "Permission denied" \

@@ -333,6 +333,8 @@ mpid=$(mon_pid p1)
 t_match "p1's monitor is one of the warm ones" " $pool" " $mpid "
 t_match "...and says --name p1" "$(tr '\0' ' ' </proc/"$mpid"/cmdline)" "warren-monitor --name p1 "
 t_eq "its spares became p1's cgroups" "$(spares_of "$mpid")" 0
+# The attach helper comes just after Start answered.
+wait_for "p1 has an attach helper" 5 helper_of p1
 hpid=$(helper_of p1)
 t_ok "p1 has an attach helper ($hpid)" test -n "$hpid"
 t_eq "its parent is p1's monitor" "$(ps -o ppid= -p "$hpid" | tr -d ' ')" "$mpid"

@@ -405,11 +405,20 @@ static void test_warm(const char *name, const char *bad_name) {
                         _cleanup_free_ char *max = read_text(p);
                         is_str(max, "50\n", "pids.max applied to them");
                         snprintf(p, sizeof p, "%s/warren/%s/cgroup.procs", h->mount, name);
-                        _cleanup_free_ char *procs = read_text(p);
                         char initp[32];
                         snprintf(initp, sizeof initp, "%d\n", (int) m.init_pid);
+                        /* The stub goes just after RUNNING (it clones the attach helper first). */
+                        char *procs = NULL;
+                        for (unsigned i = 0; i < 200; i++) {
+                                free(procs);
+                                procs = read_text(p);
+                                if (procs && strncmp(procs, initp, strlen(initp)) == 0)
+                                        break;
+                                usleep(10000);
+                        }
                         ok(procs && strncmp(procs, initp, strlen(initp)) == 0,
                            "init first in its cgroup; the stub is gone");
+                        free(procs);
                 }
         }
         snprintf(p, sizeof p, "%s/pool/%d", runtime_dir, (int) wpid);

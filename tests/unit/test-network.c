@@ -121,6 +121,21 @@ static int ping(pid_t from, const char *addr) {
 }
 
 /* Names of the links in pid's netns (pid 0: ours), "," separated. */
+/* network_loopback_up() run in pid's network namespace (a child does it). */
+static int loopback_up_in(pid_t pid) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/net", (int) pid);
+        pid_t child = fork();
+        if (child == 0) {
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                _exit(fd >= 0 && setns(fd, CLONE_NEWNET) >= 0 && network_loopback_up(NULL) >= 0 ? 0 : 1);
+        }
+        int status = 0;
+        if (child < 0 || waitpid(child, &status, 0) < 0)
+                return -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 static char *ns_links(pid_t pid) {
         NlSocket *s = NULL;
         NlLink *links = NULL;
@@ -440,8 +455,15 @@ static void test_other_types(void) {
                                  "lxc.net.1.type = veth\nlxc.net.1.link = wnoaddr\nlxc.net.1.flags = up\n"
                                  "lxc.net.1.ipv4.gateway = auto\n");
 
-        is(network_setup_container(empty, "cc", c.pid, 0, NULL), 0, "empty set up");
+        ok(!network_config_has_host_links(empty) && !network_config_has_host_links(nothing) &&
+                   !network_config_has_host_links(none) && network_config_has_host_links(pair),
+           "only veth, macvlan and the like have a host side");
+        is(network_setup_container(empty, "cc", c.pid, 0, NULL), 0, "empty: checked");
         char *links = ns_links(c.pid);
+        is_str(links, "lo", "...and left alone: only lo, down (the child brings it up)");
+        free(links);
+        is(loopback_up_in(c.pid), 0, "network_loopback_up() in its namespace");
+        links = ns_links(c.pid);
         is_str(links, "lo+", "empty: only lo, up");
         free(links);
         ok(!network_config_shares_host_netns(empty) && network_config_shares_host_netns(none),
