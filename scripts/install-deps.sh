@@ -37,7 +37,7 @@ REQUIRED=(
         # CI: sanitizers, libFuzzer, format check
         clang libclang-rt-14-dev clang-format git
 )
-PEERS=(hyperfine lxc python3-lxc crun systemd-container rsync zstd)
+PEERS=(hyperfine lxc python3-lxc lxc-dev crun systemd-container rsync zstd)
 
 with_peers=1
 [[ ${1:-} == --no-peers ]] && with_peers=0

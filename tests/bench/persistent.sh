@@ -4,9 +4,12 @@
 # ends do (no process start per verb), interleaved in one run:
 #   warren   a GDBus connection (python3-gi): Container.Start, Container.Stop(0, kill)
 #   lxc      LXC's API through python3-lxc: start, wait RUNNING, stop
-# Both on the same busybox rootfs without network. Also: the kernel's cost
-# of one cgroup-v1 move, measured in the same run. Prints medians and
-# ratios; never fails on speed.
+# then the same two from C (tests/bench/persistent-client.c: sd-bus and
+# liblxc), without the interpreter and GDBus's worker thread in the timed
+# path. Both on the same busybox rootfs without network. Also: the kernel's
+# cost of one cgroup-v1 move, measured in the same run. Prints medians and
+# ratios; never fails on speed. GAP_MS sets the C client's pause before
+# each timed run (default 100).
 #   tests/bench/persistent.sh [BUILD_DIR] [ROUNDS]
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
@@ -33,7 +36,7 @@ lxc.signal.halt = SIGUSR2
 lxc.init.cmd = /sbin/init
 EOC
 
-exec /usr/bin/python3 - "$rounds" "${POOL_SIZE:-2}" <<'EOF'
+/usr/bin/python3 - "$rounds" "${POOL_SIZE:-2}" <<'EOF'
 import glob, os, sys, time
 import lxc
 from gi.repository import Gio, GLib
@@ -122,3 +125,23 @@ if move_cg:
     mv = m["move"] - m["fork"]
     print(f"kernel: one cgroup-v1 move costs {mv:.2f} ms here (lxc pays it per start; warren's warm monitors before)")
 EOF
+
+# The same cycles from one C process: sd-bus and liblxc.
+skip=""
+if ! command -v pkg-config >/dev/null; then
+        skip="pkg-config is missing"
+elif ! pkg-config --exists lxc; then
+        skip="pkg-config knows no 'lxc' (liblxc's headers: Debian's lxc-dev)"
+elif ! pkg-config --exists libsystemd; then
+        skip="pkg-config knows no 'libsystemd' (libsystemd-dev)"
+fi
+if [[ -n $skip ]]; then
+        echo "bench: C client skipped: $skip; scripts/install-deps.sh installs it"
+        exit 0
+fi
+read -ra cflags < <(pkg-config --cflags --libs libsystemd lxc)
+cdir=$(mktemp -d "$WARREN_SCRATCH/persistent-client.XXXXXX")
+cc -O2 -Wall -Wextra -Werror -o "$cdir/persistent-client" "$src/tests/bench/persistent-client.c" "${cflags[@]}"
+echo
+"$cdir/persistent-client" bench lxcbench "$rounds" "${POOL_SIZE:-2}" "${GAP_MS:-100}"
+rm -rf "$cdir"
