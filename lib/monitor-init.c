@@ -315,10 +315,6 @@ int monitor_spawn_init(Monitor *m, WarrenError *reterr) {
         int pidfd;
         m->init_via_stub = so.stub != NULL;
         int r = container_spawn(&so, &pid, &pidfd, reterr);
-        /* What building init's plan took (the seccomp programs, copies of
-         * the config) goes back to the kernel: a monitor lives as long as
-         * its container, and the attach helper cloned next is a copy. */
-        (void) malloc_trim(0);
         /* The stub served (or never will): a reboot's init moves in. It
          * still clones the attach helper, after RUNNING is out
          * (monitor_after_start()): nobody waits for that. */
@@ -334,8 +330,28 @@ int monitor_spawn_init(Monitor *m, WarrenError *reterr) {
         return 0;
 }
 
+/* How long after RUNNING the attach helper comes: a caller waiting for
+ * the start has its answer by then, and a container stopped at once never
+ * gets one. An Attach before it goes warrend's way. */
+#define AFTER_START_NSEC (30L * 1000L * 1000L)
+
 void monitor_after_start(Monitor *m) {
-        if (m->init_pid > 0 && m->attach_pid == 0)
+        if (monitor_arm_timer(m->after_start_timer_fd, 0, AFTER_START_NSEC, false) < 0)
+                monitor_on_after_start_timer(m);
+}
+
+void monitor_on_after_start_timer(Monitor *m) {
+        uint64_t n;
+        (void) read(m->after_start_timer_fd, &n, sizeof(n));
+        /* A frozen cgroup would freeze the helper as it is born: later. */
+        if ((m->state == MONITOR_STATE_FROZEN || m->state == MONITOR_STATE_FREEZING) &&
+            monitor_arm_timer(m->after_start_timer_fd, 0, AFTER_START_NSEC, false) >= 0)
+                return;
+        /* What building init's plan took (the seccomp programs, copies of
+         * the config) goes back to the kernel: a monitor lives as long as
+         * its container, and the attach helper cloned next is a copy. */
+        (void) malloc_trim(0);
+        if (m->state == MONITOR_STATE_RUNNING && m->init_pid > 0 && m->attach_pid == 0)
                 spawn_attach_helper(m, m->stub);
         /* Reaped by reap_children(): exiting takes it a while on a busy host. */
         spawn_stub_end(m->stub);
