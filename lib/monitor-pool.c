@@ -20,6 +20,7 @@
 #include "cgroup.h"
 #include "monitor-client.h"
 #include "monitor-pool.h"
+#include "monitor-tty.h"
 #include "monitor-proto.h"
 #include "monitor-stub.h"
 #include "monitor.h"
@@ -35,7 +36,8 @@ struct MonitorWarm {
         CgroupLayout *layout;
         Cgroup *spare;
         SpawnStub *stub;
-        bool stub_taken; /* the spares became the container's cgroups */
+        bool stub_taken;                  /* the spares became the container's cgroups */
+        PtySpare ptys[MONITOR_WARM_PTYS]; /* a console and 4 ttys, opened ahead */
 };
 
 enum {
@@ -94,6 +96,8 @@ MonitorWarm *monitor_warm_free(MonitorWarm *w) {
                 return NULL;
         close_loop(w);
         monitor_warm_done(w);
+        for (size_t i = 0; i < MONITOR_WARM_PTYS; i++)
+                pty_spare_clear(&w->ptys[i]);
         cgroup_layout_free(w->layout);
         free(w->dir);
         free(w);
@@ -211,12 +215,18 @@ int monitor_warm_new(const char *runtime_dir, int sync_fd, MonitorWarm **ret, Wa
                             .signal_fd = -EBADF };
         for (unsigned i = 0; i < WARM_CLIENTS_MAX; i++)
                 w->clients[i] = -EBADF;
+        for (size_t i = 0; i < MONITOR_WARM_PTYS; i++)
+                w->ptys[i] = (PtySpare){ .master = -EBADF, .slave = -EBADF };
         w->clients[0] = sync_fd;
         /* Signals first: the stub inherits the mask. The lock before the
          * spares: a sweep never takes live spares for a dead one's. */
         if ((r = setup_loop(w, reterr)) < 0 || (r = make_pool_dir(w, runtime_dir, reterr)) < 0)
                 return r;
         make_spares(w);
+        /* Only an optimization too: a start opens what is missing. */
+        for (size_t i = 0; i < MONITOR_WARM_PTYS; i++)
+                if (pty_spare_open(&w->ptys[i], NULL) < 0)
+                        break;
         r = make_socket(w, reterr);
         if (r < 0)
                 return r;
@@ -367,6 +377,11 @@ int monitor_warm_take_cgroup(MonitorWarm *w, Cgroup *cg, WarrenError *reterr) {
 
 SpawnStub *monitor_warm_stub(MonitorWarm *w) {
         return w && w->stub_taken ? w->stub : NULL;
+}
+
+PtySpare *monitor_warm_ptys(MonitorWarm *w, size_t *ret_n) {
+        *ret_n = w ? MONITOR_WARM_PTYS : 0;
+        return w ? w->ptys : NULL;
 }
 
 SpawnStub *monitor_warm_take_stub(MonitorWarm *w) {

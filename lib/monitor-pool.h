@@ -23,6 +23,7 @@
 
 #include "basic/error.h"
 #include "basic/macro.h"
+#include "monitor-tty.h"
 
 typedef struct Cgroup Cgroup;
 typedef struct CgroupLayout CgroupLayout;
@@ -54,6 +55,10 @@ int monitor_warm_take_cgroup(MonitorWarm *w, Cgroup *cg, WarrenError *reterr);
 /* The stub in cg's cgroups after monitor_warm_take_cgroup() returned 1
  * (until monitor_warm_done()), else NULL. */
 SpawnStub *monitor_warm_stub(MonitorWarm *w);
+/* The ptys it opened ahead (monitor_ttys_new() takes those it uses; the
+ * rest close with w). NULL and 0 without w. */
+#define MONITOR_WARM_PTYS 5
+PtySpare *monitor_warm_ptys(MonitorWarm *w, size_t *ret_n);
 /* That stub, now the caller's (spawn_stub_free()); NULL if none. */
 SpawnStub *monitor_warm_take_stub(MonitorWarm *w);
 /* The stub served (or will not): gone, its spares too, and the pool

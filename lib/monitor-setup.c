@@ -389,9 +389,11 @@ int monitor_setup(Monitor *m, WarrenError *reterr) {
         if ((r = place(m, reterr)) < 0 || (r = load_config(m, reterr)) < 0 ||
             (r = monitor_run_pre_start(m, reterr)) < 0 || (r = setup_cgroup(m, reterr)) < 0)
                 return r;
+        size_t n_spares;
+        PtySpare *spares = monitor_warm_ptys(m->warm, &n_spares);
         r = monitor_ttys_new(m->epoll_fd, TAG_MASTER, TAG_PROXY, m->has_console, m->tty_max,
                              m->console_buffer_size, lxc_config_get(m->config, "lxc.console.logfile"),
-                             &m->ttys, reterr);
+                             spares, n_spares, &m->ttys, reterr);
         if (r >= 0 && m->idmap)
                 r = monitor_ttys_chown(m->ttys, m->root_uid, m->tty_gid, reterr);
         if (r < 0 || (r = monitor_setup_socket(m, reterr)) < 0 || (r = monitor_spawn_init(m, reterr)) < 0)

@@ -320,16 +320,41 @@ void monitor_ttys_drain(MonitorTtys *s, unsigned timeout_ms) {
         }
 }
 
-static int tty_setup(MonitorTtys *s, Tty *t, WarrenError *reterr) {
-        int r = pty_open(&t->master, &t->slave_path, reterr);
-        if (r < 0)
+int pty_spare_open(PtySpare *ret, WarrenError *reterr) {
+        PtySpare p = { .master = -EBADF, .slave = -EBADF };
+        int r = pty_open(&p.master, &p.slave_path, reterr);
+        if (r >= 0 && fcntl(p.master, F_SETFL, O_NONBLOCK) < 0)
+                r = warren_error_set(reterr, errno, "Failed to make pty master non-blocking: %m");
+        if (r >= 0 && (r = pty_open_slave(p.master, O_RDWR, reterr)) >= 0)
+                p.slave = r;
+        if (r < 0) {
+                pty_spare_clear(&p);
                 return r;
-        if (fcntl(t->master, F_SETFL, O_NONBLOCK) < 0)
-                return warren_error_set(reterr, errno, "Failed to make pty master non-blocking: %m");
-        r = pty_open_slave(t->master, O_RDWR, reterr);
-        if (r < 0)
-                return r;
-        t->slave = r;
+        }
+        *ret = p;
+        return 0;
+}
+
+void pty_spare_clear(PtySpare *p) {
+        p->master = safe_close(p->master);
+        p->slave = safe_close(p->slave);
+        free(p->slave_path);
+        p->slave_path = NULL;
+}
+
+static int tty_setup(MonitorTtys *s, Tty *t, PtySpare *spare, WarrenError *reterr) {
+        PtySpare p = { .master = -EBADF, .slave = -EBADF };
+        if (spare && spare->master >= 0) {
+                p = *spare;
+                *spare = (PtySpare){ .master = -EBADF, .slave = -EBADF };
+        } else {
+                int r = pty_spare_open(&p, reterr);
+                if (r < 0)
+                        return r;
+        }
+        t->master = p.master;
+        t->slave = p.slave;
+        t->slave_path = p.slave_path;
         struct epoll_event ev = { .events = EPOLLIN, .data.u64 = tag_of(s->tag_master, t->index) };
         if (epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, t->master, &ev) < 0)
                 return warren_error_set(reterr, errno, "Failed to watch pty master: %m");
@@ -359,7 +384,8 @@ MonitorTtys *monitor_ttys_free(MonitorTtys *s) {
 DEFINE_TRIVIAL_CLEANUP_FUNC(MonitorTtys *, monitor_ttys_free);
 
 int monitor_ttys_new(int epoll_fd, uint32_t tag_master, uint32_t tag_proxy, bool console, unsigned n_ttys,
-                     size_t ring_size, const char *logfile, MonitorTtys **ret, WarrenError *reterr) {
+                     size_t ring_size, const char *logfile, PtySpare *spares, size_t n_spares,
+                     MonitorTtys **ret, WarrenError *reterr) {
         _cleanup_(monitor_ttys_freep) MonitorTtys *s = calloc(1, sizeof(MonitorTtys));
         if (!s)
                 return warren_error_set(reterr, ENOMEM, "Out of memory");
@@ -384,8 +410,11 @@ int monitor_ttys_new(int epoll_fd, uint32_t tag_master, uint32_t tag_proxy, bool
                 else
                         snprintf(t->name, sizeof(t->name), "tty%u", i);
         }
+        size_t next = 0;
         for (unsigned i = console ? 0 : 1; i <= n_ttys; i++) {
-                int r = tty_setup(s, &s->ttys[i], reterr);
+                while (next < n_spares && spares[next].master < 0)
+                        next++;
+                int r = tty_setup(s, &s->ttys[i], next < n_spares ? &spares[next] : NULL, reterr);
                 if (r < 0) {
                         warren_error_prefix(reterr, "Failed to set up the container's %s", s->ttys[i].name);
                         return r;

@@ -25,11 +25,23 @@ typedef struct MonitorTtys MonitorTtys;
  * 64 MiB. -EINVAL naming the value. */
 int monitor_ttys_parse_buffer_size(const char *s, size_t *ret, WarrenError *reterr);
 
+/* A pty allocated ahead of any container (by a warm monitor, off the
+ * start's path): master (non-blocking) and slave open, unlocked. */
+typedef struct PtySpare {
+        int master, slave;
+        char *slave_path;
+} PtySpare;
+int pty_spare_open(PtySpare *ret, WarrenError *reterr);
+void pty_spare_clear(PtySpare *p);
+
 /* Allocates the console (unless !console) and n_ttys ttys and registers
  * their fds with epoll_fd, tagged ((uint64_t) tag_master << 32 | n) and
- * ((uint64_t) tag_proxy << 32 | n). logfile: lxc.console.logfile or NULL. */
+ * ((uint64_t) tag_proxy << 32 | n). logfile: lxc.console.logfile or NULL.
+ * The open ones of spares[n_spares] are used first; those used are taken
+ * (their fields reset), the rest stay the caller's. */
 int monitor_ttys_new(int epoll_fd, uint32_t tag_master, uint32_t tag_proxy, bool console, unsigned n_ttys,
-                     size_t ring_size, const char *logfile, MonitorTtys **ret, WarrenError *reterr);
+                     size_t ring_size, const char *logfile, PtySpare *spares, size_t n_spares,
+                     MonitorTtys **ret, WarrenError *reterr);
 MonitorTtys *monitor_ttys_free(MonitorTtys *t);
 
 /* Makes every slave (console and ttys) owned by uid:gid, mode 0620: the
