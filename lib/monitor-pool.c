@@ -384,6 +384,13 @@ PtySpare *monitor_warm_ptys(MonitorWarm *w, size_t *ret_n) {
         return w ? w->ptys : NULL;
 }
 
+CgroupLayout *monitor_warm_take_layout(MonitorWarm *w) {
+        CgroupLayout *l = w ? w->layout : NULL;
+        if (w)
+                w->layout = NULL;
+        return l;
+}
+
 SpawnStub *monitor_warm_take_stub(MonitorWarm *w) {
         SpawnStub *s = monitor_warm_stub(w);
         if (s)

@@ -59,6 +59,9 @@ SpawnStub *monitor_warm_stub(MonitorWarm *w);
  * rest close with w). NULL and 0 without w. */
 #define MONITOR_WARM_PTYS 5
 PtySpare *monitor_warm_ptys(MonitorWarm *w, size_t *ret_n);
+/* The host's cgroup layout it read at warm-up, now the caller's; NULL if
+ * none (or no w). */
+CgroupLayout *monitor_warm_take_layout(MonitorWarm *w);
 /* That stub, now the caller's (spawn_stub_free()); NULL if none. */
 SpawnStub *monitor_warm_take_stub(MonitorWarm *w);
 /* The stub served (or will not): gone, its spares too, and the pool

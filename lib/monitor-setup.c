@@ -346,7 +346,9 @@ int monitor_make_cgroup(Monitor *m, WarrenError *reterr) {
  * <base>/MONITOR_CGROUP_SELF so that base may hand controllers down. */
 static int setup_cgroup(Monitor *m, WarrenError *reterr) {
         _cleanup_free_ char *base = NULL;
-        int r = cgroup_layout_detect(&m->layout, reterr);
+        /* A warm monitor read the host's hierarchies already. */
+        m->layout = monitor_warm_take_layout(m->warm);
+        int r = m->layout ? 0 : cgroup_layout_detect(&m->layout, reterr);
         if (r < 0)
                 return r;
         if (!m->placed)
