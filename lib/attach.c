@@ -73,6 +73,7 @@ typedef struct AttachPlan {
         uint64_t caps_keep;
         SeccompProgram *seccomp;
         SeccompProgram *host_guard; /* privileged containers only, as init */
+        bool borrowed;              /* caps and programs are o->cache's */
         bool no_new_privs;
         int ns_flags; /* namespaces of init that differ from ours (not pid) */
         bool new_pid_ns;
@@ -92,6 +93,14 @@ void attach_options_init(AttachOptions *o) {
                 .stdout_fd = -1,
                 .stderr_fd = -1,
         };
+}
+
+void attach_cache_done(AttachCache *c) {
+        if (!c)
+                return;
+        seccomp_program_free(c->seccomp);
+        seccomp_program_free(c->host_guard);
+        *c = (AttachCache){};
 }
 
 void attach_process_done(AttachProcess *p) {
@@ -356,8 +365,10 @@ static char *mfree_str(char *s) {
 static void plan_done(AttachPlan *p) {
         p->v2_cgroup_fd = safe_close(p->v2_cgroup_fd);
         p->v2_dir = mfree_str(p->v2_dir);
-        p->seccomp = seccomp_program_free(p->seccomp);
-        p->host_guard = seccomp_program_free(p->host_guard);
+        if (!p->borrowed) {
+                p->seccomp = seccomp_program_free(p->seccomp);
+                p->host_guard = seccomp_program_free(p->host_guard);
+        }
         strv_free(p->env_base);
         safe_close(p->null_fd);
         for (size_t i = 0; i < p->n_cgroups; i++)
@@ -373,18 +384,32 @@ static int plan_new(const AttachOptions *o, AttachPlan *p, WarrenError *reterr) 
         r = attach_pidfd_get_pid(o->init_pidfd, &init_pid, reterr);
         if (r < 0)
                 return r;
-        r = caps_from_config(o->config, &p->caps_keep, reterr);
-        if (r < 0)
-                return r;
-        r = seccomp_program_from_config(o->config, &p->seccomp, reterr);
-        if (r < 0)
-                return r;
-        /* As container_spawn() decides for init: no lxc.idmap, no user
-         * namespace, the host's superblocks. */
-        if (!config_is_unprivileged(o->config)) {
-                r = seccomp_program_host_guard(&p->host_guard, reterr);
+        if (o->cache && o->cache->ready) {
+                p->caps_keep = o->cache->caps_keep;
+                p->seccomp = o->cache->seccomp;
+                p->host_guard = o->cache->host_guard;
+                p->borrowed = true;
+        } else {
+                r = caps_from_config(o->config, &p->caps_keep, reterr);
                 if (r < 0)
                         return r;
+                r = seccomp_program_from_config(o->config, &p->seccomp, reterr);
+                if (r < 0)
+                        return r;
+                /* As container_spawn() decides for init: no lxc.idmap, no
+                 * user namespace, the host's superblocks. */
+                if (!config_is_unprivileged(o->config)) {
+                        r = seccomp_program_host_guard(&p->host_guard, reterr);
+                        if (r < 0)
+                                return r;
+                }
+                if (o->cache) {
+                        *o->cache = (AttachCache){ .ready = true,
+                                                   .caps_keep = p->caps_keep,
+                                                   .seccomp = p->seccomp,
+                                                   .host_guard = p->host_guard };
+                        p->borrowed = true;
+                }
         }
         v = lxc_config_get(o->config, "lxc.no_new_privs");
         p->no_new_privs = v && (streq(v, "1") || streq(v, "true"));

@@ -81,7 +81,20 @@ typedef struct AttachOptions {
          * into init's cgroup2 cgroup with CLONE_INTO_CGROUP (no move), in
          * init's pid namespace (setns(CLONE_NEWPID) of the caller). */
         bool in_place;
+        /* NULL, or what a long-lived attacher of this one config keeps
+         * across attaches (attach_cache_done() frees it). */
+        struct AttachCache *cache;
 } AttachOptions;
+
+/* What an attach derives from the config alone: the capabilities kept and
+ * the seccomp programs. A container's attach helper computes them once. */
+typedef struct AttachCache {
+        bool ready;
+        uint64_t caps_keep;
+        struct SeccompProgram *seccomp;
+        struct SeccompProgram *host_guard;
+} AttachCache;
+void attach_cache_done(AttachCache *c);
 
 /* Sets every fd to -1, the ids to ATTACH_ID_UNSET, the rest to 0/NULL. */
 void attach_options_init(AttachOptions *o);

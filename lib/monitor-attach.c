@@ -297,6 +297,10 @@ static int read_request(int memfd, const AttachRequestHeader *h, char ***argv, c
         return p == end ? 0 : -EBADMSG;
 }
 
+/* The helper serves one container, whose config does not change while it
+ * runs: its caps and seccomp programs are computed once. */
+static AttachCache attach_cache;
+
 static void serve_request(const AttachHelperContext *ctx, Connection *c) {
         _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
         _cleanup_strv_free_ char **argv = NULL, **env = NULL;
@@ -321,6 +325,7 @@ static void serve_request(const AttachHelperContext *ctx, Connection *c) {
                 size_t i = 2;
                 attach_options_init(&o);
                 o.in_place = true;
+                o.cache = &attach_cache;
                 o.init_pidfd = fds[1];
                 o.config = ctx->config;
                 o.cgroup = cgroup_get_path(ctx->cgroup);
