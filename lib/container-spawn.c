@@ -785,6 +785,11 @@ int container_spawn(const SpawnOptions *o, pid_t *ret_pid, int *ret_pidfd, Warre
         /* A failed send means the child is gone: its report, if any, is
          * still in the socket. */
         (void) send(parent_fd, "g", 1, MSG_NOSIGNAL);
+        if (o->while_child_sets_up) {
+                _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+                if (o->while_child_sets_up(pid, pidfd, o->hook_userdata, &e) < 0)
+                        log_debug("%s", warren_error_message(&e));
+        }
 
         /* EOF: the sync socket was closed by a successful exec (O_CLOEXEC).
          * With a before_exec_hook, a bare "no error" comes first. */

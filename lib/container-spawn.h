@@ -39,6 +39,10 @@ typedef struct SpawnOptions {
          * and before it execs init (lxc.hook.start-host), or NULL; costs
          * one more round trip with the child. Gets hook_userdata. */
         SpawnParentHook before_exec_hook;
+        /* May be NULL: called once the child was told to go on, while it
+         * sets itself up (mounts, /dev...), for the caller's own work that
+         * need not delay init. Its error is only logged. */
+        SpawnParentHook while_child_sets_up;
         void *hook_userdata;
         int log_fd; /* if >= 0, the child's stdout/stderr before exec (else /dev/null),
                        NOT the console: init gets the console as stdio */

@@ -284,6 +284,19 @@ void monitor_stop_attach_helper(Monitor *m) {
                 (void) unlink(m->attach_path);
 }
 
+/* While init sets itself up, on a CPU of its own: the attach helper,
+ * cloned by the stub so that it is born in the container's v1 cgroups;
+ * then the stub goes (dead long before init's exec, so nobody looking for
+ * the monitor by its command line, which the stub shares, finds two). */
+static int while_init_sets_up(pid_t child, int child_pidfd, void *userdata, WarrenError *reterr) {
+        Monitor *m = userdata;
+        SpawnStub *stub = monitor_warm_stub(m->warm);
+        if (m->attach_pid == 0)
+                spawn_attach_helper(m, stub);
+        spawn_stub_end(stub); /* reaped by reap_children() */
+        return 0;
+}
+
 int monitor_spawn_init(Monitor *m, WarrenError *reterr) {
         _cleanup_close_ int cgroup_fd = m->cgroup_killed ? -EBADF : cgroup_open_fd(m->cgroup, NULL);
         _cleanup_strv_free_ char **tty_paths = NULL;
@@ -310,14 +323,14 @@ int monitor_spawn_init(Monitor *m, WarrenError *reterr) {
                 .owner_gid = m->owner_gid,
                 .stub = m->cgroup_killed ? NULL : monitor_warm_stub(m->warm),
         };
+        if (so.stub)
+                so.while_child_sets_up = while_init_sets_up;
         /* Our blocked signals do not reach init: the child resets its mask before exec. */
         pid_t pid;
         int pidfd;
         m->init_via_stub = so.stub != NULL;
         int r = container_spawn(&so, &pid, &pidfd, reterr);
-        /* The stub served (or never will): a reboot's init moves in. It
-         * still clones the attach helper, after RUNNING is out
-         * (monitor_after_start()): nobody waits for that. */
+        /* The stub served (or never will): a reboot's init moves in. */
         m->stub = monitor_warm_take_stub(m->warm);
         m->warm = monitor_warm_free(m->warm);
         m->init_via_stub = false;
@@ -330,31 +343,15 @@ int monitor_spawn_init(Monitor *m, WarrenError *reterr) {
         return 0;
 }
 
-/* How long after RUNNING the attach helper comes: a caller waiting for
- * the start has its answer by then, and a container stopped at once never
- * gets one. An Attach before it goes warrend's way. */
-#define AFTER_START_NSEC (30L * 1000L * 1000L)
-
+/* Once RUNNING is out: what a start without a stub (a reboot's init) still
+ * lacks. */
 void monitor_after_start(Monitor *m) {
-        if (monitor_arm_timer(m->after_start_timer_fd, 0, AFTER_START_NSEC, false) < 0)
-                monitor_on_after_start_timer(m);
-}
-
-void monitor_on_after_start_timer(Monitor *m) {
-        uint64_t n;
-        (void) read(m->after_start_timer_fd, &n, sizeof(n));
-        /* A frozen cgroup would freeze the helper as it is born: later. */
-        if ((m->state == MONITOR_STATE_FROZEN || m->state == MONITOR_STATE_FREEZING) &&
-            monitor_arm_timer(m->after_start_timer_fd, 0, AFTER_START_NSEC, false) >= 0)
-                return;
         /* What building init's plan took (the seccomp programs, copies of
          * the config) goes back to the kernel: a monitor lives as long as
-         * its container, and the attach helper cloned next is a copy. */
+         * its container. */
         (void) malloc_trim(0);
-        if (m->state == MONITOR_STATE_RUNNING && m->init_pid > 0 && m->attach_pid == 0)
-                spawn_attach_helper(m, m->stub);
-        /* Reaped by reap_children(): exiting takes it a while on a busy host. */
-        spawn_stub_end(m->stub);
+        if (m->init_pid > 0 && m->attach_pid == 0)
+                spawn_attach_helper(m, NULL);
 }
 
 int monitor_run_pre_start(Monitor *m, WarrenError *reterr) {

@@ -32,7 +32,6 @@ typedef enum Tag {
         TAG_SIGNAL,
         TAG_STOP_TIMER,
         TAG_FREEZE_TIMER,
-        TAG_AFTER_START_TIMER,
         TAG_CLIENT,
         TAG_MASTER,
         TAG_PROXY,
@@ -105,7 +104,7 @@ typedef struct Monitor {
         int lock_fd;
         bool owns_dir;
 
-        int sync_fd, epoll_fd, signal_fd, listen_fd, stop_timer_fd, freeze_timer_fd, after_start_timer_fd;
+        int sync_fd, epoll_fd, signal_fd, listen_fd, stop_timer_fd, freeze_timer_fd;
         sigset_t blocked;
 
         pid_t init_pid;
@@ -150,11 +149,8 @@ void monitor_hook_stopped(Monitor *m);
 void monitor_kill_attach_helper(Monitor *m);
 void monitor_stop_attach_helper(Monitor *m);
 int monitor_spawn_init(Monitor *m, WarrenError *reterr);
-/* Once RUNNING is out: a little later (off the caller's path, and not at
- * all for a container stopped at once), the attach helper, and the stub is
- * sent away. monitor_on_after_start_timer() does it. */
+/* Once RUNNING is out: the attach helper, and the stub is sent away. */
 void monitor_after_start(Monitor *m);
-void monitor_on_after_start_timer(Monitor *m);
 void monitor_signal_init(Monitor *m, int sig);
 void monitor_begin_stop(Monitor *m, uint32_t timeout_s, bool kill);
 void monitor_empty_cgroup(Monitor *m);

@@ -113,16 +113,13 @@ static int setup_loop(Monitor *m, WarrenError *reterr) {
                 return warren_error_set(reterr, errno, "Failed to create epoll fd: %m");
         m->stop_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
         m->freeze_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        m->after_start_timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
-        if (m->stop_timer_fd < 0 || m->freeze_timer_fd < 0 || m->after_start_timer_fd < 0)
+        if (m->stop_timer_fd < 0 || m->freeze_timer_fd < 0)
                 return warren_error_set(reterr, errno, "Failed to create timerfd: %m");
         int r = monitor_epoll_add(m, m->signal_fd, TAG(TAG_SIGNAL, 0), EPOLLIN);
         if (r >= 0)
                 r = monitor_epoll_add(m, m->stop_timer_fd, TAG(TAG_STOP_TIMER, 0), EPOLLIN);
         if (r >= 0)
                 r = monitor_epoll_add(m, m->freeze_timer_fd, TAG(TAG_FREEZE_TIMER, 0), EPOLLIN);
-        if (r >= 0)
-                r = monitor_epoll_add(m, m->after_start_timer_fd, TAG(TAG_AFTER_START_TIMER, 0), EPOLLIN);
         if (r < 0)
                 return warren_error_set(reterr, r, "Failed to set up epoll: %s", strerror(-r));
         return 0;

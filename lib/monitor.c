@@ -53,8 +53,6 @@ static void dispatch(Monitor *m, uint64_t tag, uint32_t events) {
                 return monitor_on_stop_timer(m);
         case TAG_FREEZE_TIMER:
                 return monitor_on_freeze_timer(m);
-        case TAG_AFTER_START_TIMER:
-                return monitor_on_after_start_timer(m);
         case TAG_CLIENT:
                 if (idx < MAX_CLIENTS && m->clients[idx])
                         monitor_client_on_event(m, m->clients[idx], events);
@@ -126,7 +124,6 @@ static Monitor *monitor_free(Monitor *m) {
         safe_close(m->listen_fd);
         safe_close(m->stop_timer_fd);
         safe_close(m->freeze_timer_fd);
-        safe_close(m->after_start_timer_fd);
         safe_close(m->signal_fd);
         safe_close(m->epoll_fd);
         safe_close(m->sync_fd);
@@ -166,7 +163,6 @@ int monitor_run(const MonitorOptions *o, WarrenError *reterr) {
                 .listen_fd = -EBADF,
                 .stop_timer_fd = -EBADF,
                 .freeze_timer_fd = -EBADF,
-                .after_start_timer_fd = -EBADF,
                 .lock_fd = -EBADF,
                 .dir_fd = -EBADF,
                 .init_pidfd = -EBADF,
