@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <signal.h>
 #include <stdio.h>
@@ -17,9 +18,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "basic/fileio.h"
 #include "basic/log.h"
 #include "basic/strv.h"
 #include "cgroup.h"
+#include "config.h"
+#include "name.h"
+#include "monitor.h"
 #include "monitor-attach.h"
 #include "monitor-client.h"
 
@@ -113,6 +118,100 @@ static ssize_t recv_fds(int fd, void *buf, size_t len, int *fds, size_t max_fds,
         if (extra || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
                 return -EBADMSG;
         return k;
+}
+
+/* ---- a helper made ahead (a warm monitor's) ---- */
+
+#define STANDBY_MAX (LXC_CONFIG_MAX_SIZE + 4096U)
+
+int attach_helper_standby_send(int fd, const char *name, const LxcConfig *config, WarrenError *reterr) {
+        _cleanup_free_ char *text = lxc_config_format(config);
+        _cleanup_close_ int memfd = memfd_create("warren-attach-config", MFD_CLOEXEC);
+        if (!text)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        if (memfd < 0)
+                return warren_error_set(reterr, errno, "Failed to create a memfd: %m");
+        size_t n_name = strlen(name) + 1, n_text = strlen(text);
+        if (n_name + n_text > STANDBY_MAX)
+                return warren_error_set(reterr, E2BIG, "The config of container '%s' is too big", name);
+        if (write_all(memfd, name, n_name) < 0 || write_all(memfd, text, n_text) < 0)
+                return warren_error_set(reterr, errno, "Failed to write the attach helper's context: %m");
+        int r = send_fds(fd, "c", 1, &memfd, 1);
+        if (r < 0)
+                return warren_error_set(reterr, r, "Failed to hand container '%s' to its attach helper: %s",
+                                        name, strerror(-r));
+        return 0;
+}
+
+/* The container, as the monitor sent it: NULL on anything unexpected. */
+static char *standby_read(int fd, char **ret_name, LxcConfig **ret_config) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        int memfd = -EBADF;
+        size_t n_fds = 0;
+        char c;
+        while (poll(&p, 1, -1) < 0)
+                if (errno != EINTR)
+                        return NULL;
+        if (recv_fds(fd, &c, 1, &memfd, 1, &n_fds) != 1 || n_fds != 1) {
+                if (n_fds > 0)
+                        safe_close(memfd);
+                return NULL;
+        }
+        _cleanup_close_ int mfd = memfd;
+        struct stat st;
+        if (fstat(mfd, &st) < 0 || st.st_size <= 0 || (uint64_t) st.st_size > STANDBY_MAX)
+                return NULL;
+        _cleanup_free_ char *data = malloc((size_t) st.st_size + 1);
+        if (!data || pread(mfd, data, (size_t) st.st_size, 0) != st.st_size)
+                return NULL;
+        data[st.st_size] = 0;
+        size_t n_name = strnlen(data, (size_t) st.st_size);
+        if (n_name == (size_t) st.st_size || !container_name_is_valid(data))
+                return NULL;
+        _cleanup_lxc_config_ LxcConfig *config = lxc_config_new();
+        const LxcParseOptions po = { .include_mode = LXC_INCLUDE_KEEP };
+        if (!config || lxc_config_parse(config, data + n_name + 1, (size_t) st.st_size - n_name - 1,
+                                        "<the monitor's config>", &po, NULL) < 0)
+                return NULL;
+        *ret_name = strdup(data);
+        if (!*ret_name)
+                return NULL;
+        *ret_config = TAKE_PTR(config);
+        return *ret_name;
+}
+
+_Noreturn void attach_helper_standby_main(void *userdata) {
+        const AttachHelperStandby *sb = userdata;
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != sb->monitor)
+                _exit(EXIT_FAILURE);
+        /* Not a monitor, for who looks for one by its command line. */
+        if (sb->retitle)
+                sb->retitle("(pool)");
+        (void) prctl(PR_SET_NAME, "warren-attach");
+        /* Nothing of the warm monitor's while we wait (its pool lock, its
+         * connection to warrend...): only our fd, as 3. */
+        if (sb->fd != 3 && dup3(sb->fd, 3, O_CLOEXEC) < 0)
+                _exit(EXIT_FAILURE);
+        (void) close_range(4, ~0U, 0);
+        char *name = NULL;
+        LxcConfig *config = NULL;
+        Cgroup *cgroup = NULL;
+        char *socket_path = NULL;
+        if (!standby_read(3, &name, &config))
+                _exit(EXIT_SUCCESS); /* not taken (or not understood): the monitor makes its own */
+        if (cgroup_new(sb->layout, MONITOR_CGROUP_PARENT, name, &cgroup, NULL) < 0 ||
+            asprintf(&socket_path, "%s/containers/%s/" MONITOR_ATTACH_SOCKET, sb->runtime_dir, name) < 0)
+                _exit(EXIT_FAILURE);
+        AttachHelperContext ctx = {
+                .monitor = sb->monitor,
+                .config = config,
+                .cgroup = cgroup,
+                .layout = sb->layout,
+                .socket_path = socket_path,
+                .name = name,
+                .retitle = sb->retitle,
+        };
+        attach_helper_main(&ctx);
 }
 
 /* ---- warrend's side ---- */

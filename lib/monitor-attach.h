@@ -60,6 +60,23 @@ typedef struct AttachHelperContext {
 /* The helper's main(); never returns. */
 _Noreturn void attach_helper_main(void *ctx);
 
+/* A helper made ahead of any container: a warm monitor's stub clones it
+ * into the spare cgroups at warm-up, where it waits on fd. The monitor
+ * that takes a container sends it the container (the name and the config
+ * init starts with, attach_helper_standby_send()); it then serves that
+ * container as attach_helper_main(). EOF (the monitor retired unused, or
+ * died) ends it. */
+typedef struct AttachHelperStandby {
+        pid_t monitor;
+        int fd;
+        const char *runtime_dir;
+        const CgroupLayout *layout;
+        void (*retitle)(const char *name);
+} AttachHelperStandby;
+
+_Noreturn void attach_helper_standby_main(void *standby);
+int attach_helper_standby_send(int fd, const char *name, const LxcConfig *config, WarrenError *reterr);
+
 /* ---- warrend's side ---- */
 
 /* Connects (non-blocking, O_CLOEXEC) to NAME's helper: -ESRCH if none

@@ -291,6 +291,15 @@ void monitor_stop_attach_helper(Monitor *m) {
 static int while_init_sets_up(pid_t child, int child_pidfd, void *userdata, WarrenError *reterr) {
         Monitor *m = userdata;
         SpawnStub *stub = monitor_warm_stub(m->warm);
+        if (m->standby_fd >= 0) {
+                /* The helper made ahead only needs to know the container. */
+                _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+                if (attach_helper_standby_send(m->standby_fd, m->o->name, m->config, &e) < 0) {
+                        log_debug("%s", warren_error_message(&e));
+                        monitor_stop_attach_helper(m);
+                }
+                m->standby_fd = safe_close(m->standby_fd);
+        }
         if (m->attach_pid == 0)
                 spawn_attach_helper(m, stub);
         spawn_stub_end(stub); /* reaped by reap_children() */

@@ -11,7 +11,10 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <linux/sched.h>
+#include <sys/pidfd.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "basic/fileio.h"
@@ -19,6 +22,7 @@
 #include "basic/strv.h"
 #include "cgroup.h"
 #include "monitor-client.h"
+#include "monitor-attach.h"
 #include "monitor-pool.h"
 #include "monitor-tty.h"
 #include "monitor-proto.h"
@@ -38,6 +42,11 @@ struct MonitorWarm {
         SpawnStub *stub;
         bool stub_taken;                  /* the spares became the container's cgroups */
         PtySpare ptys[MONITOR_WARM_PTYS]; /* a console and 4 ttys, opened ahead */
+        /* An attach helper made ahead, in the spares (AttachHelperStandby) */
+        pid_t helper_pid;
+        int helper_pidfd, helper_fd;
+        const char *runtime_dir;
+        void (*retitle_helper)(const char *name);
 };
 
 enum {
@@ -76,8 +85,21 @@ static void close_loop(MonitorWarm *w) {
                 (void) unlinkat(w->dir_fd, "control", 0);
 }
 
+static void drop_helper(MonitorWarm *w) {
+        if (w->helper_pid > 0) {
+                (void) pidfd_send_signal(w->helper_pidfd, SIGKILL, NULL, 0);
+                while (waitid(P_PIDFD, (id_t) w->helper_pidfd, &(siginfo_t){}, WEXITED) < 0 &&
+                       errno == EINTR)
+                        ;
+        }
+        w->helper_pid = 0;
+        w->helper_pidfd = safe_close(w->helper_pidfd);
+        w->helper_fd = safe_close(w->helper_fd);
+}
+
 static void drop_spares(MonitorWarm *w) {
         _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        drop_helper(w);
         w->stub = spawn_stub_free(w->stub); /* reaped: its cgroups are empty */
         if (w->spare && !w->stub_taken && cgroup_remove(w->spare, &e) < 0)
                 log_debug("%s", warren_error_message(&e));
@@ -132,6 +154,33 @@ static int make_pool_dir(MonitorWarm *w, const char *runtime_dir, WarrenError *r
         return 0;
 }
 
+/* The container's attach helper, made now by the stub (so in the spares),
+ * told which container at the take. Only an optimization too. */
+static void make_helper(MonitorWarm *w) {
+        _cleanup_error_ WarrenError e = WARREN_ERROR_NULL;
+        int sv[2], pidfd = -EBADF;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return;
+        AttachHelperStandby sb = {
+                .monitor = w->pid,
+                .fd = sv[1],
+                .runtime_dir = w->runtime_dir,
+                .layout = w->layout,
+                .retitle = w->retitle_helper,
+        };
+        struct clone_args args = { .flags = CLONE_PIDFD, .pidfd = (uint64_t) (uintptr_t) &pidfd };
+        pid_t pid = spawn_stub_clone(w->stub, &args, attach_helper_standby_main, &sb, &e);
+        safe_close(sv[1]);
+        if (pid < 0) {
+                log_debug("No attach helper made ahead: %s", warren_error_message(&e));
+                safe_close(sv[0]);
+                return;
+        }
+        w->helper_pid = pid;
+        w->helper_pidfd = pidfd;
+        w->helper_fd = sv[0];
+}
+
 /* The spare v1 cgroups with the stub in them. Only an optimization:
  * anything failing here leaves a warm monitor without spares. */
 static void make_spares(MonitorWarm *w) {
@@ -161,7 +210,9 @@ static void make_spares(MonitorWarm *w) {
         if (r < 0) {
                 log_debug("No spare cgroups: %s", warren_error_message(&e));
                 drop_spares(w);
+                return;
         }
+        make_helper(w);
 }
 
 static int make_socket(MonitorWarm *w, WarrenError *reterr) {
@@ -200,7 +251,8 @@ static int setup_loop(MonitorWarm *w, WarrenError *reterr) {
         return 0;
 }
 
-int monitor_warm_new(const char *runtime_dir, int sync_fd, MonitorWarm **ret, WarrenError *reterr) {
+int monitor_warm_new(const char *runtime_dir, int sync_fd, void (*retitle_helper)(const char *name),
+                     MonitorWarm **ret, WarrenError *reterr) {
         _cleanup_(monitor_warm_freep) MonitorWarm *w = calloc(1, sizeof *w);
         int r;
         if (!w) {
@@ -212,7 +264,11 @@ int monitor_warm_new(const char *runtime_dir, int sync_fd, MonitorWarm **ret, Wa
                             .lock_fd = -EBADF,
                             .listen_fd = -EBADF,
                             .epoll_fd = -EBADF,
-                            .signal_fd = -EBADF };
+                            .signal_fd = -EBADF,
+                            .helper_pidfd = -EBADF,
+                            .helper_fd = -EBADF,
+                            .runtime_dir = runtime_dir,
+                            .retitle_helper = retitle_helper };
         for (unsigned i = 0; i < WARM_CLIENTS_MAX; i++)
                 w->clients[i] = -EBADF;
         for (size_t i = 0; i < MONITOR_WARM_PTYS; i++)
@@ -382,6 +438,16 @@ SpawnStub *monitor_warm_stub(MonitorWarm *w) {
 PtySpare *monitor_warm_ptys(MonitorWarm *w, size_t *ret_n) {
         *ret_n = w ? MONITOR_WARM_PTYS : 0;
         return w ? w->ptys : NULL;
+}
+
+int monitor_warm_take_helper(MonitorWarm *w, pid_t *ret_pid, int *ret_pidfd, int *ret_fd) {
+        if (!monitor_warm_stub(w) || w->helper_pid <= 0)
+                return 0;
+        *ret_pid = w->helper_pid;
+        *ret_pidfd = TAKE_FD(w->helper_pidfd);
+        *ret_fd = TAKE_FD(w->helper_fd);
+        w->helper_pid = 0;
+        return 1;
 }
 
 CgroupLayout *monitor_warm_take_layout(MonitorWarm *w) {

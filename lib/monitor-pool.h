@@ -41,7 +41,8 @@ typedef struct MonitorWarm MonitorWarm;
  * pool directory and socket; then reports MONITOR_POOL_READY on sync_fd
  * (taken over: it stays a connection TAKE may come on). Blocks SIGCHLD,
  * SIGTERM, SIGINT and SIGHUP, as the monitor does. */
-int monitor_warm_new(const char *runtime_dir, int sync_fd, MonitorWarm **ret, WarrenError *reterr);
+int monitor_warm_new(const char *runtime_dir, int sync_fd, void (*retitle_helper)(const char *name),
+                     MonitorWarm **ret, WarrenError *reterr);
 /* Waits for a TAKE: 1 with the container's name and its sync fd (both the
  * caller's), or 0 when the warm monitor is to go (SIGTERM, SIGINT, SIGHUP;
  * its stub or spare cgroups gone). The socket is closed before returning
@@ -59,6 +60,10 @@ SpawnStub *monitor_warm_stub(MonitorWarm *w);
  * rest close with w). NULL and 0 without w. */
 #define MONITOR_WARM_PTYS 5
 PtySpare *monitor_warm_ptys(MonitorWarm *w, size_t *ret_n);
+/* The attach helper it made ahead in the spares (AttachHelperStandby),
+ * once they became the container's cgroups: 1 and its pid, pidfd and the
+ * fd to send it the container on, now the caller's; else 0. */
+int monitor_warm_take_helper(MonitorWarm *w, pid_t *ret_pid, int *ret_pidfd, int *ret_fd);
 /* The host's cgroup layout it read at warm-up, now the caller's; NULL if
  * none (or no w). */
 CgroupLayout *monitor_warm_take_layout(MonitorWarm *w);

@@ -70,6 +70,7 @@ typedef struct Monitor {
         MonitorWarm *warm;              /* a warm monitor's spares and stub, until init is spawned */
         bool init_via_stub;             /* init was born in its v1 cgroups: no move */
         SpawnStub *stub;                /* the warm monitor's stub, from init's spawn until reaped */
+        int standby_fd;                 /* the attach helper made ahead, until it was sent the container */
         AttachHelperContext attach_ctx; /* what the attach helper starts from */
         char *attach_path;
         pid_t attach_pid; /* the attach helper, 0 if none */

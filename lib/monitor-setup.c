@@ -319,6 +319,11 @@ int monitor_make_cgroup(Monitor *m, WarrenError *reterr) {
         _cleanup_strv_free_ char **ignored = NULL;
         /* A warm monitor's spares become the cgroups, its stub in them. */
         int r = m->warm ? monitor_warm_take_cgroup(m->warm, m->cgroup, reterr) : 0;
+        /* With them, the attach helper it made in them: ours now. */
+        if (r > 0 && m->attach_pid == 0 &&
+            monitor_warm_take_helper(m->warm, &m->attach_pid, &m->attach_pidfd, &m->standby_fd) > 0 &&
+            !m->attach_path && asprintf(&m->attach_path, "%s/" MONITOR_ATTACH_SOCKET, m->dir_path) < 0)
+                m->attach_path = NULL;
         if (r == 0)
                 r = cgroup_create(m->cgroup, reterr);
         if (r < 0)

@@ -84,7 +84,8 @@ static int monitor_loop(Monitor *m) {
 /* A warm monitor: spares, stub and pool socket, then the wait for a TAKE.
  * 1 once taken (name and sync fd set), 0 when told to go. */
 static int warm_up(Monitor *m, WarrenError *reterr) {
-        int r = monitor_warm_new(m->o->runtime_dir, TAKE_FD(m->sync_fd), &m->warm, reterr);
+        int r = monitor_warm_new(m->o->runtime_dir, TAKE_FD(m->sync_fd), m->o->retitle_attach_helper,
+                                 &m->warm, reterr);
         if (r < 0)
                 return r;
         r = monitor_warm_wait(m->warm, &m->taken_name, &m->sync_fd, reterr);
@@ -139,6 +140,7 @@ static Monitor *monitor_free(Monitor *m) {
         monitor_warm_free(m->warm);
         spawn_stub_free(m->stub);
         safe_close(m->attach_pidfd);
+        safe_close(m->standby_fd);
         free(m->attach_path);
         free(m->taken_name);
         free(m);
@@ -168,6 +170,7 @@ int monitor_run(const MonitorOptions *o, WarrenError *reterr) {
                 .init_pidfd = -EBADF,
                 .netns_fd = -EBADF,
                 .attach_pidfd = -EBADF,
+                .standby_fd = -EBADF,
         };
         m->o = &m->opts;
 

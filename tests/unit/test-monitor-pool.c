@@ -345,14 +345,35 @@ static void test_warm(const char *name, const char *bad_name) {
         snprintf(p, sizeof p, "%s/pool/%d", runtime_dir, (int) wpid);
         struct stat st;
         ok(stat(p, &st) == 0 && (st.st_mode & 0777) == 0700 && st.st_uid == 0, "its pool dir is 0700 root");
+        pid_t stub = 0, helper = 0;
         if (l->n_v1 > 0) {
                 ok(spares_everywhere(l, wpid, true), "spare cgroups in every v1 hierarchy");
                 snprintf(p, sizeof p, "%s/warren/" MONITOR_POOL_PREFIX "%d/cgroup.procs", l->v1[0].mount,
                          (int) wpid);
-                _cleanup_free_ char *procs = read_text(p);
-                pid_t stub = procs ? (pid_t) atoi(procs) : 0;
-                const char *nl = procs ? strchr(procs, '\n') : NULL;
-                ok(stub > 0 && nl && !nl[1], "one process in them (%d)", (int) stub);
+                /* The stub and the attach helper it made ahead, which
+                 * names itself warren-attach once it runs. */
+                unsigned n_procs = 0;
+                for (unsigned i = 0; i < 200 && !(n_procs == 2 && helper > 0); i++) {
+                        _cleanup_free_ char *procs = read_text(p);
+                        stub = helper = 0;
+                        n_procs = 0;
+                        for (const char *q = procs; q && *q; q = strchr(q, '\n') ? strchr(q, '\n') + 1 : "") {
+                                pid_t pid = (pid_t) atoi(q);
+                                char cp[64];
+                                snprintf(cp, sizeof cp, "/proc/%d/comm", (int) pid);
+                                _cleanup_free_ char *comm = read_text(cp);
+                                if (comm && streq(comm, "warren-attach\n"))
+                                        helper = pid;
+                                else
+                                        stub = pid;
+                                n_procs++;
+                        }
+                        if (!(n_procs == 2 && helper > 0))
+                                usleep(10000);
+                }
+                ok(n_procs == 2 && stub > 0 && helper > 0,
+                   "two processes in them: the stub (%d) and an attach helper made ahead (%d)", (int) stub,
+                   (int) helper);
                 snprintf(p, sizeof p, "/proc/%d/comm", (int) stub);
                 _cleanup_free_ char *comm = NULL;
                 for (unsigned i = 0; i < 200; i++) { /* it names itself once it runs */
@@ -407,18 +428,24 @@ static void test_warm(const char *name, const char *bad_name) {
                         snprintf(p, sizeof p, "%s/warren/%s/cgroup.procs", h->mount, name);
                         char initp[32];
                         snprintf(initp, sizeof initp, "%d\n", (int) m.init_pid);
-                        /* The stub goes just after RUNNING (it clones the attach helper first). */
-                        char *procs = NULL;
-                        for (unsigned i = 0; i < 200; i++) {
-                                free(procs);
-                                procs = read_text(p);
-                                if (procs && strncmp(procs, initp, strlen(initp)) == 0)
-                                        break;
-                                usleep(10000);
+                        /* The stub goes while init sets up (reaped a little
+                         * later): init and the attach helper made ahead stay. */
+                        bool has_init = false, has_helper = false, has_stub = true;
+                        for (unsigned i = 0; i < 200 && !(has_init && has_helper && !has_stub); i++) {
+                                _cleanup_free_ char *procs = read_text(p);
+                                has_init = has_helper = has_stub = false;
+                                for (const char *q = procs; q && *q;
+                                     q = strchr(q, '\n') ? strchr(q, '\n') + 1 : "") {
+                                        pid_t pid = (pid_t) atoi(q);
+                                        has_init = has_init || pid == m.init_pid;
+                                        has_helper = has_helper || pid == helper;
+                                        has_stub = has_stub || pid == stub;
+                                }
+                                if (!(has_init && has_helper && !has_stub))
+                                        usleep(10000);
                         }
-                        ok(procs && strncmp(procs, initp, strlen(initp)) == 0,
-                           "init first in its cgroup; the stub is gone");
-                        free(procs);
+                        ok(has_init && has_helper && !has_stub,
+                           "init and the attach helper made ahead in its cgroup; the stub is gone");
                 }
         }
         snprintf(p, sizeof p, "%s/pool/%d", runtime_dir, (int) wpid);
@@ -436,7 +463,9 @@ static void test_warm(const char *name, const char *bad_name) {
         ok(monitor_pool_receive(fd) == -ECONNRESET, "the spawner's connection is closed");
         safe_close(fd);
         test_attach_helper(l, name, wpid, m.init_pid);
-        pid_t helper = find_child_named(wpid, "warren-attach");
+        pid_t found = find_child_named(wpid, "warren-attach");
+        ok(helper == 0 || found == helper, "the helper is the one made ahead (%d)", (int) found);
+        helper = found;
 
         is(stop(name), 0, "stopped");
         ok(helper > 0 && kill(helper, 0) < 0 && errno == ESRCH, "the attach helper is gone with it");
@@ -485,13 +514,13 @@ static void test_retire_and_kill(void) {
         }
         is(left, 0, "a sweep removes what it left (its stub died with it)");
         unsigned orphans = 0;
-        for (unsigned i = 0; i < 100 && orphans == 0; i++) {
+        for (unsigned i = 0; i < 100 && orphans < 2; i++) {
                 while (waitpid(-1, NULL, WNOHANG) > 0)
                         orphans++;
-                if (orphans == 0)
+                if (orphans < 2)
                         usleep(10000);
         }
-        is(orphans, 1, "its stub came to us (the subreaper), dead");
+        is(orphans, 2, "its stub and the attach helper it made came to us (the subreaper), dead");
         ok(spares_everywhere(l, w2, false), "no spare of it left");
         ok(!path_exists(p), "no pool dir of it left");
         safe_close(f2);
