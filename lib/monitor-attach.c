@@ -20,6 +20,7 @@
 
 #include "basic/fileio.h"
 #include "basic/log.h"
+#include "basic/socket.h"
 #include "basic/strv.h"
 #include "cgroup.h"
 #include "config.h"
@@ -494,26 +495,14 @@ static int helper_setup(const AttachHelperContext *ctx, int *ret_listen, int *re
         if (*ret_signal < 0)
                 return -errno;
         /* Bound and listening under a temporary name, then renamed: the
-         * socket appears only once a connect to it can succeed. */
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(ctx->socket_path) + strlen(MONITOR_ATTACH_SOCKET_NEW) >= sizeof sa.sun_path)
-                return -ENAMETOOLONG;
-        /* socket_path ends in MONITOR_ATTACH_SOCKET: the same directory. */
-        snprintf(sa.sun_path, sizeof sa.sun_path, "%.*s" MONITOR_ATTACH_SOCKET_NEW,
-                 (int) (strlen(ctx->socket_path) - strlen(MONITOR_ATTACH_SOCKET)), ctx->socket_path);
-        *ret_listen = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (*ret_listen < 0)
-                return -errno;
-        (void) unlink(sa.sun_path);
-        mode_t old = umask(0177);
-        int r = bind(*ret_listen, (struct sockaddr *) &sa, sizeof sa);
-        umask(old);
-        if (r < 0 || listen(*ret_listen, 64) < 0 || rename(sa.sun_path, ctx->socket_path) < 0) {
-                r = -errno;
-                (void) unlink(sa.sun_path);
-                return r;
-        }
-        return 0;
+         * socket appears only once a connect to it can succeed.
+         * socket_path ends in MONITOR_ATTACH_SOCKET: the same directory. */
+        _cleanup_free_ char *temp = NULL;
+        if (asprintf(&temp, "%.*s" MONITOR_ATTACH_SOCKET_NEW,
+                     (int) (strlen(ctx->socket_path) - strlen(MONITOR_ATTACH_SOCKET)), ctx->socket_path) < 0)
+                return -ENOMEM;
+        int r = *ret_listen = seqpacket_listen_private(ctx->socket_path, temp, 64);
+        return r < 0 ? r : 0;
 }
 
 _Noreturn void attach_helper_main(void *userdata) {

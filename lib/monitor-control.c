@@ -20,6 +20,7 @@
 #include "basic/error.h"
 #include "basic/fileio.h"
 #include "basic/log.h"
+#include "basic/socket.h"
 #include "basic/macro.h"
 #include "cgroup.h"
 #include "monitor-client.h"
@@ -397,22 +398,18 @@ void monitor_on_listen(Monitor *m) {
 /* ---- the socket ---- */
 
 int monitor_setup_socket(Monitor *m, WarrenError *reterr) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(m->dir_path) + strlen("/control") >= sizeof(sa.sun_path))
-                return warren_error_set(reterr, ENAMETOOLONG,
-                                        "Runtime directory '%s' is too long for a socket path", m->dir_path);
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", m->dir_path);
-        m->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (m->listen_fd < 0)
-                return warren_error_set(reterr, errno, "Failed to create control socket: %m");
-        /* Born 0600: root only (the directory is 0700 as well). */
-        mode_t old = umask(0177);
-        int r = bind(m->listen_fd, (struct sockaddr *) &sa, sizeof(sa));
-        umask(old);
-        /* warrend connects without waiting and takes a full queue for a
-         * stuck monitor: room for a burst of calls to a healthy one. */
-        if (r < 0 || listen(m->listen_fd, LISTEN_BACKLOG) < 0)
-                return warren_error_set(reterr, errno, "Failed to listen on %s: %m", sa.sun_path);
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/control", m->dir_path) < 0)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        /* Root only (the directory is 0700 as well). warrend connects
+         * without waiting and takes a full queue for a stuck monitor: room
+         * for a burst of calls to a healthy one. */
+        int r = m->listen_fd = seqpacket_listen_private(path, NULL, LISTEN_BACKLOG);
+        if (r == -ENAMETOOLONG)
+                return warren_error_set(reterr, r, "Runtime directory '%s' is too long for a socket path",
+                                        m->dir_path);
+        if (r < 0)
+                return warren_error_set(reterr, r, "Failed to listen on %s: %s", path, strerror(-r));
         r = monitor_epoll_add(m, m->listen_fd, TAG(TAG_LISTEN, 0), EPOLLIN);
         if (r < 0)
                 return warren_error_set(reterr, r, "Failed to watch control socket: %s", strerror(-r));

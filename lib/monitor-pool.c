@@ -19,6 +19,7 @@
 
 #include "basic/fileio.h"
 #include "basic/log.h"
+#include "basic/socket.h"
 #include "basic/strv.h"
 #include "cgroup.h"
 #include "monitor-client.h"
@@ -216,19 +217,15 @@ static void make_spares(MonitorWarm *w) {
 }
 
 static int make_socket(MonitorWarm *w, WarrenError *reterr) {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        if (strlen(w->dir) + strlen("/control") >= sizeof(sa.sun_path))
-                return warren_error_set(reterr, ENAMETOOLONG,
-                                        "Runtime directory '%s' is too long for a socket", w->dir);
-        snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/control", w->dir);
-        w->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (w->listen_fd < 0)
-                return warren_error_set(reterr, errno, "Failed to create the pool socket: %m");
-        mode_t old = umask(0177);
-        int r = bind(w->listen_fd, (struct sockaddr *) &sa, sizeof(sa));
-        umask(old);
-        if (r < 0 || listen(w->listen_fd, 16) < 0)
-                return warren_error_set(reterr, errno, "Failed to listen on %s: %m", sa.sun_path);
+        _cleanup_free_ char *path = NULL;
+        if (asprintf(&path, "%s/control", w->dir) < 0)
+                return warren_error_set(reterr, ENOMEM, "Out of memory");
+        int r = w->listen_fd = seqpacket_listen_private(path, NULL, 16);
+        if (r == -ENAMETOOLONG)
+                return warren_error_set(reterr, r, "Runtime directory '%s' is too long for a socket",
+                                        w->dir);
+        if (r < 0)
+                return warren_error_set(reterr, r, "Failed to listen on %s: %s", path, strerror(-r));
         return 0;
 }
 

@@ -334,7 +334,7 @@ static int do_start(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 return sd_bus_error_set(error, SD_BUS_ERROR_ACCESS_DENIED, warren_error_message(&err)), r;
         if (r < 0)
                 return bus_error_from_config(error, r, &err);
-        return runtime_start(d, m, name, owner, error);
+        return runtime_start_inactive(d, m, name, owner, error);
 }
 
 static int do_stop(sd_bus_message *m, void *userdata, sd_bus_error *error) {

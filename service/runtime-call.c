@@ -415,7 +415,6 @@ void runtime_start_finish(RuntimeEntry *e, bool gone) {
 }
 
 int runtime_start(Daemon *d, sd_bus_message *request, const char *name, uid_t owner, sd_bus_error *error) {
-        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
         if (runtime_is_active(d, name)) {
                 RuntimeEntry *old = runtime_entry_find(name);
                 if (old && old->phase == PHASE_CLEANUP)
@@ -427,6 +426,12 @@ int runtime_start(Daemon *d, sd_bus_message *request, const char *name, uid_t ow
                                          old ? monitor_state_to_string(old->state)
                                              : " (its cgroup has processes)");
         }
+        return runtime_start_inactive(d, request, name, owner, error);
+}
+
+int runtime_start_inactive(Daemon *d, sd_bus_message *request, const char *name, uid_t owner,
+                           sd_bus_error *error) {
+        _cleanup_error_ WarrenError err = WARREN_ERROR_NULL;
         /* From here on the start counts (quotas): nothing yields before. */
         RuntimeEntry *e = runtime_entry_new(d, name, PHASE_STARTING);
         if (!e)

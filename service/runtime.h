@@ -64,6 +64,10 @@ int runtime_get_init(Daemon *d, const char *name, int *ret_pidfd, const char **r
  * runtime_stop(): answers once init and the monitor are gone and nothing
  * of the container is left, never before. */
 int runtime_start(Daemon *d, sd_bus_message *request, const char *name, uid_t owner, sd_bus_error *error);
+/* The same, for a caller that found !runtime_is_active(d, name) with
+ * nothing yielding since (the kernel's leftovers are not looked at twice). */
+int runtime_start_inactive(Daemon *d, sd_bus_message *request, const char *name, uid_t owner,
+                           sd_bus_error *error);
 int runtime_stop(Daemon *d, sd_bus_message *request, const char *name, uint32_t timeout_s, bool kill,
                  sd_bus_error *error);
 

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "socket.h"
+
+int seqpacket_listen_private(const char *path, const char *temp_path, int backlog) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        const char *at = temp_path ? temp_path : path;
+        if (strlen(path) >= sizeof sa.sun_path || strlen(at) >= sizeof sa.sun_path)
+                return -ENAMETOOLONG;
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", at);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (temp_path)
+                (void) unlink(temp_path);
+        mode_t old = umask(0177);
+        int r = bind(fd, (struct sockaddr *) &sa, sizeof sa);
+        umask(old);
+        if (r < 0 || listen(fd, backlog) < 0 || (temp_path && rename(temp_path, path) < 0)) {
+                r = -errno;
+                if (temp_path)
+                        (void) unlink(temp_path);
+                return r;
+        }
+        return TAKE_FD(fd);
+}
