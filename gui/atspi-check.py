@@ -80,6 +80,51 @@ def container_rows(app):
     return rows
 
 
+def check_once(app, a, look):
+    """One look at the tree: 0 if the condition holds (or dump), None if not yet."""
+    if a.what == "row":
+        name, want = a.args
+        rows = container_rows(app)
+        look["seen"] = "; ".join(f"{n}: {' | '.join(t)}" for n, t in rows)
+        for n, texts in rows:
+            if n == name and want in texts and (not a.badge or "unprivileged" in texts):
+                print(f"atspi: row {n}: {' | '.join(texts)}")
+                return 0
+    elif a.what == "absent":
+        rows = container_rows(app)
+        look["seen"] = "; ".join(n for n, _ in rows)
+        if all(n != a.args[0] for n, _ in rows):
+            print(f"atspi: no row {a.args[0]} (rows: {look['seen']})")
+            return 0
+    elif a.what == "text":
+        rx = re.compile(a.args[0])
+        texts = [plain(n.name) for w in app.children for n in walk(w) if n.name]
+        look["seen"] = " | ".join(texts)[-3000:]
+        hits = [t for t in texts if rx.search(t)]
+        if hits:
+            print(f"atspi: found: {hits[0]}")
+            return 0
+    elif a.what == "click":
+        label = a.args[0]
+        wrx = re.compile(a.args[1]) if len(a.args) > 1 else None
+        for w in app.children:
+            if wrx and not wrx.search(plain(w.name)):
+                continue
+            for n in walk(w):
+                if n.roleName == "push button" and any(plain(c.name) == label for c in walk(n)) or \
+                        (n.roleName == "push button" and plain(n.name) == label):
+                    n.doActionNamed("click")
+                    print(f"atspi: clicked {label} in {plain(w.name)!r}")
+                    return 0
+        look["seen"] = ", ".join(plain(w.name) for w in app.children)
+    elif a.what == "dump":
+        for w in app.children:
+            for n in walk(w):
+                print(f"[{n.roleName}] {plain(n.name)!r}")
+        return 0
+    return None
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("what", choices=["row", "absent", "text", "click", "dump"])
@@ -98,51 +143,25 @@ def main():
         print(f"atspi: {APP} is not on the accessibility bus")
         return 2
 
-    seen = ""
+    state = {"seen": "", "error": None}
     while True:
-        if a.what == "row":
-            name, state = a.args
-            rows = container_rows(app)
-            seen = "; ".join(f"{n}: {' | '.join(t)}" for n, t in rows)
-            for n, texts in rows:
-                if n == name and state in texts and (not a.badge or "unprivileged" in texts):
-                    print(f"atspi: row {n}: {' | '.join(texts)}")
-                    return 0
-        elif a.what == "absent":
-            rows = container_rows(app)
-            seen = "; ".join(n for n, _ in rows)
-            if all(n != a.args[0] for n, _ in rows):
-                print(f"atspi: no row {a.args[0]} (rows: {seen})")
-                return 0
-        elif a.what == "text":
-            rx = re.compile(a.args[0])
-            texts = [plain(n.name) for w in app.children for n in walk(w) if n.name]
-            seen = " | ".join(texts)[-3000:]
-            hits = [t for t in texts if rx.search(t)]
-            if hits:
-                print(f"atspi: found: {hits[0]}")
-                return 0
-        elif a.what == "click":
-            label = a.args[0]
-            wrx = re.compile(a.args[1]) if len(a.args) > 1 else None
-            for w in app.children:
-                if wrx and not wrx.search(plain(w.name)):
-                    continue
-                for n in walk(w):
-                    if n.roleName == "push button" and any(plain(c.name) == label for c in walk(n)) or \
-                            (n.roleName == "push button" and plain(n.name) == label):
-                        n.doActionNamed("click")
-                        print(f"atspi: clicked {label} in {plain(w.name)!r}")
-                        return 0
-            seen = ", ".join(plain(w.name) for w in app.children)
-        elif a.what == "dump":
-            for w in app.children:
-                for n in walk(w):
-                    print(f"[{n.roleName}] {plain(n.name)!r}")
-            return 0
+        # The tree changes under us (rows rebuilt, windows closing): an
+        # accessible that went away mid-walk is another look, not a verdict.
+        try:
+            rc = check_once(app, a, state)
+            state["error"] = None
+        except Exception as e:  # pyatspi raises GLib and D-Bus errors alike
+            state["error"] = f"{type(e).__name__}: {e}"
+            rc = None
+            app = find_app() or app
+        if rc is not None:
+            return rc
         if time.monotonic() >= deadline:
             break
         time.sleep(0.3)
+    if state["error"]:
+        print(f"atspi: the last look failed: {state['error']}")
+    seen = state["seen"]
     print(f"atspi: not seen within {a.timeout:.0f} s; saw: {seen}")
     return 1
 

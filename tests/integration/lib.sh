@@ -70,6 +70,13 @@ _t_diag_output() {
 
 # Run a command, keeping its output in T_OUT/T_ERR and status in T_RC. Not a check.
 t_run() {
+        # A redirection that fails runs nothing and leaves the shell's status
+        # 1 with no output: say so instead (builtins only, no fork).
+        if ! { : >"$T_LIB_TMP/out" && : >"$T_LIB_TMP/err"; } 2>/dev/null; then
+                T_RC=1 T_OUT=
+                T_ERR="the harness cannot write its output files in $T_LIB_TMP"
+                return $T_RC
+        fi
         "$@" >"$T_LIB_TMP/out" 2>"$T_LIB_TMP/err" </dev/null
         T_RC=$?
         T_OUT=$(<"$T_LIB_TMP/out")
