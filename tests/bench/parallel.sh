@@ -8,14 +8,18 @@
 # Each round ends with all of them stopped (not timed). Prints medians and
 # ratios, the machine's load and the kernel's cgroup-v1 move cost measured
 # in the same run; never fails on speed.
-#   tests/bench/parallel.sh [BUILD_DIR] [ROUNDS] [N]
+#   tests/bench/parallel.sh [BUILD_DIR] [ROUNDS] [N] [INIT]
+# INIT (default /sbin/init, busybox's, which runs its rcS, getty and sh) is
+# what both managers start in every container: "/bin/sleep 100000" leaves
+# out the containers' own boot work, so that the ratio is the managers'.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 build=$(cd "${1:-$src/build}" && pwd)
 rounds=${2:-5}
 n=${3:-100}
+init=${4:-/sbin/init}
 if [[ -z ${WARREN_SANDBOX:-} ]]; then
-        exec "$src/tests/integration/sandbox.sh" --build "$build" --quiet -- "$0" "$build" "$rounds" "$n"
+        exec "$src/tests/integration/sandbox.sh" --build "$build" --quiet -- "$0" "$build" "$rounds" "$n" "$init"
 fi
 for tool in lxc-start lxc-wait lxc-stop; do
         command -v $tool >/dev/null || { echo "bench: $tool missing (scripts/install-deps.sh installs the peers)"; exit 1; }
@@ -23,12 +27,12 @@ done
 
 # Root's containers are limited like everyone's (limit.running): not here.
 printf 'limit.containers = 1000\nlimit.running = 1000\n' >/etc/warren/warren.conf
-warrenctl create p0 -t busybox --config lxc.net.0.type=empty >/dev/null
+warrenctl create p0 -t busybox --config lxc.net.0.type=empty --config "lxc.init.cmd=$init" >/dev/null
 rootfs=/var/lib/warren/containers/p0/rootfs
 names=()
 for ((i = 0; i < n; i++)); do
         names+=("p$i")
-        ((i == 0)) || warrenctl create "p$i" -t busybox --config lxc.net.0.type=empty >/dev/null
+        ((i == 0)) || warrenctl create "p$i" -t busybox --config lxc.net.0.type=empty --config "lxc.init.cmd=$init" >/dev/null
         mkdir -p "/var/lib/lxc/l$i"
         cat >"/var/lib/lxc/l$i/config" <<EOC
 lxc.rootfs.path = dir:$rootfs
@@ -38,7 +42,7 @@ lxc.tty.max = 4
 lxc.pty.max = 1024
 lxc.mount.auto = proc:mixed sys:mixed cgroup:mixed
 lxc.signal.halt = SIGUSR2
-lxc.init.cmd = /sbin/init
+lxc.init.cmd = $init
 EOC
 done
 # The LXC containers share p0's rootfs: busybox init writes nothing there.
@@ -107,7 +111,7 @@ done
 
 median() { tr ' ' '\n' <<<"$1" | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 declare -A med
-printf '%-12s %12s   (%d containers, %d rounds, alternating)\n' "start all" "median ms" "$n" "$rounds"
+printf '%-12s %12s   (%d containers, %d rounds, alternating, init: %s)\n' "start all" "median ms" "$n" "$rounds" "$init"
 for k in warren warren-one lxc; do
         med[$k]=$(median "${samples[$k]}")
         printf '%-12s %12.1f\n' "$k" "$(awk -v m="${med[$k]}" 'BEGIN {print m/1000}')"
