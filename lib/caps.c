@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,16 +24,27 @@ static void cap_free_namep(char **s) {
 }
 
 unsigned caps_last_cap(void) {
+        /* The kernel's, fixed until reboot: asked once per process, and a
+         * child forked after the first call (a container's init, with no
+         * /proc yet) inherits the answer instead of probing. */
+        static unsigned cached = UINT_MAX;
+        if (cached != UINT_MAX)
+                return cached;
         _cleanup_free_ char *s = NULL;
+        unsigned last = UINT_MAX;
         /* procfs is the kernel's own answer; libcap probes if /proc is not there. */
         if (read_one_line_file("/proc/sys/kernel/cap_last_cap", &s) >= 0) {
                 char *end;
                 unsigned long v = strtoul(s, &end, 10);
                 if (end != s && *end == 0 && v <= 63)
-                        return (unsigned) v;
+                        last = (unsigned) v;
         }
-        int bits = (int) cap_max_bits();
-        return bits > 0 && bits <= 64 ? (unsigned) bits - 1 : CAP_LAST_CAP;
+        if (last == UINT_MAX) {
+                int bits = (int) cap_max_bits();
+                last = bits > 0 && bits <= 64 ? (unsigned) bits - 1 : CAP_LAST_CAP;
+        }
+        cached = last;
+        return last;
 }
 
 int caps_parse_name(const char *name, unsigned last_cap, unsigned *ret_cap, WarrenError *reterr) {

@@ -174,7 +174,7 @@ static int attach_hook(pid_t child, int child_pidfd, void *userdata, WarrenError
                 return r;
         /* Only loopback (or the host's namespace): the child brings lo up
          * itself, network_setup_container() only checks. */
-        if (!network_config_has_host_links(m->config))
+        if (!m->host_links)
                 return network_setup_container(m->config, m->o->name, child, m->net_flags, reterr);
         /* Leftovers of a previous run (a crash, or the old netns of a
          * reboot still dying) would collide with the new host ends. */
@@ -322,7 +322,7 @@ int monitor_spawn_init(Monitor *m, WarrenError *reterr) {
                 .new_user_ns = m->idmap != NULL,
                 .idmap = m->idmap,
                 .host_netns = network_config_shares_host_netns(m->config),
-                .loopback_up = !network_config_has_host_links(m->config),
+                .loopback_up = !m->host_links,
                 .config_path = m->config_path,
                 .parent_hook = attach_hook,
                 .before_exec_hook = hooks_any(m->config, HOOK_START_HOST) ? start_host_hook : NULL,

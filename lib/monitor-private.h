@@ -79,6 +79,7 @@ typedef struct Monitor {
         MonitorState state;
 
         LxcConfig *config;
+        bool host_links; /* network_config_has_host_links(config), asked once */
         char *rootfs;
         Idmap *idmap;    /* lxc.idmap; NULL: privileged (no user namespace) */
         uid_t owner_uid; /* from the store's owner file: decides how binds are opened */

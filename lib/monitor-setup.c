@@ -246,6 +246,7 @@ static int load_config(Monitor *m, WarrenError *reterr) {
         r = load_owner(m, reterr);
         if (r < 0)
                 return r;
+        m->host_links = network_config_has_host_links(m->config);
 
         r = config_tty_max(lxc_config_get(m->config, "lxc.tty.max"), &m->tty_max, reterr);
         if (r < 0)
@@ -423,7 +424,7 @@ void monitor_teardown(Monitor *m) {
                 m->init_pidfd = safe_close(m->init_pidfd);
         }
         monitor_restore_phys(m);
-        if (m->config && network_config_has_host_links(m->config))
+        if (m->config && m->host_links)
                 (void) network_teardown_container(m->o->name, NULL);
         /* A stub still parked in the container's cgroups goes first, and
          * the attach helper that lives there. */
