@@ -12,261 +12,233 @@
 #define IDMAP_LINES_MAX (2U * IDMAP_MAX_LINES)
 #define IMAGE_RANGES_MAX (2U * IDMAP_MAX_LINES)
 
-/* ---- the kinds' fields, in one order for both directions ---- */
+/* ---- the kinds' fields, written once for both directions ----
+ *
+ * A Coder packs (p set) or unpacks (u set): each kind's fields are listed
+ * in one function, so the two directions cannot disagree on the order.
+ * Packing only reads the struct (the const is cast away for the shared
+ * signature). */
 
-static void pack_ranges(Packer *p, const ImageIdRange *r, size_t n) {
-        pack_u32(p, (uint32_t) n);
-        for (size_t i = 0; i < n; i++) {
-                pack_bool(p, r[i].gid);
-                pack_u32(p, r[i].ns_id);
-                pack_u32(p, r[i].host_id);
-                pack_u32(p, r[i].count);
+typedef struct Coder {
+        Packer *p;
+        Unpacker *u;
+} Coder;
+
+static void code_u32(Coder *c, uint32_t *v) {
+        if (c->p)
+                pack_u32(c->p, *v);
+        else
+                *v = unpack_u32(c->u);
+}
+
+static void code_u64(Coder *c, uint64_t *v) {
+        if (c->p)
+                pack_u64(c->p, *v);
+        else
+                *v = unpack_u64(c->u);
+}
+
+static void code_bool(Coder *c, bool *v) {
+        if (c->p)
+                pack_bool(c->p, *v);
+        else
+                *v = unpack_bool(c->u);
+}
+
+static void code_string(Coder *c, const char **s) {
+        if (c->p)
+                pack_string(c->p, *s);
+        else
+                *s = unpack_string(c->u);
+}
+
+static void code_strv(Coder *c, char ***l, size_t max) {
+        if (c->p)
+                pack_strv(c->p, *l);
+        else
+                *l = unpack_strv(c->u, max);
+}
+
+static void code_mode(Coder *c, ImageMode *m) {
+        uint32_t v = (uint32_t) *m;
+        code_u32(c, &v);
+        if (c->u)
+                *m = v == IMAGE_MODE_USER ? IMAGE_MODE_USER : IMAGE_MODE_SYSTEM;
+}
+
+static void code_ranges(Coder *c, const ImageIdRange **ranges, size_t *n) {
+        uint32_t count = (uint32_t) *n;
+        code_u32(c, &count);
+        ImageIdRange *r = (ImageIdRange *) *ranges;
+        if (c->u) {
+                r = unpack_alloc(c->u, count, sizeof *r, IMAGE_RANGES_MAX);
+                *ranges = r;
+                *n = r ? count : 0;
+        }
+        for (size_t i = 0; r && i < count; i++) {
+                code_bool(c, &r[i].gid);
+                code_u32(c, &r[i].ns_id);
+                code_u32(c, &r[i].host_id);
+                code_u32(c, &r[i].count);
         }
 }
 
-static const ImageIdRange *unpack_ranges(Unpacker *u, size_t *ret_n) {
-        uint32_t n = unpack_u32(u);
-        ImageIdRange *r = unpack_alloc(u, n, sizeof *r, IMAGE_RANGES_MAX);
-        for (size_t i = 0; r && i < n; i++) {
-                r[i].gid = unpack_bool(u);
-                r[i].ns_id = unpack_u32(u);
-                r[i].host_id = unpack_u32(u);
-                r[i].count = unpack_u32(u);
+static void code_idmap(Coder *c, const Idmap **map) {
+        bool present = *map;
+        code_bool(c, &present);
+        if (!present) {
+                if (c->u)
+                        *map = NULL;
+                return;
         }
-        *ret_n = r ? n : 0;
-        return r;
-}
-
-static void pack_idmap(Packer *p, const Idmap *m) {
-        pack_bool(p, m);
+        Idmap *m = (Idmap *) *map;
+        uint32_t n = m ? (uint32_t) m->n : 0;
+        if (c->u) {
+                m = unpack_alloc(c->u, 1, sizeof *m, 1);
+                *map = m;
+        }
+        code_u32(c, &n);
         if (!m)
                 return;
-        pack_u32(p, (uint32_t) m->n);
+        if (c->u) {
+                m->lines = unpack_alloc(c->u, n, sizeof *m->lines, IDMAP_LINES_MAX);
+                m->n = m->lines ? n : 0;
+        }
         for (size_t i = 0; i < m->n; i++) {
-                pack_u32(p, (uint32_t) m->lines[i].kind);
-                pack_u32(p, m->lines[i].nsid);
-                pack_u32(p, m->lines[i].hostid);
-                pack_u32(p, m->lines[i].count);
+                uint32_t kind = (uint32_t) m->lines[i].kind;
+                code_u32(c, &kind);
+                if (c->u)
+                        m->lines[i].kind = (IdmapKind) kind;
+                code_u32(c, &m->lines[i].nsid);
+                code_u32(c, &m->lines[i].hostid);
+                code_u32(c, &m->lines[i].count);
         }
 }
 
-static const Idmap *unpack_idmap(Unpacker *u) {
-        if (!unpack_bool(u))
-                return NULL;
-        Idmap *m = unpack_alloc(u, 1, sizeof *m, 1);
-        uint32_t n = unpack_u32(u);
-        if (!m)
-                return NULL;
-        m->lines = unpack_alloc(u, n, sizeof *m->lines, IDMAP_LINES_MAX);
-        m->n = m->lines ? n : 0;
-        for (size_t i = 0; i < m->n; i++) {
-                m->lines[i].kind = (IdmapKind) unpack_u32(u);
-                m->lines[i].nsid = unpack_u32(u);
-                m->lines[i].hostid = unpack_u32(u);
-                m->lines[i].count = unpack_u32(u);
-        }
-        return m;
-}
-
-static void pack_pull(Packer *p, const ImagePullParams *q) {
-        const ImageFetchParams *f = &q->fetch;
-        pack_string(p, q->cache_dir);
-        pack_string(p, f->origin.server);
-        pack_bool(p, f->origin.user);
-        pack_u32(p, (uint32_t) f->origin.uid);
-        pack_string(p, f->keyring);
-        pack_string(p, f->spec.dist);
-        pack_string(p, f->spec.release);
-        pack_string(p, f->spec.arch);
-        pack_string(p, f->spec.variant);
-        pack_u32(p, (uint32_t) f->mode);
-        pack_bool(p, f->no_verify);
-        pack_bool(p, f->flush_cache);
-        pack_bool(p, f->force_cache);
-        pack_u64(p, f->limits.index_max);
-        pack_u64(p, f->limits.meta_max);
-        pack_u64(p, f->limits.rootfs_max);
-        pack_u64(p, f->download.max_size);
-        pack_u32(p, f->download.connect_timeout_s);
-        pack_u32(p, f->download.low_speed_time_s);
-        pack_u32(p, f->download.low_speed_limit);
-        pack_u32(p, f->download.attempts);
-        pack_u32(p, f->download.retry_delay_ms);
-        pack_string(p, q->target_dir);
-        pack_string(p, q->container_name);
-        pack_string(p, q->container_path);
-        pack_string(p, q->template_config);
-        pack_string(p, q->hook_dir);
-        pack_string(p, q->default_config);
-        pack_strv(p, q->config_items);
-        pack_ranges(p, q->idmap, q->n_idmap);
-        pack_u64(p, q->max_entries);
-        pack_u64(p, q->max_unpacked_size);
-        pack_bool(p, q->no_decompressor);
-}
-
-static ImageMode unpack_mode(Unpacker *u) {
-        uint32_t m = unpack_u32(u);
-        return m == IMAGE_MODE_USER ? IMAGE_MODE_USER : IMAGE_MODE_SYSTEM;
-}
-
-static void unpack_pull(Unpacker *u, ImagePullParams *q) {
+static void code_pull(Coder *c, ImagePullParams *q) {
         ImageFetchParams *f = &q->fetch;
-        q->cache_dir = unpack_string(u);
-        f->origin.server = unpack_string(u);
-        f->origin.user = unpack_bool(u);
-        f->origin.uid = (uid_t) unpack_u32(u);
-        f->keyring = unpack_string(u);
-        f->spec.dist = unpack_string(u);
-        f->spec.release = unpack_string(u);
-        f->spec.arch = unpack_string(u);
-        f->spec.variant = unpack_string(u);
-        f->mode = unpack_mode(u);
-        f->no_verify = unpack_bool(u);
-        f->flush_cache = unpack_bool(u);
-        f->force_cache = unpack_bool(u);
-        f->limits.index_max = unpack_u64(u);
-        f->limits.meta_max = unpack_u64(u);
-        f->limits.rootfs_max = unpack_u64(u);
-        f->download.max_size = unpack_u64(u);
-        f->download.connect_timeout_s = unpack_u32(u);
-        f->download.low_speed_time_s = unpack_u32(u);
-        f->download.low_speed_limit = unpack_u32(u);
-        f->download.attempts = unpack_u32(u);
-        f->download.retry_delay_ms = unpack_u32(u);
-        q->target_dir = unpack_string(u);
-        q->container_name = unpack_string(u);
-        q->container_path = unpack_string(u);
-        q->template_config = unpack_string(u);
-        q->hook_dir = unpack_string(u);
-        q->default_config = unpack_string(u);
-        q->config_items = unpack_strv(u, CONFIG_ITEMS_MAX);
-        q->idmap = unpack_ranges(u, &q->n_idmap);
-        q->max_entries = unpack_u64(u);
-        q->max_unpacked_size = unpack_u64(u);
-        q->no_decompressor = unpack_bool(u);
+        code_string(c, &q->cache_dir);
+        code_string(c, &f->origin.server);
+        code_bool(c, &f->origin.user);
+        code_u32(c, &f->origin.uid);
+        code_string(c, &f->keyring);
+        code_string(c, &f->spec.dist);
+        code_string(c, &f->spec.release);
+        code_string(c, &f->spec.arch);
+        code_string(c, &f->spec.variant);
+        code_mode(c, &f->mode);
+        code_bool(c, &f->no_verify);
+        code_bool(c, &f->flush_cache);
+        code_bool(c, &f->force_cache);
+        code_u64(c, &f->limits.index_max);
+        code_u64(c, &f->limits.meta_max);
+        code_u64(c, &f->limits.rootfs_max);
+        code_u64(c, &f->download.max_size);
+        code_u32(c, &f->download.connect_timeout_s);
+        code_u32(c, &f->download.low_speed_time_s);
+        code_u32(c, &f->download.low_speed_limit);
+        code_u32(c, &f->download.attempts);
+        code_u32(c, &f->download.retry_delay_ms);
+        code_string(c, &q->target_dir);
+        code_string(c, &q->container_name);
+        code_string(c, &q->container_path);
+        code_string(c, &q->template_config);
+        code_string(c, &q->hook_dir);
+        code_string(c, &q->default_config);
+        code_strv(c, (char ***) &q->config_items, CONFIG_ITEMS_MAX);
+        code_ranges(c, &q->idmap, &q->n_idmap);
+        code_u64(c, &q->max_entries);
+        code_u64(c, &q->max_unpacked_size);
+        code_bool(c, &q->no_decompressor);
 }
 
-static void pack_local(Packer *p, const ImageLocalParams *q) {
-        pack_string(p, q->fstree);
-        pack_string(p, q->metadata);
-        pack_string(p, q->target_dir);
-        pack_string(p, q->container_name);
-        pack_string(p, q->container_path);
-        pack_string(p, q->template_config);
-        pack_string(p, q->hook_dir);
-        pack_string(p, q->default_config);
-        pack_u32(p, (uint32_t) q->mode);
-        pack_ranges(p, q->idmap, q->n_idmap);
+static void code_local(Coder *c, ImageLocalParams *q) {
+        code_string(c, &q->fstree);
+        code_string(c, &q->metadata);
+        code_string(c, &q->target_dir);
+        code_string(c, &q->container_name);
+        code_string(c, &q->container_path);
+        code_string(c, &q->template_config);
+        code_string(c, &q->hook_dir);
+        code_string(c, &q->default_config);
+        code_mode(c, &q->mode);
+        code_ranges(c, &q->idmap, &q->n_idmap);
 }
 
-static void unpack_local(Unpacker *u, ImageLocalParams *q) {
-        q->fstree = unpack_string(u);
-        q->metadata = unpack_string(u);
-        q->target_dir = unpack_string(u);
-        q->container_name = unpack_string(u);
-        q->container_path = unpack_string(u);
-        q->template_config = unpack_string(u);
-        q->hook_dir = unpack_string(u);
-        q->default_config = unpack_string(u);
-        q->mode = unpack_mode(u);
-        q->idmap = unpack_ranges(u, &q->n_idmap);
+static void code_remote(Coder *c, ImageRemoteParams *q) {
+        code_string(c, &q->server);
+        code_mode(c, &q->mode);
+        code_string(c, &q->keyring);
+        code_string(c, &q->scratch_dir);
 }
 
-static void pack_remote(Packer *p, const ImageRemoteParams *q) {
-        pack_string(p, q->server);
-        pack_u32(p, (uint32_t) q->mode);
-        pack_string(p, q->keyring);
-        pack_string(p, q->scratch_dir);
+static void code_copy(Coder *c, CopyWork *w) {
+        code_string(c, &w->dst_name);
+        code_bool(c, &w->cow);
+        code_string(c, &w->rename_from);
+        code_string(c, &w->rename_to);
+        code_string(c, &w->runtime_dir);
+        code_string(c, &w->freeze_container);
 }
 
-static void unpack_remote(Unpacker *u, ImageRemoteParams *q) {
-        q->server = unpack_string(u);
-        q->mode = unpack_mode(u);
-        q->keyring = unpack_string(u);
-        q->scratch_dir = unpack_string(u);
+static void code_restore(Coder *c, RestoreWork *w) {
+        code_string(c, &w->tmp_name);
+        code_string(c, &w->config);
+        code_string(c, &w->runtime_dir);
+        code_string(c, &w->container);
+        code_bool(c, &w->cow);
 }
 
-static void pack_copy(Packer *p, const CopyWork *w) {
-        pack_string(p, w->dst_name);
-        pack_bool(p, w->cow);
-        pack_string(p, w->rename_from);
-        pack_string(p, w->rename_to);
-        pack_string(p, w->runtime_dir);
-        pack_string(p, w->freeze_container);
+static void code_export(Coder *c, ExportWork *w) {
+        code_string(c, &w->name);
+        code_string(c, &w->compression);
+        code_string(c, &w->arch);
+        code_idmap(c, &w->shift);
+        code_string(c, &w->config);
+        code_string(c, &w->config_user);
+        code_string(c, &w->runtime_dir);
+        code_string(c, &w->freeze_container);
+        code_u64(c, &w->now_s);
 }
 
-static void unpack_copy(Unpacker *u, CopyWork *w) {
-        w->dst_name = unpack_string(u);
-        w->cow = unpack_bool(u);
-        w->rename_from = unpack_string(u);
-        w->rename_to = unpack_string(u);
-        w->runtime_dir = unpack_string(u);
-        w->freeze_container = unpack_string(u);
+static void code_files(Coder *c, FileWork *w) {
+        code_bool(c, &w->push);
+        code_strv(c, &w->paths, PATHS_MAX);
+        code_bool(c, &w->recursive);
+        code_string(c, &w->dest_dir);
+        code_string(c, &w->runtime_dir);
+        code_string(c, &w->container);
+        code_idmap(c, &w->idmap);
+        code_bool(c, &w->rootfs_shifted);
+        code_bool(c, &w->caller_root);
 }
 
-static void pack_restore(Packer *p, const RestoreWork *w) {
-        pack_string(p, w->tmp_name);
-        pack_string(p, w->config);
-        pack_string(p, w->runtime_dir);
-        pack_string(p, w->container);
-        pack_bool(p, w->cow);
-}
-
-static void unpack_restore(Unpacker *u, RestoreWork *w) {
-        w->tmp_name = unpack_string(u);
-        w->config = unpack_string(u);
-        w->runtime_dir = unpack_string(u);
-        w->container = unpack_string(u);
-        w->cow = unpack_bool(u);
-}
-
-static void pack_export(Packer *p, const ExportWork *w) {
-        pack_string(p, w->name);
-        pack_string(p, w->compression);
-        pack_string(p, w->arch);
-        pack_idmap(p, w->shift);
-        pack_string(p, w->config);
-        pack_string(p, w->config_user);
-        pack_string(p, w->runtime_dir);
-        pack_string(p, w->freeze_container);
-        pack_u64(p, w->now_s);
-}
-
-static void unpack_export(Unpacker *u, ExportWork *w) {
-        w->name = unpack_string(u);
-        w->compression = unpack_string(u);
-        w->arch = unpack_string(u);
-        w->shift = unpack_idmap(u);
-        w->config = unpack_string(u);
-        w->config_user = unpack_string(u);
-        w->runtime_dir = unpack_string(u);
-        w->freeze_container = unpack_string(u);
-        w->now_s = unpack_u64(u);
-}
-
-static void pack_files(Packer *p, const FileWork *w) {
-        pack_bool(p, w->push);
-        pack_strv(p, w->paths);
-        pack_bool(p, w->recursive);
-        pack_string(p, w->dest_dir);
-        pack_string(p, w->runtime_dir);
-        pack_string(p, w->container);
-        pack_idmap(p, w->idmap);
-        pack_bool(p, w->rootfs_shifted);
-        pack_bool(p, w->caller_root);
-}
-
-static void unpack_files(Unpacker *u, FileWork *w) {
-        w->push = unpack_bool(u);
-        w->paths = unpack_strv(u, PATHS_MAX);
-        w->recursive = unpack_bool(u);
-        w->dest_dir = unpack_string(u);
-        w->runtime_dir = unpack_string(u);
-        w->container = unpack_string(u);
-        w->idmap = unpack_idmap(u);
-        w->rootfs_shifted = unpack_bool(u);
-        w->caller_root = unpack_bool(u);
+static void code_kind(Coder *c, WorkerKind kind, void *params) {
+        switch (kind) {
+        case WORKER_IMAGE_PULL:
+                code_pull(c, params);
+                break;
+        case WORKER_IMAGE_LOCAL:
+                code_local(c, params);
+                break;
+        case WORKER_IMAGE_REMOTE:
+                code_remote(c, params);
+                break;
+        case WORKER_COPY:
+                code_copy(c, params);
+                break;
+        case WORKER_RESTORE:
+                code_restore(c, params);
+                break;
+        case WORKER_EXPORT:
+                code_export(c, params);
+                break;
+        case WORKER_FILES:
+                code_files(c, params);
+                break;
+        default:
+                break;
+        }
 }
 
 /* ---- the header and the dispatch ---- */
@@ -285,31 +257,8 @@ int worker_params_pack(WorkerKind kind, const void *params, const int *fds, size
         pack_u32(&p, (uint32_t) kind);
         pack_u32(&p, (uint32_t) n_fds);
         pack_u32(&p, present);
-        switch (kind) {
-        case WORKER_IMAGE_PULL:
-                pack_pull(&p, params);
-                break;
-        case WORKER_IMAGE_LOCAL:
-                pack_local(&p, params);
-                break;
-        case WORKER_IMAGE_REMOTE:
-                pack_remote(&p, params);
-                break;
-        case WORKER_COPY:
-                pack_copy(&p, params);
-                break;
-        case WORKER_RESTORE:
-                pack_restore(&p, params);
-                break;
-        case WORKER_EXPORT:
-                pack_export(&p, params);
-                break;
-        case WORKER_FILES:
-                pack_files(&p, params);
-                break;
-        default:
-                break;
-        }
+        /* Packing only reads: see Coder. */
+        code_kind(&(Coder){ .p = &p }, kind, (void *) params);
         int r = pack_finish(&p, ret, ret_size);
         if (r >= 0 && *ret_size > WORKER_PARAMS_MAX) {
                 free(*ret);
@@ -368,31 +317,8 @@ int worker_params_unpack(WorkerKind kind, uint8_t *buf, size_t size, WorkerParam
         }
         for (size_t i = 0; i < want_fds; i++)
                 fds[i] = present & (1U << i) ? WORKER_FIRST_FD + (int) i : -EBADF;
-        switch (kind) {
-        case WORKER_IMAGE_PULL:
-                unpack_pull(u, &p.pull);
-                break;
-        case WORKER_IMAGE_LOCAL:
-                unpack_local(u, &p.local);
-                break;
-        case WORKER_IMAGE_REMOTE:
-                unpack_remote(u, &p.remote);
-                break;
-        case WORKER_COPY:
-                unpack_copy(u, &p.copy);
-                break;
-        case WORKER_RESTORE:
-                unpack_restore(u, &p.restore);
-                break;
-        case WORKER_EXPORT:
-                unpack_export(u, &p.export);
-                break;
-        case WORKER_FILES:
-                unpack_files(u, &p.files);
-                break;
-        default:
-                break;
-        }
+        /* Every member of the union starts at its address. */
+        code_kind(&(Coder){ .u = u }, kind, &p.pull);
         r = unpack_finish(u);
         if (r < 0) {
                 const char *what = u->error == 0 ? "trailing bytes" : u->what;

@@ -258,12 +258,70 @@ static void test_data_round_trip(void) {
         ok(!q.export.shift && q.export.now_s == 1700000000, "no shift map; time");
         worker_params_done(&q);
 
+        IdmapLine two[] = { { IDMAP_UID, 0, 100000, 65536 }, { IDMAP_GID, 0, 200000, 65536 } };
+        const Idmap shift = { .lines = two, .n = 2 };
+        const ExportWork ew2 = { .name = "u", .shift = &shift, .freeze_container = "u" };
+        b = pack(WORKER_EXPORT, &ew2, efds, 4, &n);
+        is(worker_params_unpack(WORKER_EXPORT, b, n, &q, NULL), 0, "export work with a shift map read back");
+        ok(q.export.shift && q.export.shift->n == 2 && q.export.shift->lines[1].kind == IDMAP_GID &&
+                   q.export.shift->lines[1].hostid == 200000 && streq(q.export.freeze_container, "u") &&
+                   !q.export.compression,
+           "the map's lines, in order");
+        worker_params_done(&q);
+
+        const CopyWork cw = { .dst_name = "rootfs", .cow = true, .rename_to = "b", .runtime_dir = "/run/w" };
+        b = pack(WORKER_COPY, &cw, fds, 2, &n);
+        is(worker_params_unpack(WORKER_COPY, b, n, &q, NULL), 0, "copy work read back");
+        ok(streq(q.copy.dst_name, "rootfs") && q.copy.cow && !q.copy.rename_from &&
+                   streq(q.copy.rename_to, "b") && streq(q.copy.runtime_dir, "/run/w") &&
+                   !q.copy.freeze_container,
+           "fields");
+        worker_params_done(&q);
+
         const RestoreWork rw = { .tmp_name = ".#restore.snap0",
                                  .config = "lxc.uts.name = c\n",
                                  .cow = true };
         b = pack(WORKER_RESTORE, &rw, fds, 2, &n);
         is(worker_params_unpack(WORKER_RESTORE, b, n, &q, NULL), 0, "restore work read back");
         ok(streq(q.restore.config, "lxc.uts.name = c\n") && q.restore.cow && !q.restore.container, "fields");
+        worker_params_done(&q);
+}
+
+static void test_image_child_round_trip(void) {
+        static const ImageIdRange ranges[] = { { true, 0, 300000, 65536 } };
+        const ImageLocalParams lp = { .fstree = "/x/rootfs.tar.xz",
+                                      .target_dir = "/t",
+                                      .container_name = "c",
+                                      .hook_dir = "/h",
+                                      .mode = IMAGE_MODE_USER,
+                                      .idmap = ranges,
+                                      .n_idmap = 1 };
+        WorkerParams q;
+        size_t n;
+        uint8_t *b = pack(WORKER_IMAGE_LOCAL, &lp, NULL, 0, &n);
+        is(worker_params_unpack(WORKER_IMAGE_LOCAL, b, n, &q, NULL), 0, "local image parameters read back");
+        ok(streq(q.local.fstree, "/x/rootfs.tar.xz") && !q.local.metadata && streq(q.local.hook_dir, "/h") &&
+                   q.local.mode == IMAGE_MODE_USER && q.local.n_idmap == 1 && q.local.idmap[0].gid &&
+                   q.local.idmap[0].host_id == 300000,
+           "fields, mode and ranges");
+        worker_params_done(&q);
+
+        const ImageRemoteParams rp = { .server = "https://s",
+                                       .mode = IMAGE_MODE_SYSTEM,
+                                       .scratch_dir = "/s" };
+        b = pack(WORKER_IMAGE_REMOTE, &rp, NULL, 0, &n);
+        is(worker_params_unpack(WORKER_IMAGE_REMOTE, b, n, &q, NULL), 0,
+           "remote listing parameters read back");
+        ok(streq(q.remote.server, "https://s") && q.remote.mode == IMAGE_MODE_SYSTEM && !q.remote.keyring &&
+                   streq(q.remote.scratch_dir, "/s"),
+           "fields");
+        worker_params_done(&q);
+
+        /* A mode the reader does not know is the system's, never the user's. */
+        const ImageRemoteParams odd = { .server = "https://s", .mode = (ImageMode) 7 };
+        b = pack(WORKER_IMAGE_REMOTE, &odd, NULL, 0, &n);
+        is(worker_params_unpack(WORKER_IMAGE_REMOTE, b, n, &q, NULL), 0, "an unknown mode is read");
+        ok(q.remote.mode == IMAGE_MODE_SYSTEM, "as the system's");
         worker_params_done(&q);
 }
 
@@ -338,6 +396,7 @@ int main(int argc, char *argv[]) {
 
         test_pull_round_trip();
         test_data_round_trip();
+        test_image_child_round_trip();
         test_bad_params();
         test_spawn();
         test_worker_refuses();
