@@ -29,6 +29,7 @@
 #include "attach.h"
 #include "basic/fileio.h"
 #include "basic/log.h"
+#include "basic/socket.h"
 #include "basic/strv.h"
 #include "caps.h"
 #include "cgroup.h"
@@ -438,29 +439,10 @@ static int plan_new(const AttachOptions *o, AttachPlan *p, WarrenError *reterr) 
 
 static int sync_send(int fd, SyncType type, int error, pid_t pid, int pass_fd, const char *text) {
         SyncMessage m = { .type = type, .error = error, .pid = pid };
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov;
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-
         if (text)
                 snprintf(m.text, sizeof m.text, "%s", text);
-        iov = (struct iovec){ .iov_base = &m, .iov_len = offsetof(SyncMessage, text) + strlen(m.text) };
-        if (pass_fd >= 0) {
-                mh.msg_control = control.buf;
-                mh.msg_controllen = sizeof control.buf;
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &pass_fd, sizeof(int));
-        }
-        while (sendmsg(fd, &mh, MSG_NOSIGNAL) < 0)
-                if (errno != EINTR)
-                        return -errno;
-        return 0;
+        return send_with_fds(fd, &m, offsetof(SyncMessage, text) + strlen(m.text), &pass_fd, pass_fd >= 0,
+                             0);
 }
 
 _Noreturn static void report_and_exit(int sync_fd, const WarrenError *e) {

@@ -66,25 +66,6 @@ typedef struct AttachReplyHeader {
 
 /* ---- both sides ---- */
 
-static int send_fds(int fd, const void *buf, size_t len, const int *fds, size_t n_fds) {
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof(int) * 8)];
-        } control = {};
-        struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (n_fds > 0) {
-                mh.msg_control = &control;
-                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
-                memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
-        }
-        return sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0 ? -errno : 0;
-}
-
 /* One datagram and up to max_fds fds (more are closed: -EBADMSG). */
 static ssize_t recv_fds(int fd, void *buf, size_t len, int *fds, size_t max_fds, size_t *ret_n_fds) {
         union {
@@ -137,7 +118,7 @@ int attach_helper_standby_send(int fd, const char *name, const LxcConfig *config
                 return warren_error_set(reterr, E2BIG, "The config of container '%s' is too big", name);
         if (write_all(memfd, name, n_name) < 0 || write_all(memfd, text, n_text) < 0)
                 return warren_error_set(reterr, errno, "Failed to write the attach helper's context: %m");
-        int r = send_fds(fd, "c", 1, &memfd, 1);
+        int r = send_with_fds(fd, "c", 1, &memfd, 1, MSG_DONTWAIT);
         if (r < 0)
                 return warren_error_set(reterr, r, "Failed to hand container '%s' to its attach helper: %s",
                                         name, strerror(-r));
@@ -291,7 +272,7 @@ int attach_helper_send(int fd, const AttachOptions *o, WarrenError *reterr) {
                 fds[n++] = o->stdout_fd;
         if (o->stderr_fd >= 0)
                 fds[n++] = o->stderr_fd;
-        r = send_fds(fd, &h, sizeof h, fds, n);
+        r = send_with_fds(fd, &h, sizeof h, fds, n, MSG_DONTWAIT);
         if (r < 0)
                 return warren_error_set(reterr, r, "Failed to send the attach request: %s", strerror(-r));
         return 0;
@@ -360,7 +341,7 @@ static void reply(int fd, AttachHelperReplyType type, int error, pid_t pid, int 
         memcpy(buf, &h, sizeof h);
         if (len)
                 memcpy(buf + sizeof h, text, len);
-        (void) send_fds(fd, buf, sizeof h + len, fds, n_fds);
+        (void) send_with_fds(fd, buf, sizeof h + len, fds, n_fds, MSG_DONTWAIT);
 }
 
 /* The strings of a request from its memfd into argv, env and cwd. */

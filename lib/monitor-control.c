@@ -63,32 +63,13 @@ static void client_update(Monitor *m, Client *c) {
         epoll_update(m, c->fd, TAG(TAG_CLIENT, c->index), mask, &c->mask);
 }
 
-static int send_with_fd(int sock, const void *buf, size_t len, int fd) {
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (fd >= 0) {
-                mh.msg_control = &control;
-                mh.msg_controllen = sizeof(control);
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        }
-        return sendmsg(sock, &mh, MSG_DONTWAIT | MSG_NOSIGNAL) < 0 ? -errno : 0;
-}
-
 /* Never blocks: what the socket does not take now is queued (bounded); a
  * client that lets its queue overflow or whose socket fails is dropped. */
 static void client_send(Monitor *m, Client *c, const void *buf, size_t len, int fd) {
         if (c->broken)
                 return;
         if (c->n_queue == 0) {
-                int r = send_with_fd(c->fd, buf, len, fd);
+                int r = send_with_fds(c->fd, buf, len, &fd, fd >= 0, MSG_DONTWAIT);
                 if (r >= 0)
                         return;
                 if (r != -EAGAIN) {
@@ -122,7 +103,7 @@ void monitor_client_flush(Monitor *m, Client *c) {
         size_t i = 0;
         for (; i < c->n_queue; i++) {
                 QueuedMessage *q = c->queue[i];
-                int r = send_with_fd(c->fd, q->data, q->len, q->fd);
+                int r = send_with_fds(c->fd, q->data, q->len, &q->fd, q->fd >= 0, MSG_DONTWAIT);
                 if (r == -EAGAIN)
                         break;
                 if (r < 0)

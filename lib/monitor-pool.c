@@ -534,22 +534,10 @@ int monitor_pool_send_take(int fd, const char *name, int sync_fd, WarrenError *r
         monitor_request_init(&req, MONITOR_CMD_TAKE, (uint32_t) len, 0);
         memcpy(buf, &req, sizeof(req));
         memcpy(buf + sizeof(req), name, len);
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(req) + len };
-        struct msghdr mh = {
-                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
-        };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &sync_fd, sizeof(int));
-        if (sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
-                return warren_error_set(reterr, errno, "Failed to hand container '%s' to a warm monitor: %m",
-                                        name);
+        int r = send_with_fds(fd, buf, sizeof(req) + len, &sync_fd, 1, MSG_DONTWAIT);
+        if (r < 0)
+                return warren_error_set(reterr, -r, "Failed to hand container '%s' to a warm monitor: %s",
+                                        name, strerror(-r));
         return 0;
 }
 

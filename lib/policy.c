@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "basic/log.h"
+#include "basic/socket.h"
 #include "basic/strv.h"
 #include "config-check.h"
 #include "config.h"
@@ -512,22 +513,7 @@ static void send_status(int sock, int error, const struct stat *st, int fd) {
         HelperStatus s = { .tag = TAG_STATUS, .error = error };
         if (st)
                 s.st = *st;
-        struct iovec iov = { .iov_base = &s, .iov_len = sizeof s };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } control = {};
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-        if (fd >= 0) {
-                mh.msg_control = control.buf;
-                mh.msg_controllen = sizeof control.buf;
-                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-                c->cmsg_level = SOL_SOCKET;
-                c->cmsg_type = SCM_RIGHTS;
-                c->cmsg_len = CMSG_LEN(sizeof(int));
-                memcpy(CMSG_DATA(c), &fd, sizeof(int));
-        }
-        (void) sendmsg(sock, &mh, MSG_NOSIGNAL);
+        (void) send_with_fds(sock, &s, sizeof s, &fd, fd >= 0, 0);
 }
 
 /* What a helper is asked to do. */

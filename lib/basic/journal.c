@@ -12,6 +12,7 @@
 #include "fileio.h"
 #include "journal.h"
 #include "macro.h"
+#include "socket.h"
 
 static int field_key_size(const struct iovec *f, size_t *ret) {
         const char *eq = memchr(f->iov_base, '=', f->iov_len);
@@ -90,33 +91,17 @@ int journal_send(const char *path, const struct iovec *fields, size_t n_fields) 
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return -errno;
-        struct iovec iov = { .iov_base = buf, .iov_len = size };
-        struct msghdr mh = {
-                .msg_name = &sa,
-                .msg_namelen = (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1),
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-        };
-        if (sendmsg(fd, &mh, MSG_NOSIGNAL) >= 0)
-                return 0;
-        if (errno != EMSGSIZE && errno != ENOBUFS)
+        /* Connected: both sends below go there without an address. */
+        if (connect(fd, (struct sockaddr *) &sa,
+                    (socklen_t) (offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1)) < 0)
                 return -errno;
+        r = send_with_fds(fd, buf, size, NULL, 0, 0);
+        if (r != -EMSGSIZE && r != -ENOBUFS)
+                return r;
 
         _cleanup_close_ int mfd = sealed_memfd(buf, size);
         if (mfd < 0)
                 return mfd;
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        mh.msg_iov = NULL;
-        mh.msg_iovlen = 0;
-        mh.msg_control = &control;
-        mh.msg_controllen = sizeof(control);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(c), &mfd, sizeof(int));
-        return sendmsg(fd, &mh, MSG_NOSIGNAL) < 0 ? -errno : 0;
+        /* Too big for a datagram: the entry goes as a sealed memfd. */
+        return send_with_fds(fd, NULL, 0, &mfd, 1, 0);
 }

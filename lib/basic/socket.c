@@ -10,6 +10,30 @@
 #include "macro.h"
 #include "socket.h"
 
+int send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds, int flags) {
+        union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(sizeof(int) * SEND_FDS_MAX)];
+        } control = {};
+        struct iovec iov = { .iov_base = (void *) buf, .iov_len = len };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        if (n_fds > SEND_FDS_MAX)
+                return -EINVAL;
+        if (n_fds > 0) {
+                mh.msg_control = &control;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+                memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+        }
+        while (sendmsg(sock, &mh, flags | MSG_NOSIGNAL) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return 0;
+}
+
 int seqpacket_listen_private(const char *path, const char *temp_path, int backlog) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         const char *at = temp_path ? temp_path : path;

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stddef.h>
+
 /* A listening AF_UNIX SOCK_SEQPACKET socket at path, non-blocking and
  * O_CLOEXEC, born 0600 (bound under umask 0177): for root's own sockets
  * under a 0700 directory. With temp_path (in the same directory), it is
@@ -8,3 +10,11 @@
  * when a connect to it can succeed. Returns the fd, or -errno
  * (-ENAMETOOLONG if a path does not fit a sockaddr_un). */
 int seqpacket_listen_private(const char *path, const char *temp_path, int backlog);
+
+/* The most fds send_with_fds() passes in one message. */
+#define SEND_FDS_MAX 8U
+
+/* Sends len bytes of buf (len 0: an empty message) with n_fds fds as
+ * SCM_RIGHTS (none if n_fds is 0), with flags | MSG_NOSIGNAL, retrying
+ * EINTR. Returns 0, or -errno (-EINVAL for more than SEND_FDS_MAX fds). */
+int send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t n_fds, int flags);
