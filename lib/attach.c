@@ -894,30 +894,14 @@ typedef struct SyncState {
 /* One message; 0 on EOF, 1 on a message, <0 on failure. */
 static int sync_receive(int fd, SyncState *s) {
         SyncMessage m = {};
-        union {
-                struct cmsghdr h;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control;
-        struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
-        struct msghdr mh = { .msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = control.buf,
-                             .msg_controllen = sizeof control.buf };
         _cleanup_close_ int passed = -EBADF;
-        ssize_t n;
-
-        do
-                n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-        while (n < 0 && errno == EINTR);
+        size_t n_fds;
+        ssize_t n = recv_with_fds(fd, &m, sizeof m, &passed, 1, &n_fds, 0);
         if (n < 0)
-                return -errno;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-                    c->cmsg_len == CMSG_LEN(sizeof(int)))
-                        memcpy(&passed, CMSG_DATA(c), sizeof(int));
+                return (int) n;
         if (n == 0)
                 return 0;
-        if ((size_t) n < offsetof(SyncMessage, text) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+        if ((size_t) n < offsetof(SyncMessage, text))
                 return -EBADMSG;
         size_t len = (size_t) n - offsetof(SyncMessage, text);
         switch (m.type) {

@@ -64,44 +64,6 @@ typedef struct AttachReplyHeader {
         uint32_t text_len;
 } AttachReplyHeader;
 
-/* ---- both sides ---- */
-
-/* One datagram and up to max_fds fds (more are closed: -EBADMSG). */
-static ssize_t recv_fds(int fd, void *buf, size_t len, int *fds, size_t max_fds, size_t *ret_n_fds) {
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof(int) * 8)];
-        } control = {};
-        struct iovec iov = { .iov_base = buf, .iov_len = len };
-        struct msghdr mh = {
-                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof control
-        };
-        ssize_t k = recvmsg(fd, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        size_t n = 0;
-        bool extra = false;
-        if (k < 0)
-                return -errno;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                        continue;
-                size_t m = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                int got[8];
-                memcpy(got, CMSG_DATA(c), MIN(m, ELEMENTSOF(got)) * sizeof(int));
-                for (size_t i = 0; i < MIN(m, ELEMENTSOF(got)); i++) {
-                        if (n < max_fds)
-                                fds[n++] = got[i];
-                        else {
-                                safe_close(got[i]);
-                                extra = true;
-                        }
-                }
-        }
-        *ret_n_fds = n;
-        if (extra || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
-                return -EBADMSG;
-        return k;
-}
-
 /* ---- a helper made ahead (a warm monitor's) ---- */
 
 #define STANDBY_MAX (LXC_CONFIG_MAX_SIZE + 4096U)
@@ -134,7 +96,7 @@ static char *standby_read(int fd, char **ret_name, LxcConfig **ret_config) {
         while (poll(&p, 1, -1) < 0)
                 if (errno != EINTR)
                         return NULL;
-        if (recv_fds(fd, &c, 1, &memfd, 1, &n_fds) != 1 || n_fds != 1) {
+        if (recv_with_fds(fd, &c, 1, &memfd, 1, &n_fds, MSG_DONTWAIT) != 1 || n_fds != 1) {
                 if (n_fds > 0)
                         safe_close(memfd);
                 return NULL;
@@ -291,7 +253,7 @@ int attach_helper_receive(int fd, AttachHelperReply *ret) {
         size_t n_fds = 0;
         AttachReplyHeader h;
         *ret = (AttachHelperReply){ .pidfd = -EBADF, .pty_master = -EBADF };
-        ssize_t k = recv_fds(fd, buf, sizeof buf, fds, 2, &n_fds);
+        ssize_t k = recv_with_fds(fd, buf, sizeof buf, fds, 2, &n_fds, MSG_DONTWAIT);
         if (k == -EAGAIN || k == -EINTR)
                 return -EAGAIN;
         if (k == 0 || k == -ECONNRESET)
@@ -389,7 +351,7 @@ static void serve_request(const AttachHelperContext *ctx, Connection *c) {
         AttachRequestHeader h;
         int fds[5] = { -EBADF, -EBADF, -EBADF, -EBADF, -EBADF };
         size_t n_fds = 0;
-        ssize_t k = recv_fds(c->fd, &h, sizeof h, fds, ELEMENTSOF(fds), &n_fds);
+        ssize_t k = recv_with_fds(c->fd, &h, sizeof h, fds, ELEMENTSOF(fds), &n_fds, MSG_DONTWAIT);
         if (k == -EAGAIN || k == -EINTR)
                 return;
         size_t want = 2 + !!(h.flags & REQ_STDIN) + !!(h.flags & REQ_STDOUT) + !!(h.flags & REQ_STDERR);

@@ -18,6 +18,7 @@
 #include "basic/error.h"
 #include "basic/fileio.h"
 #include "basic/macro.h"
+#include "basic/socket.h"
 #include "basic/strv.h"
 #include "monitor-client.h"
 #include "name.h"
@@ -228,60 +229,26 @@ int monitor_send(int fd, MonitorCommand command, uint32_t arg, uint32_t flags, W
 
 int monitor_receive(int fd, MonitorMessage *ret, WarrenError *reterr) {
         char buf[MONITOR_MESSAGE_MAX];
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof(int) * 4)];
-        } control = {};
-        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-        struct msghdr mh = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = &control,
-                .msg_controllen = sizeof(control),
-        };
-        ssize_t k;
-        do
-                k = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
-        while (k < 0 && errno == EINTR);
+        _cleanup_close_ int received = -EBADF;
+        size_t n_fds;
+        ssize_t k = recv_with_fds(fd, buf, sizeof(buf), &received, 1, &n_fds, 0);
         /* A monitor that closes with our request unread makes the kernel
          * report ECONNRESET before the reply it queued: fetch that reply. */
-        if (k < 0 && errno == ECONNRESET) {
-                mh.msg_controllen = sizeof(control);
-                k = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-                if (k <= 0)
-                        errno = ECONNRESET;
+        if (k == -ECONNRESET) {
+                k = recv_with_fds(fd, buf, sizeof(buf), &received, 1, &n_fds, MSG_DONTWAIT);
+                if (k == 0 || (k < 0 && k != -EBADMSG))
+                        k = -ECONNRESET;
         }
-        if (k < 0) {
-                if (errno == EAGAIN)
-                        return -EAGAIN;
-                if (errno == ECONNRESET)
-                        return warren_error_set(reterr, ECONNRESET, "Monitor closed the connection");
-                return warren_error_set(reterr, errno, "Failed to receive from monitor: %m");
-        }
-
-        _cleanup_close_ int received = -EBADF;
-        bool extra = false;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
-                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
-                        continue;
-                size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                int fds[4];
-                memcpy(fds, CMSG_DATA(c), MIN(n, ELEMENTSOF(fds)) * sizeof(int));
-                for (size_t i = 0; i < MIN(n, ELEMENTSOF(fds)); i++) {
-                        if (received < 0 && !extra)
-                                received = fds[i];
-                        else {
-                                safe_close(fds[i]);
-                                extra = true;
-                        }
-                }
-        }
-        if (k == 0)
+        if (k == -EAGAIN)
+                return -EAGAIN;
+        if (k == 0 || k == -ECONNRESET)
                 return warren_error_set(reterr, ECONNRESET, "Monitor closed the connection");
-        if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
-                return warren_error_set(reterr, EBADMSG, "Oversized message from monitor");
-        if (extra)
-                return warren_error_set(reterr, EBADMSG, "Monitor sent more than one fd");
+        if (k == -EBADMSG)
+                return warren_error_set(reterr, EBADMSG,
+                                        "Oversized message from monitor, or more than one fd with it");
+        if (k < 0)
+                return warren_error_set(reterr, (int) -k, "Failed to receive from monitor: %s",
+                                        strerror((int) -k));
 
         int r = monitor_reply_decode(buf, (size_t) k, ret, reterr);
         if (r < 0)

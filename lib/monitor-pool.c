@@ -325,32 +325,13 @@ static void refuse_take(int sync_fd, pid_t pid, const char *message) {
 /* 1 with a TAKE read, 0 if the client is done or sent garbage (closed). */
 static int on_client(MonitorWarm *w, unsigned i, char **ret_name, int *ret_sync_fd) {
         char buf[sizeof(MonitorRequest) + CONTAINER_NAME_MAX + 1];
-        union {
-                struct cmsghdr h;
-                char b[CMSG_SPACE(sizeof(int) * 2)];
-        } control = {};
-        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
-        struct msghdr mh = {
-                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control)
-        };
-        ssize_t k = recvmsg(w->clients[i], &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
-        if (k < 0 && (errno == EAGAIN || errno == EINTR))
-                return 0;
         _cleanup_close_ int fd = -EBADF;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-                        size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                        int fds[2] = { -EBADF, -EBADF };
-                        memcpy(fds, CMSG_DATA(c), MIN(n, (size_t) 2) * sizeof(int));
-                        for (size_t j = 0; j < MIN(n, (size_t) 2); j++) {
-                                if (fd < 0)
-                                        fd = fds[j];
-                                else
-                                        safe_close(fds[j]);
-                        }
-                }
+        size_t n_fds;
+        ssize_t k = recv_with_fds(w->clients[i], buf, sizeof(buf), &fd, 1, &n_fds, MSG_DONTWAIT);
+        if (k == -EAGAIN)
+                return 0;
         MonitorRequest req;
-        if (k < (ssize_t) sizeof(req) || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+        if (k < (ssize_t) sizeof(req)) {
                 /* EOF (warrend went) or garbage: that connection is over. */
                 (void) epoll_ctl(w->epoll_fd, EPOLL_CTL_DEL, w->clients[i], NULL);
                 w->clients[i] = safe_close(w->clients[i]);

@@ -632,29 +632,16 @@ static ssize_t helper_recv(Helper *h, void *buf, size_t size, int *ret_fd) {
                         return -ETIMEDOUT;
                 break;
         }
-        struct iovec iov = { .iov_base = buf, .iov_len = size };
-        union {
-                char buf[CMSG_SPACE(sizeof(int))];
-                struct cmsghdr align;
-        } control = {};
-        struct msghdr mh = { .msg_iov = &iov,
-                             .msg_iovlen = 1,
-                             .msg_control = control.buf,
-                             .msg_controllen = sizeof control.buf };
-        ssize_t n = recvmsg(h->sock, &mh, MSG_CMSG_CLOEXEC);
-        if (n < 0)
-                return -errno;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-                        int fd;
-                        memcpy(&fd, CMSG_DATA(c), sizeof fd);
-                        if (ret_fd && *ret_fd < 0)
-                                *ret_fd = fd;
-                        else
-                                safe_close(fd);
-                }
-        if (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+        /* An fd only where one is expected, and only one. */
+        int fd = -EBADF;
+        size_t n_fds;
+        ssize_t n = recv_with_fds(h->sock, buf, size, &fd, ret_fd && *ret_fd < 0, &n_fds, 0);
+        if (n == -EBADMSG)
                 return -EPROTO;
+        if (n < 0)
+                return n;
+        if (n_fds > 0)
+                *ret_fd = fd;
         return n;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -32,6 +33,48 @@ int send_with_fds(int sock, const void *buf, size_t len, const int *fds, size_t 
                 if (errno != EINTR)
                         return -errno;
         return 0;
+}
+
+ssize_t recv_with_fds(int sock, void *buf, size_t len, int *fds, size_t max_fds, size_t *ret_n_fds,
+                      int flags) {
+        union {
+                struct cmsghdr h;
+                char b[CMSG_SPACE(sizeof(int) * SEND_FDS_MAX)];
+        } control = {};
+        struct iovec iov = { .iov_base = buf, .iov_len = len };
+        struct msghdr mh = {
+                .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof control
+        };
+        size_t n = 0;
+        bool bad = false;
+        ssize_t k;
+
+        *ret_n_fds = 0;
+        while ((k = recvmsg(sock, &mh, flags | MSG_CMSG_CLOEXEC)) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                        continue;
+                size_t m = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t i = 0; i < m; i++) {
+                        int fd;
+                        memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                        if (n < max_fds)
+                                fds[n++] = fd;
+                        else {
+                                safe_close(fd);
+                                bad = true;
+                        }
+                }
+        }
+        if (bad || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+                for (size_t i = 0; i < n; i++)
+                        fds[i] = safe_close(fds[i]);
+                return -EBADMSG;
+        }
+        *ret_n_fds = n;
+        return k;
 }
 
 int seqpacket_listen_private(const char *path, const char *temp_path, int backlog) {
