@@ -133,7 +133,7 @@ static int local_load_meta(int tfd, const ImageLocalParams *p, ImageMeta **ret, 
 }
 
 static int local_build(int sock, const ImageLocalParams *p, ImageMeta **ret_meta, WarrenError *reterr) {
-        _cleanup_free_ char *rootfs_path = NULL, *config = NULL, *dist_config = NULL;
+        _cleanup_free_ char *rootfs_path = NULL, *dist_config = NULL;
         _cleanup_close_ int tfd = -EBADF, afd = -EBADF, rootfd = -EBADF;
         _cleanup_image_meta_ ImageMeta *meta = NULL;
         LocalReporter rep = { .sock = sock, .phase = _IMAGE_PHASE_MAX };
@@ -196,29 +196,15 @@ static int local_build(int sock, const ImageLocalParams *p, ImageMeta **ret_meta
                 if (r < 0)
                         return r;
         }
-        if (meta && meta->fstab) {
-                _cleanup_free_ char *fstab =
-                        image_template_substitute(meta->fstab, strlen(meta->fstab), &vars);
-                if (!fstab)
-                        return -ENOMEM;
-                r = write_file_atomic_at(tfd, "fstab", fstab, strlen(fstab), 0644);
-                if (r < 0)
-                        return warren_error_set(reterr, r, "Failed to write the container's fstab: %s",
-                                                strerror(-r));
-        }
         const ImageConfigParams cp = {
                 .default_config = p->default_config,
                 .dist_config = meta ? meta->config : dist_config,
                 .vars = &vars,
-                .has_fstab = meta && meta->fstab,
         };
-        r = image_config_assemble(&cp, &config, reterr);
+        bool refused;
+        r = image_target_write_config(tfd, meta, &cp, &refused, reterr);
         if (r < 0)
                 return r;
-        r = write_file_atomic_at(tfd, "config", config, strlen(config), 0644);
-        if (r < 0)
-                return warren_error_set(reterr, r, "Failed to write the container's config: %s",
-                                        strerror(-r));
         (void) rm_rf_at(tfd, META_TEMP_DIR);
         local_report(&rep, IMAGE_PHASE_DONE, 0, 0);
         *ret_meta = TAKE_PTR(meta);

@@ -481,3 +481,32 @@ int image_config_assemble(const ImageConfigParams *p, char **ret, WarrenError *r
         *ret = TAKE_PTR(text);
         return 0;
 }
+
+int image_target_write_config(int tfd, const ImageMeta *meta, const ImageConfigParams *p, bool *ret_refused,
+                              WarrenError *reterr) {
+        _cleanup_free_ char *fstab = NULL, *config = NULL;
+        ImageConfigParams cp = *p;
+        int r;
+
+        *ret_refused = false;
+        cp.has_fstab = meta && meta->fstab;
+        if (cp.has_fstab) {
+                fstab = image_template_substitute(meta->fstab, strlen(meta->fstab), p->vars);
+                if (!fstab)
+                        return -ENOMEM;
+                r = write_file_atomic_at(tfd, "fstab", fstab, strlen(fstab), 0644);
+                if (r < 0)
+                        return warren_error_set(reterr, r, "Failed to write the container's fstab: %s",
+                                                strerror(-r));
+        }
+        r = image_config_assemble(&cp, &config, reterr);
+        if (r < 0) {
+                *ret_refused = r == -EPERM || r == -EINVAL;
+                return r;
+        }
+        r = write_file_atomic_at(tfd, "config", config, strlen(config), 0644);
+        if (r < 0)
+                return warren_error_set(reterr, r, "Failed to write the container's config: %s",
+                                        strerror(-r));
+        return 0;
+}

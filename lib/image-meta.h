@@ -86,3 +86,11 @@ typedef struct ImageConfigParams {
  * and may not set lxc.hook.*: -EPERM naming the key. The result must parse:
  * else -EINVAL naming the line. */
 int image_config_assemble(const ImageConfigParams *p, char **ret, WarrenError *reterr);
+
+/* Writes the new container's fstab (the image's, substituted, if it has
+ * one; meta may be NULL) and config (image_config_assemble() of p, with
+ * has_fstab set here) into its directory tfd, each atomically. With
+ * *ret_refused set if the image's config was refused (-EPERM or -EINVAL from
+ * image_config_assemble()), not if writing failed. */
+int image_target_write_config(int tfd, const ImageMeta *meta, const ImageConfigParams *p, bool *ret_refused,
+                              WarrenError *reterr);

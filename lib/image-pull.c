@@ -99,7 +99,7 @@ static void drop_refused(const ImagePullParams *p, ImageCache *cache, const Imag
 
 static int build_container(const ImagePullParams *p, ImageCache *cache, const ImageSpec *spec,
                            const ImageFetchResult *fr, Reporter *rep, WarrenError *reterr) {
-        _cleanup_free_ char *rootfs_path = NULL, *config = NULL, *fstab = NULL, *hooks = NULL;
+        _cleanup_free_ char *rootfs_path = NULL, *hooks = NULL;
         _cleanup_close_ int tfd = -EBADF, rootfd = -EBADF;
         const char *cpath = p->container_path ?: p->target_dir;
         int r;
@@ -152,32 +152,17 @@ static int build_container(const ImagePullParams *p, ImageCache *cache, const Im
         r = image_meta_apply_templates(fr->meta, rootfd, &vars, reterr);
         if (r < 0)
                 return r;
-        if (fr->meta->fstab) {
-                fstab = image_template_substitute(fr->meta->fstab, strlen(fr->meta->fstab), &vars);
-                if (!fstab)
-                        return -ENOMEM;
-                r = write_file_atomic_at(tfd, "fstab", fstab, strlen(fstab), 0644);
-                if (r < 0)
-                        return warren_error_set(reterr, r, "Failed to write the container's fstab: %s",
-                                                strerror(-r));
-        }
         const ImageConfigParams cp = {
                 .default_config = p->default_config,
                 .dist_config = fr->meta->config,
                 .vars = &vars,
-                .has_fstab = fr->meta->fstab != NULL,
                 .extra_items = p->config_items,
         };
-        r = image_config_assemble(&cp, &config, reterr);
-        if (r == -EPERM || r == -EINVAL)
+        bool refused;
+        r = image_target_write_config(tfd, fr->meta, &cp, &refused, reterr);
+        if (refused)
                 drop_refused(p, cache, spec, fr->build);
-        if (r < 0)
-                return r;
-        r = write_file_atomic_at(tfd, "config", config, strlen(config), 0644);
-        if (r < 0)
-                return warren_error_set(reterr, r, "Failed to write the container's config: %s",
-                                        strerror(-r));
-        return 0;
+        return r < 0 ? r : 0;
 }
 
 int image_pull(const ImagePullParams *p, ImagePullReportFunc report, void *userdata, ImageJobResult *ret,
