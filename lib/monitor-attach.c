@@ -254,7 +254,7 @@ int attach_helper_receive(int fd, AttachHelperReply *ret) {
         AttachReplyHeader h;
         *ret = (AttachHelperReply){ .pidfd = -EBADF, .pty_master = -EBADF };
         ssize_t k = recv_with_fds(fd, buf, sizeof buf, fds, 2, &n_fds, MSG_DONTWAIT);
-        if (k == -EAGAIN || k == -EINTR)
+        if (k == -EAGAIN) /* recv_with_fds() retries EINTR itself */
                 return -EAGAIN;
         if (k == 0 || k == -ECONNRESET)
                 return -ECONNRESET;
@@ -352,7 +352,7 @@ static void serve_request(const AttachHelperContext *ctx, Connection *c) {
         int fds[5] = { -EBADF, -EBADF, -EBADF, -EBADF, -EBADF };
         size_t n_fds = 0;
         ssize_t k = recv_with_fds(c->fd, &h, sizeof h, fds, ELEMENTSOF(fds), &n_fds, MSG_DONTWAIT);
-        if (k == -EAGAIN || k == -EINTR)
+        if (k == -EAGAIN) /* recv_with_fds() retries EINTR itself */
                 return;
         size_t want = 2 + !!(h.flags & REQ_STDIN) + !!(h.flags & REQ_STDOUT) + !!(h.flags & REQ_STDERR);
         int r = k != (ssize_t) sizeof h || h.version != ATTACH_PROTO_VERSION || n_fds != want ? -EBADMSG : 0;
